@@ -1,0 +1,67 @@
+"""scikit-learn's estimator checks on every public estimator of skfusion."""
+
+import pytest
+from sklearn.utils.estimator_checks import (
+    check_dataframe_column_names_consistency,
+    check_param_validation,
+    check_set_output_transform_pandas,
+    check_transformer_get_feature_names_out,
+    check_transformer_get_feature_names_out_pandas,
+    parametrize_with_checks,
+)
+
+from skfusion.utils import all_estimators
+from skfusion.utils._test_common import (
+    INSTANCES,
+    expected_failed_checks,
+    instances_to_check,
+)
+
+
+def test_every_public_estimator_has_a_test_instance():
+    missing = [name for name, cls in all_estimators() if cls not in INSTANCES]
+    assert not missing, f"add test instances for {missing} in _test_common.py"
+
+
+@parametrize_with_checks(
+    list(instances_to_check()), expected_failed_checks=expected_failed_checks
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+def _check_id(value):
+    return repr(value) if not callable(value) else value.__name__
+
+
+EXTRA_CHECKS = [
+    check_param_validation,
+    check_dataframe_column_names_consistency,
+]
+EXTRA_TRANSFORMER_CHECKS = [
+    check_set_output_transform_pandas,
+    check_transformer_get_feature_names_out,
+    check_transformer_get_feature_names_out_pandas,
+]
+
+
+def _extra_cases():
+    for estimator in instances_to_check():
+        checks = list(EXTRA_CHECKS)
+        if hasattr(estimator, "transform"):
+            checks += EXTRA_TRANSFORMER_CHECKS
+        for check in checks:
+            expected = expected_failed_checks(estimator)
+            marks = (
+                [pytest.mark.xfail(reason=expected[check.__name__])]
+                if check.__name__ in expected
+                else []
+            )
+            yield pytest.param(
+                estimator, check, marks=marks, id=f"{estimator!r}-{check.__name__}"
+            )
+
+
+@pytest.mark.parametrize("estimator, check", list(_extra_cases()))
+def test_extra_sklearn_checks(estimator, check):
+    check(type(estimator).__name__, estimator)
