@@ -74,9 +74,7 @@ def _druglib_study(random_state, max_samples):
 _DATASETS = {"druglib": _druglib_study}
 
 
-def run_demo(
-    dataset="druglib", *, cv=5, random_state=0, max_samples=None, n_jobs=None
-):
+def run_demo(dataset="druglib", *, cv=5, random_state=0, max_samples=None, n_jobs=None):
     """Compare each modality alone with early fusion by cross-validation.
 
     Every strategy is ``Pipeline(make_modality_transformer(...), BlockScaler(),
@@ -117,9 +115,7 @@ def run_demo(
     rows = []
     for strategy, names in strategies.items():
         pipeline = make_pipeline(
-            make_modality_transformer(
-                *[(name, *modalities[name]) for name in names]
-            ),
+            make_modality_transformer(*[(name, *modalities[name]) for name in names]),
             BlockScaler(),
             LogisticRegression(max_iter=2000),
         )
@@ -137,9 +133,7 @@ def run_demo(
 
 
 def _format_table(results):
-    lines = [
-        f"{'strategy':<30} {'accuracy':>15} {'balanced acc.':>15} {'fit (s)':>8}"
-    ]
+    lines = [f"{'strategy':<30} {'accuracy':>15} {'balanced acc.':>15} {'fit (s)':>8}"]
     for row in results.itertuples():
         lines.append(
             f"{row.strategy:<30} "

@@ -207,6 +207,22 @@ class ModalityTransformer(ColumnTransformer):
                     f"in the input table. Missing: {missing}; the table has "
                     f"{_preview(list(X.columns))}."
                 )
+            for column in columns:
+                if isinstance(column, str):
+                    _check_no_infinity_in_column(X[column], name)
+
+
+def _check_no_infinity_in_column(column, modality):
+    if not pd.api.types.is_float_dtype(column.dtype):
+        return
+    infinite = np.flatnonzero(np.isinf(column.to_numpy()))
+    if infinite.size:
+        row = infinite[0]
+        raise ValueError(
+            f"Modality {modality!r}: column {column.name!r} contains infinity at "
+            f"row {row} (index {column.index[row]!r}), {infinite.size} infinite "
+            "value(s) in all. Use NaN for a missing value."
+        )
 
 
 def make_modality_transformer(*modalities, n_jobs=None, remainder="drop"):

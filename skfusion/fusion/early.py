@@ -27,7 +27,9 @@ class BlockScaler(TransformerMixin, BaseEstimator):
     training rows, then each block is multiplied by ``sqrt(weight / width)``:
     after scaling, the total variance of a block equals its weight (1 by
     default) whatever its width, so a 512-wide image embedding does not drown
-    8 clinical columns in a distance- or penalty-based model.
+    8 clinical columns in a distance- or penalty-based model. ``width`` counts
+    the columns that varied in training; constant and never-observed columns
+    are set to 0.
 
     Missing data: a missing value, and a missing modality (a block that is all
     NaN in a row), are imputed with the training mean of each column (0 after
@@ -59,8 +61,17 @@ class BlockScaler(TransformerMixin, BaseEstimator):
         Per-column standard deviation of the training rows; 1 for constant or
         never-observed columns.
 
+    n_samples_seen_ : ndarray of shape (n_features_in_,)
+        Number of training rows in which each column was observed (not NaN).
+
     block_weights_ : dict of str to float
         The weight used for every modality.
+
+    column_factors_ : ndarray of shape (n_features_in_,)
+        Multiplier applied after standardisation: ``sqrt(weight / n_varying)``
+        where ``n_varying`` counts the block's columns that varied in
+        training; 0 for constant and never-observed columns, which carry no
+        information.
 
     modalities_ : dict of str to ndarray of int
         Column positions of each modality.
@@ -121,8 +132,19 @@ class BlockScaler(TransformerMixin, BaseEstimator):
             The fitted scaler.
         """
         X = validate_blocked_data(self, X, reset=True)
-        self.mean_, self.scale_ = _nan_mean_and_scale(X, self.modalities_)
+        self.mean_, self.scale_, self.n_samples_seen_ = _nan_mean_and_scale(
+            X, self.modalities_
+        )
         self.block_weights_ = _resolve_block_weights(self.block_weights, self)
+        # Only columns that varied in training share the block's weight, so that
+        # constant or never-observed columns do not dilute it.
+        varying = _nan_mean_and_variance(X)[1] > 0
+        self.column_factors_ = np.zeros(self.n_features_in_)
+        for modality, indices in self.modalities_.items():
+            n_varying = max(int(varying[indices].sum()), 1)
+            self.column_factors_[indices] = (
+                np.sqrt(self.block_weights_[modality] / n_varying) * varying[indices]
+            )
         return self
 
     def transform(self, X):
@@ -141,10 +163,7 @@ class BlockScaler(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_blocked_data(self, X, reset=False)
-        factors = np.empty(self.n_features_in_)
-        for modality, indices in self.modalities_.items():
-            factors[indices] = np.sqrt(self.block_weights_[modality] / indices.size)
-        X_scaled = (X - self.mean_) / self.scale_ * factors
+        X_scaled = (X - self.mean_) / self.scale_ * self.column_factors_
         X_scaled = np.nan_to_num(X_scaled, nan=0.0)
         if self.add_indicator:
             present = _block_availability(X, self.modalities_)
@@ -225,6 +244,10 @@ class FeatureFusion(TransformerMixin, BaseEstimator):
     scale_ : ndarray of shape (n_features_in_,)
         Per-column training standard deviation.
 
+    n_samples_seen_ : ndarray of shape (n_features_in_,)
+        Number of training rows in which each column was observed; columns
+        never observed are set to 0 (their training mean) at transform.
+
     projections_ : dict of str to PCA
         The fitted projection of each modality; empty when no projection is
         used.
@@ -303,7 +326,9 @@ class FeatureFusion(TransformerMixin, BaseEstimator):
             The fitted transformer.
         """
         X = validate_blocked_data(self, X, reset=True)
-        self.mean_, self.scale_ = _nan_mean_and_scale(X, self.modalities_)
+        self.mean_, self.scale_, self.n_samples_seen_ = _nan_mean_and_scale(
+            X, self.modalities_
+        )
         present = _block_availability(X, self.modalities_)
         standardized = self._standardize(X)
 
@@ -403,7 +428,12 @@ class FeatureFusion(TransformerMixin, BaseEstimator):
         return self.n_components
 
     def _standardize(self, X):
-        return (X - self.mean_) / self.scale_
+        standardized = (X - self.mean_) / self.scale_
+        # Nothing was learned about a never-observed column: it carries no signal.
+        standardized[:, self.n_samples_seen_ == 0] = np.where(
+            np.isnan(X[:, self.n_samples_seen_ == 0]), np.nan, 0.0
+        )
+        return standardized
 
     def _fuse(self, standardized, present):
         """Fused features and a mask of rows with at least one modality."""
@@ -429,33 +459,35 @@ class FeatureFusion(TransformerMixin, BaseEstimator):
         return total, any_present
 
 
+def _nan_mean_and_variance(X):
+    """Per-column mean and variance of the observed entries (0 where none)."""
+    observed = ~np.isnan(X)
+    counts = np.maximum(observed.sum(axis=0), 1)
+    mean = np.where(observed, X, 0.0).sum(axis=0) / counts
+    variance = (np.where(observed, X - mean, 0.0) ** 2).sum(axis=0) / counts
+    return mean, variance
+
+
 def _nan_mean_and_scale(X, groups):
-    """Per-column mean and standard deviation over the observed entries.
+    """Per-column mean, standard deviation and count of observed entries.
 
     Columns never observed get mean 0 and scale 1, with a warning that names
     the modality; constant columns get scale 1.
     """
-    observed = ~np.isnan(X)
-    counts = observed.sum(axis=0)
-    filled = np.where(observed, X, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = filled.sum(axis=0) / counts
-        variance = (np.where(observed, X - mean, 0.0) ** 2).sum(axis=0) / counts
+    counts = (~np.isnan(X)).sum(axis=0)
+    mean, variance = _nan_mean_and_variance(X)
     never_observed = counts == 0
     if never_observed.any():
-        modalities = [
-            name for name, idx in groups.items() if never_observed[idx].any()
-        ]
+        modalities = [name for name, idx in groups.items() if never_observed[idx].any()]
         warnings.warn(
             f"{int(never_observed.sum())} column(s) of modality(ies) {modalities} "
             "have no observed value in the training rows; they are set to 0.",
             UserWarning,
             stacklevel=3,
         )
-    mean = np.where(never_observed, 0.0, mean)
-    scale = np.sqrt(np.where(never_observed, 1.0, variance))
+    scale = np.sqrt(variance)
     scale[scale < 10 * np.finfo(scale.dtype).eps] = 1.0
-    return mean, scale
+    return mean, scale, counts
 
 
 def _resolve_block_weights(block_weights, estimator):

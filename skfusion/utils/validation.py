@@ -72,7 +72,8 @@ def validate_blocked_data(estimator, X, y="no_validation", *, reset, **check_par
             estimator.modalities,
         )
         estimator.modalities_ = groups
-    _check_no_infinity(X_checked, estimator, feature_names)
+    index = X.index if hasattr(X, "index") else None
+    _check_no_infinity(X_checked, estimator, feature_names, index)
     return validated
 
 
@@ -110,9 +111,7 @@ def _modality_mismatch(estimator, X):
     if unseen:
         modality = _modality_of_column(unseen[0])
         what = f"modality {modality!r}" if modality else "column(s)"
-        return (
-            f"X has {what} unseen when {name} was fitted: {_preview(unseen)}."
-        )
+        return f"X has {what} unseen when {name} was fitted: {_preview(unseen)}."
     return None
 
 
@@ -137,7 +136,7 @@ def _check_numeric_columns(X, groups):
             )
 
 
-def _check_no_infinity(X, estimator, feature_names):
+def _check_no_infinity(X, estimator, feature_names, index):
     infinite = np.isinf(X)
     if not infinite.any():
         return
@@ -146,8 +145,9 @@ def _check_no_infinity(X, estimator, feature_names):
         (name for name, idx in estimator.modalities_.items() if col in idx), None
     )
     column = feature_names[col] if feature_names is not None else f"position {col}"
+    label = f" (index {index[row]!r})" if index is not None else ""
     raise ValueError(
         f"Input X contains infinity in column {column!r} of modality {modality!r}, "
-        f"row {row} ({int(infinite.sum())} infinite value(s) in all). Replace "
-        "infinite values; use NaN for a missing value or modality."
+        f"row {row}{label}; {int(infinite.sum())} infinite value(s) in all. "
+        "Replace infinite values; use NaN for a missing value or modality."
     )
