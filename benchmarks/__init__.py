@@ -1,0 +1,1 @@
+"""Accuracy and speed benchmarks; run them all with ``python -m benchmarks``."""
