@@ -26,15 +26,20 @@ from skfusion.datasets import make_multimodal_classification
 from skfusion.fusion import BlockScaler, FeatureFusion
 
 SETTINGS = {
-    "narrow informative + wide weak": dict(
-        modality_sizes=(8, 400), informativeness=(2.0, 1.0)
-    ),
-    "cross-modal XOR": dict(
-        modality_sizes=(8, 8), informativeness=4.0, interaction=True
-    ),
-    "30% rows miss one modality": dict(
-        modality_sizes=(8, 400), informativeness=(2.0, 1.5), missing_rate=0.3
-    ),
+    "narrow informative + wide weak": {
+        "modality_sizes": (8, 400),
+        "informativeness": (2.0, 1.0),
+    },
+    "cross-modal XOR": {
+        "modality_sizes": (8, 8),
+        "informativeness": 4.0,
+        "interaction": True,
+    },
+    "30% rows miss one modality": {
+        "modality_sizes": (8, 400),
+        "informativeness": (2.0, 1.5),
+        "missing_rate": 0.3,
+    },
 }
 CLASSIFIERS = {
     "logistic": lambda: LogisticRegression(max_iter=2000),

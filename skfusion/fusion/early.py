@@ -131,10 +131,7 @@ class BlockScaler(TransformerMixin, BaseEstimator):
         self : BlockScaler
             The fitted scaler.
         """
-        X = validate_blocked_data(self, X, reset=True)
-        self.mean_, self.scale_, self.n_samples_seen_ = _nan_mean_and_scale(
-            X, self.modalities_
-        )
+        X = _fit_column_statistics(self, X)
         self.block_weights_ = _resolve_block_weights(self.block_weights, self)
         # Only columns that varied in training share the block's weight, so that
         # constant or never-observed columns do not dilute it.
@@ -325,10 +322,7 @@ class FeatureFusion(TransformerMixin, BaseEstimator):
         self : FeatureFusion
             The fitted transformer.
         """
-        X = validate_blocked_data(self, X, reset=True)
-        self.mean_, self.scale_, self.n_samples_seen_ = _nan_mean_and_scale(
-            X, self.modalities_
-        )
+        X = _fit_column_statistics(self, X)
         present = _block_availability(X, self.modalities_)
         standardized = self._standardize(X)
 
@@ -457,6 +451,15 @@ class FeatureFusion(TransformerMixin, BaseEstimator):
             counts = np.maximum(present.sum(axis=1), 1)[:, np.newaxis]
             total = total / counts
         return total, any_present
+
+
+def _fit_column_statistics(estimator, X):
+    """Validate X at fit and store per-column ``mean_``, ``scale_`` and counts."""
+    X = validate_blocked_data(estimator, X, reset=True)
+    estimator.mean_, estimator.scale_, estimator.n_samples_seen_ = _nan_mean_and_scale(
+        X, estimator.modalities_
+    )
+    return X
 
 
 def _nan_mean_and_variance(X):
