@@ -58,7 +58,7 @@ def all_estimators(type_filter=None):
         for name, cls in inspect.getmembers(module, inspect.isclass):
             if (
                 issubclass(cls, BaseEstimator)
-                and not name.startswith("_")
+                and not name.startswith(("_", "Base"))
                 and cls.__module__.startswith("skfusion.")
                 and not inspect.isabstract(cls)
             ):

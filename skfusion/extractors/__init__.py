@@ -1,0 +1,14 @@
+"""Modality extractors: one column of paths, texts or arrays to a float block.
+
+Every extractor is a scikit-learn transformer over a single column of the
+study table, meant to sit inside
+:func:`~skfusion.compose.make_modality_transformer`. Missing inputs (None,
+NaN, empty string) give all-NaN rows; unreadable files raise an error naming
+the extractor, the row and the path, or give NaN rows with
+``on_error="nan"``.
+"""
+
+from ._base import BaseExtractor
+from .text import TextStatistics
+
+__all__ = ["BaseExtractor", "TextStatistics"]

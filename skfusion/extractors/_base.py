@@ -1,0 +1,324 @@
+"""The common base of every modality extractor.
+
+An extractor turns one column of the study table (paths, strings or array
+cells) into a fixed-width float block, one row per input row. Subclasses say
+how to read one item (:meth:`BaseExtractor._read`) and how to turn what was
+read into features (:meth:`BaseExtractor._featurize` or, for models that work
+on batches, :meth:`BaseExtractor._featurize_batch`). The base class handles
+everything else: input validation, missing inputs, per-row errors, root
+confinement and size limits, batching, joblib parallelism and progress.
+"""
+
+import os
+import warnings
+from numbers import Integral
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
+from ._io import (
+    PathOutsideRootError,
+    check_file_size,
+    is_missing,
+    resolve_path,
+)
+
+__all__ = ["BaseExtractor"]
+
+
+class BaseExtractor(TransformerMixin, BaseEstimator):
+    """Base class of the extractors: one column in, a float block out.
+
+    Subclasses list every parameter in their ``__init__`` (including the
+    common ones below), implement :meth:`_read` and :meth:`_featurize` (or
+    :meth:`_featurize_batch`) and :meth:`_feature_names`, and may override
+    :meth:`_fit` to learn something, or probe the output width, at fit time.
+
+    Common parameters
+    -----------------
+    batch_size : int
+        Items handed to one job (and, for neural models, one forward pass).
+    n_jobs : int or None
+        Number of joblib workers over batches; None means 1.
+    verbose : bool or int
+        Show a tqdm progress bar over items.
+    on_error : {"raise", "nan"}
+        An unreadable or corrupt item raises a ValueError naming the
+        extractor, the row position and the input, or (``"nan"``) gives a NaN
+        row and one warning with the count.
+    root : str or path-like or None
+        Directory that relative paths resolve under and that every file must
+        lie in.
+    max_file_bytes : int or None
+        Files larger than this are refused before they are read (default in
+        every extractor: ``DEFAULT_MAX_FILE_BYTES``, 512 MiB); None means no
+        limit.
+    """
+
+    _parameter_constraints = {
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
+        "on_error": [StrOptions({"raise", "nan"})],
+        "root": [str, os.PathLike, None],
+        "max_file_bytes": [Interval(Integral, 1, None, closed="left"), None],
+    }
+
+    #: Whether string inputs are file paths (True) or the content itself.
+    _reads_files = True
+    #: dtype of the output block.
+    _output_dtype = np.float64
+
+    # -- what a subclass provides -------------------------------------------------
+
+    def _fit(self, values):
+        """Learn from the training column; called by :meth:`fit`."""
+
+    def _read(self, item):
+        """Read one non-missing item (a path is already resolved and checked)."""
+        return item
+
+    def _featurize(self, loaded):
+        """Features of one read item, as a 1-D array."""
+        raise NotImplementedError
+
+    def _featurize_batch(self, loaded_items):
+        """Features of a batch of read items, as a 2-D array."""
+        return np.stack([np.ravel(self._featurize(item)) for item in loaded_items])
+
+    def _feature_names(self):
+        """Names of the output columns (valid once fitted)."""
+        raise NotImplementedError
+
+    # -- the scikit-learn API -----------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Check the input column and fix the output width.
+
+        Parameters
+        ----------
+        X : Series, 1-D array-like or single-column DataFrame of shape (n_samples,)
+            Paths, strings or array cells; None, NaN or an empty string marks
+            a missing input.
+
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : BaseExtractor
+            The fitted extractor.
+        """
+        values = self._validate_column(X)
+        self._fit(values)
+        self.feature_names_out_ = np.asarray(self._feature_names(), dtype=object)
+        self.n_features_out_ = len(self.feature_names_out_)
+        return self
+
+    def transform(self, X):
+        """Extract a fixed-width float block from the column.
+
+        Parameters
+        ----------
+        X : Series, 1-D array-like or single-column DataFrame of shape (n_samples,)
+            Paths, strings or array cells; None, NaN or an empty string marks
+            a missing input.
+
+        Returns
+        -------
+        X_block : ndarray of shape (n_samples, n_features_out_)
+            One row per input row, in the same order; all-NaN where the input
+            is missing (or unreadable with ``on_error="nan"``).
+        """
+        check_is_fitted(self)
+        values = self._validate_column(X)
+        return self._extract(values)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns.
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            The name of the input column; accepted for compatibility with
+            :class:`~sklearn.compose.ColumnTransformer` and not used.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+            One name per output column.
+        """
+        check_is_fitted(self)
+        if input_features is not None and len(input_features) != 1:
+            raise ValueError(
+                f"{type(self).__name__} takes one input column; input_features "
+                f"should have length 1, got {len(input_features)}."
+            )
+        return self.feature_names_out_.copy()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.one_d_array = True
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.input_tags.allow_nan = True
+        return tags
+
+    # -- machinery ----------------------------------------------------------------
+
+    def _validate_column(self, X):
+        """The input as a 1-D object array, one cell per row."""
+        name = type(self).__name__
+        if isinstance(X, pd.DataFrame):
+            if X.shape[1] != 1:
+                raise ValueError(
+                    f"{name} extracts one column; got a DataFrame with "
+                    f"{X.shape[1]} columns {list(X.columns)}."
+                )
+            X = X.iloc[:, 0]
+        if isinstance(X, pd.Series):
+            cells = X.to_numpy(dtype=object)
+        elif isinstance(X, np.ndarray):
+            if X.ndim == 2 and X.shape[1] == 1:
+                X = X[:, 0]
+            if X.ndim != 1:
+                raise ValueError(
+                    f"{name} expects a 1-D column (one path, text or array per "
+                    f"row); got an array of shape {X.shape}. Put arrays in an "
+                    "object column, one array per cell."
+                )
+            cells = X
+        elif isinstance(X, list | tuple):
+            cells = X
+        else:
+            raise ValueError(
+                f"{name} expects a pandas Series, a 1-D array or a list; got "
+                f"{type(X).__name__}."
+            )
+        column = np.empty(len(cells), dtype=object)
+        for position, cell in enumerate(cells):
+            column[position] = cell
+        return column
+
+    def _extract(self, values):
+        n_samples = len(values)
+        output = np.full((n_samples, self.n_features_out_), np.nan, self._output_dtype)
+        present = np.flatnonzero([not is_missing(value) for value in values])
+        batches = [
+            present[start : start + self.batch_size]
+            for start in range(0, present.size, self.batch_size)
+        ]
+        jobs = (
+            delayed(self._extract_batch)(values[positions], positions)
+            for positions in batches
+        )
+        failures = []
+        with _progress(n_samples, self.verbose, type(self).__name__) as progress:
+            progress.update(n_samples - present.size)
+            results = Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs)
+            for positions, (features, batch_failures) in zip(
+                batches, results, strict=True
+            ):
+                output[positions] = features
+                failures.extend(batch_failures)
+                progress.update(len(positions))
+        if failures:
+            position, item, error = failures[0]
+            warnings.warn(
+                f"{type(self).__name__}: {len(failures)} input(s) could not be "
+                f"read and were set to NaN (first: row {position}, "
+                f"{_describe(item)}: {error}).",
+                UserWarning,
+                stacklevel=3,
+            )
+        return output
+
+    def _extract_batch(self, items, positions):
+        """Features of one batch and the (position, item, error) of failures."""
+        loaded, kept, failures = [], [], []
+        for offset, (item, position) in enumerate(zip(items, positions, strict=True)):
+            try:
+                loaded.append(self._read(self._locate(item)))
+                kept.append(offset)
+            except PathOutsideRootError:
+                raise
+            except Exception as exc:
+                failures.append(self._handle_error(position, item, exc))
+        features = np.full((len(items), self.n_features_out_), np.nan)
+        if not kept:
+            return features, failures
+        try:
+            block = np.asarray(self._featurize_batch(loaded), dtype=float)
+        except Exception as exc:
+            if len(kept) == 1:
+                failures.append(self._handle_error(positions[kept[0]], items[kept[0]], exc))
+                return features, failures
+            # Find the culprit item by item, so that the error names its row.
+            rows = []
+            for offset, item in zip(kept, loaded, strict=True):
+                try:
+                    rows.append(np.asarray(self._featurize_batch([item]), float)[0])
+                except Exception as item_exc:
+                    failures.append(
+                        self._handle_error(positions[offset], items[offset], item_exc)
+                    )
+                    rows.append(np.full(self.n_features_out_, np.nan))
+            block = np.vstack(rows)
+        if block.shape != (len(kept), self.n_features_out_):
+            raise RuntimeError(
+                f"{type(self).__name__} produced a block of shape {block.shape} "
+                f"for {len(kept)} item(s); expected width {self.n_features_out_}."
+            )
+        features[kept] = block
+        return features, failures
+
+    def _locate(self, item):
+        """Resolve and check a path; other inputs pass through."""
+        if not (self._reads_files and isinstance(item, str | os.PathLike)):
+            return item
+        path = resolve_path(item, self.root)
+        if not path.is_file():
+            raise FileNotFoundError(f"no such file: {str(path)!r}")
+        check_file_size(path, self.max_file_bytes)
+        return path
+
+    def _handle_error(self, position, item, exc):
+        if self.on_error == "raise":
+            raise ValueError(
+                f"{type(self).__name__} cannot read row {position} "
+                f"({_describe(item)}): {exc}"
+            ) from exc
+        return position, item, f"{type(exc).__name__}: {exc}"
+
+
+def _describe(item):
+    if isinstance(item, str | os.PathLike):
+        text = os.fspath(item)
+        return repr(text if len(text) <= 120 else text[:117] + "...")
+    if isinstance(item, np.ndarray):
+        return f"array of shape {item.shape}"
+    return type(item).__name__
+
+
+class _NoProgress:
+    def update(self, n):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        return False
+
+
+def _progress(total, verbose, name):
+    if not verbose:
+        return _NoProgress()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=name, unit="item")

@@ -1,0 +1,94 @@
+"""Safe file access for extractors: root confinement, size limits, missing inputs."""
+
+import importlib
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_MAX_FILE_BYTES = 512 * 2**20
+
+
+class PathOutsideRootError(ValueError):
+    """A path resolves outside the extractor's ``root`` directory."""
+
+
+def is_missing(value):
+    """True for an input that stands for a missing modality.
+
+    None, NaN, ``pd.NA``, an empty or blank string and an empty array are
+    missing; anything else is data.
+    """
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, float | np.floating):
+        return math.isnan(value)
+    if isinstance(value, np.ndarray):
+        return value.size == 0
+    try:
+        import pandas as pd
+
+        return value is pd.NA or value is pd.NaT
+    except ImportError:  # pragma: no cover - pandas is a dependency
+        return False
+
+
+def resolve_path(path, root=None):
+    """The absolute path of an input file, confined to ``root`` when given.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Path from the study table; relative paths are taken relative to
+        ``root`` (or the working directory when ``root`` is None).
+
+    root : str or path-like, default=None
+        Directory that every file must lie in. ``..`` components, absolute
+        paths elsewhere and symbolic links that lead out of it are refused.
+
+    Returns
+    -------
+    path : Path
+        The resolved path (symbolic links followed).
+
+    Raises
+    ------
+    PathOutsideRootError
+        When the resolved path is not inside ``root``.
+    """
+    path = Path(os.fspath(path)).expanduser()
+    if root is None:
+        return path.resolve()
+    root_dir = Path(os.fspath(root)).expanduser().resolve()
+    resolved = (root_dir / path).resolve()
+    if not resolved.is_relative_to(root_dir):
+        raise PathOutsideRootError(
+            f"path {os.fspath(path)!r} resolves to {str(resolved)!r}, outside "
+            f"root {str(root_dir)!r}; files must lie inside root."
+        )
+    return resolved
+
+
+def check_file_size(path, max_bytes):
+    """Refuse a file larger than ``max_bytes`` before reading it."""
+    size = path.stat().st_size
+    if max_bytes is not None and size > max_bytes:
+        raise ValueError(
+            f"file is {size} bytes, over the limit max_file_bytes={max_bytes}; "
+            "raise max_file_bytes if the file is genuine."
+        )
+    return size
+
+
+def import_optional(module, *, extra, needed_by):
+    """Import an optional dependency or say which extra installs it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ImportError(
+            f"{needed_by} needs the '{module.split('.')[0]}' package, which is not "
+            f"installed: pip install 'skfusion[{extra}]'"
+        ) from exc
