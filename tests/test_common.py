@@ -10,12 +10,15 @@ from sklearn.utils.estimator_checks import (
     parametrize_with_checks,
 )
 
+from skfusion.extractors import BaseExtractor
 from skfusion.utils import all_estimators
 from skfusion.utils._test_common import (
+    EXTRACTOR_COLUMNS,
     INSTANCES,
     expected_failed_checks,
     instances_to_check,
 )
+from skfusion.utils.estimator_checks import check_extractor
 
 
 def test_every_public_estimator_has_a_test_instance():
@@ -65,3 +68,23 @@ def _extra_cases():
 @pytest.mark.parametrize("estimator, check", list(_extra_cases()))
 def test_extra_sklearn_checks(estimator, check):
     check(type(estimator).__name__, estimator)
+
+
+def _extractor_cases():
+    for estimator in instances_to_check():
+        if type(estimator) in EXTRACTOR_COLUMNS:
+            yield pytest.param(estimator, id=repr(estimator))
+
+
+def test_every_extractor_has_a_sample_column():
+    extractors = [
+        name
+        for name, cls in all_estimators(type_filter="transformer")
+        if issubclass(cls, BaseExtractor) and cls not in EXTRACTOR_COLUMNS
+    ]
+    assert not extractors, f"add sample columns for {extractors} in _test_common.py"
+
+
+@pytest.mark.parametrize("extractor", list(_extractor_cases()))
+def test_extractor_contract(extractor, tmp_path):
+    check_extractor(extractor, EXTRACTOR_COLUMNS[type(extractor)](tmp_path))

@@ -9,6 +9,6 @@ the extractor, the row and the path, or give NaN rows with
 """
 
 from ._base import BaseExtractor
-from .text import TextStatistics
+from .text import SentenceEmbedder, TextStatistics
 
-__all__ = ["BaseExtractor", "TextStatistics"]
+__all__ = ["BaseExtractor", "SentenceEmbedder", "TextStatistics"]

@@ -6,12 +6,24 @@ arrays carry no ``modality__feature`` names, so the instances name their blocks
 by position: the first column is one modality, the rest another.
 """
 
+import numpy as np
 from sklearn.preprocessing import StandardScaler
 
 from ..compose import ModalityTransformer
+from ..extractors import SentenceEmbedder, TextStatistics
 from ..fusion import BlockScaler, FeatureFusion
 
 TWO_BLOCKS = {"first": [0], "rest": slice(1, None)}
+
+
+class CharacterCountModel:
+    """A stand-in text model: character and space counts, fast and picklable."""
+
+    def encode(self, texts, **kwargs):
+        return np.array([[len(t), t.count(" ")] for t in texts], dtype=float)
+
+    def __repr__(self):
+        return "CharacterCountModel()"
 
 INSTANCES = {
     BlockScaler: [
@@ -27,6 +39,8 @@ INSTANCES = {
         FeatureFusion("product", modalities=TWO_BLOCKS),
         FeatureFusion("concat", n_components=1, modalities=TWO_BLOCKS),
     ],
+    TextStatistics: [TextStatistics(), TextStatistics(lowercase=False, n_jobs=2)],
+    SentenceEmbedder: [SentenceEmbedder(model=CharacterCountModel(), batch_size=2)],
     ModalityTransformer: [
         ModalityTransformer([("first_two", StandardScaler(), [0, 1])]),
     ],
@@ -57,6 +71,15 @@ EXPECTED_FAILED_CHECKS = {
             "transform, as in ColumnTransformer"
         ),
     },
+}
+
+
+_NOTES = ["No fever. Cough!", None, "Patient denies chest pain", "", "CRP 12 mg/L"]
+
+# {extractor class: callable(tmp_path) -> column with present and missing items}
+EXTRACTOR_COLUMNS = {
+    TextStatistics: lambda tmp_path: list(_NOTES),
+    SentenceEmbedder: lambda tmp_path: list(_NOTES),
 }
 
 
