@@ -230,7 +230,7 @@ class SentenceEmbedder(BaseExtractor):
 
     _parameter_constraints = {
         **BaseExtractor._parameter_constraints,
-        "model": ["no_validation"],
+        "model": "no_validation",
         "normalize_embeddings": ["boolean"],
         "device": [str],
     }
