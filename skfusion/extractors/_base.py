@@ -256,7 +256,9 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
             block = np.asarray(self._featurize_batch(loaded), dtype=float)
         except Exception as exc:
             if len(kept) == 1:
-                failures.append(self._handle_error(positions[kept[0]], items[kept[0]], exc))
+                failures.append(
+                    self._handle_error(positions[kept[0]], items[kept[0]], exc)
+                )
                 return features, failures
             # Find the culprit item by item, so that the error names its row.
             rows = []

@@ -25,6 +25,7 @@ class CharacterCountModel:
     def __repr__(self):
         return "CharacterCountModel()"
 
+
 INSTANCES = {
     BlockScaler: [
         BlockScaler(modalities=TWO_BLOCKS),
