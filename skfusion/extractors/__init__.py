@@ -9,6 +9,14 @@ the extractor, the row and the path, or give NaN rows with
 """
 
 from ._base import BaseExtractor
+from .image import ImageFeatures, ImageLoader, TorchImageEmbedder
 from .text import SentenceEmbedder, TextStatistics
 
-__all__ = ["BaseExtractor", "SentenceEmbedder", "TextStatistics"]
+__all__ = [
+    "BaseExtractor",
+    "ImageFeatures",
+    "ImageLoader",
+    "SentenceEmbedder",
+    "TextStatistics",
+    "TorchImageEmbedder",
+]

@@ -10,7 +10,13 @@ import numpy as np
 from sklearn.preprocessing import StandardScaler
 
 from ..compose import ModalityTransformer
-from ..extractors import SentenceEmbedder, TextStatistics
+from ..extractors import (
+    ImageFeatures,
+    ImageLoader,
+    SentenceEmbedder,
+    TextStatistics,
+    TorchImageEmbedder,
+)
 from ..fusion import BlockScaler, FeatureFusion
 
 TWO_BLOCKS = {"first": [0], "rest": slice(1, None)}
@@ -42,6 +48,16 @@ INSTANCES = {
     ],
     TextStatistics: [TextStatistics(), TextStatistics(lowercase=False, n_jobs=2)],
     SentenceEmbedder: [SentenceEmbedder(model=CharacterCountModel(), batch_size=2)],
+    ImageLoader: [
+        ImageLoader(size=(8, 8)),
+        ImageLoader(size=(8, 8), mode="RGB", n_jobs=2),
+    ],
+    ImageFeatures: [ImageFeatures(size=(32, 32))],
+    TorchImageEmbedder: [
+        TorchImageEmbedder(
+            "torch.nn:Flatten", size=(4, 4), normalize=None, device="cpu"
+        )
+    ],
     ModalityTransformer: [
         ModalityTransformer([("first_two", StandardScaler(), [0, 1])]),
     ],
@@ -77,8 +93,27 @@ EXPECTED_FAILED_CHECKS = {
 
 _NOTES = ["No fever. Cough!", None, "Patient denies chest pain", "", "CRP 12 mg/L"]
 
+def _image_column(tmp_path):
+    """Grey, colour and float images as array cells, and missing ones."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    png = tmp_path / "image.png"
+    Image.fromarray(rng.integers(0, 256, (12, 10), dtype=np.uint8)).save(png)
+    return [
+        rng.random((20, 24)),
+        None,
+        rng.integers(0, 256, (18, 22, 3), dtype=np.uint8),
+        "",
+        str(png),
+    ]
+
+
 # {extractor class: callable(tmp_path) -> column with present and missing items}
 EXTRACTOR_COLUMNS = {
+    ImageLoader: _image_column,
+    ImageFeatures: _image_column,
+    TorchImageEmbedder: _image_column,
     TextStatistics: lambda tmp_path: list(_NOTES),
     SentenceEmbedder: lambda tmp_path: list(_NOTES),
 }

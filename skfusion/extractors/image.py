@@ -1,0 +1,1230 @@
+"""Image extractors: resized pixels, classical descriptors, any torch embedder.
+
+Three extractors share one reader, so a column may mix formats:
+
+- PNG, JPEG, TIFF, BMP (and anything else Pillow opens) through Pillow. The
+  first frame of a multi-frame file is used and the EXIF orientation applied.
+- DICOM (``.dcm``/``.dicom`` files, or any file with the ``DICM`` preamble)
+  through pydicom, with the modality rescale (slope and intercept) and VOI
+  windowing applied; MONOCHROME1 is inverted so that bright means dense.
+- NIfTI (``.nii``, ``.nii.gz``) through nibabel; a 3-D volume becomes one 2-D
+  image as the ``volume`` parameter says (a slice or a projection along
+  ``axis``), or stays 3-D in :class:`ImageLoader` with ``volume="volume"``.
+- in-memory arrays (one 2-D, 3-D or 4-D array per cell).
+
+Every file read is bounded twice: ``max_file_bytes`` refuses a file by its
+size on disk and ``max_pixels`` by its decoded pixel (or voxel) count, which
+is checked from the header before any pixel is decoded (a decompression bomb
+is refused, never decoded).
+
+Pillow and scikit-image come with ``pip install 'skfusion[image]'``, pydicom
+and nibabel with ``skfusion[medical]``; torch is a core dependency. None of
+them is imported until an extractor reads something.
+"""
+
+import copy
+import importlib
+import io
+import os
+import threading
+import warnings
+from numbers import Integral, Real
+from pathlib import Path
+
+import numpy as np
+
+from ..utils._sklearn_compat import Interval, StrOptions
+from ._base import BaseExtractor
+from ._io import DEFAULT_MAX_FILE_BYTES, import_optional
+
+__all__ = ["ImageFeatures", "ImageLoader", "TorchImageEmbedder"]
+
+#: Default bound on the decoded pixels (or voxels) of one input: 2**27, about
+#: 134 million, i.e. at most 1 GiB as float64.
+DEFAULT_MAX_PIXELS = 2**27
+
+_VOLUME_REDUCTIONS = frozenset({"middle", "mip", "mean"})
+_IMAGENET_MEAN = (0.485, 0.456, 0.406)
+_IMAGENET_STD = (0.229, 0.224, 0.225)
+# ITU-R 601-2 luma, as Pillow's convert("L").
+_LUMA = np.array([0.299, 0.587, 0.114])
+_INTENSITY_STATISTICS = (
+    "mean",
+    "std",
+    "min",
+    "max",
+    "p05",
+    "p25",
+    "p50",
+    "p75",
+    "p95",
+    "skew",
+    "kurtosis",
+    "entropy",
+)
+_FEATURE_GROUPS = ("intensity", "hog", "lbp", "color_hist")
+# One forward pass at a time per process: batches are read in threads, the
+# model is shared, and the layer hook must see only its own batch.
+_FORWARD_LOCK = threading.Lock()
+
+_COMMON_IMAGE_CONSTRAINTS = {
+    "mode": [StrOptions({"L", "RGB"})],
+    "axis": [Interval(Integral, 0, 2, closed="both")],
+    "window": [StrOptions({"auto", "minmax"}), tuple, list],
+    "max_pixels": [Interval(Integral, 1, None, closed="left"), None],
+}
+
+
+# -- reading --------------------------------------------------------------------
+
+
+def _read_image(
+    source,
+    *,
+    mode="L",
+    max_pixels=DEFAULT_MAX_PIXELS,
+    volume="middle",
+    axis=2,
+    window="auto",
+    scale="unit",
+    needed_by="an image extractor",
+):
+    """Read one image (a path or an array) as a float array.
+
+    Parameters
+    ----------
+    source : path-like or ndarray
+        A file (format told by its suffix or, for DICOM, its preamble) or an
+        in-memory array: 2-D grey, 3-D with 1, 3 or 4 channels last (colour),
+        any other 3-D or 4-D array is a volume (4-D: the first volume along
+        the last axis).
+
+    mode : {"L", "RGB"}
+        Grey (H, W) or colour (H, W, 3) output.
+
+    max_pixels : int or None
+        Refuse an input with more pixels (voxels for volumes) than this,
+        checked from the header before decoding.
+
+    volume : {"middle", "mip", "mean", "volume"}
+        How a volume becomes an image: the middle slice along ``axis``
+        (``vol.take(n // 2, axis)``), its maximum or mean along ``axis``, or
+        (``"volume"``) no reduction: the volume is returned with ``axis``
+        moved first, shape (D, H, W).
+
+    axis : int
+        Volume axis that slices are taken along or projected over.
+
+    window : {"auto", "minmax"} or (center, width)
+        Intensity window mapped to [0, 1] for DICOM and NIfTI: ``"auto"`` is
+        the DICOM file's own VOI window when it has one and min-max
+        otherwise; a pair is applied as ``(x - center) / width + 0.5``,
+        clipped.
+
+    scale : {"unit", "none"}
+        ``"unit"``: values in [0, 1] (8-bit / 255, 16-bit / 65535, DICOM and
+        NIfTI windowed, uint8 arrays / 255, float arrays kept). ``"none"``:
+        stored values (DICOM: rescaled modality values such as Hounsfield
+        units, without windowing or MONOCHROME1 inversion).
+
+    needed_by : str
+        Name used in the message when an optional dependency is missing.
+
+    Returns
+    -------
+    image : ndarray of float64
+        Shape (H, W), (H, W, 3), or (D, H, W) with ``volume="volume"``.
+    """
+    if isinstance(source, np.ndarray):
+        image = _from_array(source, scale=scale, volume=volume, axis=axis)
+        if isinstance(image, _Volume):
+            # Arrays keep their values (uint8 aside): no window.
+            image = _reduce_volume(image.data, volume, axis, window, "none")
+        return _to_mode(image, mode, volume)
+    path = Path(os.fspath(source))
+    name = path.name.lower()
+    if name.endswith((".nii", ".nii.gz")):
+        data = _read_nifti(path, max_pixels, needed_by)
+        return _to_mode(_reduce_volume(data, volume, axis, window, scale), mode, volume)
+    if name.endswith((".dcm", ".dicom")) or _has_dicom_preamble(path):
+        image = _read_dicom(path, max_pixels, volume, axis, window, scale, needed_by)
+        return _to_mode(image, mode, volume)
+    if volume == "volume":
+        raise ValueError(
+            "volume='volume' needs a 3-D input (NIfTI, multi-frame DICOM or a "
+            "3-D array); got a 2-D image file."
+        )
+    return _read_pillow(path, mode, max_pixels, scale, needed_by)
+
+
+class _Volume:
+    """Marks an in-memory array as a volume rather than a colour image."""
+
+    def __init__(self, data):
+        self.data = data
+
+
+def _from_array(array, *, scale, volume, axis):
+    if array.dtype == object or not (
+        np.issubdtype(array.dtype, np.number) or array.dtype == bool
+    ):
+        raise TypeError(f"expected a numeric array, got dtype {array.dtype}")
+    data = np.asarray(array, dtype=np.float64)
+    if scale == "unit" and array.dtype == np.uint8:
+        data = data / 255.0
+    if data.ndim == 4:
+        data = data[..., 0]
+    if data.ndim == 3 and data.shape[-1] in (1, 3, 4) and volume != "volume":
+        if data.shape[-1] == 1:
+            return data[..., 0]
+        return data[..., :3]
+    if data.ndim == 3:
+        return _Volume(data)
+    if data.ndim != 2:
+        raise ValueError(f"expected a 2-D, 3-D or 4-D array, got shape {array.shape}")
+    if volume == "volume":
+        raise ValueError(f"volume='volume' needs a 3-D array; got shape {array.shape}.")
+    return data
+
+
+def _to_mode(image, mode, volume):
+    if volume == "volume":
+        if image.ndim != 3:
+            raise ValueError(f"expected a 3-D volume, got shape {image.shape}")
+        return image
+    if image.ndim == 3:
+        return image if mode == "RGB" else image @ _LUMA
+    return np.repeat(image[..., None], 3, axis=-1) if mode == "RGB" else image
+
+
+def _check_pixels(n_pixels, max_pixels, shape):
+    if max_pixels is not None and n_pixels > max_pixels:
+        raise ValueError(
+            f"image of shape {shape} has {n_pixels} pixels, over the limit "
+            f"max_pixels={max_pixels} (a possible decompression bomb); raise "
+            "max_pixels if the file is genuine."
+        )
+
+
+def _read_pillow(path, mode, max_pixels, scale, needed_by):
+    pil_image = import_optional("PIL.Image", extra="image", needed_by=needed_by)
+    pil_ops = import_optional("PIL.ImageOps", extra="image", needed_by=needed_by)
+    bomb = (pil_image.DecompressionBombWarning, pil_image.DecompressionBombError)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pil_image.DecompressionBombWarning)
+        try:
+            # Image.open only reads the header: the pixel count is checked
+            # before anything is decoded.
+            with pil_image.open(path) as img:
+                _check_pixels(img.width * img.height, max_pixels, img.size[::-1])
+                img.load()
+                img = pil_ops.exif_transpose(img)
+                return _pillow_to_array(img, mode, scale)
+        except bomb as exc:
+            raise ValueError(
+                f"{exc} Raise PIL.Image.MAX_IMAGE_PIXELS as well as max_pixels "
+                "if the file is genuine."
+            ) from exc
+
+
+def _pillow_to_array(img, mode, scale):
+    if img.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        # High-bit-depth grey: Pillow's convert("L") clips instead of scaling.
+        data = np.asarray(img, dtype=np.float64)
+        if scale == "unit":
+            if img.mode.startswith("I;16"):
+                data = data / 65535.0
+            else:
+                data = _minmax(data)
+        return _to_mode(data, mode, "middle")
+    data = np.asarray(img.convert(mode), dtype=np.float64)
+    return data / 255.0 if scale == "unit" else data
+
+
+def _has_dicom_preamble(path):
+    with open(path, "rb") as handle:
+        head = handle.read(132)
+    return len(head) == 132 and head[128:] == b"DICM"
+
+
+def _read_dicom(path, max_pixels, volume, axis, window, scale, needed_by):
+    pydicom = import_optional("pydicom", extra="medical", needed_by=needed_by)
+    ds = pydicom.dcmread(path)
+    if "PixelData" not in ds and "FloatPixelData" not in ds:
+        raise ValueError("DICOM file has no pixel data")
+    frames = int(ds.get("NumberOfFrames", 1) or 1)
+    samples = int(ds.get("SamplesPerPixel", 1) or 1)
+    shape = (frames, int(ds.Rows), int(ds.Columns))
+    _check_pixels(int(np.prod(shape)), max_pixels, shape)
+    pixels = ds.pixel_array
+    if samples > 1:
+        # Colour (pydicom converts YBR to RGB): no modality LUT or window.
+        data = np.asarray(pixels, dtype=np.float64)
+        if frames > 1:
+            data = data[frames // 2]
+        if scale == "unit":
+            data = data / float(2 ** int(ds.get("BitsStored", 8)) - 1)
+        return data
+    data = np.asarray(_apply_rescale(pixels, ds, pydicom), dtype=np.float64)
+    if scale == "unit":
+        data = _window_dicom(data, ds, window)
+        if ds.get("PhotometricInterpretation", "") == "MONOCHROME1":
+            data = 1.0 - data
+    if frames > 1:
+        # Frames are the first axis of a multi-frame DICOM.
+        return _reduce_volume(data, volume, 0, "minmax", "none")
+    if volume == "volume":
+        raise ValueError("volume='volume' needs a multi-frame DICOM")
+    return data
+
+
+def _apply_rescale(pixels, ds, pydicom):
+    try:
+        from pydicom.pixels import apply_rescale
+    except ImportError:  # pydicom < 3
+        from pydicom.pixel_data_handlers.util import (
+            apply_modality_lut as apply_rescale,
+        )
+    return apply_rescale(pixels, ds)
+
+
+def _first(value):
+    if isinstance(value, str | bytes) or not hasattr(value, "__len__"):
+        return float(value)
+    return float(value[0])
+
+
+def _window_dicom(data, ds, window):
+    if isinstance(window, tuple | list):
+        return _linear_exact(data, *window)
+    if window == "auto" and "WindowCenter" in ds and "WindowWidth" in ds:
+        center, width = _first(ds.WindowCenter), _first(ds.WindowWidth)
+        function = str(ds.get("VOILUTFunction", "LINEAR")).upper()
+        if function == "SIGMOID":
+            return 1.0 / (1.0 + np.exp(-4.0 * (data - center) / width))
+        if function == "LINEAR_EXACT":
+            return _linear_exact(data, center, width)
+        # LINEAR, DICOM PS3.3 C.11.2.1.2.1, with output range [0, 1].
+        if width <= 1:
+            return (data > center - 0.5).astype(np.float64)
+        return np.clip((data - (center - 0.5)) / (width - 1) + 0.5, 0.0, 1.0)
+    return _minmax(data)
+
+
+def _linear_exact(data, center, width):
+    if width <= 0:
+        raise ValueError(f"window width must be positive, got {width}")
+    return np.clip((data - center) / width + 0.5, 0.0, 1.0)
+
+
+def _minmax(data):
+    low, high = np.min(data), np.max(data)
+    if high <= low:
+        return np.zeros_like(data, dtype=np.float64)
+    return (data - low) / (high - low)
+
+
+def _read_nifti(path, max_pixels, needed_by):
+    nibabel = import_optional("nibabel", extra="medical", needed_by=needed_by)
+    img = nibabel.load(path)
+    shape = tuple(int(n) for n in img.shape)
+    if len(shape) > 3:
+        # 4-D (time or channels last): the first volume.
+        n_voxels = int(np.prod(shape[:3]))
+        _check_pixels(n_voxels, max_pixels, shape[:3])
+        data = np.asarray(img.dataobj[..., 0], dtype=np.float64)
+        while data.ndim > 3:
+            data = data[..., 0]
+    else:
+        _check_pixels(int(np.prod(shape)), max_pixels, shape)
+        data = img.get_fdata(dtype=np.float64)
+    return data
+
+
+def _reduce_volume(data, volume, axis, window, scale):
+    """A volume as one 2-D image (or a (D, H, W) volume for ``"volume"``)."""
+    if data.ndim == 2:
+        if volume == "volume":
+            raise ValueError(f"volume='volume' needs a 3-D input, got {data.shape}")
+    elif data.ndim != 3:
+        raise ValueError(f"expected a 2-D image or 3-D volume, got {data.shape}")
+    if scale == "unit":
+        # Scaled as a whole, before reduction: slices and projections of one
+        # volume share one intensity scale.
+        if isinstance(window, tuple | list):
+            data = _linear_exact(data, *window)
+        else:
+            data = _minmax(data)
+    if data.ndim == 2:
+        return data
+    if axis >= data.ndim:
+        raise ValueError(f"axis={axis} is out of range for a volume of {data.shape}")
+    if volume == "middle":
+        return data.take(data.shape[axis] // 2, axis=axis)
+    if volume == "mip":
+        return data.max(axis=axis)
+    if volume == "mean":
+        return data.mean(axis=axis)
+    return np.moveaxis(data, axis, 0)
+
+
+def _resize(image, shape, needed_by):
+    """Anti-aliased (bi)linear resize to ``shape``; channels, if any, kept."""
+    target = tuple(shape) + image.shape[len(shape) :]
+    if image.shape == target:
+        return image
+    transform = import_optional("skimage.transform", extra="image", needed_by=needed_by)
+    return transform.resize(
+        image, target, order=1, anti_aliasing=True, preserve_range=True
+    )
+
+
+def _check_size(size, n_dims, name, what):
+    if (
+        not isinstance(size, tuple | list)
+        or len(size) != n_dims
+        or not all(isinstance(n, Integral) and n >= 1 for n in size)
+    ):
+        raise ValueError(
+            f"{name}: {what} must be a tuple of {n_dims} positive ints; got {size!r}."
+        )
+    return tuple(int(n) for n in size)
+
+
+def _check_window(window, name):
+    if isinstance(window, tuple | list):
+        if len(window) != 2 or not all(isinstance(v, Real) for v in window):
+            raise ValueError(
+                f"{name}: window must be 'auto', 'minmax' or a (center, width) "
+                f"pair of numbers; got {window!r}."
+            )
+        if window[1] <= 0:
+            raise ValueError(f"{name}: window width must be positive; got {window!r}.")
+
+
+# -- extractors -----------------------------------------------------------------
+
+
+class _ImageExtractor(BaseExtractor):
+    """Reading shared by the image extractors."""
+
+    def _read_array(self, item, *, mode, volume, scale="unit"):
+        return _read_image(
+            item,
+            mode=mode,
+            max_pixels=self.max_pixels,
+            volume=volume,
+            axis=self.axis,
+            window=self.window,
+            scale=scale,
+            needed_by=type(self).__name__,
+        )
+
+
+class ImageLoader(_ImageExtractor):
+    """Resized, flattened pixels of an image column.
+
+    Each image is read (see the module docstring for the formats), converted
+    to grey (``mode="L"``) or colour (``mode="RGB"``), resized to ``size``
+    with anti-aliased bilinear interpolation (``skimage.transform.resize``)
+    and flattened row-major, channels last: pixel ``(r, c, k)`` is column
+    ``(r * w + c) * channels + k``. The fitted ``image_shape_`` gives the
+    shape to reshape a row back to, which the deep-fusion CNN encoder uses.
+
+    A 3-D volume (NIfTI, multi-frame DICOM, 3-D array) becomes one 2-D image
+    as ``volume`` says, along ``axis`` (multi-frame DICOM: along the frames):
+    ``"middle"`` is the slice ``vol.take(vol.shape[axis] // 2, axis)``,
+    ``"mip"`` is ``vol.max(axis)`` and ``"mean"`` is ``vol.mean(axis)``; the
+    remaining two axes, in their stored order (no reorientation), are the
+    image rows and columns. ``"volume"`` keeps it 3-D: ``axis`` is moved
+    first and the volume resized to ``size=(depth, height, width)``, for 3-D
+    CNN encoders; 2-D inputs are then an error.
+
+    Parameters
+    ----------
+    size : tuple of int, default=(64, 64)
+        Output (height, width); (depth, height, width) with
+        ``volume="volume"``.
+
+    mode : {"L", "RGB"}, default="L"
+        Grey (one value per pixel) or colour (three). Grey inputs are
+        repeated to three channels for ``"RGB"``; colour inputs are
+        converted to luma (ITU-R 601-2) for ``"L"``.
+
+    volume : {"middle", "mip", "mean", "volume"}, default="middle"
+        How a 3-D volume becomes the image; see above.
+
+    axis : int, default=2
+        Volume axis that slices are taken along or projected over.
+
+    window : {"auto", "minmax"} or (center, width), default="auto"
+        Intensity window of DICOM and NIfTI inputs when ``scale="unit"``:
+        ``"auto"`` uses a DICOM file's own VOI window (Window Center/Width
+        and VOI LUT Function) and min-max otherwise; ``"minmax"`` maps the
+        input's minimum to 0 and maximum to 1; a pair maps
+        ``(x - center) / width + 0.5`` clipped to [0, 1] (values after the
+        DICOM rescale slope and intercept, e.g. Hounsfield units).
+
+    scale : {"unit", "none"}, default="unit"
+        ``"unit"``: values in [0, 1] (8-bit / 255, 16-bit / 65535, DICOM and
+        NIfTI windowed, uint8 arrays / 255, float arrays kept as they are).
+        ``"none"``: stored values (DICOM: rescaled modality values without
+        windowing or MONOCHROME1 inversion).
+
+    max_pixels : int, default=2**27
+        Refuse an image with more pixels (a volume with more voxels),
+        checked from the header before decoding. Pillow's own limit
+        (``PIL.Image.MAX_IMAGE_PIXELS``) also applies to 2-D image files.
+
+    batch_size : int, default=64
+        Images handed to one job.
+
+    n_jobs : int, default=None
+        Number of joblib workers; None means 1.
+
+    verbose : bool, default=False
+        Show a progress bar.
+
+    on_error : {"raise", "nan"}, default="raise"
+        An unreadable, corrupt or oversized file raises a ValueError naming
+        the extractor, the row and the path, or (``"nan"``) gives a NaN row
+        and one warning with the count. A path outside ``root`` always
+        raises.
+
+    root : str or path-like, default=None
+        Directory that relative paths resolve under and that every file must
+        lie in.
+
+    max_file_bytes : int, default=512 MiB
+        Files larger than this are refused before they are read; None means
+        no limit.
+
+    Attributes
+    ----------
+    image_shape_ : tuple of int
+        Shape of one image: (h, w) for ``"L"``, (h, w, 3) for ``"RGB"``,
+        (d, h, w) with ``volume="volume"``.
+
+    feature_names_out_ : ndarray of str
+        ``pixel0``, ``pixel1``, ...
+
+    n_features_out_ : int
+        Number of values per image, ``prod(image_shape_)``.
+
+    See Also
+    --------
+    ImageFeatures : Classical descriptors (intensity, HOG, LBP, histograms).
+    TorchImageEmbedder : Embeddings from a pretrained torch model.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfusion.extractors.image import ImageLoader
+    >>> images = [np.array([[0, 255], [255, 0]], dtype=np.uint8), None]
+    >>> loader = ImageLoader(size=(2, 2)).fit(images)
+    >>> loader.image_shape_
+    (2, 2)
+    >>> loader.transform(images)
+    array([[ 0.,  1.,  1.,  0.],
+           [nan, nan, nan, nan]], dtype=float32)
+    >>> ImageLoader(size=(8, 8), mode="RGB").fit(images).transform(images).shape
+    (2, 192)
+    """
+
+    _parameter_constraints = {
+        **BaseExtractor._parameter_constraints,
+        **_COMMON_IMAGE_CONSTRAINTS,
+        "size": [tuple, list],
+        "volume": [StrOptions({"middle", "mip", "mean", "volume"})],
+        "scale": [StrOptions({"unit", "none"})],
+    }
+    _output_dtype = np.float32
+
+    def __init__(
+        self,
+        *,
+        size=(64, 64),
+        mode="L",
+        volume="middle",
+        axis=2,
+        window="auto",
+        scale="unit",
+        max_pixels=DEFAULT_MAX_PIXELS,
+        batch_size=64,
+        n_jobs=None,
+        verbose=False,
+        on_error="raise",
+        root=None,
+        max_file_bytes=DEFAULT_MAX_FILE_BYTES,
+    ):
+        self.size = size
+        self.mode = mode
+        self.volume = volume
+        self.axis = axis
+        self.window = window
+        self.scale = scale
+        self.max_pixels = max_pixels
+        self.batch_size = batch_size
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+        self.on_error = on_error
+        self.root = root
+        self.max_file_bytes = max_file_bytes
+
+    def _fit(self, values):
+        name = type(self).__name__
+        _check_window(self.window, name)
+        if self.volume == "volume":
+            self._size = _check_size(self.size, 3, name, "size with volume='volume'")
+            self.image_shape_ = self._size
+        else:
+            self._size = _check_size(self.size, 2, name, "size")
+            self.image_shape_ = self._size + ((3,) if self.mode == "RGB" else ())
+
+    def _read(self, item):
+        image = self._read_array(
+            item, mode=self.mode, volume=self.volume, scale=self.scale
+        )
+        return _resize(image, self._size, type(self).__name__)
+
+    def _featurize(self, image):
+        return image.ravel()
+
+    def _feature_names(self):
+        return [f"pixel{i}" for i in range(int(np.prod(self.image_shape_)))]
+
+
+class ImageFeatures(_ImageExtractor):
+    """Classical image descriptors: intensity, HOG, LBP and histograms.
+
+    Each image is read in [0, 1] (grey, or colour with ``mode="RGB"``),
+    resized to ``size`` with anti-aliased bilinear interpolation, and
+    described by the groups listed in ``features``, in this order:
+
+    - ``"intensity"`` (12): mean, standard deviation, minimum, maximum, the
+      5th, 25th, 50th, 75th and 95th percentiles, skewness, excess kurtosis
+      (both 0 for a constant image) and the Shannon entropy in bits of the
+      256-bin grey-level histogram. Names ``intensity_mean``, ...
+    - ``"hog"``: ``skimage.feature.hog`` of the grey image with
+      ``hog_orientations``, ``hog_pixels_per_cell``, ``hog_cells_per_block``
+      and L2-Hys block normalisation. Names ``hog0``, ...
+    - ``"lbp"`` (``lbp_points + 2``): the normalised histogram of the
+      rotation-invariant uniform local binary patterns
+      (``skimage.feature.local_binary_pattern(..., method="uniform")``) of
+      the 8-bit grey image. Names ``lbp0``, ...
+    - ``"color_hist"``: the normalised ``color_bins``-bin histogram over
+      [0, 1] of each channel: names ``color_hist_r0``, ..., ``color_hist_g0``,
+      ..., ``color_hist_b0``, ... with ``mode="RGB"``, ``color_hist_l0``, ...
+      (grey levels) with ``mode="L"``.
+
+    Intensity, HOG and LBP use the grey image (luma of a colour image), so
+    only the histogram depends on ``mode``. Volumes become images as in
+    :class:`ImageLoader` (``volume`` in ``{"middle", "mip", "mean"}``).
+
+    Parameters
+    ----------
+    features : tuple of {"intensity", "hog", "lbp", "color_hist"}, \
+            default=("intensity", "hog", "lbp", "color_hist")
+        The descriptor groups, output in the order above.
+
+    size : tuple of int, default=(128, 128)
+        (height, width) the image is resized to before description.
+
+    mode : {"L", "RGB"}, default="L"
+        Read grey or colour; colour only changes the histogram.
+
+    hog_orientations : int, default=9
+        Orientation bins of the HOG.
+
+    hog_pixels_per_cell : tuple of int, default=(16, 16)
+        Cell size of the HOG, in pixels.
+
+    hog_cells_per_block : tuple of int, default=(2, 2)
+        Block size of the HOG normalisation, in cells.
+
+    lbp_points : int, default=8
+        Neighbours of the local binary pattern.
+
+    lbp_radius : float, default=1
+        Radius of the local binary pattern, in pixels.
+
+    color_bins : int, default=8
+        Histogram bins per channel.
+
+    volume : {"middle", "mip", "mean"}, default="middle"
+        How a 3-D volume becomes an image; see :class:`ImageLoader`.
+
+    axis : int, default=2
+        Volume axis that slices are taken along or projected over.
+
+    window : {"auto", "minmax"} or (center, width), default="auto"
+        Intensity window of DICOM and NIfTI inputs; see :class:`ImageLoader`.
+
+    max_pixels : int, default=2**27
+        Refuse an image with more pixels (voxels), checked before decoding.
+
+    batch_size : int, default=64
+        Images handed to one job.
+
+    n_jobs : int, default=None
+        Number of joblib workers; None means 1.
+
+    verbose : bool, default=False
+        Show a progress bar.
+
+    on_error : {"raise", "nan"}, default="raise"
+        An unreadable file raises a ValueError naming the extractor, the row
+        and the path, or (``"nan"``) gives a NaN row and one warning.
+
+    root : str or path-like, default=None
+        Directory that relative paths resolve under and that every file must
+        lie in.
+
+    max_file_bytes : int, default=512 MiB
+        Files larger than this are refused before they are read.
+
+    Attributes
+    ----------
+    feature_names_out_ : ndarray of str
+        Names of the descriptors.
+
+    n_features_out_ : int
+        Number of descriptors, fixed by the parameters.
+
+    See Also
+    --------
+    ImageLoader : Resized pixels, e.g. for a CNN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfusion.extractors.image import ImageFeatures
+    >>> rng = np.random.default_rng(0)
+    >>> images = [rng.random((40, 40)), None, rng.random((30, 50))]
+    >>> features = ImageFeatures(size=(32, 32)).fit(images)
+    >>> block = features.transform(images)
+    >>> block.shape
+    (3, 66)
+    >>> features.get_feature_names_out()[[0, 12, 57]].tolist()
+    ['intensity_mean', 'hog0', 'lbp9']
+    >>> bool(np.isnan(block[1]).all())
+    True
+    """
+
+    _parameter_constraints = {
+        **BaseExtractor._parameter_constraints,
+        **_COMMON_IMAGE_CONSTRAINTS,
+        "features": [tuple, list],
+        "size": [tuple, list],
+        "hog_orientations": [Interval(Integral, 1, None, closed="left")],
+        "hog_pixels_per_cell": [tuple, list],
+        "hog_cells_per_block": [tuple, list],
+        "lbp_points": [Interval(Integral, 1, None, closed="left")],
+        "lbp_radius": [Interval(Real, 0, None, closed="neither")],
+        "color_bins": [Interval(Integral, 1, None, closed="left")],
+        "volume": [StrOptions(set(_VOLUME_REDUCTIONS))],
+    }
+
+    def __init__(
+        self,
+        *,
+        features=_FEATURE_GROUPS,
+        size=(128, 128),
+        mode="L",
+        hog_orientations=9,
+        hog_pixels_per_cell=(16, 16),
+        hog_cells_per_block=(2, 2),
+        lbp_points=8,
+        lbp_radius=1,
+        color_bins=8,
+        volume="middle",
+        axis=2,
+        window="auto",
+        max_pixels=DEFAULT_MAX_PIXELS,
+        batch_size=64,
+        n_jobs=None,
+        verbose=False,
+        on_error="raise",
+        root=None,
+        max_file_bytes=DEFAULT_MAX_FILE_BYTES,
+    ):
+        self.features = features
+        self.size = size
+        self.mode = mode
+        self.hog_orientations = hog_orientations
+        self.hog_pixels_per_cell = hog_pixels_per_cell
+        self.hog_cells_per_block = hog_cells_per_block
+        self.lbp_points = lbp_points
+        self.lbp_radius = lbp_radius
+        self.color_bins = color_bins
+        self.volume = volume
+        self.axis = axis
+        self.window = window
+        self.max_pixels = max_pixels
+        self.batch_size = batch_size
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+        self.on_error = on_error
+        self.root = root
+        self.max_file_bytes = max_file_bytes
+
+    def _fit(self, values):
+        name = type(self).__name__
+        _check_window(self.window, name)
+        unknown = set(self.features) - set(_FEATURE_GROUPS)
+        if unknown or not self.features or isinstance(self.features, str):
+            raise ValueError(
+                f"{name}: features must be a non-empty tuple of {_FEATURE_GROUPS}; "
+                f"got {self.features!r}."
+            )
+        self._size = _check_size(self.size, 2, name, "size")
+        self._groups = [g for g in _FEATURE_GROUPS if g in self.features]
+        self._hog_cell = _check_size(
+            self.hog_pixels_per_cell, 2, name, "hog_pixels_per_cell"
+        )
+        self._hog_block = _check_size(
+            self.hog_cells_per_block, 2, name, "hog_cells_per_block"
+        )
+        if "hog" in self._groups:
+            blocks = [
+                size // cell - block + 1
+                for size, cell, block in zip(
+                    self._size, self._hog_cell, self._hog_block, strict=True
+                )
+            ]
+            if min(blocks) < 1:
+                raise ValueError(
+                    f"{name}: size={self._size} holds no HOG block of "
+                    f"{self._hog_block} cells of {self._hog_cell} pixels; "
+                    "use a larger size or smaller cells."
+                )
+            self._hog_width = blocks[0] * blocks[1]
+            self._hog_width *= int(np.prod(self._hog_block)) * self.hog_orientations
+
+    def _read(self, item):
+        image = self._read_array(item, mode=self.mode, volume=self.volume)
+        return _resize(image, self._size, type(self).__name__)
+
+    def _featurize(self, image):
+        grey = image @ _LUMA if image.ndim == 3 else image
+        parts = []
+        for group in self._groups:
+            if group == "intensity":
+                parts.append(_intensity_statistics(grey))
+            elif group == "hog":
+                feature = import_optional(
+                    "skimage.feature", extra="image", needed_by="ImageFeatures"
+                )
+                parts.append(
+                    feature.hog(
+                        grey,
+                        orientations=self.hog_orientations,
+                        pixels_per_cell=self._hog_cell,
+                        cells_per_block=self._hog_block,
+                        block_norm="L2-Hys",
+                        feature_vector=True,
+                    )
+                )
+            elif group == "lbp":
+                parts.append(self._lbp_histogram(grey))
+            else:
+                channels = image[..., None] if image.ndim == 2 else image
+                parts.extend(
+                    np.histogram(channels[..., k], self.color_bins, (0.0, 1.0))[0]
+                    / channels[..., k].size
+                    for k in range(channels.shape[-1])
+                )
+        return np.concatenate(parts)
+
+    def _lbp_histogram(self, grey):
+        feature = import_optional(
+            "skimage.feature", extra="image", needed_by="ImageFeatures"
+        )
+        # LBP compares neighbours exactly: 8-bit input avoids float noise.
+        grey8 = np.clip(np.round(grey * 255.0), 0, 255).astype(np.uint8)
+        codes = feature.local_binary_pattern(
+            grey8, self.lbp_points, self.lbp_radius, method="uniform"
+        )
+        n_bins = self.lbp_points + 2
+        counts = np.bincount(codes.astype(np.int64).ravel(), minlength=n_bins)
+        return counts[:n_bins] / codes.size
+
+    def _feature_names(self):
+        names = []
+        for group in self._groups:
+            if group == "intensity":
+                names += [f"intensity_{s}" for s in _INTENSITY_STATISTICS]
+            elif group == "hog":
+                names += [f"hog{i}" for i in range(self._hog_width)]
+            elif group == "lbp":
+                names += [f"lbp{i}" for i in range(self.lbp_points + 2)]
+            else:
+                channels = "rgb" if self.mode == "RGB" else "l"
+                names += [
+                    f"color_hist_{c}{i}"
+                    for c in channels
+                    for i in range(self.color_bins)
+                ]
+        return names
+
+
+def _intensity_statistics(grey):
+    values = grey.ravel()
+    mean = values.mean()
+    std = values.std()
+    if std > 1e-12:
+        z = (values - mean) / std
+        skew = np.mean(z**3)
+        kurtosis = np.mean(z**4) - 3.0
+    else:
+        skew = kurtosis = 0.0
+    counts = np.histogram(values, 256, (0.0, 1.0))[0]
+    p = counts[counts > 0] / values.size
+    entropy = -np.sum(p * np.log2(p))
+    percentiles = np.percentile(values, [5, 25, 50, 75, 95])
+    return np.array(
+        [mean, std, values.min(), values.max(), *percentiles, skew, kurtosis, entropy]
+    )
+
+
+class TorchImageEmbedder(_ImageExtractor):
+    """Embeddings of an image column from any torch model, used frozen.
+
+    Each image is read in [0, 1] (see :class:`ImageLoader` for formats and
+    volumes), resized to ``size``, normalised, and the batch, an
+    (N, C, H, W) float32 tensor, goes through the model in evaluation mode
+    under ``torch.inference_mode()``. The output of the model, or of the
+    submodule ``layer``, is flattened per image.
+
+    The model is resolved at fit and stored as ``model_``; the ``model``
+    parameter is never changed (an instance is deep-copied), so the embedder
+    clones and pickles like any estimator. A pickled embedder unpickles on a
+    machine without the GPU it was fitted on (on the CPU).
+
+    Models run in this process, one batch at a time: ``n_jobs`` threads read
+    and resize images while the model runs, and ``batch_size`` sets the
+    images per forward pass.
+
+    Parameters
+    ----------
+    model : torch.nn.Module, callable or str
+        The model: an instance (deep-copied at fit), a callable returning one
+        (called with ``**model_params``), or an import path
+        ``"package.module:factory"`` of such a callable, e.g.
+        ``"torchvision.models:resnet18"`` with
+        ``model_params={"weights": "DEFAULT"}``.
+
+    model_params : dict, default=None
+        Keyword arguments of the factory; only with a callable or a path.
+
+    layer : str, default=None
+        Name of a submodule, as in ``dict(model.named_modules())``, whose
+        output is the embedding (captured with a forward hook), e.g.
+        ``"avgpool"`` of a ResNet. None takes the model's output.
+
+    size : tuple of int, default=(224, 224)
+        (height, width) of the model input.
+
+    mode : {"RGB", "L"}, default="RGB"
+        Three input channels, or one.
+
+    normalize : "imagenet", (mean, std) or None, default="imagenet"
+        Per-channel ``(x - mean) / std`` of the [0, 1] input: ImageNet's
+        statistics (for one channel, their averages 0.449 and 0.226), your
+        own pair of per-channel sequences, or None for the [0, 1] input.
+
+    device : str, default="auto"
+        Torch device of the model; ``"auto"`` is ``"cuda"`` when available,
+        else ``"cpu"``.
+
+    volume : {"middle", "mip", "mean"}, default="middle"
+        How a 3-D volume becomes an image; see :class:`ImageLoader`.
+
+    axis : int, default=2
+        Volume axis that slices are taken along or projected over.
+
+    window : {"auto", "minmax"} or (center, width), default="auto"
+        Intensity window of DICOM and NIfTI inputs; see :class:`ImageLoader`.
+
+    max_pixels : int, default=2**27
+        Refuse an image with more pixels (voxels), checked before decoding.
+
+    batch_size : int, default=32
+        Images per forward pass.
+
+    n_jobs : int, default=None
+        Threads that read images; None means 1. The model itself always
+        runs in this process.
+
+    verbose : bool, default=False
+        Show a progress bar.
+
+    on_error : {"raise", "nan"}, default="raise"
+        An unreadable file raises a ValueError naming the extractor, the row
+        and the path, or (``"nan"``) gives a NaN row and one warning.
+
+    root : str or path-like, default=None
+        Directory that relative paths resolve under and that every file must
+        lie in.
+
+    max_file_bytes : int, default=512 MiB
+        Files larger than this are refused before they are read.
+
+    Attributes
+    ----------
+    model_ : torch.nn.Module
+        The resolved model, frozen, in evaluation mode on ``device_``.
+
+    device_ : str
+        The device the model runs on.
+
+    feature_names_out_ : ndarray of str
+        ``emb0``, ``emb1``, ...
+
+    n_features_out_ : int
+        Width of the flattened output, found by one forward pass at fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from skfusion.extractors.image import TorchImageEmbedder
+    >>> net = torch.nn.Sequential(
+    ...     torch.nn.Conv2d(3, 4, 3), torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten()
+    ... )
+    >>> embedder = TorchImageEmbedder(net, size=(16, 16), device="cpu")
+    >>> images = [np.zeros((20, 20, 3), dtype=np.uint8), None]
+    >>> block = embedder.fit(images).transform(images)
+    >>> block.shape
+    (2, 4)
+    >>> embedder.get_feature_names_out().tolist()
+    ['emb0', 'emb1', 'emb2', 'emb3']
+    """
+
+    _parameter_constraints = {
+        **BaseExtractor._parameter_constraints,
+        **_COMMON_IMAGE_CONSTRAINTS,
+        "model": [str, callable],
+        "model_params": [dict, None],
+        "layer": [str, None],
+        "size": [tuple, list],
+        "normalize": [StrOptions({"imagenet"}), tuple, list, None],
+        "device": [str],
+        "volume": [StrOptions(set(_VOLUME_REDUCTIONS))],
+    }
+    _output_dtype = np.float32
+
+    def __init__(
+        self,
+        model,
+        *,
+        model_params=None,
+        layer=None,
+        size=(224, 224),
+        mode="RGB",
+        normalize="imagenet",
+        device="auto",
+        volume="middle",
+        axis=2,
+        window="auto",
+        max_pixels=DEFAULT_MAX_PIXELS,
+        batch_size=32,
+        n_jobs=None,
+        verbose=False,
+        on_error="raise",
+        root=None,
+        max_file_bytes=DEFAULT_MAX_FILE_BYTES,
+    ):
+        self.model = model
+        self.model_params = model_params
+        self.layer = layer
+        self.size = size
+        self.mode = mode
+        self.normalize = normalize
+        self.device = device
+        self.volume = volume
+        self.axis = axis
+        self.window = window
+        self.max_pixels = max_pixels
+        self.batch_size = batch_size
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+        self.on_error = on_error
+        self.root = root
+        self.max_file_bytes = max_file_bytes
+
+    def _fit(self, values):
+        import torch
+
+        name = type(self).__name__
+        _check_window(self.window, name)
+        self._size = _check_size(self.size, 2, name, "size")
+        channels = 3 if self.mode == "RGB" else 1
+        self._mean, self._std = _normalization(self.normalize, channels, name)
+        self.device_ = _resolve_device(self.device, torch)
+        model = _resolve_model(self.model, self.model_params, name, torch)
+        model.eval()
+        model.requires_grad_(False)
+        self.model_ = model.to(self.device_)
+        if self.layer is not None:
+            modules = dict(self.model_.named_modules())
+            if self.layer not in modules:
+                names = [n for n in modules if n][:20]
+                raise ValueError(
+                    f"{name}: layer={self.layer!r} is not a submodule of the "
+                    f"model; its submodules include {names}."
+                )
+        probe = np.zeros((*self._size, channels))
+        self._width = int(self._featurize_batch([probe]).shape[1])
+
+    def _read(self, item):
+        image = self._read_array(item, mode=self.mode, volume=self.volume)
+        image = _resize(image, self._size, type(self).__name__)
+        return image[..., None] if image.ndim == 2 else image
+
+    def _featurize_batch(self, images):
+        import torch
+
+        batch = torch.from_numpy(np.stack(images).astype(np.float32))
+        batch = batch.permute(0, 3, 1, 2).contiguous()
+        if self._mean is not None:
+            mean = torch.tensor(self._mean, dtype=torch.float32).view(1, -1, 1, 1)
+            std = torch.tensor(self._std, dtype=torch.float32).view(1, -1, 1, 1)
+            batch = (batch - mean) / std
+        captured = []
+        with _FORWARD_LOCK, torch.inference_mode():
+            handle = None
+            if self.layer is not None:
+                module = dict(self.model_.named_modules())[self.layer]
+                handle = module.register_forward_hook(
+                    lambda module, args, output: captured.append(output)
+                )
+            try:
+                output = self.model_(batch.to(self.device_))
+            finally:
+                if handle is not None:
+                    handle.remove()
+            if captured:
+                output = captured[0]
+            output = _first_tensor(output, torch)
+            return output.reshape(len(images), -1).float().cpu().numpy()
+
+    def _feature_names(self):
+        return [f"emb{i}" for i in range(self._width)]
+
+    def _extract(self, values):
+        from joblib import parallel_config
+
+        # Threads, not processes: the model stays in this process (and on its
+        # device) while images are read concurrently.
+        with parallel_config(backend="threading"):
+            return super()._extract(values)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        if "model_" in state:
+            import torch
+
+            buffer = io.BytesIO()
+            torch.save(state["model_"], buffer)
+            state["model_"] = buffer.getvalue()
+        return state
+
+    def __setstate__(self, state):
+        if isinstance(state.get("model_"), bytes):
+            import torch
+
+            device = state.get("device_", "cpu")
+            if not _device_available(device, torch):
+                warnings.warn(
+                    f"TorchImageEmbedder was fitted on {device!r}, which is not "
+                    "available here; the model is loaded on the CPU.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+                device = "cpu"
+            state["model_"] = torch.load(
+                io.BytesIO(state["model_"]), map_location=device, weights_only=False
+            )
+            state["device_"] = device
+        super().__setstate__(state)
+
+
+def _normalization(normalize, channels, name):
+    if normalize is None:
+        return None, None
+    if isinstance(normalize, str):
+        mean, std = _IMAGENET_MEAN, _IMAGENET_STD
+        if channels == 1:
+            mean, std = (float(np.mean(mean)),), (float(np.mean(std)),)
+    else:
+        if len(normalize) != 2:
+            raise ValueError(
+                f"{name}: normalize must be 'imagenet', None or a (mean, std) "
+                f"pair; got {normalize!r}."
+            )
+        mean, std = (np.broadcast_to(np.ravel(v), channels) for v in normalize)
+    mean, std = (np.asarray(v, dtype=np.float32).ravel() for v in (mean, std))
+    if mean.size != channels or std.size != channels or (std <= 0).any():
+        raise ValueError(
+            f"{name}: normalize needs {channels} means and {channels} positive "
+            f"standard deviations; got {normalize!r}."
+        )
+    return mean, std
+
+
+def _device_available(device, torch):
+    kind = str(device).split(":")[0]
+    if kind == "cuda":
+        return torch.cuda.is_available()
+    if kind == "mps":
+        return torch.backends.mps.is_available()
+    return True
+
+
+def _resolve_device(device, torch):
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    torch.device(device)  # a ValueError/RuntimeError for a malformed name
+    return device
+
+
+def _resolve_model(model, model_params, name, torch):
+    if isinstance(model, torch.nn.Module):
+        if model_params:
+            raise ValueError(
+                f"{name}: model_params apply to a model factory, not to a "
+                "model instance."
+            )
+        return copy.deepcopy(model)
+    if isinstance(model, str):
+        module_name, sep, attribute = model.partition(":")
+        if not sep or not module_name or not attribute:
+            raise ValueError(
+                f"{name}: a model path is 'package.module:callable'; got {model!r}."
+            )
+        factory = importlib.import_module(module_name)
+        for part in attribute.split("."):
+            factory = getattr(factory, part)
+    else:
+        factory = model
+    resolved = factory(**(model_params or {}))
+    if not isinstance(resolved, torch.nn.Module):
+        raise TypeError(
+            f"{name}: the model factory {model!r} returned "
+            f"{type(resolved).__name__}, not a torch.nn.Module."
+        )
+    return resolved
+
+
+def _first_tensor(output, torch):
+    while not isinstance(output, torch.Tensor):
+        if isinstance(output, dict) and output:
+            output = next(iter(output.values()))
+        elif isinstance(output, list | tuple) and output:
+            output = output[0]
+        else:
+            raise TypeError(
+                f"the model output is {type(output).__name__}, not a tensor"
+            )
+    return output

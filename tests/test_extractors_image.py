@@ -1,0 +1,476 @@
+"""Tests of the image extractors: formats, volumes, errors, descriptors, torch."""
+
+import csv
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from skfusion.extractors.image import ImageFeatures, ImageLoader, TorchImageEmbedder
+from skfusion.utils.estimator_checks import check_extractor
+
+Image = pytest.importorskip("PIL.Image")
+skimage_feature = pytest.importorskip("skimage.feature")
+skimage_transform = pytest.importorskip("skimage.transform")
+torch = pytest.importorskip("torch")
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "covid_chestxray"
+
+
+def _rgb_pattern(height=12, width=16):
+    rows, cols = np.mgrid[0:height, 0:width]
+    return np.stack(
+        [rows * 255 // (height - 1), cols * 255 // (width - 1), (rows + cols) % 256],
+        axis=-1,
+    ).astype(np.uint8)
+
+
+@pytest.fixture
+def images(tmp_path):
+    """The same 12 x 16 colour pattern as PNG, JPEG, TIFF and BMP."""
+    pattern = Image.fromarray(_rgb_pattern())
+    paths = {}
+    for fmt in ("png", "jpg", "tif", "bmp"):
+        paths[fmt] = tmp_path / f"pattern.{fmt}"
+        pattern.save(paths[fmt])
+    return paths
+
+
+def _expected(path, mode):
+    with Image.open(path) as img:
+        return np.asarray(img.convert(mode), dtype=float) / 255
+
+
+# -- 2-D files and arrays ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["png", "jpg", "tif", "bmp"])
+@pytest.mark.parametrize("mode", ["L", "RGB"])
+def test_formats_read_as_pillow_decodes_them(images, fmt, mode):
+    loader = ImageLoader(size=(12, 16), mode=mode).fit([images[fmt]])
+    block = loader.transform([str(images[fmt])])
+    assert block.dtype == np.float32
+    assert loader.image_shape_ == ((12, 16) if mode == "L" else (12, 16, 3))
+    np.testing.assert_allclose(
+        block[0].reshape(loader.image_shape_), _expected(images[fmt], mode), atol=1e-6
+    )
+
+
+def test_resize_is_antialiased_and_row_major(images):
+    loader = ImageLoader(size=(6, 8), mode="RGB").fit([images["png"]])
+    block = loader.transform([images["png"]])
+    assert block.shape == (1, 6 * 8 * 3)
+    expected = skimage_transform.resize(
+        _expected(images["png"], "RGB"), (6, 8, 3), order=1, anti_aliasing=True
+    )
+    np.testing.assert_allclose(block[0], expected.ravel(), atol=1e-6)
+    assert loader.get_feature_names_out()[[0, -1]].tolist() == ["pixel0", "pixel143"]
+
+
+def test_rows_keep_order_and_missing_inputs_are_nan_rows(images):
+    column = [images["png"], None, np.nan, "", str(images["bmp"]), images["tif"]]
+    block = ImageLoader(size=(4, 4)).fit(column).transform(column)
+    assert block.shape == (6, 16)
+    assert np.isnan(block[1:4]).all()
+    assert not np.isnan(block[[0, 4, 5]]).any()
+    reversed_block = ImageLoader(size=(4, 4)).fit(column).transform(column[::-1])
+    np.testing.assert_array_equal(reversed_block, block[::-1])
+
+
+def test_in_memory_arrays_in_a_series():
+    grey8 = np.array([[0, 51], [102, 255]], dtype=np.uint8)
+    grey_float = np.array([[0.5, 2.0], [-1.0, 0.25]])
+    colour = np.zeros((2, 2, 3), dtype=np.uint8)
+    colour[..., 0] = 255
+    column = pd.Series([grey8, None, grey_float, colour], index=list("abcd"))
+    block = ImageLoader(size=(2, 2)).fit(column).transform(column)
+    np.testing.assert_allclose(block[0], grey8.ravel() / 255, rtol=1e-6)
+    assert np.isnan(block[1]).all()
+    np.testing.assert_allclose(block[2], grey_float.ravel())
+    np.testing.assert_allclose(block[3], 0.299, rtol=1e-6)  # luma of pure red
+    raw = ImageLoader(size=(2, 2), scale="none").fit(column).transform(column)
+    np.testing.assert_allclose(raw[0], grey8.ravel())
+
+
+@pytest.mark.parametrize(
+    "extractor",
+    [
+        ImageLoader(size=(8, 8)),
+        ImageFeatures(size=(32, 32), mode="RGB"),
+        TorchImageEmbedder(
+            "torch.nn:Flatten", size=(4, 4), normalize=None, device="cpu"
+        ),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_extractor_contract(extractor, images):
+    column = [images["png"], None, images["jpg"], "", images["bmp"]]
+    check_extractor(extractor, column)
+
+
+def test_import_does_not_load_optional_dependencies():
+    code = (
+        "import sys, skfusion.extractors.image; "
+        "print(sorted(m for m in ('torch', 'PIL', 'skimage', 'pydicom', 'nibabel') "
+        "if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+# -- DICOM ------------------------------------------------------------------------
+
+
+def _write_dicom(path, pixels, photometric="MONOCHROME2", **elements):
+    pydicom = pytest.importorskip("pydicom")
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import (
+        ExplicitVRLittleEndian,
+        SecondaryCaptureImageStorage,
+        generate_uid,
+    )
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID = meta.MediaStorageSOPClassUID
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.Modality = "CT"
+    ds.Rows, ds.Columns = pixels.shape
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = photometric
+    ds.BitsAllocated = ds.BitsStored = 16
+    ds.HighBit = 15
+    ds.PixelRepresentation = 0
+    for keyword, value in elements.items():
+        setattr(ds, keyword, value)
+    ds.PixelData = pixels.astype("<u2").tobytes()
+    try:
+        ds.save_as(path, enforce_file_format=True)
+    except TypeError:  # pydicom < 3
+        ds.is_little_endian, ds.is_implicit_VR = True, False
+        ds.save_as(path, write_like_original=False)
+    assert pydicom.dcmread(path).Rows == pixels.shape[0]
+    return path
+
+
+STORED = np.array([[0, 100], [200, 300]])
+RESCALED = STORED * 2.0 - 100  # slope 2, intercept -100: [[-100, 100], [300, 500]]
+
+
+def test_dicom_rescale_and_window(tmp_path):
+    path = _write_dicom(
+        tmp_path / "ct.dcm",
+        STORED,
+        RescaleSlope=2,
+        RescaleIntercept=-100,
+        WindowCenter=200,
+        WindowWidth=401,
+    )
+    block = ImageLoader(size=(2, 2)).fit([path]).transform([path])
+    # DICOM PS3.3 C.11.2.1.2.1 linear window, output range [0, 1].
+    expected = np.clip((RESCALED - 199.5) / 400 + 0.5, 0, 1)
+    np.testing.assert_allclose(block[0], expected.ravel(), atol=1e-6)
+    assert 0 < block[0, 1] < block[0, 2] < 1  # inside the window, not clipped
+
+    raw = ImageLoader(size=(2, 2), scale="none").fit([path]).transform([path])
+    np.testing.assert_allclose(raw[0], RESCALED.ravel())
+
+    chosen = ImageLoader(size=(2, 2), window=(100, 400)).fit([path]).transform([path])
+    np.testing.assert_allclose(
+        chosen[0], np.clip((RESCALED.ravel() - 100) / 400 + 0.5, 0, 1), atol=1e-6
+    )
+
+
+def test_dicom_without_window_is_min_max_and_monochrome1_inverted(tmp_path):
+    plain = tmp_path / "plain.dcm"
+    _write_dicom(plain, STORED, RescaleSlope=2, RescaleIntercept=-100)
+    inverted = _write_dicom(tmp_path / "inverted", STORED, "MONOCHROME1")
+    column = [plain, inverted]  # the second is found by its DICM preamble
+    block = ImageLoader(size=(2, 2)).fit(column).transform(column)
+    minmax = (STORED.ravel() - 0) / 300
+    np.testing.assert_allclose(block[0], minmax, atol=1e-6)
+    np.testing.assert_allclose(block[1], 1 - minmax, atol=1e-6)
+
+
+# -- NIfTI ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def volume():
+    return np.random.default_rng(0).random((5, 6, 7)) * 1000 - 200
+
+
+@pytest.mark.parametrize("suffix", [".nii", ".nii.gz"])
+@pytest.mark.parametrize("axis", [0, 2])
+def test_nifti_slices_and_projections(tmp_path, volume, suffix, axis):
+    nib = pytest.importorskip("nibabel")
+    path = tmp_path / f"vol{suffix}"
+    nib.Nifti1Image(volume.astype(np.float32), np.eye(4)).to_filename(path)
+    vol = volume.astype(np.float32).astype(float)
+    expected = {
+        "middle": vol.take(vol.shape[axis] // 2, axis=axis),
+        "mip": vol.max(axis=axis),
+        "mean": vol.mean(axis=axis),
+    }
+    for reduction, image in expected.items():
+        raw = ImageLoader(size=image.shape, volume=reduction, axis=axis, scale="none")
+        np.testing.assert_allclose(
+            raw.fit([path]).transform([path])[0], image.ravel(), rtol=1e-5
+        )
+        # "unit" scales the whole volume min-max before reducing it.
+        unit = ImageLoader(size=image.shape, volume=reduction, axis=axis)
+        scaled = (image - vol.min()) / (vol.max() - vol.min())
+        np.testing.assert_allclose(
+            unit.fit([path]).transform([path])[0], scaled.ravel(), atol=1e-6
+        )
+
+
+def test_nifti_volume_mode_and_4d(tmp_path, volume):
+    nib = pytest.importorskip("nibabel")
+    path3, path4 = tmp_path / "v3.nii.gz", tmp_path / "v4.nii"
+    nib.Nifti1Image(volume, np.eye(4)).to_filename(path3)
+    four = np.stack([volume, -volume], axis=-1)
+    nib.Nifti1Image(four, np.eye(4)).to_filename(path4)
+    loader = ImageLoader(size=(7, 5, 6), volume="volume", axis=2, scale="none")
+    block = loader.fit([path3, path4]).transform([path3, path4])
+    assert loader.image_shape_ == (7, 5, 6)
+    assert block.shape == (2, 7 * 5 * 6)
+    expected = np.moveaxis(volume, 2, 0).ravel()
+    np.testing.assert_allclose(block[0], expected, rtol=1e-5)
+    np.testing.assert_allclose(block[1], expected, rtol=1e-5)  # first volume
+    small = ImageLoader(size=(3, 4, 4), volume="volume").fit([path3])
+    assert small.transform([path3]).shape == (1, 48)
+    with pytest.raises(ValueError, match="size"):
+        ImageLoader(size=(4, 4), volume="volume").fit([path3])
+
+
+# -- errors and limits ------------------------------------------------------------
+
+
+@pytest.fixture
+def corrupt_jpeg(images, tmp_path):
+    data = images["jpg"].read_bytes()
+    path = tmp_path / "corrupt.jpg"
+    path.write_bytes(data[: len(data) * 2 // 3])
+    return path
+
+
+def test_corrupt_file_error_names_extractor_row_and_path(images, corrupt_jpeg):
+    column = [images["png"], corrupt_jpeg]
+    loader = ImageLoader(size=(4, 4)).fit(column)
+    with pytest.raises(ValueError, match="ImageLoader cannot read row 1") as info:
+        loader.transform(column)
+    assert str(corrupt_jpeg) in str(info.value)
+
+    lenient = ImageLoader(size=(4, 4), on_error="nan").fit(column)
+    with pytest.warns(UserWarning, match="1 input") as record:
+        block = lenient.transform(column)
+    assert len(record) == 1
+    assert np.isnan(block[1]).all() and not np.isnan(block[0]).any()
+
+
+def test_missing_file_is_a_wrapped_error(images, tmp_path):
+    column = [images["png"], tmp_path / "absent.png"]
+    with pytest.raises(ValueError, match="row 1.*absent.png.*no such file"):
+        ImageLoader(size=(4, 4)).fit(column).transform(column)
+
+
+def test_paths_outside_root_always_raise(images, tmp_path):
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "inside.png").write_bytes(images["png"].read_bytes())
+    (root / "link.png").symlink_to(images["png"])
+    for outside in ["../pattern.png", str(images["png"]), "link.png"]:
+        loader = ImageLoader(size=(4, 4), root=root, on_error="nan")
+        column = ["inside.png", outside]
+        with pytest.raises(ValueError, match="outside"):
+            loader.fit(column).transform(column)
+    ok = ImageLoader(size=(4, 4), root=root).fit(["inside.png"])
+    assert not np.isnan(ok.transform(["inside.png"])).any()
+
+
+def test_decompression_bomb_and_file_size_are_refused(images, tmp_path):
+    bomb = tmp_path / "bomb.png"
+    Image.new("L", (2000, 2000)).save(bomb)
+    loader = ImageLoader(size=(4, 4), max_pixels=1000).fit([bomb])
+    with pytest.raises(ValueError, match=r"4000000 pixels.*max_pixels=1000"):
+        loader.transform([bomb])
+    tiny = ImageLoader(size=(4, 4), max_file_bytes=10).fit([images["png"]])
+    with pytest.raises(ValueError, match="max_file_bytes=10"):
+        tiny.transform([images["png"]])
+
+
+# -- ImageFeatures ----------------------------------------------------------------
+
+
+def test_image_features_widths_names_and_hog(images):
+    column = [images["png"], images["jpg"], None]
+    features = ImageFeatures(size=(32, 48), hog_pixels_per_cell=(8, 8)).fit(column)
+    names = features.get_feature_names_out()
+    block = features.transform(column)
+    assert block.shape == (3, len(names)) == (3, features.n_features_out_)
+    hog_columns = [i for i, n in enumerate(names) if n.startswith("hog")]
+    assert len(hog_columns) == 3 * 5 * 4 * 9
+    assert names[:2].tolist() == ["intensity_mean", "intensity_std"]
+    assert names[-1] == "color_hist_l7"
+    grey = ImageLoader(size=(32, 48)).fit(column).transform(column)[0]
+    expected_hog = skimage_feature.hog(
+        grey.reshape(32, 48).astype(float),
+        orientations=9,
+        pixels_per_cell=(8, 8),
+        cells_per_block=(2, 2),
+        block_norm="L2-Hys",
+    )
+    np.testing.assert_allclose(block[0, hog_columns], expected_hog, atol=1e-5)
+    lbp = block[0, [i for i, n in enumerate(names) if n.startswith("lbp")]]
+    assert lbp.size == 10 and np.isclose(lbp.sum(), 1)
+    assert np.isnan(block[2]).all()
+
+
+def test_image_features_rgb_histogram_and_groups(images):
+    rgb = ImageFeatures(size=(16, 16), mode="RGB", features=("color_hist",))
+    block = rgb.fit([images["png"]]).transform([images["png"]])
+    names = rgb.get_feature_names_out().tolist()
+    assert names[0] == "color_hist_r0" and names[-1] == "color_hist_b7"
+    np.testing.assert_allclose(block[0].reshape(3, 8).sum(axis=1), 1, rtol=1e-6)
+    only = ImageFeatures(size=(16, 16), features=["lbp", "intensity"])
+    names = only.fit([images["png"]]).get_feature_names_out()
+    assert names[0] == "intensity_mean" and len(names) == 12 + 10
+    with pytest.raises(ValueError, match="HOG block"):
+        ImageFeatures(size=(16, 16), hog_pixels_per_cell=(16, 16)).fit([None])
+    with pytest.raises(ValueError, match="features"):
+        ImageFeatures(features=("edges",)).fit([None])
+
+
+def test_image_features_parallel_is_identical(images):
+    column = [images[f] for f in ("png", "jpg", "tif", "bmp")] * 2
+    serial = ImageFeatures(size=(32, 32), batch_size=2).fit(column)
+    parallel = clone(serial).set_params(n_jobs=2).fit(column)
+    np.testing.assert_array_equal(serial.transform(column), parallel.transform(column))
+
+
+# -- TorchImageEmbedder -----------------------------------------------------------
+
+
+def _tiny_net():
+    torch.manual_seed(0)
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(3, 4, 3), torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten()
+    )
+
+
+def test_torch_embedder_matches_manual_forward(images):
+    net = _tiny_net()
+    column = [images["png"], None, images["bmp"]]
+    embedder = TorchImageEmbedder(net, size=(12, 16), device="cpu", batch_size=1)
+    block = embedder.fit(column).transform(column)
+    assert embedder.device_ == "cpu" and embedder.model_ is not net
+    assert not embedder.model_.training and net.training  # parameter untouched
+    assert embedder.get_feature_names_out().tolist() == ["emb0", "emb1", "emb2", "emb3"]
+    mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+    std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    pixels = np.stack([_expected(images[f], "RGB") for f in ("png", "bmp")])
+    batch = torch.from_numpy(pixels.astype(np.float32)).permute(0, 3, 1, 2)
+    with torch.no_grad():
+        expected = net((batch - mean) / std).numpy()
+    np.testing.assert_allclose(block[[0, 2]], expected, atol=1e-5)
+    assert np.isnan(block[1]).all()
+
+
+def test_torch_embedder_from_factory_path(images):
+    embedder = TorchImageEmbedder(
+        "torch.nn:Flatten", size=(8, 8), normalize=None, device="auto"
+    ).fit([images["png"]])
+    assert embedder.device_ in ("cpu", "cuda")
+    block = embedder.transform([images["png"]])
+    image = skimage_transform.resize(
+        _expected(images["png"], "RGB"), (8, 8, 3), order=1, anti_aliasing=True
+    )
+    # Flatten of an (N, C, H, W) batch: channels first.
+    np.testing.assert_allclose(block[0], image.transpose(2, 0, 1).ravel(), atol=1e-6)
+    grey = TorchImageEmbedder(
+        "torch.nn:Flatten", size=(8, 8), mode="L", device="cpu"
+    ).fit([images["png"]])
+    assert grey.n_features_out_ == 64
+
+
+def test_torch_embedder_layer_hook(images):
+    net = _tiny_net()
+    embedder = TorchImageEmbedder(net, layer="0", size=(8, 8), device="cpu")
+    block = embedder.fit([images["png"]]).transform([images["png"]])
+    assert block.shape == (1, 4 * 6 * 6)
+    pooled = block[0].reshape(4, 36).mean(axis=1)
+    full = TorchImageEmbedder(net, size=(8, 8), device="cpu").fit([images["png"]])
+    np.testing.assert_allclose(pooled, full.transform([images["png"]])[0], atol=1e-5)
+    assert not embedder.model_[0]._forward_hooks  # the hook was removed
+    with pytest.raises(ValueError, match="not a submodule"):
+        TorchImageEmbedder(net, layer="head", device="cpu").fit([None])
+
+
+def test_torch_embedder_clone_pickle_and_not_fitted(images):
+    column = [images["png"], images["jpg"], None]
+    embedder = TorchImageEmbedder(_tiny_net(), size=(8, 8), device="cpu")
+    with pytest.raises(NotFittedError):
+        embedder.transform(column)
+    block = embedder.fit(column).transform(column)
+    np.testing.assert_array_equal(clone(embedder).fit(column).transform(column), block)
+    restored = pickle.loads(pickle.dumps(embedder))
+    assert restored.device_ == "cpu"
+    np.testing.assert_array_equal(restored.transform(column), block)
+    threaded = clone(embedder).set_params(n_jobs=2, batch_size=1).fit(column)
+    np.testing.assert_allclose(threaded.transform(column), block, atol=1e-6)
+    with pytest.raises(ValueError, match="model_params"):
+        TorchImageEmbedder(_tiny_net(), model_params={"a": 1}).fit([None])
+    with pytest.raises(ValueError, match="package.module:callable"):
+        TorchImageEmbedder("torch.nn.Flatten").fit([None])
+
+
+# -- real data --------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not DATA.is_dir(), reason="covid_chestxray data not present")
+def test_covid_chest_xrays():
+    images_dir = DATA / "images"
+    with open(DATA / "metadata.csv", newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["modality"] == "X-ray"]
+    present = {p.name for p in images_dir.iterdir()}
+    chosen = [r["filename"] for r in rows if r["filename"] in present][:18]
+    absent = [r["filename"] for r in rows if r["filename"] not in present][:2]
+    assert len(chosen) == 18 and absent
+    column = pd.Series(chosen[:9] + [None] * len(absent) + chosen[9:])
+    missing = column.isna().to_numpy()
+
+    loader = ImageLoader(size=(32, 32), root=images_dir, n_jobs=2)
+    pixels = loader.fit(column).transform(column)
+    assert pixels.shape == (20, 1024)
+    assert np.isnan(pixels[missing]).all() and not np.isnan(pixels[~missing]).any()
+    assert pixels[~missing].min() >= 0 and pixels[~missing].max() <= 1
+    assert pixels[~missing].std(axis=1).min() > 0.01
+
+    features = ImageFeatures(size=(64, 64), root=images_dir)
+    block = features.fit(column).transform(column)
+    assert block.shape == (20, features.n_features_out_)
+    assert np.isnan(block[missing]).all() and not np.isnan(block[~missing]).any()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_torch_embedder_fitted_on_gpu_unpickles_on_cpu(images):
+    embedder = TorchImageEmbedder(_tiny_net(), size=(8, 8), device="cpu")
+    block = embedder.fit([images["png"]]).transform([images["png"]])
+    embedder.device_ = "cuda"  # as if fitted on a GPU machine
+    with pytest.warns(UserWarning, match="loaded on the CPU"):
+        restored = pickle.loads(pickle.dumps(embedder))
+    assert restored.device_ == "cpu"
+    np.testing.assert_array_equal(restored.transform([images["png"]]), block)
