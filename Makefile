@@ -26,7 +26,7 @@ demo: install
 	$(VENV)/bin/skfusion demo --output reports/demo.csv
 
 lint: install-dev
-	$(VENV)/bin/ruff check skfusion tests benchmarks scripts
+	$(VENV)/bin/ruff check skfusion tests benchmarks scripts examples
 
 test: install-dev lint
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
