@@ -165,6 +165,73 @@ def _direct_torch_embedder(paths, model, batch_size=32):
     return np.concatenate(outputs)
 
 
+def _direct_audio_features(paths, sr=8000, n_fft=512, hop=128):
+    """What one writes with librosa by hand: one call per feature family."""
+    import librosa
+    import soundfile
+
+    rows = []
+    for path in paths:
+        y, _ = soundfile.read(path, dtype="float32")
+        frames = {"n_fft": n_fft, "hop_length": hop}
+        mfcc = librosa.feature.mfcc(y=y, sr=sr, n_mfcc=20, n_mels=40, **frames)
+        logmel = librosa.power_to_db(
+            librosa.feature.melspectrogram(y=y, sr=sr, n_mels=40, **frames)
+        )
+        spectral = np.vstack(
+            [
+                librosa.feature.spectral_centroid(y=y, sr=sr, **frames),
+                librosa.feature.spectral_bandwidth(y=y, sr=sr, **frames),
+                librosa.feature.spectral_rolloff(y=y, sr=sr, **frames),
+                librosa.feature.spectral_flatness(y=y, **frames),
+                librosa.feature.zero_crossing_rate(
+                    y, frame_length=n_fft, hop_length=hop
+                ),
+                librosa.feature.rms(y=y, frame_length=n_fft, hop_length=hop),
+            ]
+        )
+        frames_matrix = np.vstack([mfcc, logmel, spectral])
+        rows.append(
+            np.column_stack([frames_matrix.mean(1), frames_matrix.std(1)]).ravel()
+        )
+    return np.stack(rows)
+
+
+def _direct_signal_features(paths, fs=250.0):
+    """Welch band powers and time statistics with scipy, channel by channel."""
+    from scipy import signal, stats
+    from scipy.integrate import trapezoid
+
+    bands = [(0.5, 4), (4, 8), (8, 13), (13, 30), (30, 45)]
+    rows = []
+    for path in paths:
+        data = np.load(path)
+        freqs, psd = signal.welch(data, fs=fs, nperseg=int(2 * fs / 0.5), axis=-1)
+        powers = []
+        for low, high in bands:
+            inside = (freqs >= low) & (freqs <= high)
+            powers.append(trapezoid(psd[:, inside], freqs[inside], axis=1))
+        powers = np.column_stack(powers)
+        relative = powers / powers.sum(axis=1, keepdims=True)
+        centred = data - data.mean(axis=1, keepdims=True)
+        crossings = np.mean(np.diff(np.signbit(centred), axis=1), axis=1)
+        time_stats = np.column_stack(
+            [
+                data.mean(1),
+                data.std(1),
+                data.min(1),
+                data.max(1),
+                np.sqrt((data**2).mean(1)),
+                np.abs(np.diff(data, axis=1)).mean(1),
+                crossings,
+                stats.skew(data, axis=1),
+                stats.kurtosis(data, axis=1),
+            ]
+        )
+        rows.append(np.hstack([powers, relative, time_stats]).ravel())
+    return np.stack(rows)
+
+
 def _direct_sentence_embedder(texts, model):
     return model.encode(texts, batch_size=32, show_progress_bar=False)
 

@@ -9,14 +9,18 @@ the extractor, the row and the path, or give NaN rows with
 """
 
 from ._base import BaseExtractor
+from .audio import AudioFeatures
 from .image import ImageFeatures, ImageLoader, TorchImageEmbedder
+from .signal import SignalFeatures
 from .text import SentenceEmbedder, TextStatistics
 
 __all__ = [
+    "AudioFeatures",
     "BaseExtractor",
     "ImageFeatures",
     "ImageLoader",
     "SentenceEmbedder",
+    "SignalFeatures",
     "TextStatistics",
     "TorchImageEmbedder",
 ]

@@ -171,6 +171,23 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
 
     # -- machinery ----------------------------------------------------------------
 
+    def _read_first(self, values, load):
+        """``load`` applied to the first training item that can be read, or None.
+
+        For extractors whose output width depends on the data (a channel
+        count): unreadable items are handled as in :meth:`transform`.
+        """
+        for position, item in enumerate(values):
+            if is_missing(item):
+                continue
+            try:
+                return load(self._locate(item))
+            except PathOutsideRootError:
+                raise
+            except Exception as exc:
+                self._handle_error(position, item, exc)
+        return None
+
     def _validate_column(self, X):
         """The input as a 1-D object array, one cell per row."""
         name = type(self).__name__

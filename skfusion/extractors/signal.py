@@ -11,7 +11,7 @@ from scipy.integrate import trapezoid
 
 from ..utils._sklearn_compat import Interval
 from ._base import BaseExtractor
-from ._io import DEFAULT_MAX_FILE_BYTES, PathOutsideRootError, is_missing
+from ._io import DEFAULT_MAX_FILE_BYTES
 
 __all__ = ["SignalFeatures"]
 
@@ -227,7 +227,7 @@ class SignalFeatures(BaseExtractor):
                 )
             self.n_channels_ = len(names)
             return
-        first = self._read_first(values)
+        first = self._read_first(values, self._load)
         if first is None:
             raise ValueError(
                 "SignalFeatures learns the number of channels from the first "
@@ -260,19 +260,6 @@ class SignalFeatures(BaseExtractor):
                 )
             checked[name] = (low, high)
         return checked
-
-    def _read_first(self, values):
-        """The first training recording that can be read, or None."""
-        for position, item in enumerate(values):
-            if is_missing(item):
-                continue
-            try:
-                return self._load(self._locate(item))
-            except PathOutsideRootError:
-                raise
-            except Exception as exc:
-                self._handle_error(position, item, exc)
-        return None
 
     # -- reading ------------------------------------------------------------------
 

@@ -11,9 +11,11 @@ from sklearn.preprocessing import StandardScaler
 
 from ..compose import ModalityTransformer
 from ..extractors import (
+    AudioFeatures,
     ImageFeatures,
     ImageLoader,
     SentenceEmbedder,
+    SignalFeatures,
     TextStatistics,
     TorchImageEmbedder,
 )
@@ -57,6 +59,16 @@ INSTANCES = {
         TorchImageEmbedder(
             "torch.nn:Flatten", size=(4, 4), normalize=None, device="cpu"
         )
+    ],
+    AudioFeatures: [
+        AudioFeatures(sr=8000, n_mfcc=4, n_mels=8),
+        AudioFeatures(
+            sr=8000, features=("spectral",), stats=("min", "max"), mono=False
+        ),
+    ],
+    SignalFeatures: [
+        SignalFeatures(fs=100.0, bands={"slow": (0.5, 4.0), "fast": (4.0, 30.0)}),
+        SignalFeatures(fs=100.0, relative=False, nperseg=64, n_jobs=2),
     ],
     ModalityTransformer: [
         ModalityTransformer([("first_two", StandardScaler(), [0, 1])]),
@@ -109,8 +121,33 @@ def _image_column(tmp_path):
     ]
 
 
+def _audio_column(tmp_path):
+    """A WAV file, in-memory clips (mono, stereo, with a rate) and missing ones."""
+    import soundfile
+
+    rng = np.random.default_rng(0)
+    t = np.arange(4000) / 8000
+    tone = (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    wav = tmp_path / "tone.wav"
+    soundfile.write(wav, np.column_stack([tone, tone[::-1]]), 8000)
+    noise = rng.normal(0, 0.1, (2000, 2)).astype(np.float32)
+    return [str(wav), None, noise, "", (np.column_stack([tone, tone]), 16000)]
+
+
+def _signal_column(tmp_path):
+    """Two-channel recordings as arrays and a .npy file, and missing ones."""
+    rng = np.random.default_rng(0)
+    t = np.arange(0, 4, 0.01)
+    recording = np.vstack([np.sin(2 * np.pi * 10 * t), np.sin(2 * np.pi * 2 * t)])
+    npy = tmp_path / "recording.npy"
+    np.save(npy, recording + rng.normal(0, 0.1, recording.shape))
+    return [recording, None, str(npy), np.nan, rng.normal(0, 1, (2, 300))]
+
+
 # {extractor class: callable(tmp_path) -> column with present and missing items}
 EXTRACTOR_COLUMNS = {
+    AudioFeatures: _audio_column,
+    SignalFeatures: _signal_column,
     ImageLoader: _image_column,
     ImageFeatures: _image_column,
     TorchImageEmbedder: _image_column,
