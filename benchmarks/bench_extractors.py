@@ -329,9 +329,9 @@ def run():
         for name, items, make_extractor, direct in _cases(folder):
             column = pd.Series(items)
             serial = make_extractor(None).fit(column)
-            wrapper_time = _best_time(lambda e=serial: e.transform(column))
+            wrapper_time = _best_time(lambda e=serial, c=column: e.transform(c))
             parallel = make_extractor(2).fit(column)
-            parallel_time = _best_time(lambda e=parallel: e.transform(column))
+            parallel_time = _best_time(lambda e=parallel, c=column: e.transform(c))
             row = {
                 "extractor": name,
                 "items": len(items),
@@ -340,7 +340,7 @@ def run():
                 "n_jobs2_speedup": wrapper_time / parallel_time,
             }
             if direct is not None:
-                direct_time = _best_time(lambda d=direct: d(items))
+                direct_time = _best_time(lambda d=direct, i=items: d(i))
                 row["direct_items_per_s"] = len(items) / direct_time
                 row["wrapper_over_direct"] = direct_time / wrapper_time
             rows.append(row)

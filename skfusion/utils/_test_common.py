@@ -105,6 +105,7 @@ EXPECTED_FAILED_CHECKS = {
 
 _NOTES = ["No fever. Cough!", None, "Patient denies chest pain", "", "CRP 12 mg/L"]
 
+
 def _image_column(tmp_path):
     """Grey, colour and float images as array cells, and missing ones."""
     from PIL import Image
