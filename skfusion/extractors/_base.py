@@ -94,6 +94,10 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
         """Names of the output columns (valid once fitted)."""
         raise NotImplementedError
 
+    def _chunk_size(self):
+        """Items per job: ``batch_size`` unless a subclass needs larger chunks."""
+        return self.batch_size
+
     # -- the scikit-learn API -----------------------------------------------------
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -226,9 +230,9 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
         n_samples = len(values)
         output = np.full((n_samples, self.n_features_out_), np.nan, self._output_dtype)
         present = np.flatnonzero([not is_missing(value) for value in values])
+        chunk = self._chunk_size()
         batches = [
-            present[start : start + self.batch_size]
-            for start in range(0, present.size, self.batch_size)
+            present[start : start + chunk] for start in range(0, present.size, chunk)
         ]
         jobs = (
             delayed(self._extract_batch)(values[positions], positions)

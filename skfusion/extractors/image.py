@@ -237,8 +237,9 @@ def _pillow_to_array(img, mode, scale):
             else:
                 data = _minmax(data)
         return _to_mode(data, mode, "middle")
-    data = np.asarray(img.convert(mode), dtype=np.float64)
-    return data / 255.0 if scale == "unit" else data
+    # 8-bit images need no more than float32, and resizing runs twice as fast.
+    data = np.asarray(img.convert(mode), dtype=np.float32)
+    return data / np.float32(255.0) if scale == "unit" else data
 
 
 def _has_dicom_preamble(path):

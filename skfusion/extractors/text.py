@@ -288,6 +288,11 @@ class SentenceEmbedder(BaseExtractor):
     def _featurize_batch(self, texts):
         return self._encode(texts)
 
+    def _chunk_size(self):
+        # sentence-transformers sorts the texts it is given by length before
+        # batching them, which saves most padding: give it many at a time.
+        return self.batch_size * 32
+
     def _encode(self, texts):
         if self.model_ is None:
             self.model_ = self._load_model()

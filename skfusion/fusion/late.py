@@ -1,0 +1,800 @@
+"""Decision-level (late) fusion: one model per modality, then combine outputs.
+
+Each modality gets its own model, fitted only on the training rows where that
+modality is present; their outputs are combined by a fixed rule (mean,
+product, vote), by weights fitted on out-of-fold predictions, or by a final
+estimator (stacking). A row's missing modalities are simply left out of the
+combination, which is why late fusion is the natural strategy when many
+subjects lack a modality.
+"""
+
+from numbers import Integral
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from scipy.optimize import minimize
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    RegressorMixin,
+    clone,
+    is_classifier,
+)
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression, Ridge, RidgeCV
+from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import LabelEncoder, StandardScaler
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
+
+from ..compose import _block_availability
+from ..utils._sklearn_compat import HasMethods, StrOptions, _fit_context
+from ..utils.validation import validate_blocked_data
+
+__all__ = ["LateFusionClassifier", "LateFusionRegressor"]
+
+_PREFIX = "modality_estimators__"
+
+
+class _BaseLateFusion(BaseEstimator):
+    """Shared machinery of the late-fusion classifier and regressor."""
+
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit", "predict"]), None],
+        "modality_estimators": [dict, None],
+        "final_estimator": [HasMethods(["fit", "predict"]), None],
+        "cv": ["cv_object"],
+        "modalities": [dict, None],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+    }
+
+    # -- parameters: modality_estimators__<modality>__<param> -------------------------
+
+    def get_params(self, deep=True):
+        """Parameters of this estimator, with per-modality estimators nested.
+
+        With ``deep=True``, each entry of ``modality_estimators`` is exposed as
+        ``modality_estimators__<modality>`` and its own parameters as
+        ``modality_estimators__<modality>__<param>``, so that a grid search can
+        tune one modality's model.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Include the parameters of the sub-estimators.
+
+        Returns
+        -------
+        params : dict
+            Parameter names mapped to their values.
+        """
+        params = super().get_params(deep=deep)
+        if deep and isinstance(self.modality_estimators, dict):
+            for modality, estimator in self.modality_estimators.items():
+                params[f"{_PREFIX}{modality}"] = estimator
+                if hasattr(estimator, "get_params"):
+                    for key, value in estimator.get_params(deep=True).items():
+                        params[f"{_PREFIX}{modality}__{key}"] = value
+        return params
+
+    def set_params(self, **params):
+        """Set parameters, including ``modality_estimators__<modality>[__<param>]``.
+
+        Parameters
+        ----------
+        **params : dict
+            Parameters to set.
+
+        Returns
+        -------
+        self : estimator instance
+            This estimator.
+        """
+        nested = {
+            key: params.pop(key) for key in list(params) if key.startswith(_PREFIX)
+        }
+        if "modality_estimators" in params:
+            super().set_params(modality_estimators=params.pop("modality_estimators"))
+        if nested:
+            estimators = dict(self.modality_estimators or {})
+            by_modality = {}
+            for key, value in nested.items():
+                modality, _, sub_key = key[len(_PREFIX) :].partition("__")
+                if not sub_key:
+                    estimators[modality] = value
+                else:
+                    by_modality.setdefault(modality, {})[sub_key] = value
+            for modality, sub_params in by_modality.items():
+                if modality not in estimators:
+                    raise ValueError(
+                        f"Cannot set {sorted(sub_params)} of modality {modality!r}: "
+                        "it has no entry in modality_estimators. Set "
+                        f"modality_estimators__{modality}=<estimator> first."
+                    )
+                estimators[modality].set_params(**sub_params)
+            self.modality_estimators = estimators
+        return super().set_params(**params)
+
+    # -- fitting ----------------------------------------------------------------------
+
+    def _fit_late(self, X, y):
+        X, y = validate_blocked_data(self, X, y, reset=True)
+        present = _block_availability(X, self.modalities_)
+        unknown = set(self.modality_estimators or {}) - set(self.modalities_)
+        if unknown:
+            raise ValueError(
+                f"modality_estimators names modality(ies) {sorted(unknown)} that "
+                f"are not in X; the modalities are {list(self.modalities_)}."
+            )
+        for column, modality in enumerate(self.modalities_):
+            if not present[:, column].any():
+                raise ValueError(
+                    f"Modality {modality!r} is missing in every training row; "
+                    "drop its columns or provide some rows that have it."
+                )
+        targets = self._encode_targets(y)
+
+        def fit_one(modality, indices, rows):
+            estimator = self._modality_estimator(modality)
+            return _fit_modality(
+                estimator, X[rows][:, indices], targets[rows], modality
+            )
+
+        fitted = Parallel(n_jobs=self.n_jobs)(
+            delayed(fit_one)(modality, indices, present[:, column])
+            for column, (modality, indices) in enumerate(self.modalities_.items())
+        )
+        self.estimators_ = dict(zip(self.modalities_, fitted, strict=True))
+
+        n_modalities = len(self.modalities_)
+        self.modality_weights_ = dict.fromkeys(self.modalities_, 1.0 / n_modalities)
+        if self.combiner in ("weighted", "stacking"):
+            oof = self._out_of_fold_outputs(X, targets, present)
+            if self.combiner == "weighted":
+                weights = self._fit_weights(oof, present, targets)
+                self.modality_weights_ = dict(
+                    zip(self.modalities_, weights.tolist(), strict=True)
+                )
+            else:
+                self.modality_weights_ = None
+                final = (
+                    self._default_final()
+                    if self.final_estimator is None
+                    else (clone(self.final_estimator))
+                )
+                features = self._stacking_features(oof, present)
+                self.final_estimator_ = final.fit(features, targets)
+        return self
+
+    def _modality_estimator(self, modality):
+        chosen = (self.modality_estimators or {}).get(modality)
+        if chosen is not None:
+            return clone(chosen)
+        return (
+            clone(self.estimator)
+            if self.estimator is not None
+            else (self._default_estimator())
+        )
+
+    def _folds(self):
+        if isinstance(self.cv, Integral):
+            splitter = StratifiedKFold if is_classifier(self) else KFold
+            return splitter(self.cv, shuffle=True, random_state=self.random_state)
+        return self.cv
+
+    def _out_of_fold_outputs(self, X, targets, present):
+        """Per modality, out-of-fold outputs on the training rows (NaN if absent)."""
+        method = "predict_proba" if is_classifier(self) else "predict"
+
+        def oof_one(modality, indices, rows):
+            estimator = self._modality_estimator(modality)
+            outputs = cross_val_predict(
+                estimator,
+                X[rows][:, indices],
+                targets[rows],
+                cv=self._folds(),
+                method=method,
+            )
+            return self._full_outputs(outputs, np.unique(targets[rows]))
+
+        oof = Parallel(n_jobs=self.n_jobs)(
+            delayed(oof_one)(modality, indices, present[:, column])
+            for column, (modality, indices) in enumerate(self.modalities_.items())
+        )
+        full = []
+        for column, outputs in enumerate(oof):
+            block = np.full((len(targets), self._output_width()), np.nan)
+            block[present[:, column]] = outputs
+            full.append(block)
+        return full
+
+    def _fit_weights(self, outputs, present, targets):
+        """Non-negative weights summing to 1 that minimise the combined loss."""
+        n_modalities = len(outputs)
+        usable = present.any(axis=1)
+
+        def loss(weights):
+            combined = self._combine_weighted(outputs, present, weights)[usable]
+            return self._loss(combined, targets[usable])
+
+        start = np.full(n_modalities, 1.0 / n_modalities)
+        result = minimize(
+            loss,
+            start,
+            method="SLSQP",
+            bounds=[(0.0, 1.0)] * n_modalities,
+            constraints=[{"type": "eq", "fun": lambda w: np.sum(w) - 1.0}],
+        )
+        weights = np.clip(result.x if result.success else start, 0.0, None)
+        return weights / weights.sum()
+
+    def _combine_weighted(self, outputs, present, weights):
+        """Weighted mean of the available outputs, weights renormalised per row."""
+        stacked = np.stack([np.nan_to_num(o, nan=0.0) for o in outputs])
+        row_weights = present.T * np.asarray(weights)[:, np.newaxis]
+        total = row_weights.sum(axis=0)
+        combined = np.einsum("mn,mnk->nk", row_weights, stacked)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            combined = combined / total[:, np.newaxis]
+        combined[total <= 0] = self._fallback_output()
+        return combined
+
+    def _stacking_features(self, outputs, present):
+        filled = [
+            np.where(np.isnan(block), self._fallback_output(), block)
+            for block in outputs
+        ]
+        return np.hstack([*filled, present.astype(float)])
+
+    # -- prediction -------------------------------------------------------------------
+
+    def _modality_outputs(self, X):
+        """Validated X, availability, and each modality's outputs (NaN if absent)."""
+        X = validate_blocked_data(self, X, reset=False)
+        present = _block_availability(X, self.modalities_)
+        outputs = []
+        for column, (modality, indices) in enumerate(self.modalities_.items()):
+            block = np.full((X.shape[0], self._output_width()), np.nan)
+            rows = present[:, column]
+            if rows.any():
+                block[rows] = self._predict_modality(
+                    self.estimators_[modality], X[rows][:, indices]
+                )
+            outputs.append(block)
+        return X, present, outputs
+
+    def _combined_output(self, X):
+        _, present, outputs = self._modality_outputs(X)
+        if self.combiner == "stacking":
+            combined = self._predict_final(self._stacking_features(outputs, present))
+        elif self.combiner == "product":
+            combined = _geometric_mean(outputs, present)
+        elif self.combiner == "vote":
+            combined = _vote_fractions(outputs, present)
+        else:
+            weights = [self.modality_weights_[m] for m in self.modalities_]
+            combined = self._combine_weighted(outputs, present, weights)
+        combined[~present.any(axis=1)] = self._fallback_output()
+        return combined
+
+    def _more_sklearn_tags(self, tags):
+        tags.input_tags.allow_nan = True
+        return tags
+
+
+def _fit_modality(estimator, X, y, modality):
+    try:
+        return estimator.fit(X, y)
+    except ValueError as exc:
+        raise ValueError(f"Modality {modality!r}: {exc}") from exc
+
+
+def _geometric_mean(outputs, present, eps=1e-12):
+    """Normalised geometric mean of the available probability outputs."""
+    logs = np.stack(
+        [np.log(np.clip(np.nan_to_num(o, nan=1.0), eps, 1.0)) for o in outputs]
+    )
+    counts = np.maximum(present.sum(axis=1), 1)[:, np.newaxis]
+    mean_log = np.einsum("mn,mnk->nk", present.T.astype(float), logs) / counts
+    proba = np.exp(mean_log - mean_log.max(axis=1, keepdims=True))
+    return proba / proba.sum(axis=1, keepdims=True)
+
+
+def _vote_fractions(outputs, present):
+    """Share of the available modalities voting for each class."""
+    n_classes = outputs[0].shape[1]
+    votes = np.zeros((present.shape[0], n_classes))
+    for column, output in enumerate(outputs):
+        rows = present[:, column]
+        winners = np.argmax(output[rows], axis=1)
+        votes[np.flatnonzero(rows), winners] += 1
+    counts = np.maximum(votes.sum(axis=1, keepdims=True), 1)
+    return votes / counts
+
+
+class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
+    """Late fusion: one classifier per modality, probabilities combined.
+
+    Each modality's model is a clone of ``estimator`` (by default imputer +
+    scaler + logistic regression) unless ``modality_estimators`` gives one for
+    it, and is fitted only on the training rows where that modality is
+    present. The models' class probabilities are then combined:
+
+    - ``"mean"``: soft voting, the average of the available modalities;
+    - ``"weighted"``: a weighted average whose non-negative weights, summing
+      to 1, minimise the log loss of out-of-fold predictions on the training
+      rows (``cv`` folds, nothing from the rows being predicted);
+    - ``"product"``: the normalised geometric mean;
+    - ``"stacking"``: ``final_estimator`` (default logistic regression)
+      trained on the out-of-fold probabilities plus one availability
+      indicator per modality;
+    - ``"vote"``: hard voting; ``predict_proba`` gives the share of votes.
+
+    Missing modalities: at predict time a row's missing modalities are left
+    out and the weights of the others renormalised (mean, weighted, product,
+    vote); for stacking a missing modality's probabilities are replaced by the
+    training class prior and its indicator is 0. A row with no modality at all
+    gets the training class prior, whatever the combiner.
+
+    Per-modality models are searchable with ``GridSearchCV`` through
+    ``modality_estimators__<modality>__<param>``, e.g.
+    ``modality_estimators__image__C`` when ``modality_estimators={"image":
+    LogisticRegression()}`` (or ``..._image__logisticregression__C`` for a
+    pipeline).
+
+    Parameters
+    ----------
+    estimator : classifier, default=None
+        Model cloned for every modality without an entry in
+        ``modality_estimators``; needs ``predict_proba``. None means
+        ``make_pipeline(SimpleImputer(), StandardScaler(),
+        LogisticRegression(max_iter=1000))``.
+
+    modality_estimators : dict of str to classifier, default=None
+        Models for specific modalities.
+
+    combiner : {"mean", "weighted", "product", "stacking", "vote"}, \
+            default="mean"
+        How to combine the per-modality probabilities.
+
+    final_estimator : classifier, default=None
+        The stacking model; None means ``LogisticRegression(max_iter=1000)``.
+
+    cv : int, cross-validation generator or iterable, default=5
+        Folds for the out-of-fold predictions of ``"weighted"`` and
+        ``"stacking"``. An int means stratified, shuffled folds seeded by
+        ``random_state``.
+
+    modalities : dict of str to columns, default=None
+        Column groups, see :func:`skfusion.compose.resolve_modalities`.
+
+    n_jobs : int, default=None
+        Modalities fitted in parallel.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the shuffling of the out-of-fold splits.
+
+    Attributes
+    ----------
+    estimators_ : dict of str to classifier
+        The fitted model of each modality.
+
+    modality_weights_ : dict of str to float or None
+        Combination weight of each modality (uniform except for
+        ``"weighted"``); None for ``"stacking"``.
+
+    final_estimator_ : classifier
+        The fitted stacking model (``combiner="stacking"`` only).
+
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+
+    class_prior_ : ndarray of shape (n_classes,)
+        Training class frequencies, the answer for rows with no modality.
+
+    modalities_ : dict of str to ndarray of int
+        Column positions of each modality.
+
+    n_features_in_ : int
+        Number of columns seen in :meth:`fit`.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names seen in :meth:`fit`, when ``X`` had string column names.
+
+    See Also
+    --------
+    LateFusionRegressor : The regression counterpart.
+    sklearn.ensemble.StackingClassifier : Stacking without missing modalities.
+
+    Examples
+    --------
+    >>> from skfusion.datasets import make_multimodal_classification
+    >>> from skfusion.fusion import LateFusionClassifier
+    >>> X, y = make_multimodal_classification(
+    ...     200, modality_sizes=(5, 5), missing_rate=0.3, random_state=0
+    ... )
+    >>> model = LateFusionClassifier(combiner="weighted", random_state=0).fit(X, y)
+    >>> sorted(model.modality_weights_)
+    ['m0', 'm1']
+    >>> model.predict_proba(X[:3]).sum(axis=1).round(6).tolist()
+    [1.0, 1.0, 1.0]
+    """
+
+    _parameter_constraints = {
+        **_BaseLateFusion._parameter_constraints,
+        "combiner": [StrOptions({"mean", "weighted", "product", "stacking", "vote"})],
+    }
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        modality_estimators=None,
+        combiner="mean",
+        final_estimator=None,
+        cv=5,
+        modalities=None,
+        n_jobs=None,
+        random_state=None,
+    ):
+        self.estimator = estimator
+        self.modality_estimators = modality_estimators
+        self.combiner = combiner
+        self.final_estimator = final_estimator
+        self.cv = cv
+        self.modalities = modalities
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y):
+        """Fit one classifier per modality and the combination.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The blocked matrix; an all-NaN block marks a missing modality.
+
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        self : LateFusionClassifier
+            The fitted classifier.
+        """
+        return self._fit_late(X, y)
+
+    def predict_proba(self, X):
+        """Combined class probabilities.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The blocked matrix.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Rows sum to 1; columns follow ``classes_``.
+        """
+        check_is_fitted(self)
+        return self._combined_output(X)
+
+    def predict(self, X):
+        """Predicted class labels.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The blocked matrix.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            The most probable class of each row.
+        """
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def predict_proba_by_modality(self, X):
+        """Each modality's own class probabilities.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The blocked matrix.
+
+        Returns
+        -------
+        proba : dict of str to ndarray of shape (n_samples, n_classes)
+            NaN rows where the modality is missing.
+        """
+        check_is_fitted(self)
+        _, _, outputs = self._modality_outputs(X)
+        return dict(zip(self.modalities_, outputs, strict=True))
+
+    def predict_by_modality(self, X):
+        """Each modality's own predicted labels.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The blocked matrix.
+
+        Returns
+        -------
+        y_pred : DataFrame of shape (n_samples, n_modalities)
+            One column per modality, NaN where the modality is missing; keeps
+            the index of ``X`` when it is a DataFrame.
+        """
+        index = X.index if hasattr(X, "index") else None
+        columns = {}
+        for modality, proba in self.predict_proba_by_modality(X).items():
+            labels = pd.Series(self.classes_[np.argmax(np.nan_to_num(proba), axis=1)])
+            columns[modality] = labels.where(~np.isnan(proba).all(axis=1)).to_numpy()
+        return pd.DataFrame(columns, index=index)
+
+    def __sklearn_tags__(self):
+        return self._more_sklearn_tags(super().__sklearn_tags__())
+
+    # -- hooks --------------------------------------------------------------------
+
+    def _encode_targets(self, y):
+        check_classification_targets(y)
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 classes in y; got one "
+                f"class: {self.classes_[0]!r}."
+            )
+        targets = encoder.transform(y)
+        self.class_prior_ = np.bincount(targets, minlength=len(self.classes_)) / len(
+            targets
+        )
+        return targets
+
+    def _default_estimator(self):
+        return make_pipeline(
+            SimpleImputer(), StandardScaler(), LogisticRegression(max_iter=1000)
+        )
+
+    def _default_final(self):
+        return LogisticRegression(max_iter=1000)
+
+    def _output_width(self):
+        return len(self.classes_)
+
+    def _full_outputs(self, outputs, seen_classes):
+        """Out-of-fold probabilities over all classes (unseen ones get 0)."""
+        full = np.zeros((outputs.shape[0], len(self.classes_)))
+        full[:, seen_classes.astype(int)] = outputs
+        return full
+
+    def _predict_modality(self, estimator, X):
+        """Probabilities over all classes (a class unseen by the model gets 0)."""
+        proba = estimator.predict_proba(X)
+        full = np.zeros((X.shape[0], len(self.classes_)))
+        full[:, np.asarray(estimator.classes_, dtype=int)] = proba
+        return full
+
+    def _predict_final(self, features):
+        proba = self.final_estimator_.predict_proba(features)
+        full = np.zeros((features.shape[0], len(self.classes_)))
+        full[:, np.asarray(self.final_estimator_.classes_, dtype=int)] = proba
+        return full
+
+    def _fallback_output(self):
+        return self.class_prior_
+
+    def _loss(self, proba, targets):
+        picked = proba[np.arange(len(targets)), targets]
+        return -np.mean(np.log(np.clip(picked, 1e-12, None)))
+
+
+class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
+    """Late fusion: one regressor per modality, predictions combined.
+
+    Each modality's model is a clone of ``estimator`` (by default imputer +
+    scaler + ridge) unless ``modality_estimators`` gives one for it, and is
+    fitted only on the training rows where that modality is present. The
+    predictions are combined by their mean, by a weighted mean whose
+    non-negative weights, summing to 1, minimise the squared error of
+    out-of-fold predictions on the training rows (``"weighted"``), or by a
+    ``final_estimator`` trained on those out-of-fold predictions plus one
+    availability indicator per modality (``"stacking"``).
+
+    Missing modalities: a row's missing modalities are left out and the
+    weights renormalised; for stacking a missing prediction is replaced by the
+    training mean of ``y`` and its indicator is 0. A row with no modality at
+    all gets the training mean of ``y``.
+
+    Parameters
+    ----------
+    estimator : regressor, default=None
+        Model cloned for every modality without an entry in
+        ``modality_estimators``. None means ``make_pipeline(SimpleImputer(),
+        StandardScaler(), Ridge())``.
+
+    modality_estimators : dict of str to regressor, default=None
+        Models for specific modalities, searchable as
+        ``modality_estimators__<modality>__<param>``.
+
+    combiner : {"mean", "weighted", "stacking"}, default="mean"
+        How to combine the per-modality predictions.
+
+    final_estimator : regressor, default=None
+        The stacking model; None means ``RidgeCV()``.
+
+    cv : int, cross-validation generator or iterable, default=5
+        Folds for the out-of-fold predictions (shuffled, seeded by
+        ``random_state``, when an int).
+
+    modalities : dict of str to columns, default=None
+        Column groups, see :func:`skfusion.compose.resolve_modalities`.
+
+    n_jobs : int, default=None
+        Modalities fitted in parallel.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the shuffling of the out-of-fold splits.
+
+    Attributes
+    ----------
+    estimators_ : dict of str to regressor
+        The fitted model of each modality.
+
+    modality_weights_ : dict of str to float or None
+        Combination weight of each modality; None for ``"stacking"``.
+
+    final_estimator_ : regressor
+        The fitted stacking model (``combiner="stacking"`` only).
+
+    target_mean_ : float
+        Training mean of ``y``, the answer for rows with no modality.
+
+    modalities_ : dict of str to ndarray of int
+        Column positions of each modality.
+
+    n_features_in_ : int
+        Number of columns seen in :meth:`fit`.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names seen in :meth:`fit`, when ``X`` had string column names.
+
+    See Also
+    --------
+    LateFusionClassifier : The classification counterpart.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from skfusion.fusion import LateFusionRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame(rng.normal(size=(100, 4)),
+    ...                  columns=["a__x0", "a__x1", "b__x0", "b__x1"])
+    >>> y = X["a__x0"] + X["b__x1"] + rng.normal(0, 0.1, 100)
+    >>> model = LateFusionRegressor(combiner="stacking", random_state=0).fit(X, y)
+    >>> model.predict(X[:2]).shape
+    (2,)
+    """
+
+    _parameter_constraints = {
+        **_BaseLateFusion._parameter_constraints,
+        "combiner": [StrOptions({"mean", "weighted", "stacking"})],
+    }
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        modality_estimators=None,
+        combiner="mean",
+        final_estimator=None,
+        cv=5,
+        modalities=None,
+        n_jobs=None,
+        random_state=None,
+    ):
+        self.estimator = estimator
+        self.modality_estimators = modality_estimators
+        self.combiner = combiner
+        self.final_estimator = final_estimator
+        self.cv = cv
+        self.modalities = modalities
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y):
+        """Fit one regressor per modality and the combination.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The blocked matrix; an all-NaN block marks a missing modality.
+
+        y : array-like of shape (n_samples,)
+            Targets.
+
+        Returns
+        -------
+        self : LateFusionRegressor
+            The fitted regressor.
+        """
+        return self._fit_late(X, y)
+
+    def predict(self, X):
+        """Combined predictions.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The blocked matrix.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Combined prediction of each row.
+        """
+        check_is_fitted(self)
+        return self._combined_output(X)[:, 0]
+
+    def predict_by_modality(self, X):
+        """Each modality's own predictions.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The blocked matrix.
+
+        Returns
+        -------
+        y_pred : DataFrame of shape (n_samples, n_modalities)
+            One column per modality, NaN where the modality is missing.
+        """
+        check_is_fitted(self)
+        index = X.index if hasattr(X, "index") else None
+        _, _, outputs = self._modality_outputs(X)
+        return pd.DataFrame(
+            {m: o[:, 0] for m, o in zip(self.modalities_, outputs, strict=True)},
+            index=index,
+        )
+
+    def __sklearn_tags__(self):
+        return self._more_sklearn_tags(super().__sklearn_tags__())
+
+    # -- hooks --------------------------------------------------------------------
+
+    def _encode_targets(self, y):
+        targets = np.asarray(y, dtype=float)
+        self.target_mean_ = float(targets.mean())
+        return targets
+
+    def _default_estimator(self):
+        return make_pipeline(SimpleImputer(), StandardScaler(), Ridge())
+
+    def _default_final(self):
+        return RidgeCV()
+
+    def _output_width(self):
+        return 1
+
+    def _full_outputs(self, outputs, seen_classes):
+        return np.asarray(outputs, dtype=float).reshape(-1, 1)
+
+    def _predict_modality(self, estimator, X):
+        return np.asarray(estimator.predict(X), dtype=float).reshape(-1, 1)
+
+    def _predict_final(self, features):
+        return np.asarray(self.final_estimator_.predict(features)).reshape(-1, 1)
+
+    def _fallback_output(self):
+        return np.array([self.target_mean_])
+
+    def _loss(self, predictions, targets):
+        return np.mean((predictions[:, 0] - targets) ** 2)
