@@ -219,3 +219,14 @@ def test_pipeline_memory_extracts_once_per_fold_not_per_candidate(tmp_path):
     # With the cache each training fold is extracted once, whatever the grid.
     assert with_cache == n_folds * fold + scoring_reads + refit_reads
     assert os.listdir(tmp_path / "cache")
+
+
+def test_missing_optional_dependency_names_the_extra(monkeypatch):
+    import sys
+
+    from skfusion.extractors._io import import_optional
+
+    # A None entry in sys.modules makes the import fail as if not installed.
+    monkeypatch.setitem(sys.modules, "librosa", None)
+    with pytest.raises(ImportError, match=r"pip install 'skfusion\[audio\]'"):
+        import_optional("librosa", extra="audio", needed_by="AudioFeatures")

@@ -23,7 +23,12 @@ from sklearn.base import (
 )
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge, RidgeCV
-from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
+from sklearn.model_selection import (
+    KFold,
+    StratifiedKFold,
+    check_cv,
+    cross_val_predict,
+)
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import LabelEncoder, StandardScaler
 from sklearn.utils.multiclass import check_classification_targets
@@ -179,23 +184,36 @@ class _BaseLateFusion(BaseEstimator):
             else (self._default_estimator())
         )
 
-    def _folds(self):
+    def _folds(self, X, targets):
+        """The (train, test) splits over all training rows, computed once."""
         if isinstance(self.cv, Integral):
             splitter = StratifiedKFold if is_classifier(self) else KFold
-            return splitter(self.cv, shuffle=True, random_state=self.random_state)
-        return self.cv
+            cv = splitter(self.cv, shuffle=True, random_state=self.random_state)
+        else:
+            cv = check_cv(self.cv, targets, classifier=is_classifier(self))
+        return list(cv.split(X, targets))
 
     def _out_of_fold_outputs(self, X, targets, present):
-        """Per modality, out-of-fold outputs on the training rows (NaN if absent)."""
+        """Per modality, out-of-fold outputs on the training rows (NaN if absent).
+
+        Every modality uses the same folds, defined over all training rows and
+        restricted to the rows where that modality is present.
+        """
         method = "predict_proba" if is_classifier(self) else "predict"
+        folds = self._folds(X, targets)
 
         def oof_one(modality, indices, rows):
             estimator = self._modality_estimator(modality)
+            position = np.cumsum(rows) - 1  # row number within the subset
+            subset_folds = [
+                (position[train[rows[train]]], position[test[rows[test]]])
+                for train, test in folds
+            ]
             outputs = cross_val_predict(
                 estimator,
                 X[rows][:, indices],
                 targets[rows],
-                cv=self._folds(),
+                cv=[(train, test) for train, test in subset_folds if test.size],
                 method=method,
             )
             return self._full_outputs(outputs, np.unique(targets[rows]))
@@ -303,8 +321,12 @@ def _geometric_mean(outputs, present, eps=1e-12):
     return proba / proba.sum(axis=1, keepdims=True)
 
 
-def _vote_fractions(outputs, present):
-    """Share of the available modalities voting for each class."""
+def _vote_fractions(outputs, present, tie_break=1e-3):
+    """Share of the available modalities voting for each class.
+
+    Ties are broken by the mean probability, given a weight small enough
+    (``tie_break``) that it never overturns a majority.
+    """
     n_classes = outputs[0].shape[1]
     votes = np.zeros((present.shape[0], n_classes))
     for column, output in enumerate(outputs):
@@ -312,7 +334,14 @@ def _vote_fractions(outputs, present):
         winners = np.argmax(output[rows], axis=1)
         votes[np.flatnonzero(rows), winners] += 1
     counts = np.maximum(votes.sum(axis=1, keepdims=True), 1)
-    return votes / counts
+    mean_proba = np.ones(len(outputs), dtype=float) @ np.stack(
+        [np.nan_to_num(o, nan=0.0) for o in outputs]
+    ).reshape(len(outputs), -1)
+    mean_proba = mean_proba.reshape(-1, n_classes) / counts
+    shares = votes / counts + tie_break * mean_proba
+    total = shares.sum(axis=1, keepdims=True)
+    # Rows without any modality have no vote; the caller gives them the prior.
+    return np.divide(shares, total, out=np.zeros_like(shares), where=total > 0)
 
 
 class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
@@ -331,13 +360,15 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
     - ``"stacking"``: ``final_estimator`` (default logistic regression)
       trained on the out-of-fold probabilities plus one availability
       indicator per modality;
-    - ``"vote"``: hard voting; ``predict_proba`` gives the share of votes.
+    - ``"vote"``: hard voting; ``predict_proba`` gives the share of votes
+      (ties broken by the mean probability, with a weight of 1e-3).
 
     Missing modalities: at predict time a row's missing modalities are left
     out and the weights of the others renormalised (mean, weighted, product,
     vote); for stacking a missing modality's probabilities are replaced by the
     training class prior and its indicator is 0. A row with no modality at all
-    gets the training class prior, whatever the combiner.
+    gets the training class prior, whatever the combiner (as does, with
+    ``"weighted"``, a row whose available modalities all have weight 0).
 
     Per-modality models are searchable with ``GridSearchCV`` through
     ``modality_estimators__<modality>__<param>``, e.g.
@@ -497,6 +528,7 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
         y_pred : ndarray of shape (n_samples,)
             The most probable class of each row.
         """
+        check_is_fitted(self)
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     def predict_proba_by_modality(self, X):

@@ -19,7 +19,14 @@ from ..extractors import (
     TextStatistics,
     TorchImageEmbedder,
 )
-from ..fusion import BlockScaler, FeatureFusion
+from ..fusion import (
+    BlockScaler,
+    FeatureFusion,
+    LateFusionClassifier,
+    LateFusionRegressor,
+    MultipleKernelClassifier,
+    SharedSpace,
+)
 
 TWO_BLOCKS = {"first": [0], "rest": slice(1, None)}
 
@@ -69,6 +76,33 @@ INSTANCES = {
     SignalFeatures: [
         SignalFeatures(fs=100.0, bands={"slow": (0.5, 4.0), "fast": (4.0, 30.0)}),
         SignalFeatures(fs=100.0, relative=False, nperseg=64, n_jobs=2),
+    ],
+    LateFusionClassifier: [
+        LateFusionClassifier(modalities=TWO_BLOCKS),
+        LateFusionClassifier(combiner="weighted", cv=3, modalities=TWO_BLOCKS),
+        LateFusionClassifier(combiner="product", modalities=TWO_BLOCKS),
+        LateFusionClassifier(combiner="stacking", cv=3, modalities=TWO_BLOCKS),
+        LateFusionClassifier(combiner="vote", modalities=TWO_BLOCKS),
+    ],
+    LateFusionRegressor: [
+        LateFusionRegressor(modalities=TWO_BLOCKS),
+        LateFusionRegressor(combiner="weighted", cv=3, modalities=TWO_BLOCKS),
+        LateFusionRegressor(combiner="stacking", cv=3, modalities=TWO_BLOCKS),
+    ],
+    SharedSpace: [
+        SharedSpace(n_components=1, modalities=TWO_BLOCKS),
+        SharedSpace(n_components=1, regularization=0.1, modalities=TWO_BLOCKS),
+    ],
+    MultipleKernelClassifier: [
+        MultipleKernelClassifier(modalities=TWO_BLOCKS, random_state=0),
+        MultipleKernelClassifier(
+            kernel={"first": "linear", "rest": "poly"},
+            kernel_params={"rest": {"degree": 2}},
+            weights="uniform",
+            class_weight="balanced",
+            modalities=TWO_BLOCKS,
+            random_state=0,
+        ),
     ],
     ModalityTransformer: [
         ModalityTransformer([("first_two", StandardScaler(), [0, 1])]),

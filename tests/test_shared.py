@@ -1,0 +1,407 @@
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+from sklearn.cross_decomposition import CCA
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.svm import SVC
+from sklearn.utils.estimator_checks import (
+    check_dataframe_column_names_consistency,
+    check_param_validation,
+    check_set_output_transform_pandas,
+    check_transformer_get_feature_names_out,
+    check_transformer_get_feature_names_out_pandas,
+    parametrize_with_checks,
+)
+
+from skfusion.datasets import make_multimodal_classification
+from skfusion.fusion.shared import MultipleKernelClassifier, SharedSpace
+
+TWO_BLOCKS = {"first": [0], "rest": slice(1, None)}
+
+INSTANCES = [
+    SharedSpace(n_components=1, modalities=TWO_BLOCKS),
+    SharedSpace(n_components=1, regularization=0.1, modalities=TWO_BLOCKS),
+    MultipleKernelClassifier(modalities=TWO_BLOCKS, random_state=0),
+    MultipleKernelClassifier(
+        kernel={"first": "linear", "rest": "poly"},
+        kernel_params={"rest": {"degree": 2}},
+        weights="uniform",
+        class_weight="balanced",
+        modalities=TWO_BLOCKS,
+        random_state=0,
+    ),
+]
+
+
+def _latent_blocks(n_samples=500, sizes=(4, 3, 5), strengths=(2.0, 1.0), seed=0):
+    """Blocks that share latent variables of decreasing strength, plus noise."""
+    rng = np.random.default_rng(seed)
+    latent = rng.standard_normal((n_samples, len(strengths))) * strengths
+    blocks = [
+        latent @ rng.standard_normal((len(strengths), size))
+        + rng.standard_normal((n_samples, size)) * (1.0 + 0.5 * i)
+        for i, size in enumerate(sizes)
+    ]
+    return blocks
+
+
+def _frame(blocks, names=None):
+    names = names or [f"m{i}" for i in range(len(blocks))]
+    columns = [
+        f"{name}__x{j}"
+        for name, block in zip(names, blocks, strict=True)
+        for j in range(block.shape[1])
+    ]
+    return pd.DataFrame(np.hstack(blocks), columns=columns)
+
+
+def _standardized(block):
+    return (block - block.mean(axis=0)) / block.std(axis=0)
+
+
+def _data(n_samples=120, sizes=(4, 3), missing_rate=0.0, random_state=0, **kwargs):
+    return make_multimodal_classification(
+        n_samples,
+        modality_sizes=sizes,
+        missing_rate=missing_rate,
+        random_state=random_state,
+        **kwargs,
+    )
+
+
+# --------------------------------------------------------------------------------
+# scikit-learn's checks
+# --------------------------------------------------------------------------------
+
+
+@parametrize_with_checks(INSTANCES)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+def _extra_cases():
+    for estimator in INSTANCES:
+        checks = [check_param_validation, check_dataframe_column_names_consistency]
+        if hasattr(estimator, "transform"):
+            checks += [
+                check_set_output_transform_pandas,
+                check_transformer_get_feature_names_out,
+                check_transformer_get_feature_names_out_pandas,
+            ]
+        for check in checks:
+            yield pytest.param(estimator, check, id=f"{estimator!r}-{check.__name__}")
+
+
+@pytest.mark.parametrize("estimator, check", list(_extra_cases()))
+def test_extra_sklearn_checks(estimator, check):
+    check(type(estimator).__name__, estimator)
+
+
+# --------------------------------------------------------------------------------
+# SharedSpace
+# --------------------------------------------------------------------------------
+
+
+def test_shared_space_two_modalities_recovers_cca_correlations():
+    first, second = _latent_blocks(sizes=(4, 3))
+    shared = SharedSpace(n_components=2, regularization=1e-8)
+    shared.fit(_frame([first, second]))
+    cca = CCA(n_components=2, scale=True, max_iter=2000, tol=1e-10)
+    x_scores, y_scores = cca.fit(first, second).transform(first, second)
+    expected = [np.corrcoef(x_scores[:, k], y_scores[:, k])[0, 1] for k in range(2)]
+    assert expected[0] > expected[1] > 0.2
+    assert_allclose(shared.canonical_correlations_, expected, atol=1e-2)
+    assert_allclose(shared.eigenvalues_, 1 + shared.canonical_correlations_)
+
+
+def test_shared_space_projections_have_unit_variance_and_canonical_correlation():
+    first, second = _latent_blocks(sizes=(4, 3))
+    shared = SharedSpace(n_components=2, regularization=1e-8)
+    shared.fit(_frame([first, second]))
+    p_first = _standardized(first) @ shared.weights_["m0"]
+    p_second = _standardized(second) @ shared.weights_["m1"]
+    assert shared.weights_["m0"].shape == (4, 2)
+    assert shared.weights_["m1"].shape == (3, 2)
+    assert_allclose(p_first.std(axis=0), 1.0)
+    assert_allclose(p_second.std(axis=0), 1.0)
+    correlations = [np.corrcoef(p_first[:, k], p_second[:, k])[0, 1] for k in range(2)]
+    assert_allclose(correlations, shared.canonical_correlations_, atol=1e-6)
+    # Components of one modality are uncorrelated, as in CCA.
+    assert abs(np.corrcoef(p_first.T)[0, 1]) < 1e-6
+    # transform averages the two projections.
+    assert_allclose(shared.transform(_frame([first, second])), (p_first + p_second) / 2)
+
+
+def test_shared_space_three_modalities():
+    blocks = _latent_blocks(sizes=(4, 3, 5))
+    shared = SharedSpace(n_components=2).fit(_frame(blocks))
+    assert list(shared.weights_) == ["m0", "m1", "m2"]
+    projections = [
+        _standardized(block) @ shared.weights_[f"m{i}"]
+        for i, block in enumerate(blocks)
+    ]
+    for projection in projections:
+        assert_allclose(projection.std(axis=0), 1.0)
+    for k in range(2):
+        pairwise = np.corrcoef([p[:, k] for p in projections])[np.triu_indices(3, 1)]
+        assert (pairwise > 0.2).all()
+        assert_allclose(shared.canonical_correlations_[k], pairwise.mean(), atol=0.02)
+    assert shared.canonical_correlations_[0] > shared.canonical_correlations_[1]
+    Xt = shared.transform(_frame(blocks))
+    assert_allclose(Xt, np.mean(projections, axis=0))
+
+
+def test_shared_space_missing_modalities_at_fit_and_transform():
+    X, _ = _data(200, sizes=(4, 3, 3), missing_rate=0.3)
+    X.iloc[0, 5] = np.nan  # a scattered missing value in a present block
+    shared = SharedSpace(n_components=2).fit(X)
+    assert np.isfinite(shared.canonical_correlations_).all()
+    assert all(np.isfinite(w).all() for w in shared.weights_.values())
+
+    X_new = X.iloc[:6].copy()
+    X_new.iloc[1, 4:] = np.nan  # m1, m2 missing: only m0 left
+    X_new.iloc[2, :] = np.nan  # no modality at all
+    Xt = shared.transform(X_new)
+    assert not np.isnan(Xt).any()
+    assert_array_equal(Xt[2], 0.0)
+    standardized = (X_new.to_numpy()[1, :4] - shared.mean_[:4]) / shared.scale_[:4]
+    assert_allclose(Xt[1], standardized @ shared.weights_["m0"])
+
+
+def test_shared_space_learns_from_training_rows_only():
+    X, _ = _data(120, sizes=(4, 3))
+    X_train, X_test = X.iloc[:80], X.iloc[80:]
+    shared = SharedSpace().fit(X_train)
+    train = X_train.to_numpy()
+    assert_allclose(shared.mean_, train.mean(axis=0))
+    assert_allclose(shared.scale_, train.std(axis=0))
+    standardized = (X_test.to_numpy() - train.mean(axis=0)) / train.std(axis=0)
+    expected = (
+        standardized[:, :4] @ shared.weights_["m0"]
+        + standardized[:, 4:] @ shared.weights_["m1"]
+    ) / 2
+    assert_allclose(shared.transform(X_test), expected)
+
+
+def test_shared_space_is_reproducible_and_independent_of_row_order():
+    X, _ = _data(150, sizes=(4, 3), missing_rate=0.2)
+    first = SharedSpace().fit(X)
+    second = SharedSpace().fit(X.sample(frac=1.0, random_state=1))
+    for modality in first.weights_:
+        assert_allclose(first.weights_[modality], second.weights_[modality])
+    assert_allclose(first.transform(X), second.transform(X))
+    restored = pickle.loads(pickle.dumps(first))
+    assert_allclose(restored.transform(X), first.transform(X))
+
+
+def test_shared_space_feature_names_and_pandas_output():
+    X, _ = _data(60, sizes=(4, 3))
+    X.index = np.arange(200, 260)
+    shared = SharedSpace(n_components=3).set_output(transform="pandas")
+    Xt = shared.fit_transform(X)
+    assert list(Xt.columns) == ["shared0", "shared1", "shared2"]
+    assert_array_equal(Xt.index, X.index)
+    assert list(shared.get_feature_names_out()) == ["shared0", "shared1", "shared2"]
+
+
+def test_shared_space_numpy_input_with_modalities_mapping():
+    X, _ = _data(60, sizes=(4, 3))
+    shared = SharedSpace(modalities={"a": slice(0, 4), "b": [4, 5, 6]})
+    Xt = shared.fit_transform(X.to_numpy())
+    assert list(shared.weights_) == ["a", "b"]
+    assert_allclose(Xt, SharedSpace().fit_transform(X))
+
+
+def test_shared_space_n_components_wider_than_a_modality_raises():
+    X, _ = _data(40, sizes=(4, 2))
+    with pytest.raises(ValueError, match="modality 'm1' \\(2 column"):
+        SharedSpace(n_components=3).fit(X)
+
+
+def test_shared_space_needs_two_modalities():
+    X, _ = _data(40, sizes=(4,))
+    with pytest.raises(ValueError, match="at least 2 modalities.*4 feature\\(s\\)"):
+        SharedSpace().fit(X)
+
+
+def test_shared_space_singular_covariance_without_regularization_raises():
+    X, _ = _data(40, sizes=(3, 3))
+    X["m0__x1"] = 1.0
+    with pytest.raises(ValueError, match="regularization"):
+        SharedSpace(regularization=0.0).fit(X)
+    assert np.isfinite(SharedSpace().fit_transform(X)).all()
+
+
+def test_shared_space_in_a_grid_search_pipeline():
+    X, y = _data(120, sizes=(5, 4), informativeness=2.0)
+    pipe = make_pipeline(SharedSpace(), LogisticRegression())
+    search = GridSearchCV(pipe, {"sharedspace__n_components": [1, 3]}, cv=3)
+    search.fit(X, y)
+    assert search.best_params_["sharedspace__n_components"] in (1, 3)
+    assert search.score(X, y) > 0.7
+
+
+# --------------------------------------------------------------------------------
+# MultipleKernelClassifier
+# --------------------------------------------------------------------------------
+
+
+def test_mkc_alignment_weights_favour_the_informative_modality():
+    X, y = _data(150, sizes=(4, 4), informativeness=(3.0, 0.0))
+    clf = MultipleKernelClassifier(random_state=0).fit(X, y)
+    assert set(clf.kernel_weights_) == {"m0", "m1"}
+    assert_allclose(sum(clf.kernel_weights_.values()), 1.0)
+    assert clf.kernel_weights_["m0"] > 0.8
+    assert clf.alignments_["m0"] > clf.alignments_["m1"]
+    assert -1 <= clf.alignments_["m1"] <= clf.alignments_["m0"] <= 1
+    assert clf.score(X, y) > 0.85
+
+
+@pytest.mark.parametrize(
+    "weights, expected",
+    [
+        ("uniform", {"m0": 0.5, "m1": 0.5}),
+        ([1.0, 3.0], {"m0": 0.25, "m1": 0.75}),
+        ({"m1": 4.0}, {"m0": 0.2, "m1": 0.8}),
+        ({"m0": 0.0}, {"m0": 0.0, "m1": 1.0}),
+    ],
+)
+def test_mkc_given_weights_are_normalised(weights, expected):
+    X, y = _data(60, sizes=(3, 3))
+    clf = MultipleKernelClassifier(weights=weights).fit(X, y)
+    assert clf.kernel_weights_ == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    "weights, match",
+    [
+        ([1.0], "1 value"),
+        ([-1.0, 1.0], "non-negative"),
+        ([0.0, 0.0], "not all 0"),
+        ({"m9": 1.0}, "'m9'"),
+    ],
+)
+def test_mkc_invalid_weights_raise(weights, match):
+    X, y = _data(40, sizes=(3, 3))
+    with pytest.raises(ValueError, match=match):
+        MultipleKernelClassifier(weights=weights).fit(X, y)
+
+
+def test_mkc_linear_uniform_kernel_is_svc_on_concatenated_blocks():
+    X, y = _data(80, sizes=(3, 4))
+    clf = MultipleKernelClassifier("linear", weights="uniform").fit(X, y)
+    # K = (K_0 + K_1) / 2 is the linear kernel of the scaled concatenation.
+    features = _standardized(X.to_numpy()) / np.sqrt(2)
+    reference = SVC(kernel="linear").fit(features, y)
+    assert_allclose(
+        clf.decision_function(X), reference.decision_function(features), atol=1e-6
+    )
+
+
+def test_mkc_kernel_and_params_per_modality():
+    X, y = _data(60, sizes=(3, 3))
+    clf = MultipleKernelClassifier(
+        kernel={"m1": "poly"}, kernel_params={"m1": {"degree": 2, "coef0": 1.0}}
+    ).fit(X, y)
+    assert clf.kernels_ == {
+        "m0": ("rbf", {}),
+        "m1": ("poly", {"degree": 2, "coef0": 1.0}),
+    }
+    shared = MultipleKernelClassifier(kernel_params={"gamma": 0.1}).fit(X, y)
+    assert shared.kernels_ == {
+        "m0": ("rbf", {"gamma": 0.1}),
+        "m1": ("rbf", {"gamma": 0.1}),
+    }
+    with pytest.raises(ValueError, match="'m9'"):
+        MultipleKernelClassifier(kernel={"m9": "rbf"}).fit(X, y)
+    with pytest.raises(ValueError, match="a mix"):
+        MultipleKernelClassifier(kernel_params={"gamma": 1.0, "m0": {}}).fit(X, y)
+    with pytest.raises(ValueError, match="kernel\\['m0'\\]"):
+        MultipleKernelClassifier(kernel={"m0": "chi2"}).fit(X, y)
+
+
+def test_mkc_default_rbf_gamma_is_one_over_block_width():
+    X, y = _data(50, sizes=(3, 5))
+    clf = MultipleKernelClassifier(weights=[0.0, 1.0]).fit(X, y)
+    block = _standardized(X.to_numpy())[:, 3:]
+    distances = ((block[:, None, :] - block[None, :, :]) ** 2).sum(axis=-1)
+    assert_allclose(clf._combined_kernel(X), np.exp(-distances / 5))
+
+
+def test_mkc_missing_modalities_keep_the_kernel_psd_and_predictions_finite():
+    X, y = _data(200, sizes=(4, 4), missing_rate=0.3, informativeness=2.5)
+    X.iloc[0, 1] = np.nan  # a scattered missing value as well
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, random_state=0, stratify=y
+    )
+    clf = MultipleKernelClassifier(random_state=0).fit(X_train, y_train)
+    kernel = clf._combined_kernel(X_train)
+    assert_allclose(kernel, kernel.T, atol=1e-12)
+    assert np.linalg.eigvalsh(kernel).min() > -1e-8
+    for method in ("predict_proba", "decision_function"):
+        assert np.isfinite(getattr(clf, method)(X_test)).all()
+    assert clf.score(X_test, y_test) > 0.8
+
+
+def test_mkc_missing_modality_stands_for_the_mean_feature_vector():
+    X, y = _data(80, sizes=(3, 3))
+    clf = MultipleKernelClassifier(weights=[1.0, 0.0]).fit(X, y)
+    train_kernel = clf._combined_kernel(X)
+    X_new = X.iloc[:2].copy()
+    X_new.iloc[0, :3] = np.nan
+    kernel = clf._combined_kernel(X_new)
+    assert_allclose(kernel[0], train_kernel.mean(axis=0))
+    assert_allclose(kernel[1], train_kernel[1])
+
+
+def test_mkc_multiclass_string_labels_and_probabilities():
+    X, y = _data(150, sizes=(3, 4), n_classes=3, informativeness=3.0)
+    labels = np.array(["low", "mid", "high"])[y]
+    clf = MultipleKernelClassifier(random_state=0).fit(X, labels)
+    assert_array_equal(clf.classes_, ["high", "low", "mid"])
+    proba = clf.predict_proba(X)
+    assert proba.shape == (150, 3)
+    assert_allclose(proba.sum(axis=1), 1.0)
+    assert clf.decision_function(X).shape == (150, 3)
+    assert clf.score(X, labels) > 0.8
+
+
+def test_mkc_one_class_raises():
+    X, y = _data(30, sizes=(3, 3))
+    with pytest.raises(ValueError, match="1 class"):
+        MultipleKernelClassifier().fit(X, np.zeros(30))
+
+
+def test_mkc_calibrates_in_sample_when_a_class_has_one_row():
+    X, y = _data(30, sizes=(3, 3))
+    y = np.zeros(30, dtype=int)
+    y[0] = 1
+    clf = MultipleKernelClassifier(random_state=0).fit(X, y)
+    proba = clf.predict_proba(X)
+    assert proba.shape == (30, 2)
+    assert np.isfinite(proba).all()
+
+
+def test_mkc_is_reproducible_with_random_state():
+    X, y = _data(80, sizes=(3, 3), missing_rate=0.2)
+    first = MultipleKernelClassifier(random_state=3).fit(X, y).predict_proba(X)
+    clf = MultipleKernelClassifier(random_state=3)
+    second = clf.fit(X, y).predict_proba(X)
+    assert_allclose(first, second)
+    restored = pickle.loads(pickle.dumps(clf))
+    assert_allclose(restored.predict_proba(X), second)
+    assert_allclose(clone(clf).fit(X, y).predict_proba(X), second)
+
+
+def test_mkc_in_a_grid_search():
+    X, y = _data(90, sizes=(3, 3))
+    search = GridSearchCV(
+        MultipleKernelClassifier(random_state=0), {"C": [0.1, 10.0]}, cv=3
+    ).fit(X, y)
+    assert search.best_params_["C"] in (0.1, 10.0)
