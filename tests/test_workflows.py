@@ -142,3 +142,45 @@ def test_target_with_one_class_is_refused():
     table, _, _, _ = _study_table(seed=7)
     with pytest.raises(ValueError, match="class"):
         _pipeline().fit(table, np.zeros(len(table)))
+
+
+def test_late_fusion_grid_search_over_combiner_and_a_modality_c():
+    from skfusion.fusion import LateFusionClassifier
+
+    table, y, groups, missing_rows = _study_table(seed=8)
+    pipeline = make_pipeline(
+        _pipeline().steps[0][1],
+        LateFusionClassifier(
+            modality_estimators={"image": LogisticRegression()}, random_state=0
+        ),
+    )
+    search = GridSearchCV(
+        pipeline,
+        {
+            "latefusionclassifier__combiner": ["mean", "weighted", "stacking"],
+            "latefusionclassifier__modality_estimators__image__C": [0.01, 1.0],
+        },
+        cv=StratifiedGroupKFold(n_splits=3),
+    ).fit(table, y, groups=groups)
+    best = search.best_estimator_[-1]
+    assert best.estimators_["image"].C in (0.01, 1.0)
+    proba = search.predict_proba(table.loc[missing_rows])
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize("kind", ["shared", "kernel"])
+def test_shared_space_fusion_in_the_study_workflow(kind):
+    from skfusion.fusion import MultipleKernelClassifier, SharedSpace
+
+    table, y, groups, missing_rows = _study_table(seed=9)
+    if kind == "shared":
+        fusion = [SharedSpace(n_components=2), LogisticRegression()]
+        grid = {"sharedspace__n_components": [1, 2]}
+    else:
+        fusion = [MultipleKernelClassifier(random_state=0)]
+        grid = {"multiplekernelclassifier__C": [0.1, 1.0]}
+    pipeline = make_pipeline(_pipeline().steps[0][1], *fusion)
+    search = GridSearchCV(pipeline, grid, cv=StratifiedGroupKFold(n_splits=3))
+    search.fit(table, y, groups=groups)
+    assert search.best_score_ > 0.6
+    assert np.isfinite(search.predict_proba(table.loc[missing_rows])).all()
