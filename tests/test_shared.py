@@ -405,3 +405,18 @@ def test_mkc_in_a_grid_search():
         MultipleKernelClassifier(random_state=0), {"C": [0.1, 10.0]}, cv=3
     ).fit(X, y)
     assert search.best_params_["C"] in (0.1, 10.0)
+
+
+def test_kernel_classifier_predicts_rows_that_all_lack_a_modality():
+    from skfusion.datasets import make_multimodal_classification
+    from skfusion.fusion import MultipleKernelClassifier
+
+    X, y = make_multimodal_classification(
+        80, modality_sizes=(3, 4), informativeness=2.0, random_state=0
+    )
+    model = MultipleKernelClassifier(random_state=0).fit(X, y)
+    only_m0 = X.iloc[:5].copy()
+    only_m0[[c for c in X.columns if c.startswith("m1__")]] = np.nan
+    proba = model.predict_proba(only_m0)
+    assert np.isfinite(proba).all()
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)

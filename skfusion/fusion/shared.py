@@ -659,9 +659,14 @@ class MultipleKernelClassifier(ClassifierMixin, BaseEstimator):
             return kernel
         column_means, grand_mean = self._kernel_means[modality]
         name, params = self.kernels_[modality]
-        between = pairwise_kernels(block[present], train_block, metric=name, **params)
-        kernel[np.ix_(present, train_present)] = between
-        kernel[np.ix_(present, ~train_present)] = between.mean(axis=1, keepdims=True)
+        if present.any():
+            between = pairwise_kernels(
+                block[present], train_block, metric=name, **params
+            )
+            kernel[np.ix_(present, train_present)] = between
+            kernel[np.ix_(present, ~train_present)] = between.mean(
+                axis=1, keepdims=True
+            )
         kernel[np.ix_(~present, train_present)] = column_means
         kernel[np.ix_(~present, ~train_present)] = grand_mean
         return kernel
