@@ -12,7 +12,7 @@ import importlib
 
 __version__ = "0.1.0.dev0"
 
-_SUBMODULES = ["cli", "compose", "datasets", "extractors", "fusion", "utils"]
+_SUBMODULES = ["cli", "compose", "datasets", "deep", "extractors", "fusion", "utils"]
 
 __all__ = [*_SUBMODULES, "__version__"]
 

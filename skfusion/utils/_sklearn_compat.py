@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import (
     Interval,
     Options,
     StrOptions,
+    validate_parameter_constraints,
     validate_params,
 )
 from sklearn.utils._set_output import _safe_set_output, _SetOutputMixin
@@ -24,5 +25,6 @@ __all__ = [
     "_check_feature_names_in",
     "_fit_context",
     "_safe_set_output",
+    "validate_parameter_constraints",
     "validate_params",
 ]

@@ -10,6 +10,7 @@ import numpy as np
 from sklearn.preprocessing import StandardScaler
 
 from ..compose import ModalityTransformer
+from ..deep import DeepFusionClassifier, DeepFusionRegressor
 from ..extractors import (
     AudioFeatures,
     ImageFeatures,
@@ -104,6 +105,33 @@ INSTANCES = {
             random_state=0,
         ),
     ],
+    DeepFusionClassifier: [
+        DeepFusionClassifier(
+            fusion="attention",
+            modalities=TWO_BLOCKS,
+            embed_dim=8,
+            hidden_dim=16,
+            lr=0.05,
+            max_epochs=25,
+            batch_size=-1,
+            n_iter_no_change=5,
+            device="cpu",
+            random_state=0,
+        ),
+    ],
+    DeepFusionRegressor: [
+        DeepFusionRegressor(
+            fusion="lowrank",
+            modalities=TWO_BLOCKS,
+            embed_dim=8,
+            hidden_dim=16,
+            lr=0.05,
+            max_epochs=25,
+            batch_size=-1,
+            early_stopping=False,
+            random_state=0,
+        ),
+    ],
     ModalityTransformer: [
         ModalityTransformer([("first_two", StandardScaler(), [0, 1])]),
     ],
@@ -114,7 +142,18 @@ _UNCHECKED_PASSTHROUGH = (
     "inherited from ColumnTransformer, which leaves input checks to the "
     "modality transformers (scikit-learn lists the same failure)"
 )
+_SKORCH_INIT = {
+    "check_no_attributes_set_in_init": (
+        "skorch's NeuralNet.__init__ sets history_, initialized_ and virtual_params_"
+    ),
+    "check_do_not_raise_errors_in_init_or_set_params": (
+        "skorch's set_params re-initialises callbacks and modules, so an invalid "
+        "value raises there rather than in fit"
+    ),
+}
 EXPECTED_FAILED_CHECKS = {
+    DeepFusionClassifier: _SKORCH_INIT,
+    DeepFusionRegressor: _SKORCH_INIT,
     ModalityTransformer: dict.fromkeys(
         [
             "check_estimators_empty_data_messages",

@@ -1,0 +1,21 @@
+"""Deep fusion with PyTorch and skorch.
+
+Importing this subpackage imports torch; ``import skfusion`` does not.
+"""
+
+from .encoders import CNN1dEncoder, CNN2dEncoder, MLPEncoder, build_encoder
+from .estimators import DeepFusionClassifier, DeepFusionRegressor
+from .layers import FUSION_LAYERS, build_fusion
+from .module import FusionNet
+
+__all__ = [
+    "CNN1dEncoder",
+    "CNN2dEncoder",
+    "DeepFusionClassifier",
+    "DeepFusionRegressor",
+    "FUSION_LAYERS",
+    "FusionNet",
+    "MLPEncoder",
+    "build_encoder",
+    "build_fusion",
+]

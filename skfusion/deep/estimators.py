@@ -1,0 +1,1049 @@
+"""Deep fusion estimators: :class:`FusionNet` trained with skorch.
+
+``DeepFusionClassifier`` and ``DeepFusionRegressor`` are skorch
+:class:`~skorch.NeuralNet` subclasses, so every skorch parameter (``lr``,
+``max_epochs``, ``batch_size``, ``optimizer__weight_decay``, ``callbacks``,
+``module__*``, ...) works as usual and ``GridSearchCV`` tunes them like any
+scikit-learn parameter. On top of skorch they take the blocked matrix
+directly: modality groups are resolved from the column prefixes (or the
+``modalities`` mapping), columns are standardised with training statistics
+inside ``fit``, missing modalities become availability masks, and the data go
+to the network as tensors sliced per batch (no per-sample indexing and
+collation, which is where skorch's default data path spends its time on small
+networks).
+"""
+
+import contextlib
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.model_selection import (
+    GroupShuffleSplit,
+    ShuffleSplit,
+    StratifiedShuffleSplit,
+)
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted
+from skorch import NeuralNet
+from skorch.callbacks import EarlyStopping
+
+from ..compose import _block_availability
+from ..fusion.early import _nan_mean_and_scale
+from ..utils._sklearn_compat import (
+    Interval,
+    Options,
+    StrOptions,
+    validate_parameter_constraints,
+)
+from ..utils.validation import validate_blocked_data
+from .layers import FUSION_LAYERS
+from .module import FusionNet
+
+__all__ = ["DeepFusionClassifier", "DeepFusionRegressor"]
+
+
+class BlockDataset(torch.utils.data.Dataset):
+    """The prepared blocked matrix as tensors: inputs, availability mask, target.
+
+    Parameters
+    ----------
+    X : dict with keys "x" and "mask"
+        ``x`` a float tensor (n_samples, n_features), ``mask`` a bool tensor
+        (n_samples, n_modalities).
+
+    y : tensor of shape (n_samples,) or (n_samples, 1), default=None
+        Targets; None at prediction time.
+    """
+
+    def __init__(self, X, y=None):
+        self.x = torch.as_tensor(X["x"])
+        self.mask = torch.as_tensor(X["mask"])
+        self.y = None if y is None else torch.as_tensor(y)
+
+    def __len__(self):
+        return self.x.shape[0]
+
+    def __getitem__(self, index):
+        target = self.y[index] if self.y is not None else torch.tensor(0)
+        return {"x": self.x[index], "mask": self.mask[index]}, target
+
+    def rows(self, index):
+        """A dataset of the given rows (tensor slicing, no copy per sample)."""
+        index = torch.as_tensor(index, dtype=torch.long)
+        return BlockDataset(
+            {"x": self.x[index], "mask": self.mask[index]},
+            None if self.y is None else self.y[index],
+        )
+
+
+class TensorBatchIterator:
+    """Mini-batches of a :class:`BlockDataset`, sliced as whole tensors.
+
+    Parameters
+    ----------
+    dataset : BlockDataset
+        The data.
+
+    batch_size : int
+        Rows per batch; -1 means all rows.
+
+    shuffle : bool, default=False
+        Draw a new row order at every pass.
+
+    generator : torch.Generator, default=None
+        Source of the shuffling, for reproducible epochs.
+    """
+
+    def __init__(self, dataset, batch_size, shuffle=False, generator=None):
+        self.dataset = dataset
+        self.batch_size = len(dataset) if batch_size == -1 else batch_size
+        self.shuffle = shuffle
+        self.generator = generator
+
+    def __len__(self):
+        return -(-len(self.dataset) // self.batch_size)
+
+    def __iter__(self):
+        n_rows = len(self.dataset)
+        if self.shuffle:
+            order = torch.randperm(n_rows, generator=self.generator)
+        else:
+            order = None
+        x, mask, y = self.dataset.x, self.dataset.mask, self.dataset.y
+        for start in range(0, n_rows, self.batch_size):
+            if order is None:
+                rows = slice(start, start + self.batch_size)
+            else:
+                rows = order[start : start + self.batch_size]
+            target = y[rows] if y is not None else torch.zeros(x[rows].shape[0])
+            yield {"x": x[rows], "mask": mask[rows]}, target
+
+
+def _discard_message(*args, **kwargs):
+    """A callback sink that drops skorch's messages when ``verbose=0``."""
+    return None
+
+
+_SKORCH_PARAMETERS = (
+    "module",
+    "criterion",
+    "optimizer",
+    "iterator_train",
+    "iterator_valid",
+    "dataset",
+    "train_split",
+    "callbacks",
+    "predict_nonlinearity",
+    "warm_start",
+    "compile",
+    "use_caching",
+    "torch_load_kwargs",
+)
+
+
+class _DeepFusionBase(NeuralNet):
+    """What the classifier and the regressor share."""
+
+    _parameter_constraints = {
+        **dict.fromkeys(_SKORCH_PARAMETERS, "no_validation"),
+        "fusion": [StrOptions(set(FUSION_LAYERS))],
+        "encoders": [dict, None],
+        "embed_dim": [Interval(Integral, 1, None, closed="left")],
+        "hidden_dim": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "modality_dropout": [Interval(Real, 0, 1, closed="left")],
+        "rank": [Interval(Integral, 1, None, closed="left")],
+        "modalities": [dict, None],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Integral, {-1}),
+        ],
+        "verbose": ["verbose"],
+        "device": [str, None],
+    }
+
+    def _get_param_names(self):
+        # skorch lists its private ``_params_to_validate`` among the params;
+        # it is derived from the constructor's keyword arguments, not one.
+        return [n for n in super()._get_param_names() if n != "_params_to_validate"]
+
+    # -- fitting ------------------------------------------------------------------
+
+    def fit(self, X, y, groups=None, **fit_params):
+        """Standardise, mask, split for early stopping, and train the network.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The blocked matrix; an all-NaN block marks a missing modality.
+
+        y : array-like of shape (n_samples,)
+            Targets.
+
+        groups : array-like of shape (n_samples,), default=None
+            Group labels (e.g. patients) for the inner early-stopping split,
+            which then keeps each group on one side. Inside a ``Pipeline``
+            pass it as ``<step name>__groups``.
+
+        **fit_params : dict
+            Passed to skorch's ``fit``.
+
+        Returns
+        -------
+        self : estimator instance
+            The fitted estimator.
+        """
+        validate_parameter_constraints(
+            self._parameter_constraints,
+            self.get_params(deep=False),
+            caller_name=type(self).__name__,
+        )
+        X, y = validate_blocked_data(self, X, y, reset=True, y_numeric=False)
+        targets = self._encode_targets(y)
+        present = _block_availability(X, self.modalities_)
+        self.mean_, self.scale_, _ = _nan_mean_and_scale(X, self.modalities_)
+        self.column_order_ = np.concatenate(list(self.modalities_.values()))
+        rows = present.any(axis=1)
+        if not rows.any():
+            raise ValueError(
+                f"{type(self).__name__}: every training row misses every modality."
+            )
+        inputs = self._network_inputs(X[rows], present[rows])
+        targets = targets[rows]
+
+        seed = None
+        if self.random_state is not None:
+            seed = int(check_random_state(self.random_state).randint(2**31 - 1))
+            torch.manual_seed(seed)
+        self.shuffle_generator_ = torch.Generator()
+        if seed is not None:
+            self.shuffle_generator_.manual_seed(seed)
+        else:
+            self.shuffle_generator_.seed()
+        self.validation_rows_ = self._inner_split(
+            targets, None if groups is None else np.asarray(groups)[rows], seed
+        )
+        self._train(inputs, targets, initialize=True, **fit_params)
+        return self
+
+    def partial_fit(self, X, y, classes=None, **fit_params):
+        """Train for ``max_epochs`` more epochs without re-initialising.
+
+        The first call fits (as :meth:`fit`); later calls keep the network,
+        the standardisation and the classes of the first; early stopping, when
+        on, watches a fresh inner split of the new rows.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The blocked matrix, with the columns seen in the first call.
+
+        y : array-like of shape (n_samples,)
+            Targets.
+
+        classes : array-like, default=None
+            Unused; the classes are those of the first call.
+
+        **fit_params : dict
+            Passed to skorch's ``partial_fit``.
+
+        Returns
+        -------
+        self : estimator instance
+            The updated estimator.
+        """
+        if not hasattr(self, "module_") or not self.initialized_:
+            return self.fit(X, y, **fit_params)
+        X, y = validate_blocked_data(self, X, y, reset=False, y_numeric=False)
+        targets = self._encode_more_targets(y)
+        present = _block_availability(X, self.modalities_)
+        rows = present.any(axis=1)
+        self.validation_rows_ = self._inner_split(targets[rows], None, None)
+        self.shuffle_generator_ = torch.Generator()
+        self.shuffle_generator_.seed()
+        self.initialize_callbacks()
+        self._train(
+            self._network_inputs(X[rows], present[rows]),
+            targets[rows],
+            initialize=False,
+            **fit_params,
+        )
+        return self
+
+    def _train(self, inputs, targets, *, initialize, **fit_params):
+        """skorch's training loop on prepared tensors."""
+        try:
+            with self._on_device():
+                if initialize and (not self.warm_start or not self.initialized_):
+                    self.initialize()
+                NeuralNet.partial_fit(
+                    self, inputs, self._target_tensor(targets), **fit_params
+                )
+        finally:
+            # A generator does not pickle; it is only needed while training.
+            self.__dict__.pop("shuffle_generator_", None)
+
+    def _inner_split(self, targets, groups, seed):
+        """(train, validation) row indices for early stopping, or None."""
+        if not self.early_stopping:
+            return None
+        n_valid = int(round(self.validation_fraction * len(targets)))
+        if n_valid < 1 or len(targets) - n_valid < 1:
+            return None
+        if groups is not None:
+            if len(np.unique(groups)) < 2:
+                return None
+            splitter = GroupShuffleSplit(
+                1, test_size=self.validation_fraction, random_state=seed
+            )
+            return next(splitter.split(targets, targets, groups))
+        splitter = ShuffleSplit(1, test_size=n_valid, random_state=seed)
+        if isinstance(self, ClassifierMixin):
+            counts = np.bincount(targets)
+            if counts.min() >= 2 and n_valid >= len(counts):
+                splitter = StratifiedShuffleSplit(
+                    1, test_size=n_valid, random_state=seed
+                )
+        return next(splitter.split(targets, targets))
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        """Training and validation datasets: the inner early-stopping split."""
+        dataset = self.get_dataset(X, y)
+        split = getattr(self, "validation_rows_", None)
+        if split is None:
+            if self.train_split:
+                return self.train_split(dataset, y, **fit_params)
+            return dataset, None
+        train_rows, valid_rows = split
+        return dataset.rows(train_rows), dataset.rows(valid_rows)
+
+    def get_dataset(self, X, y=None):
+        """The data as a :class:`BlockDataset` (tensors, sliced per batch)."""
+        if isinstance(X, torch.utils.data.Dataset):
+            return X
+        if isinstance(X, dict) and set(X) == {"x", "mask"}:
+            return BlockDataset(X, y)
+        return super().get_dataset(X, y)
+
+    def get_iterator(self, dataset, training=False):
+        """Whole-tensor mini-batches for :class:`BlockDataset`, else skorch's."""
+        if not isinstance(dataset, BlockDataset):
+            return super().get_iterator(dataset, training=training)
+        batch_size = self.batch_size
+        generator = getattr(self, "shuffle_generator_", None)
+        return TensorBatchIterator(
+            dataset, batch_size, shuffle=training, generator=generator
+        )
+
+    def get_default_callbacks(self):
+        """skorch's callbacks, plus early stopping on the inner validation rows."""
+        callbacks = list(super().get_default_callbacks())
+        if getattr(self, "validation_rows_", None) is not None:
+            callbacks.append(
+                (
+                    "early_stopping",
+                    EarlyStopping(
+                        monitor="valid_loss",
+                        patience=self.n_iter_no_change,
+                        load_best=True,
+                        sink=print if self.verbose else _discard_message,
+                    ),
+                )
+            )
+        return callbacks
+
+    def initialize_module(self):
+        """Build :class:`FusionNet` for the modalities seen in ``fit``."""
+        kwargs = {
+            "modality_dims": [
+                (name, len(indices)) for name, indices in self.modalities_.items()
+            ],
+            "encoders": self.encoders,
+            "fusion": self.fusion,
+            "embed_dim": self.embed_dim,
+            "hidden_dim": self.hidden_dim,
+            "n_outputs": self._n_outputs(),
+            "dropout": self.dropout,
+            "modality_dropout": self.modality_dropout,
+            "rank": self.rank,
+            **self.get_params_for("module"),
+        }
+        self.module_ = self.initialized_instance(self.module, kwargs)
+        return self
+
+    # -- prediction ---------------------------------------------------------------
+
+    def _network_outputs(self, X):
+        """Network outputs for rows with a modality; mask of those rows."""
+        check_is_fitted(self, "module_")
+        X = validate_blocked_data(self, X, reset=False)
+        present = _block_availability(X, self.modalities_)
+        rows = present.any(axis=1)
+        outputs = None
+        if rows.any():
+            inputs = self._network_inputs(X[rows], present[rows])
+            with self._on_device():
+                outputs = self.forward(inputs, training=False).float().numpy()
+        return outputs, rows, present
+
+    def modality_attention(self, X):
+        """Per-sample modality weights of the attention or gated fusion layer.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The blocked matrix.
+
+        Returns
+        -------
+        weights : DataFrame of shape (n_samples, n_modalities)
+            The weight of each modality in each row (0 where it is missing,
+            NaN for rows with no modality).
+        """
+        check_is_fitted(self, "module_")
+        X_valid = validate_blocked_data(self, X, reset=False)
+        present = _block_availability(X_valid, self.modalities_)
+        weights = np.full(present.shape, np.nan)
+        rows = present.any(axis=1)
+        if rows.any():
+            inputs = self._network_inputs(X_valid[rows], present[rows])
+            device = self._resolved_device()
+            self.module_.eval()
+            with torch.no_grad():
+                weights[rows] = (
+                    self.module_.modality_weights(
+                        inputs["x"].to(device), inputs["mask"].to(device)
+                    )
+                    .cpu()
+                    .numpy()
+                )
+        index = X.index if hasattr(X, "index") else None
+        return pd.DataFrame(weights, columns=list(self.modalities_), index=index)
+
+    # -- helpers ------------------------------------------------------------------
+
+    def _network_inputs(self, X, present):
+        standardized = (X - self.mean_) / self.scale_
+        standardized = np.nan_to_num(standardized, nan=0.0)[:, self.column_order_]
+        return {
+            "x": torch.as_tensor(standardized, dtype=torch.float32),
+            "mask": torch.as_tensor(present, dtype=torch.bool),
+        }
+
+    def _resolved_device(self):
+        if self.device == "auto":
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        return self.device
+
+    @contextlib.contextmanager
+    def _on_device(self):
+        """Run skorch with ``device="auto"`` resolved; the parameter is restored."""
+        requested = self.device
+        self.device = self._resolved_device()
+        try:
+            yield
+        finally:
+            self.device = requested
+
+    def __setstate__(self, state):
+        requested = state.get("device")
+        if requested == "auto":
+            state["device"] = "cuda" if torch.cuda.is_available() else "cpu"
+        super().__setstate__(state)
+        if requested == "auto":
+            self.device = "auto"
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+
+class DeepFusionClassifier(ClassifierMixin, _DeepFusionBase):
+    """Deep fusion classifier: per-modality encoders, a fusion layer, a head.
+
+    A :class:`~skfusion.deep.FusionNet` trained with skorch on the blocked
+    matrix. Each modality's block goes through its encoder (an MLP unless
+    ``encoders`` says otherwise), the embeddings are fused by ``fusion`` and a
+    linear head gives the class scores.
+
+    Missing modalities: a modality missing in a row (all-NaN block) is masked
+    out of the fusion layer, never fed to the network as NaN; NaN values in a
+    present block are imputed with the training column mean. Modality dropout
+    (``modality_dropout``) teaches the network to predict from any subset. A
+    row with no modality at all gets the training class prior.
+
+    Parameters
+    ----------
+    fusion : {"concat", "sum", "product", "attention", "gated", "tensor", \
+            "lowrank", "shared"}, default="concat"
+        The fusion layer (see :mod:`skfusion.deep.layers`).
+
+    encoders : dict of str to encoder spec, default=None
+        Encoder per modality: ``"mlp"``, ``"cnn2d"``, ``"cnn1d"`` or
+        ``(name, options)``, e.g. ``{"image": ("cnn2d", {"shape": (1, 28,
+        28)})}`` for a block produced by ``ImageLoader(size=(28, 28))``.
+        Modalities not listed get an MLP.
+
+    embed_dim : int, default=32
+        Width of every modality embedding.
+
+    hidden_dim : int, default=64
+        Width of the encoders' hidden layer and of the fused representation
+        of the tensor, low-rank, gated and shared layers.
+
+    dropout : float, default=0.1
+        Dropout in the encoders and before the head.
+
+    modality_dropout : float, default=0.0
+        Probability of dropping each present modality of a training row
+        (never all of them).
+
+    rank : int, default=4
+        Rank of the low-rank fusion layer.
+
+    class_weight : dict, "balanced" or None, default=None
+        Class weights of the cross-entropy loss.
+
+    modalities : dict of str to columns, default=None
+        Column groups, see :func:`skfusion.compose.resolve_modalities`.
+
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the training rows (stratified, or
+        by group when ``groups`` is passed to :meth:`fit`) and stop when their
+        loss has not improved for ``n_iter_no_change`` epochs, keeping the
+        best weights. Never looks at data outside ``fit``.
+
+    validation_fraction : float, default=0.1
+        Share of training rows held out for early stopping.
+
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds module initialisation, dropout (torch's global generator is
+        seeded in ``fit``), batch shuffling and the validation split. Two
+        fits with the same seed give identical predictions on CPU.
+
+    optimizer : torch optimizer class, default=torch.optim.AdamW
+        Tune its options as ``optimizer__weight_decay`` etc.
+
+    lr : float, default=1e-3
+        Learning rate.
+
+    max_epochs : int, default=100
+        Maximum number of epochs.
+
+    batch_size : int, default=64
+        Rows per batch (-1: all rows).
+
+    device : str, default="auto"
+        ``"auto"`` trains on CUDA when available, else on the CPU; any torch
+        device string otherwise. A model trained on a GPU unpickles on a
+        CPU-only machine.
+
+    verbose : int, default=0
+        skorch's epoch log when 1.
+
+    module, criterion, iterator_train, iterator_valid, dataset, train_split, \
+callbacks, predict_nonlinearity, warm_start, compile, use_caching, \
+torch_load_kwargs : see :class:`skorch.NeuralNet`
+        ``module`` defaults to :class:`~skfusion.deep.FusionNet`,
+        ``criterion`` to ``torch.nn.CrossEntropyLoss``.
+
+    **kwargs : dict
+        skorch's prefixed parameters (``module__*``, ``optimizer__*``,
+        ``callbacks__*``, ...).
+
+    Attributes
+    ----------
+    module_ : FusionNet
+        The trained network.
+
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+
+    class_prior_ : ndarray of shape (n_classes,)
+        Training class frequencies.
+
+    mean_, scale_ : ndarray of shape (n_features_in_,)
+        Training column statistics used to standardise the input.
+
+    modalities_ : dict of str to ndarray of int
+        Column positions of each modality.
+
+    history_ : skorch History
+        Per-epoch losses (``train_loss``, ``valid_loss``).
+
+    n_features_in_ : int
+        Number of columns seen in :meth:`fit`.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names seen in :meth:`fit`, when ``X`` had string column names.
+
+    See Also
+    --------
+    DeepFusionRegressor : The regression counterpart.
+
+    Notes
+    -----
+    Save and restore: pickle or joblib the whole estimator, or use skorch's
+    ``save_params(f_params="model.pt")`` and, on a new estimator with the same
+    parameters that has been fitted or initialised on data of the same
+    layout, ``load_params(f_params="model.pt")``.
+
+    Examples
+    --------
+    >>> from skfusion.datasets import make_multimodal_classification
+    >>> from skfusion.deep import DeepFusionClassifier
+    >>> X, y = make_multimodal_classification(
+    ...     200, modality_sizes=(5, 5), informativeness=2.0, random_state=0
+    ... )
+    >>> model = DeepFusionClassifier(
+    ...     fusion="attention", max_epochs=20, random_state=0
+    ... ).fit(X, y)
+    >>> model.predict_proba(X[:2]).shape
+    (2, 2)
+    >>> list(model.modality_attention(X[:1]).columns)
+    ['m0', 'm1']
+    """
+
+    _parameter_constraints = {
+        **_DeepFusionBase._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        module=FusionNet,
+        criterion=torch.nn.CrossEntropyLoss,
+        optimizer=torch.optim.AdamW,
+        lr=1e-3,
+        max_epochs=100,
+        batch_size=64,
+        iterator_train=TensorBatchIterator,
+        iterator_valid=TensorBatchIterator,
+        dataset=BlockDataset,
+        train_split=None,
+        callbacks=None,
+        predict_nonlinearity="auto",
+        warm_start=False,
+        verbose=0,
+        device="auto",
+        compile=False,
+        use_caching="auto",
+        torch_load_kwargs=None,
+        *,
+        fusion="concat",
+        encoders=None,
+        embed_dim=32,
+        hidden_dim=64,
+        dropout=0.1,
+        modality_dropout=0.0,
+        rank=4,
+        class_weight=None,
+        modalities=None,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        random_state=None,
+        **kwargs,
+    ):
+        super().__init__(
+            module,
+            criterion,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            iterator_train=iterator_train,
+            iterator_valid=iterator_valid,
+            dataset=dataset,
+            train_split=train_split,
+            callbacks=callbacks,
+            predict_nonlinearity=predict_nonlinearity,
+            warm_start=warm_start,
+            verbose=verbose,
+            device=device,
+            compile=compile,
+            use_caching=use_caching,
+            torch_load_kwargs=torch_load_kwargs,
+            **kwargs,
+        )
+        self.fusion = fusion
+        self.encoders = encoders
+        self.embed_dim = embed_dim
+        self.hidden_dim = hidden_dim
+        self.dropout = dropout
+        self.modality_dropout = modality_dropout
+        self.rank = rank
+        self.class_weight = class_weight
+        self.modalities = modalities
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.random_state = random_state
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The blocked matrix.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Softmax of the network's scores; the class prior for rows with
+            no modality.
+        """
+        outputs, rows, _ = self._network_outputs(X)
+        proba = np.tile(self.class_prior_, (rows.size, 1))
+        if outputs is not None:
+            proba[rows] = torch.softmax(torch.from_numpy(outputs), dim=1).numpy()
+        return proba
+
+    def predict(self, X):
+        """Class labels.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The blocked matrix.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            The most probable class of each row.
+        """
+        check_is_fitted(self, "module_")
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy, as for any scikit-learn classifier.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The blocked matrix.
+
+        y : array-like of shape (n_samples,)
+            True labels.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            Mean accuracy.
+        """
+        return ClassifierMixin.score(self, X, y, sample_weight=sample_weight)
+
+    def initialize_criterion(self):
+        """Cross-entropy, weighted by ``class_weight`` when given."""
+        kwargs = self.get_params_for("criterion")
+        if self.class_weight is not None and "weight" not in kwargs:
+            kwargs["weight"] = torch.as_tensor(self.class_weights_, dtype=torch.float32)
+        self.criterion_ = self.initialized_instance(self.criterion, kwargs)
+        return self
+
+    def _encode_targets(self, y):
+        check_classification_targets(y)
+        if type_of_target(y) not in ("binary", "multiclass"):
+            raise ValueError(
+                f"{type(self).__name__} supports binary and multiclass targets; "
+                f"got {type_of_target(y)!r}."
+            )
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 classes in y; got one "
+                f"class: {self.classes_[0]!r}."
+            )
+        targets = encoder.transform(y)
+        self.class_prior_ = np.bincount(targets) / len(targets)
+        if self.class_weight is not None:
+            self.class_weights_ = compute_class_weight(
+                self.class_weight, classes=np.arange(len(self.classes_)), y=targets
+            )
+        return targets
+
+    def _encode_more_targets(self, y):
+        unseen = np.setdiff1d(np.unique(y), self.classes_)
+        if unseen.size:
+            raise ValueError(
+                f"{type(self).__name__}.partial_fit got class(es) {unseen.tolist()} "
+                f"unseen in the first fit; the classes are {self.classes_.tolist()}."
+            )
+        return np.searchsorted(self.classes_, y)
+
+    def _target_tensor(self, targets):
+        return torch.as_tensor(targets, dtype=torch.long)
+
+    def _n_outputs(self):
+        return len(self.classes_)
+
+
+class DeepFusionRegressor(RegressorMixin, _DeepFusionBase):
+    """Deep fusion regressor: per-modality encoders, a fusion layer, a head.
+
+    The regression counterpart of :class:`DeepFusionClassifier` (see it for
+    the fusion layers, encoders, missing modalities, early stopping, devices
+    and seeding). The target is standardised inside ``fit`` and the mean
+    squared error minimised; a row with no modality at all gets the training
+    mean of ``y``.
+
+    Parameters
+    ----------
+    fusion : {"concat", "sum", "product", "attention", "gated", "tensor", \
+            "lowrank", "shared"}, default="concat"
+        The fusion layer.
+
+    encoders : dict of str to encoder spec, default=None
+        Encoder per modality, as for :class:`DeepFusionClassifier`.
+
+    embed_dim : int, default=32
+        Width of every modality embedding.
+
+    hidden_dim : int, default=64
+        Width of the hidden layers.
+
+    dropout : float, default=0.1
+        Dropout in the encoders and before the head.
+
+    modality_dropout : float, default=0.0
+        Probability of dropping each present modality of a training row.
+
+    rank : int, default=4
+        Rank of the low-rank fusion layer.
+
+    modalities : dict of str to columns, default=None
+        Column groups.
+
+    early_stopping : bool, default=True
+        Early stopping on an inner validation split of the training rows.
+
+    validation_fraction : float, default=0.1
+        Share of training rows held out for early stopping.
+
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialisation, dropout, shuffling and the validation split.
+
+    optimizer : torch optimizer class, default=torch.optim.AdamW
+        The optimiser.
+
+    lr : float, default=1e-3
+        Learning rate.
+
+    max_epochs : int, default=100
+        Maximum number of epochs.
+
+    batch_size : int, default=64
+        Rows per batch.
+
+    device : str, default="auto"
+        CUDA when available, else CPU.
+
+    verbose : int, default=0
+        skorch's epoch log when 1.
+
+    module, criterion, iterator_train, iterator_valid, dataset, train_split, \
+callbacks, predict_nonlinearity, warm_start, compile, use_caching, \
+torch_load_kwargs : see :class:`skorch.NeuralNet`
+        ``criterion`` defaults to ``torch.nn.MSELoss``.
+
+    **kwargs : dict
+        skorch's prefixed parameters.
+
+    Attributes
+    ----------
+    module_ : FusionNet
+        The trained network.
+
+    target_mean_, target_scale_ : float
+        Training mean and standard deviation of ``y``.
+
+    mean_, scale_ : ndarray of shape (n_features_in_,)
+        Training column statistics.
+
+    modalities_ : dict of str to ndarray of int
+        Column positions of each modality.
+
+    history_ : skorch History
+        Per-epoch losses.
+
+    n_features_in_ : int
+        Number of columns seen in :meth:`fit`.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names seen in :meth:`fit`, when ``X`` had string column names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from skfusion.deep import DeepFusionRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame(rng.normal(size=(100, 4)),
+    ...                  columns=["a__x0", "a__x1", "b__x0", "b__x1"])
+    >>> y = X["a__x0"] * X["b__x1"]
+    >>> model = DeepFusionRegressor(fusion="product", max_epochs=5,
+    ...                             random_state=0).fit(X, y)
+    >>> model.predict(X[:3]).shape
+    (3,)
+    """
+
+    def __init__(
+        self,
+        module=FusionNet,
+        criterion=torch.nn.MSELoss,
+        optimizer=torch.optim.AdamW,
+        lr=1e-3,
+        max_epochs=100,
+        batch_size=64,
+        iterator_train=TensorBatchIterator,
+        iterator_valid=TensorBatchIterator,
+        dataset=BlockDataset,
+        train_split=None,
+        callbacks=None,
+        predict_nonlinearity="auto",
+        warm_start=False,
+        verbose=0,
+        device="auto",
+        compile=False,
+        use_caching="auto",
+        torch_load_kwargs=None,
+        *,
+        fusion="concat",
+        encoders=None,
+        embed_dim=32,
+        hidden_dim=64,
+        dropout=0.1,
+        modality_dropout=0.0,
+        rank=4,
+        modalities=None,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        random_state=None,
+        **kwargs,
+    ):
+        super().__init__(
+            module,
+            criterion,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            iterator_train=iterator_train,
+            iterator_valid=iterator_valid,
+            dataset=dataset,
+            train_split=train_split,
+            callbacks=callbacks,
+            predict_nonlinearity=predict_nonlinearity,
+            warm_start=warm_start,
+            verbose=verbose,
+            device=device,
+            compile=compile,
+            use_caching=use_caching,
+            torch_load_kwargs=torch_load_kwargs,
+            **kwargs,
+        )
+        self.fusion = fusion
+        self.encoders = encoders
+        self.embed_dim = embed_dim
+        self.hidden_dim = hidden_dim
+        self.dropout = dropout
+        self.modality_dropout = modality_dropout
+        self.rank = rank
+        self.modalities = modalities
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.random_state = random_state
+
+    def predict(self, X):
+        """Predictions.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The blocked matrix.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            The network's prediction; the training mean of ``y`` for rows
+            with no modality.
+        """
+        outputs, rows, _ = self._network_outputs(X)
+        predictions = np.full(rows.size, self.target_mean_)
+        if outputs is not None:
+            predictions[rows] = outputs[:, 0] * self.target_scale_ + self.target_mean_
+        return predictions
+
+    def score(self, X, y, sample_weight=None):
+        """Coefficient of determination, as for any scikit-learn regressor.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The blocked matrix.
+
+        y : array-like of shape (n_samples,)
+            True targets.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            R² of the predictions.
+        """
+        return RegressorMixin.score(self, X, y, sample_weight=sample_weight)
+
+    def _encode_targets(self, y):
+        targets = np.asarray(y, dtype=float)
+        if targets.ndim != 1:
+            raise ValueError(
+                f"{type(self).__name__} supports a 1-D target; got shape "
+                f"{targets.shape}."
+            )
+        self.target_mean_ = float(targets.mean())
+        scale = float(targets.std())
+        self.target_scale_ = scale if scale > 0 else 1.0
+        return (targets - self.target_mean_) / self.target_scale_
+
+    def _encode_more_targets(self, y):
+        return (np.asarray(y, dtype=float) - self.target_mean_) / self.target_scale_
+
+    def _target_tensor(self, targets):
+        return torch.as_tensor(targets, dtype=torch.float32).reshape(-1, 1)
+
+    @property
+    def predict_proba(self):
+        """Not available: a regressor has no class probabilities."""
+        raise AttributeError("DeepFusionRegressor has no predict_proba; use predict.")
+
+    def _n_outputs(self):
+        return 1
