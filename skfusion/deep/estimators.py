@@ -457,6 +457,24 @@ class _DeepFusionBase(NeuralNet):
         finally:
             self.device = requested
 
+    def save_params(self, *args, **kwargs):
+        """skorch's ``save_params`` (module, optimizer, history, ...).
+
+        See :meth:`skorch.NeuralNet.save_params`; ``device="auto"`` resolves
+        as in :meth:`fit`.
+        """
+        with self._on_device():
+            return super().save_params(*args, **kwargs)
+
+    def load_params(self, *args, **kwargs):
+        """skorch's ``load_params`` into an initialised estimator.
+
+        See :meth:`skorch.NeuralNet.load_params`; weights saved on a GPU load
+        on a CPU-only machine.
+        """
+        with self._on_device():
+            return super().load_params(*args, **kwargs)
+
     def __setstate__(self, state):
         requested = state.get("device")
         if requested == "auto":

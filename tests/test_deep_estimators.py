@@ -1,0 +1,208 @@
+"""DeepFusionClassifier / DeepFusionRegressor in the scikit-learn workflow."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold, cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skfusion.compose import make_modality_transformer
+from skfusion.datasets import make_multimodal_classification
+from skfusion.deep import FUSION_LAYERS, DeepFusionClassifier, DeepFusionRegressor
+
+SMALL = {"embed_dim": 8, "hidden_dim": 16, "lr": 0.01, "random_state": 0}
+
+
+def _study_table(n=120, seed=0):
+    X, y = make_multimodal_classification(
+        n, modality_sizes=(3, 4), informativeness=3.0, random_state=seed
+    )
+    table = X.rename(columns=lambda c: c.replace("__", "_"))
+    groups = np.arange(n) // 2
+    return table, y, groups
+
+
+def _modality_transformer():
+    return make_modality_transformer(
+        ("clinical", StandardScaler(), ["m0_x0", "m0_x1", "m0_x2"]),
+        ("image", "passthrough", [f"m1_x{j}" for j in range(4)]),
+    )
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_grid_search_and_grouped_cross_validation(n_jobs):
+    table, y, groups = _study_table()
+    pipeline = make_pipeline(
+        _modality_transformer(), DeepFusionClassifier(max_epochs=4, **SMALL)
+    )
+    search = GridSearchCV(
+        pipeline,
+        {
+            "deepfusionclassifier__fusion": ["concat", "attention"],
+            "deepfusionclassifier__lr": [0.01, 0.03],
+        },
+        cv=StratifiedGroupKFold(n_splits=3),
+        n_jobs=n_jobs,
+    ).fit(table, y, groups=groups)
+    assert search.best_score_ > 0.7
+    scores = cross_validate(
+        pipeline, table, y, groups=groups, cv=StratifiedGroupKFold(3), n_jobs=n_jobs
+    )
+    assert np.all(scores["test_score"] > 0.6)
+
+
+def test_same_seed_same_predictions_and_device_parameter_kept():
+    X, y = make_multimodal_classification(150, random_state=1)
+    first = DeepFusionClassifier(fusion="gated", max_epochs=5, **SMALL).fit(X, y)
+    second = DeepFusionClassifier(fusion="gated", max_epochs=5, **SMALL).fit(X, y)
+    np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
+    assert first.get_params()["device"] == "auto"
+    assert clone(first).get_params()["fusion"] == "gated"
+
+
+def test_pickle_and_save_params_round_trip(tmp_path):
+    X, y = make_multimodal_classification(100, random_state=2)
+    model = DeepFusionClassifier(fusion="lowrank", max_epochs=3, **SMALL).fit(X, y)
+    expected = model.predict_proba(X)
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_allclose(restored.predict_proba(X), expected, rtol=1e-6)
+    model.save_params(f_params=tmp_path / "model.pt")
+    other = DeepFusionClassifier(fusion="lowrank", max_epochs=1, **SMALL).fit(X, y)
+    other.load_params(f_params=tmp_path / "model.pt")
+    np.testing.assert_allclose(other.predict_proba(X), expected, rtol=1e-6)
+
+
+def test_early_stopping_uses_an_inner_group_split_of_training_rows():
+    X, y = make_multimodal_classification(200, random_state=3)
+    groups = np.arange(200) // 4
+    model = DeepFusionClassifier(
+        max_epochs=200, n_iter_no_change=3, validation_fraction=0.2, **SMALL
+    ).fit(X, y, groups=groups)
+    train_rows, valid_rows = model.validation_rows_
+    assert set(groups[train_rows]).isdisjoint(groups[valid_rows])
+    assert len(train_rows) + len(valid_rows) == 200
+    assert "valid_loss" in model.history_[-1]
+    assert len(model.history_) < 200  # it stopped
+    no_stopping = DeepFusionClassifier(max_epochs=4, early_stopping=False, **SMALL)
+    no_stopping.fit(X, y)
+    assert len(no_stopping.history_) == 4
+    assert "valid_loss" not in no_stopping.history_[-1]
+
+
+def test_missing_modalities_at_fit_and_predict():
+    X, y = make_multimodal_classification(
+        600,
+        modality_sizes=(4, 4),
+        informativeness=3.0,
+        missing_rate=0.3,
+        random_state=4,
+    )
+    train, test = slice(0, 400), slice(400, None)
+    model = DeepFusionClassifier(
+        fusion="attention", max_epochs=60, modality_dropout=0.3, **SMALL
+    ).fit(X[train], y[train])
+    X_test, y_test = X[test], y[test].to_numpy()
+    proba = model.predict_proba(X_test)
+    assert np.isfinite(proba).all()
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+    missing_m1 = X_test.filter(like="m1__").isna().all(axis=1).to_numpy()
+    alone = LogisticRegression().fit(
+        X[train].filter(like="m0__").dropna(),
+        y[train][X[train].filter(like="m0__").notna().all(axis=1)],
+    )
+    fused_accuracy = np.mean(model.predict(X_test)[missing_m1] == y_test[missing_m1])
+    alone_accuracy = alone.score(
+        X_test.filter(like="m0__")[missing_m1], y_test[missing_m1]
+    )
+    assert fused_accuracy >= alone_accuracy - 0.05
+    nothing = X_test.iloc[:2].copy()
+    nothing[:] = np.nan
+    np.testing.assert_allclose(model.predict_proba(nothing), [model.class_prior_] * 2)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fusion", FUSION_LAYERS)
+def test_cross_modal_interaction(fusion):
+    X, y = make_multimodal_classification(
+        1200,
+        modality_sizes=(4, 4),
+        informativeness=4.0,
+        interaction=True,
+        random_state=0,
+    )
+    train, test = slice(0, 800), slice(800, None)
+    model = DeepFusionClassifier(
+        fusion=fusion,
+        embed_dim=16,
+        hidden_dim=32,
+        lr=0.01,
+        max_epochs=60,
+        batch_size=128,
+        n_iter_no_change=15,
+        random_state=0,
+    ).fit(X[train], y[train])
+    assert model.score(X[test], y[test]) >= 0.9
+    for modality in ("m0", "m1"):
+        block = X.filter(like=f"{modality}__")
+        alone = LogisticRegression().fit(block[train], y[train])
+        assert alone.score(block[test], y[test]) <= 0.6
+
+
+def test_modality_attention_and_layers_without_weights():
+    X, y = make_multimodal_classification(80, random_state=5)
+    gated = DeepFusionClassifier(fusion="gated", max_epochs=2, **SMALL).fit(X, y)
+    weights = gated.modality_attention(X.iloc[:4])
+    assert list(weights.columns) == ["m0", "m1"]
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0, rtol=1e-5)
+    concat = DeepFusionClassifier(max_epochs=1, **SMALL).fit(X, y)
+    with pytest.raises(ValueError, match="weights"):
+        concat.modality_attention(X)
+
+
+def test_string_labels_class_weight_and_one_class():
+    X, y = make_multimodal_classification(90, n_classes=3, random_state=6)
+    labels = np.array(["covid", "other", "healthy"])[y]
+    model = DeepFusionClassifier(max_epochs=3, class_weight="balanced", **SMALL)
+    model.fit(X, labels)
+    assert set(model.predict(X)) <= {"covid", "other", "healthy"}
+    assert list(model.classes_) == ["covid", "healthy", "other"]
+    with pytest.raises(ValueError, match="class"):
+        DeepFusionClassifier(max_epochs=1).fit(X, np.zeros(90))
+
+
+def test_cnn_encoder_for_an_image_block():
+    rng = np.random.default_rng(7)
+    images = rng.normal(size=(64, 64))
+    y = (images[:, :32].mean(axis=1) > 0).astype(int)
+    X = pd.DataFrame(
+        np.hstack([images, rng.normal(size=(64, 3))]),
+        columns=[f"image__pixel{i}" for i in range(64)]
+        + [f"clinical__x{i}" for i in range(3)],
+    )
+    model = DeepFusionClassifier(
+        encoders={"image": ("cnn2d", {"shape": (1, 8, 8), "channels": (4,)})},
+        max_epochs=2,
+        **SMALL,
+    ).fit(X, y)
+    assert model.predict_proba(X).shape == (64, 2)
+
+
+def test_regressor():
+    rng = np.random.default_rng(8)
+    X = pd.DataFrame(
+        rng.normal(size=(200, 4)), columns=["a__x0", "a__x1", "b__x0", "b__x1"]
+    )
+    y = 3 * X["a__x0"] * X["b__x1"] + 10
+    model = DeepFusionRegressor(
+        fusion="product", max_epochs=80, lr=0.01, random_state=0
+    ).fit(X, y)
+    assert model.score(X, y) > 0.5
+    assert not hasattr(model, "predict_proba")
+    nothing = X.iloc[:1].copy()
+    nothing[:] = np.nan
+    assert model.predict(nothing)[0] == pytest.approx(y.mean())
