@@ -435,8 +435,16 @@ class _DeepFusionBase(NeuralNet):
     # -- helpers ------------------------------------------------------------------
 
     def _network_inputs(self, X, present):
-        standardized = (X - self.mean_) / self.scale_
-        standardized = np.nan_to_num(standardized, nan=0.0)[:, self.column_order_]
+        if not np.array_equal(self.column_order_, np.arange(X.shape[1])):
+            X = X[:, self.column_order_]
+            mean, scale = (
+                self.mean_[self.column_order_],
+                self.scale_[self.column_order_],
+            )
+        else:
+            mean, scale = self.mean_, self.scale_
+        standardized = (X - mean) / scale
+        np.nan_to_num(standardized, copy=False, nan=0.0)
         return {
             "x": torch.as_tensor(standardized, dtype=torch.float32),
             "mask": torch.as_tensor(present, dtype=torch.bool),

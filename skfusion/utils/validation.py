@@ -121,11 +121,10 @@ def _check_numeric_columns(X, groups):
         for modality, positions in groups.items()
         for position in positions
     }
-    for position, (name, column) in enumerate(X.items()):
-        if pd.api.types.is_numeric_dtype(column.dtype) or pd.api.types.is_bool_dtype(
-            column.dtype
-        ):
+    for position, dtype in enumerate(X.dtypes):
+        if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
             continue
+        name, column = X.columns[position], X.iloc[:, position]
         converted = pd.to_numeric(column, errors="coerce")
         bad = np.flatnonzero(converted.isna().to_numpy() & column.notna().to_numpy())
         if bad.size:
