@@ -148,7 +148,7 @@ def run(device="cpu", repeats=5):
         runners = {"hand": _hand_loop, "skfusion": _skfusion}
         for function in runners.values():
             function(case, device)  # warm-up (allocator, kernels, imports)
-        best = {name: (np.inf, np.inf) for name in runners}
+        best = dict.fromkeys(runners, (np.inf, np.inf))
         for _ in range(repeats):
             for name, function in runners.items():
                 n, train_time, predict_time = function(case, device)
