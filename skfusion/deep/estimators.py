@@ -443,7 +443,8 @@ class _DeepFusionBase(NeuralNet):
             )
         else:
             mean, scale = self.mean_, self.scale_
-        standardized = (X - mean) / scale
+        standardized = (X - mean).astype(np.float32)
+        standardized /= scale.astype(np.float32)
         np.nan_to_num(standardized, copy=False, nan=0.0)
         return {
             "x": torch.as_tensor(standardized, dtype=torch.float32),

@@ -465,6 +465,8 @@ def _fit_column_statistics(estimator, X):
 def _nan_mean_and_variance(X):
     """Per-column mean and variance of the observed entries (0 where none)."""
     observed = ~np.isnan(X)
+    if observed.all():
+        return X.mean(axis=0), X.var(axis=0)
     counts = np.maximum(observed.sum(axis=0), 1)
     mean = np.where(observed, X, 0.0).sum(axis=0) / counts
     variance = (np.where(observed, X - mean, 0.0) ** 2).sum(axis=0) / counts
