@@ -206,3 +206,20 @@ def test_regressor():
     nothing = X.iloc[:1].copy()
     nothing[:] = np.nan
     assert model.predict(nothing)[0] == pytest.approx(y.mean())
+
+
+def test_model_saved_for_cuda_loads_on_a_cpu_only_machine():
+    import torch
+    from skorch.exceptions import DeviceWarning
+
+    if torch.cuda.is_available():
+        pytest.skip("this test needs a machine without CUDA")
+    X, y = make_multimodal_classification(80, random_state=9)
+    model = DeepFusionClassifier(max_epochs=2, device="cpu", **SMALL).fit(X, y)
+    expected = model.predict_proba(X)
+    # As if trained on a GPU: the pickle asks for CUDA, which is absent here.
+    model.device = "cuda"
+    with pytest.warns(DeviceWarning):
+        restored = pickle.loads(pickle.dumps(model))
+    assert restored.device == "cpu"
+    np.testing.assert_allclose(restored.predict_proba(X), expected, rtol=1e-6)
