@@ -1,7 +1,13 @@
 """Test-session settings shared by every test module."""
 
-import pytest
-from threadpoolctl import threadpool_limits
+import os
+
+# pytest-xdist runs one worker per core; torch's intra-op threads (read from
+# OMP_NUM_THREADS when torch is first imported) would oversubscribe them.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import pytest  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="session")
