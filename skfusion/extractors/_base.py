@@ -328,20 +328,7 @@ def _describe(item):
     return type(item).__name__
 
 
-class _NoProgress:
-    def update(self, n):
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        return False
-
-
 def _progress(total, verbose, name):
-    if not verbose:
-        return _NoProgress()
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=name, unit="item")
+    return tqdm(total=total, desc=name, unit="item", disable=not verbose)
