@@ -1,0 +1,482 @@
+"""Statistics for comparing fusion strategies evaluated on the same data.
+
+Cross-validated scores of two strategies are paired (same folds) and the folds
+overlap in their training sets, so naive tests are anti-conservative. This module
+gathers the tests and summaries that account for that: the corrected resampled
+t-test for per-fold scores, bootstrap confidence intervals for a summary of fold
+scores, DeLong's test for two correlated ROC AUCs and a calibration table.
+"""
+
+import warnings
+from numbers import Integral, Real
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn.calibration import calibration_curve
+from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils.multiclass import type_of_target
+
+__all__ = [
+    "DeLongResult",
+    "TTestResult",
+    "bootstrap_ci",
+    "calibration_table",
+    "corrected_resampled_ttest",
+    "delong_test",
+]
+
+
+class TTestResult(NamedTuple):
+    """Result of :func:`corrected_resampled_ttest`.
+
+    Attributes
+    ----------
+    statistic : float
+        The t statistic of the mean difference ``a - b``.
+    pvalue : float
+        The two-sided p-value.
+    mean_difference : float
+        The mean of the paired differences ``scores_a - scores_b``.
+    df : int
+        The degrees of freedom, the number of paired scores minus one.
+    """
+
+    statistic: float
+    pvalue: float
+    mean_difference: float
+    df: int
+
+
+class DeLongResult(NamedTuple):
+    """Result of :func:`delong_test`.
+
+    Attributes
+    ----------
+    auc_a : float
+        The ROC AUC of the first scorer.
+    auc_b : float
+        The ROC AUC of the second scorer.
+    statistic : float
+        The z statistic of ``auc_a - auc_b``.
+    pvalue : float
+        The two-sided p-value under the standard normal distribution.
+    """
+
+    auc_a: float
+    auc_b: float
+    statistic: float
+    pvalue: float
+
+
+def _check_positive_integer(value, name):
+    if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    return int(value)
+
+
+def _check_finite_1d(values, name):
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {values.shape}.")
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"{name} must contain only finite values.")
+    return values
+
+
+def _zero_variance_result(mean):
+    # Without spread, any non-zero difference is infinitely many standard errors
+    # from zero and a zero difference is exactly the null hypothesis.
+    if mean == 0:
+        return 0.0, 1.0
+    return float(np.copysign(np.inf, mean)), 0.0
+
+
+def corrected_resampled_ttest(scores_a, scores_b, n_train, n_test):
+    """Compare paired per-fold scores with the corrected resampled t-test.
+
+    The test of Nadeau and Bengio (2003) inflates the variance of the paired
+    differences to account for the overlap of the training sets across folds::
+
+        var = (1 / J + n_test / n_train) * var(a - b, ddof=1)
+        t = mean(a - b) / sqrt(var)
+
+    with ``J`` the number of scores (folds times repetitions) and ``J - 1``
+    degrees of freedom. It suits k-fold cross-validation, repeated or not.
+
+    Parameters
+    ----------
+    scores_a : array-like of shape (n_scores,)
+        The scores of the first strategy, one per fold.
+
+    scores_b : array-like of shape (n_scores,)
+        The scores of the second strategy on the same folds, in the same order.
+
+    n_train : int
+        The number of training samples of one fold.
+
+    n_test : int
+        The number of test samples of one fold.
+
+    Returns
+    -------
+    result : TTestResult
+        The named tuple ``(statistic, pvalue, mean_difference, df)``. If all
+        the differences are equal, the statistic is ``0`` with a p-value of
+        ``1`` when they are zero, and ``±inf`` with a p-value of ``0``
+        otherwise.
+
+    References
+    ----------
+    .. [1] C. Nadeau and Y. Bengio, "Inference for the Generalization Error",
+       Machine Learning, 52(3), 239-281, 2003.
+    .. [2] R. R. Bouckaert and E. Frank, "Evaluating the Replicability of
+       Significance Tests for Comparing Learning Algorithms", PAKDD, 2004.
+
+    Examples
+    --------
+    >>> from skfusion.study import corrected_resampled_ttest
+    >>> a = [0.81, 0.84, 0.79, 0.86, 0.83]
+    >>> b = [0.78, 0.80, 0.79, 0.81, 0.80]
+    >>> result = corrected_resampled_ttest(a, b, n_train=80, n_test=20)
+    >>> round(result.mean_difference, 3), result.df
+    (0.03, 4)
+    >>> round(result.statistic, 3), round(result.pvalue, 3)
+    (2.39, 0.075)
+    """
+    a = _check_finite_1d(scores_a, "scores_a")
+    b = _check_finite_1d(scores_b, "scores_b")
+    if a.shape != b.shape:
+        raise ValueError(
+            "scores_a and scores_b must have the same length, got "
+            f"{a.shape[0]} and {b.shape[0]}."
+        )
+    n_scores = a.shape[0]
+    if n_scores < 2:
+        raise ValueError(f"At least 2 paired scores are needed, got {n_scores}.")
+    n_train = _check_positive_integer(n_train, "n_train")
+    n_test = _check_positive_integer(n_test, "n_test")
+
+    differences = a - b
+    mean = float(differences.mean())
+    df = n_scores - 1
+    variance = float(differences.var(ddof=1))
+    corrected = (1 / n_scores + n_test / n_train) * variance
+    if corrected == 0:
+        statistic, pvalue = _zero_variance_result(mean)
+    else:
+        statistic = mean / np.sqrt(corrected)
+        pvalue = float(2 * stats.t.sf(abs(statistic), df))
+    return TTestResult(float(statistic), pvalue, mean, df)
+
+
+def bootstrap_ci(
+    values, *, confidence=0.95, n_resamples=9999, statistic=np.mean, random_state=None
+):
+    """Bootstrap confidence interval of a statistic of fold scores.
+
+    Uses :func:`scipy.stats.bootstrap` with the bias-corrected and accelerated
+    (BCa) interval, and falls back to the percentile interval when BCa is
+    undefined (for instance when the jackknife values are all equal).
+
+    Parameters
+    ----------
+    values : array-like of shape (n_values,)
+        The scores, typically one per fold; at least 2.
+
+    confidence : float, default=0.95
+        The confidence level, in ``(0, 1)``.
+
+    n_resamples : int, default=9999
+        The number of bootstrap resamples.
+
+    statistic : callable, default=np.mean
+        The statistic of a one-dimensional sample. If it accepts an ``axis``
+        keyword, it is evaluated on all resamples at once.
+
+    random_state : int, RandomState instance or None, default=None
+        Controls the resampling. Pass an int for reproducible output across
+        multiple function calls.
+
+    Returns
+    -------
+    low : float
+        The lower bound of the interval.
+
+    high : float
+        The upper bound of the interval.
+
+    References
+    ----------
+    .. [1] B. Efron, "Better Bootstrap Confidence Intervals", Journal of the
+       American Statistical Association, 82(397), 171-185, 1987.
+    .. [2] B. Efron and R. J. Tibshirani, "An Introduction to the Bootstrap",
+       Chapman & Hall/CRC, 1993.
+
+    Examples
+    --------
+    >>> from skfusion.study import bootstrap_ci
+    >>> scores = [0.81, 0.84, 0.79, 0.86, 0.83, 0.80, 0.85, 0.82]
+    >>> low, high = bootstrap_ci(scores, random_state=0)
+    >>> bool(low < 0.825 < high)
+    True
+    """
+    values = _check_finite_1d(values, "values")
+    if values.shape[0] < 2:
+        raise ValueError(f"At least 2 values are needed, got {values.shape[0]}.")
+    if (
+        not isinstance(confidence, Real)
+        or isinstance(confidence, bool)
+        or not 0 < confidence < 1
+    ):
+        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}.")
+    n_resamples = _check_positive_integer(n_resamples, "n_resamples")
+    if not callable(statistic):
+        raise ValueError("statistic must be callable.")
+    # scipy takes a numpy Generator; derive its seed from the sklearn-style
+    # random_state so that an int, a RandomState or None all work.
+    seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+
+    for method in ("BCa", "percentile"):
+        # A degenerate BCa interval warns and divides by zero before it yields
+        # NaN bounds; the NaN bounds alone trigger the fallback.
+        with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+            warnings.simplefilter("ignore", stats.DegenerateDataWarning)
+            result = stats.bootstrap(
+                (values,),
+                statistic,
+                n_resamples=n_resamples,
+                confidence_level=confidence,
+                method=method,
+                rng=np.random.default_rng(seed),
+            )
+        low, high = result.confidence_interval
+        if np.isfinite(low) and np.isfinite(high):
+            return float(low), float(high)
+    # Only a statistic that is itself undefined on the resamples ends here.
+    raise ValueError("The bootstrap interval is undefined for these values.")
+
+
+def _check_binary(y_true):
+    y_true = column_or_1d(y_true)
+    if type_of_target(y_true, input_name="y_true") != "binary":
+        raise ValueError(
+            "y_true must be binary, got target type "
+            f"{type_of_target(y_true, input_name='y_true')!r}."
+        )
+    return y_true
+
+
+def _positive_label(classes):
+    # The larger label is the positive class, as in sklearn's scorers; {0} and
+    # {1} alone are read as the usual 0/1 encoding.
+    if len(classes) == 2:
+        return classes[1]
+    if classes[0] in (0, 1, -1):
+        return 1
+    raise ValueError(
+        f"y_true has a single class {classes[0]!r}; the positive class is ambiguous."
+    )
+
+
+def _delong_covariance(y_true, scores):
+    """AUCs and their DeLong covariance, by the midrank algorithm of Sun and Xu.
+
+    Parameters
+    ----------
+    y_true : ndarray of shape (n_samples,)
+        Boolean, True for the positive class.
+
+    scores : ndarray of shape (n_scorers, n_samples)
+        Higher scores mean more likely positive.
+
+    Returns
+    -------
+    aucs : ndarray of shape (n_scorers,)
+
+    covariance : ndarray of shape (n_scorers, n_scorers)
+    """
+    positives = scores[:, y_true]
+    negatives = scores[:, ~y_true]
+    m, n = positives.shape[1], negatives.shape[1]
+    ranks_pos = stats.rankdata(positives, axis=1)
+    ranks_neg = stats.rankdata(negatives, axis=1)
+    ranks_all = stats.rankdata(np.hstack([positives, negatives]), axis=1)
+    aucs = (ranks_all[:, :m].sum(axis=1) - m * (m + 1) / 2) / (m * n)
+    # Structural components: for a positive, the share of negatives it beats;
+    # for a negative, the share of positives that beat it (ties count half).
+    v10 = (ranks_all[:, :m] - ranks_pos) / n
+    v01 = 1 - (ranks_all[:, m:] - ranks_neg) / m
+    covariance = np.atleast_2d(np.cov(v10)) / m + np.atleast_2d(np.cov(v01)) / n
+    return aucs, covariance
+
+
+def delong_test(y_true, scores_a, scores_b):
+    """DeLong's test for two correlated ROC AUCs on the same samples.
+
+    The two scorers are evaluated on the same samples, so their AUCs are
+    correlated; DeLong, DeLong and Clarke-Pearson (1988) estimate the covariance
+    of the two AUCs nonparametrically from the placement values. The covariance
+    is computed with the fast midrank algorithm of Sun and Xu (2014), in
+    ``O(n log n)`` time.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Binary labels. The larger label is the positive class.
+
+    scores_a : array-like of shape (n_samples,)
+        Scores of the first strategy; higher means more likely positive.
+
+    scores_b : array-like of shape (n_samples,)
+        Scores of the second strategy on the same samples.
+
+    Returns
+    -------
+    result : DeLongResult
+        The named tuple ``(auc_a, auc_b, statistic, pvalue)``, with the z
+        statistic of ``auc_a - auc_b`` and its two-sided normal p-value. When
+        the variance of the difference is zero (for instance identical scores),
+        the statistic is ``0`` with a p-value of ``1`` if the AUCs are equal,
+        and ``±inf`` with a p-value of ``0`` otherwise.
+
+    References
+    ----------
+    .. [1] E. R. DeLong, D. M. DeLong and D. L. Clarke-Pearson, "Comparing the
+       Areas under Two or More Correlated Receiver Operating Characteristic
+       Curves: A Nonparametric Approach", Biometrics, 44(3), 837-845, 1988.
+    .. [2] X. Sun and W. Xu, "Fast Implementation of DeLong's Algorithm for
+       Comparing the Areas Under Correlated Receiver Operating Characteristic
+       Curves", IEEE Signal Processing Letters, 21(11), 1389-1393, 2014.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfusion.study import delong_test
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.integers(0, 2, size=200)
+    >>> good = y + rng.normal(scale=0.5, size=200)
+    >>> poor = y + rng.normal(scale=2.0, size=200)
+    >>> result = delong_test(y, good, poor)
+    >>> bool(result.auc_a > result.auc_b), bool(result.pvalue < 0.01)
+    (True, True)
+    """
+    y_true = _check_binary(y_true)
+    classes = np.unique(y_true)
+    if len(classes) != 2:
+        raise ValueError("y_true must contain both classes to compute a ROC AUC.")
+    a = _check_finite_1d(scores_a, "scores_a")
+    b = _check_finite_1d(scores_b, "scores_b")
+    if not a.shape[0] == b.shape[0] == y_true.shape[0]:
+        raise ValueError(
+            "y_true, scores_a and scores_b must have the same length, got "
+            f"{y_true.shape[0]}, {a.shape[0]} and {b.shape[0]}."
+        )
+    positive = y_true == classes[1]
+    if positive.sum() < 2 or (~positive).sum() < 2:
+        raise ValueError("Each class needs at least 2 samples for DeLong's test.")
+
+    aucs, covariance = _delong_covariance(positive, np.vstack([a, b]))
+    difference = float(aucs[0] - aucs[1])
+    variance = float(covariance[0, 0] + covariance[1, 1] - 2 * covariance[0, 1])
+    # Rounding can leave a tiny non-zero variance for identical scorers.
+    if variance <= 1e-15 * max(covariance[0, 0], covariance[1, 1], 1e-300):
+        statistic, pvalue = _zero_variance_result(difference)
+    else:
+        statistic = difference / np.sqrt(variance)
+        pvalue = float(2 * stats.norm.sf(abs(statistic)))
+    return DeLongResult(float(aucs[0]), float(aucs[1]), float(statistic), pvalue)
+
+
+def calibration_table(y_true, proba, n_bins=10, strategy="uniform"):
+    """Reliability table of predicted probabilities for a binary target.
+
+    Built on :func:`sklearn.calibration.calibration_curve`, with one row per
+    bin, empty bins included (their means are NaN). Use
+    :func:`sklearn.metrics.brier_score_loss` for a single calibration score.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Binary labels. The larger label is the positive class.
+
+    proba : array-like of shape (n_samples,)
+        Predicted probabilities of the positive class, in ``[0, 1]``.
+
+    n_bins : int, default=10
+        The number of bins.
+
+    strategy : {"uniform", "quantile"}, default="uniform"
+        ``"uniform"`` uses bins of equal width on ``[0, 1]``; ``"quantile"``
+        uses bins with the same number of samples, at the quantiles of
+        ``proba``.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        One row per bin with columns ``bin`` (the bin index), ``mean_predicted``
+        (the mean predicted probability), ``fraction_positive`` (the observed
+        fraction of positives) and ``count`` (the number of samples).
+
+    References
+    ----------
+    .. [1] M. H. DeGroot and S. E. Fienberg, "The Comparison and Evaluation of
+       Forecasters", Journal of the Royal Statistical Society. Series D,
+       32(1/2), 12-22, 1983.
+    .. [2] A. Niculescu-Mizil and R. Caruana, "Predicting Good Probabilities
+       with Supervised Learning", ICML, 2005.
+
+    Examples
+    --------
+    >>> from skfusion.study import calibration_table
+    >>> y = [0, 0, 1, 0, 1, 1]
+    >>> proba = [0.1, 0.2, 0.3, 0.6, 0.8, 0.9]
+    >>> calibration_table(y, proba, n_bins=2)
+       bin  mean_predicted  fraction_positive  count
+    0    0        0.200000           0.333333      3
+    1    1        0.766667           0.666667      3
+    """
+    y_true = _check_binary(y_true)
+    proba = _check_finite_1d(proba, "proba")
+    if proba.shape[0] != y_true.shape[0]:
+        raise ValueError(
+            "y_true and proba must have the same length, got "
+            f"{y_true.shape[0]} and {proba.shape[0]}."
+        )
+    if proba.min() < 0 or proba.max() > 1:
+        raise ValueError("proba must be in [0, 1].")
+    n_bins = _check_positive_integer(n_bins, "n_bins")
+    if strategy not in ("uniform", "quantile"):
+        raise ValueError(f"strategy must be 'uniform' or 'quantile', got {strategy!r}.")
+    pos_label = _positive_label(np.unique(y_true))
+
+    fraction_positive, mean_predicted = calibration_curve(
+        y_true, proba, pos_label=pos_label, n_bins=n_bins, strategy=strategy
+    )
+    # calibration_curve drops empty bins; count the samples per bin with its
+    # own edges and assignment rule (searchsorted on the inner edges, closed on
+    # the right) so that its values land on the non-empty bins.
+    if strategy == "quantile":
+        edges = np.percentile(proba, np.linspace(0, 100, n_bins + 1))
+    else:
+        edges = np.linspace(0.0, 1.0, n_bins + 1)
+    counts = np.bincount(np.searchsorted(edges[1:-1], proba), minlength=n_bins)
+    nonempty = counts > 0
+    if nonempty.sum() != len(mean_predicted):
+        raise RuntimeError(
+            "The bins of calibration_curve do not match; sklearn may have "
+            "changed how it assigns samples to bins."
+        )
+
+    table = pd.DataFrame(
+        {
+            "bin": np.arange(n_bins),
+            "mean_predicted": np.full(n_bins, np.nan),
+            "fraction_positive": np.full(n_bins, np.nan),
+            "count": counts,
+        }
+    )
+    table.loc[nonempty, "mean_predicted"] = mean_predicted
+    table.loc[nonempty, "fraction_positive"] = fraction_positive
+    return table
