@@ -12,7 +12,17 @@ import importlib
 
 __version__ = "0.1.0.dev0"
 
-_SUBMODULES = ["cli", "compose", "datasets", "deep", "extractors", "fusion", "utils"]
+_SUBMODULES = [
+    "cli",
+    "compose",
+    "datasets",
+    "deep",
+    "extractors",
+    "fusion",
+    "inspection",
+    "study",
+    "utils",
+]
 
 __all__ = [*_SUBMODULES, "__version__"]
 
