@@ -159,7 +159,25 @@ def test_shapley_numpy_input_with_modalities(data, exact_shapley):
         )
 
 
+def test_shapley_of_late_fusion_is_efficient(data):
+    X, y = data
+    result = modality_shapley(LateFusionClassifier(), X, y, cv=3, random_state=0)
+    total = sum(result.shapley_values.values())
+    assert total == pytest.approx(result.full_score - result.empty_score, abs=1e-10)
+    assert result.shapley_values["m0"] > result.shapley_values["m2"]
+
+
+class _RefusesMissingModalities(LogisticRegression):
+    def fit(self, X, y, **kwargs):
+        if np.isnan(X).all(axis=0).any():
+            raise ValueError("a whole column is missing")
+        return super().fit(np.nan_to_num(X), y, **kwargs)
+
+    def predict(self, X):
+        return super().predict(np.nan_to_num(X))
+
+
 def test_shapley_names_the_failing_coalition(data):
     X, y = data
     with pytest.raises(ValueError, match="coalition of modalities"):
-        modality_shapley(LateFusionClassifier(), X, y, cv=3, random_state=0)
+        modality_shapley(_RefusesMissingModalities(), X, y, cv=3, random_state=0)

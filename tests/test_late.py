@@ -535,11 +535,32 @@ def test_rows_missing_a_modality_do_no_worse_than_the_available_one(combiner, wh
 # --------------------------------------------------------------------------------
 
 
-def test_modality_missing_in_every_training_row_raises():
+@pytest.mark.parametrize("combiner", COMBINERS)
+def test_modality_missing_in_every_training_row_is_left_out(combiner):
     X, y = _data()
-    X = _blank(X, "m1", slice(None))
+    X_train = _blank(X, "m1", slice(None))
 
-    with pytest.raises(ValueError, match="'m1'.*every training row"):
+    with pytest.warns(UserWarning, match="'m1'.*every training row"):
+        model = LateFusionClassifier(combiner=combiner, cv=3, random_state=0)
+        model.fit(X_train, y)
+    assert model.estimators_["m1"] is None
+    if model.modality_weights_ is not None:
+        assert model.modality_weights_["m1"] == 0.0
+    # At predict time m1 has values, but no model: only m0 answers.
+    proba = model.predict_proba(X)
+    assert np.isfinite(proba).all()
+    assert np.isnan(model.predict_proba_by_modality(X)["m1"]).all()
+    if combiner in ("mean", "weighted", "product"):
+        np.testing.assert_allclose(
+            proba, model.predict_proba_by_modality(X)["m0"], rtol=1e-10
+        )
+
+
+def test_every_modality_missing_in_every_training_row_raises():
+    X, y = _data()
+    X = _blank(_blank(X, "m0", slice(None)), "m1", slice(None))
+
+    with pytest.raises(ValueError, match="every modality is missing"):
         LateFusionClassifier().fit(X, y)
 
 

@@ -8,6 +8,7 @@ combination, which is why late fusion is the natural strategy when many
 subjects lack a modality.
 """
 
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -134,15 +135,27 @@ class _BaseLateFusion(BaseEstimator):
                 f"modality_estimators names modality(ies) {sorted(unknown)} that "
                 f"are not in X; the modalities are {list(self.modalities_)}."
             )
-        for column, modality in enumerate(self.modalities_):
-            if not present[:, column].any():
-                raise ValueError(
-                    f"Modality {modality!r} is missing in every training row; "
-                    "drop its columns or provide some rows that have it."
-                )
+        trained = present.any(axis=0)
+        if not trained.any():
+            raise ValueError(
+                f"{type(self).__name__}: every modality is missing in every "
+                "training row."
+            )
+        if not trained.all():
+            unused = [
+                m for m, t in zip(self.modalities_, trained, strict=True) if not t
+            ]
+            warnings.warn(
+                f"Modality(ies) {unused} are missing in every training row: they "
+                "get no model and count as missing at predict time.",
+                UserWarning,
+                stacklevel=3,
+            )
         targets = self._encode_targets(y)
 
         def fit_one(modality, indices, rows):
+            if not rows.any():
+                return None
             estimator = self._modality_estimator(modality)
             return _fit_modality(
                 estimator, X[rows][:, indices], targets[rows], modality
@@ -154,12 +167,15 @@ class _BaseLateFusion(BaseEstimator):
         )
         self.estimators_ = dict(zip(self.modalities_, fitted, strict=True))
 
-        n_modalities = len(self.modalities_)
-        self.modality_weights_ = dict.fromkeys(self.modalities_, 1.0 / n_modalities)
+        uniform = trained / trained.sum()
+        self.modality_weights_ = dict(
+            zip(self.modalities_, uniform.tolist(), strict=True)
+        )
         if self.combiner in ("weighted", "stacking"):
             oof = self._out_of_fold_outputs(X, targets, present)
             if self.combiner == "weighted":
-                weights = self._fit_weights(oof, present, targets)
+                weights = self._fit_weights(oof, present, targets) * trained
+                weights = weights / weights.sum() if weights.sum() > 0 else uniform
                 self.modality_weights_ = dict(
                     zip(self.modalities_, weights.tolist(), strict=True)
                 )
@@ -203,6 +219,8 @@ class _BaseLateFusion(BaseEstimator):
         folds = self._folds(X, targets)
 
         def oof_one(modality, indices, rows):
+            if not rows.any():
+                return np.empty((0, self._output_width()))
             estimator = self._modality_estimator(modality)
             position = np.cumsum(rows) - 1  # row number within the subset
             subset_folds = [
@@ -273,6 +291,8 @@ class _BaseLateFusion(BaseEstimator):
         """Validated X, availability, and each modality's outputs (NaN if absent)."""
         X = validate_blocked_data(self, X, reset=False)
         present = _block_availability(X, self.modalities_)
+        # A modality never seen in training has no model: it counts as missing.
+        present &= np.array([e is not None for e in self.estimators_.values()])
         outputs = []
         for column, (modality, indices) in enumerate(self.modalities_.items()):
             block = np.full((X.shape[0], self._output_width()), np.nan)
@@ -411,7 +431,9 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
     Attributes
     ----------
     estimators_ : dict of str to classifier
-        The fitted model of each modality.
+        The fitted model of each modality; None for a modality missing in
+        every training row (it then always counts as missing, with a warning
+        at fit).
 
     modality_weights_ : dict of str to float or None
         Combination weight of each modality (uniform except for
@@ -677,7 +699,8 @@ class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
     Attributes
     ----------
     estimators_ : dict of str to regressor
-        The fitted model of each modality.
+        The fitted model of each modality; None for a modality missing in
+        every training row.
 
     modality_weights_ : dict of str to float or None
         Combination weight of each modality; None for ``"stacking"``.

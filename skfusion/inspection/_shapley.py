@@ -81,9 +81,11 @@ def modality_shapley(
     estimator : estimator object
         An unfitted estimator (or pipeline) that takes the blocked matrix and
         accepts missing modalities, even a modality missing in every row.
-        :class:`~skfusion.fusion.BlockScaler` followed by any estimator does;
-        :class:`~skfusion.fusion.LateFusionClassifier` raises, as it cannot
-        fit a modality that no training row has.
+        :class:`~skfusion.fusion.BlockScaler` followed by any estimator does,
+        and so does :class:`~skfusion.fusion.LateFusionClassifier` (a
+        modality no training row has gets no model). An estimator that
+        raises on such a coalition makes this function raise a ValueError
+        naming the coalition.
 
     X : DataFrame or array-like of shape (n_samples, n_features)
         The blocked matrix.
@@ -244,10 +246,14 @@ def _mask_modalities(X, groups, coalition):
 def _coalition_score(estimator, X, y, groups, coalition, splits, scoring):
     X_masked = _mask_modalities(X, groups, coalition)
     with warnings.catch_warnings():
-        # The masking is deliberate: BlockScaler's warning about columns that
-        # no training row observes would repeat for every fold of a coalition.
+        # The masking is deliberate: the warnings of BlockScaler and
+        # LateFusion* about modalities no training row has would repeat for
+        # every fold of every coalition.
         warnings.filterwarnings(
             "ignore", message=".*no observed value", category=UserWarning
+        )
+        warnings.filterwarnings(
+            "ignore", message=".*missing in every training row", category=UserWarning
         )
         try:
             scores = cross_val_score(
