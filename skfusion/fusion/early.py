@@ -324,7 +324,7 @@ class FeatureFusion(TransformerMixin, BaseEstimator):
         """
         X = _fit_column_statistics(self, X)
         present = _block_availability(X, self.modalities_)
-        standardized = self._standardize(X)
+        standardized = _standardize(self, X)
 
         self.n_components_ = self._resolve_n_components(present)
         self.projections_ = {}
@@ -369,7 +369,7 @@ class FeatureFusion(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_blocked_data(self, X, reset=False)
         present = _block_availability(X, self.modalities_)
-        fused, any_present = self._fuse(self._standardize(X), present)
+        fused, any_present = self._fuse(_standardize(self, X), present)
         fused[~any_present] = self.fallback_
         return fused
 
@@ -421,14 +421,6 @@ class FeatureFusion(TransformerMixin, BaseEstimator):
                 )
         return self.n_components
 
-    def _standardize(self, X):
-        standardized = (X - self.mean_) / self.scale_
-        # Nothing was learned about a never-observed column: it carries no signal.
-        standardized[:, self.n_samples_seen_ == 0] = np.where(
-            np.isnan(X[:, self.n_samples_seen_ == 0]), np.nan, 0.0
-        )
-        return standardized
-
     def _fuse(self, standardized, present):
         """Fused features and a mask of rows with at least one modality."""
         any_present = present.any(axis=1)
@@ -456,10 +448,23 @@ class FeatureFusion(TransformerMixin, BaseEstimator):
 def _fit_column_statistics(estimator, X):
     """Validate X at fit and store per-column ``mean_``, ``scale_`` and counts."""
     X = validate_blocked_data(estimator, X, reset=True)
+    _store_column_statistics(estimator, X)
+    return X
+
+
+def _store_column_statistics(estimator, X):
+    """Store ``mean_``, ``scale_`` and ``n_samples_seen_`` of a validated X."""
     estimator.mean_, estimator.scale_, estimator.n_samples_seen_ = _nan_mean_and_scale(
         X, estimator.modalities_
     )
-    return X
+
+
+def _standardize(estimator, X):
+    """Standardised X with missing entries and never-observed columns at 0."""
+    standardized = np.nan_to_num((X - estimator.mean_) / estimator.scale_, nan=0.0)
+    # Nothing was learned about a never-observed column: it carries no signal.
+    standardized[:, estimator.n_samples_seen_ == 0] = 0.0
+    return standardized
 
 
 def _nan_mean_and_variance(X):

@@ -22,7 +22,7 @@ from ..utils._sklearn_compat import (
     _fit_context,
 )
 from ..utils.validation import validate_blocked_data
-from .early import _nan_mean_and_scale
+from .early import _standardize, _store_column_statistics
 
 __all__ = ["MultipleKernelClassifier", "SharedSpace"]
 
@@ -193,9 +193,7 @@ class SharedSpace(TransformerMixin, BaseEstimator):
                     f"modality {modality!r} ({indices.size} column(s)); the "
                     "shared space is at most as wide as the narrowest modality."
                 )
-        self.mean_, self.scale_, self.n_samples_seen_ = _nan_mean_and_scale(
-            X, self.modalities_
-        )
+        _store_column_statistics(self, X)
         present = _block_availability(X, self.modalities_)
         standardized = _standardize(self, X)
 
@@ -524,9 +522,7 @@ class MultipleKernelClassifier(ClassifierMixin, BaseEstimator):
                 f"class ({classes[0]!r})."
             )
         self.classes_ = classes
-        self.mean_, self.scale_, self.n_samples_seen_ = _nan_mean_and_scale(
-            X, self.modalities_
-        )
+        _store_column_statistics(self, X)
         self.kernels_ = self._resolve_kernels()
         present = _block_availability(X, self.modalities_)
         standardized = _standardize(self, X)
@@ -724,14 +720,6 @@ class MultipleKernelClassifier(ClassifierMixin, BaseEstimator):
                 )
         raw = raw / raw.sum()
         return {m: float(w) for m, w in zip(modalities, raw, strict=True)}
-
-
-def _standardize(estimator, X):
-    """Standardised X with missing entries and never-observed columns at 0."""
-    standardized = np.nan_to_num((X - estimator.mean_) / estimator.scale_, nan=0.0)
-    # Nothing was learned about a never-observed column: it carries no signal.
-    standardized[:, estimator.n_samples_seen_ == 0] = 0.0
-    return standardized
 
 
 def _check_several_modalities(estimator, n_features):
