@@ -25,7 +25,6 @@ from sklearn.model_selection import (
     ShuffleSplit,
     StratifiedShuffleSplit,
 )
-from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
@@ -41,7 +40,7 @@ from ..utils._sklearn_compat import (
     StrOptions,
     validate_parameter_constraints,
 )
-from ..utils.validation import validate_blocked_data
+from ..utils.validation import encode_class_labels, validate_blocked_data
 from .layers import FUSION_LAYERS
 from .module import FusionNet
 
@@ -796,14 +795,7 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
                 f"{type(self).__name__} supports binary and multiclass targets; "
                 f"got {type_of_target(y)!r}."
             )
-        encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs at least 2 classes in y; got one "
-                f"class: {self.classes_[0]!r}."
-            )
-        targets = encoder.transform(y)
+        targets = encode_class_labels(self, y)
         self.class_prior_ = np.bincount(targets) / len(targets)
         if self.class_weight is not None:
             self.class_weights_ = compute_class_weight(

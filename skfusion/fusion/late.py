@@ -31,13 +31,12 @@ from sklearn.model_selection import (
     cross_val_predict,
 )
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import LabelEncoder, StandardScaler
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from ..compose import _block_availability
 from ..utils._sklearn_compat import HasMethods, StrOptions, _fit_context
-from ..utils.validation import validate_blocked_data
+from ..utils.validation import encode_class_labels, validate_blocked_data
 
 __all__ = ["LateFusionClassifier", "LateFusionRegressor"]
 
@@ -597,18 +596,9 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
     # -- hooks --------------------------------------------------------------------
 
     def _encode_targets(self, y):
-        check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs at least 2 classes in y; got one "
-                f"class: {self.classes_[0]!r}."
-            )
-        targets = encoder.transform(y)
-        self.class_prior_ = np.bincount(targets, minlength=len(self.classes_)) / len(
-            targets
-        )
+        targets = encode_class_labels(self, y)
+        counts = np.bincount(targets, minlength=len(self.classes_))
+        self.class_prior_ = counts / len(targets)
         return targets
 
     def _default_estimator(self):

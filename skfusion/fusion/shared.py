@@ -11,7 +11,6 @@ from sklearn.metrics.pairwise import pairwise_kernels
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import SVC
 from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from ..compose import _block_availability
@@ -21,7 +20,7 @@ from ..utils._sklearn_compat import (
     _check_feature_names_in,
     _fit_context,
 )
-from ..utils.validation import validate_blocked_data
+from ..utils.validation import encode_class_labels, validate_blocked_data
 from .early import _standardize, _store_column_statistics
 
 __all__ = ["MultipleKernelClassifier", "SharedSpace"]
@@ -514,14 +513,7 @@ class MultipleKernelClassifier(ClassifierMixin, BaseEstimator):
             The fitted classifier.
         """
         X, y = validate_blocked_data(self, X, y, reset=True)
-        check_classification_targets(y)
-        classes, y_encoded = np.unique(y, return_inverse=True)
-        if classes.size < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs at least 2 classes in y; got 1 "
-                f"class ({classes[0]!r})."
-            )
-        self.classes_ = classes
+        y_encoded = encode_class_labels(self, y)
         _store_column_statistics(self, X)
         self.kernels_ = self._resolve_kernels()
         present = _block_availability(X, self.modalities_)
@@ -544,7 +536,7 @@ class MultipleKernelClassifier(ClassifierMixin, BaseEstimator):
                 modality, standardized[:, indices], present[:, column]
             )
 
-        one_hot = np.eye(classes.size)[y_encoded]
+        one_hot = np.eye(self.classes_.size)[y_encoded]
         self.alignments_ = {
             modality: _centered_alignment(kernel, one_hot)
             for modality, kernel in kernels.items()

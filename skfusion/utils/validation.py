@@ -2,11 +2,13 @@
 
 import numpy as np
 import pandas as pd
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..compose import _modality_of_column, _preview, _resolve_modality_indices
 
-__all__ = ["validate_blocked_data"]
+__all__ = ["encode_class_labels", "validate_blocked_data"]
 
 
 def validate_blocked_data(estimator, X, y="no_validation", *, reset, **check_params):
@@ -75,6 +77,38 @@ def validate_blocked_data(estimator, X, y="no_validation", *, reset, **check_par
     index = X.index if hasattr(X, "index") else None
     _check_no_infinity(X_checked, estimator, feature_names, index)
     return validated
+
+
+def encode_class_labels(estimator, y):
+    """Check a classification target, store ``classes_`` and encode y as 0..K-1.
+
+    Parameters
+    ----------
+    estimator : classifier instance
+        Receives ``classes_``.
+
+    y : array-like of shape (n_samples,)
+        Class labels.
+
+    Returns
+    -------
+    y_encoded : ndarray of shape (n_samples,)
+        Positions of the labels in ``classes_``.
+
+    Raises
+    ------
+    ValueError
+        For a continuous target, or one with a single class.
+    """
+    check_classification_targets(y)
+    encoder = LabelEncoder().fit(y)
+    if len(encoder.classes_) < 2:
+        raise ValueError(
+            f"{type(estimator).__name__} needs at least 2 classes in y; got 1 "
+            f"class: {encoder.classes_[0]!r}."
+        )
+    estimator.classes_ = encoder.classes_
+    return encoder.transform(y)
 
 
 def _check_fitted_modalities_present(estimator, X):
