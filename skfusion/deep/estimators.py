@@ -34,6 +34,7 @@ from skorch.callbacks import EarlyStopping
 
 from ..compose import _block_availability
 from ..fusion.early import _nan_mean_and_scale
+from ..utils._device import resolve_device
 from ..utils._sklearn_compat import (
     Interval,
     Options,
@@ -418,7 +419,7 @@ class _DeepFusionBase(NeuralNet):
         rows = present.any(axis=1)
         if rows.any():
             inputs = self._network_inputs(X_valid[rows], present[rows])
-            device = self._resolved_device()
+            device = resolve_device(self.device)
             self.module_.eval()
             with torch.no_grad():
                 weights[rows] = (
@@ -450,16 +451,11 @@ class _DeepFusionBase(NeuralNet):
             "mask": torch.as_tensor(present, dtype=torch.bool),
         }
 
-    def _resolved_device(self):
-        if self.device == "auto":
-            return "cuda" if torch.cuda.is_available() else "cpu"
-        return self.device
-
     @contextlib.contextmanager
     def _on_device(self):
         """Run skorch with ``device="auto"`` resolved; the parameter is restored."""
         requested = self.device
-        self.device = self._resolved_device()
+        self.device = resolve_device(self.device)
         try:
             yield
         finally:
@@ -486,7 +482,7 @@ class _DeepFusionBase(NeuralNet):
     def __setstate__(self, state):
         requested = state.get("device")
         if requested == "auto":
-            state["device"] = "cuda" if torch.cuda.is_available() else "cpu"
+            state["device"] = resolve_device("auto")
         super().__setstate__(state)
         if requested == "auto":
             self.device = "auto"

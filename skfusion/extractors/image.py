@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..utils._device import resolve_device
 from ..utils._sklearn_compat import Interval, StrOptions
 from ._base import BaseExtractor
 from ._io import DEFAULT_MAX_FILE_BYTES, import_optional
@@ -1062,7 +1063,7 @@ class TorchImageEmbedder(_ImageExtractor):
         self._size = _check_size(self.size, 2, name, "size")
         channels = 3 if self.mode == "RGB" else 1
         self._mean, self._std = _normalization(self.normalize, channels, name)
-        self.device_ = _resolve_device(self.device, torch)
+        self.device_ = resolve_device(self.device)
         model = _resolve_model(self.model, self.model_params, name, torch)
         model.eval()
         model.requires_grad_(False)
@@ -1181,13 +1182,6 @@ def _device_available(device, torch):
     if kind == "mps":
         return torch.backends.mps.is_available()
     return True
-
-
-def _resolve_device(device, torch):
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    torch.device(device)  # a ValueError/RuntimeError for a malformed name
-    return device
 
 
 def _resolve_model(model, model_params, name, torch):

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..utils._device import resolve_device
 from ._base import BaseExtractor
 from ._io import DEFAULT_MAX_FILE_BYTES, import_optional
 
@@ -44,7 +45,18 @@ _STATISTICS = (
 )
 
 
-class TextStatistics(BaseExtractor):
+class _TextExtractor(BaseExtractor):
+    """Extractors whose inputs are the texts themselves, not paths."""
+
+    _reads_files = False
+
+    def _read(self, item):
+        if not isinstance(item, str):
+            raise TypeError(f"expected a string, got {type(item).__name__}")
+        return item
+
+
+class TextStatistics(_TextExtractor):
     """Cheap lexical statistics of a text column.
 
     Nine numbers per text: characters, words, sentences, mean word length,
@@ -101,7 +113,6 @@ class TextStatistics(BaseExtractor):
         **BaseExtractor._parameter_constraints,
         "lowercase": ["boolean"],
     }
-    _reads_files = False
 
     def __init__(
         self,
@@ -121,11 +132,6 @@ class TextStatistics(BaseExtractor):
         self.on_error = on_error
         self.root = root
         self.max_file_bytes = max_file_bytes
-
-    def _read(self, item):
-        if not isinstance(item, str):
-            raise TypeError(f"expected a string, got {type(item).__name__}")
-        return item
 
     def _featurize(self, text):
         words = _WORD.findall(text.lower() if self.lowercase else text)
@@ -154,7 +160,7 @@ class TextStatistics(BaseExtractor):
         return list(_STATISTICS)
 
 
-class SentenceEmbedder(BaseExtractor):
+class SentenceEmbedder(_TextExtractor):
     """Sentence embeddings of a text column with sentence-transformers.
 
     The model is loaded from a local directory or from an installed Python
@@ -234,7 +240,6 @@ class SentenceEmbedder(BaseExtractor):
         "normalize_embeddings": ["boolean"],
         "device": [str],
     }
-    _reads_files = False
 
     def __init__(
         self,
@@ -260,7 +265,7 @@ class SentenceEmbedder(BaseExtractor):
         self.max_file_bytes = max_file_bytes
 
     def _fit(self, values):
-        self.device_ = _resolve_device(self.device)
+        self.device_ = resolve_device(self.device)
         if self.model is None or isinstance(self.model, str | os.PathLike):
             self.model_path_ = _local_model_path(self.model)
             self.model_ = self._load_model()
@@ -279,11 +284,6 @@ class SentenceEmbedder(BaseExtractor):
         return sentence_transformers.SentenceTransformer(
             self.model_path_, device=self.device_, local_files_only=True
         )
-
-    def _read(self, item):
-        if not isinstance(item, str):
-            raise TypeError(f"expected a string, got {type(item).__name__}")
-        return item
 
     def _featurize_batch(self, texts):
         return self._encode(texts)
@@ -312,13 +312,6 @@ class SentenceEmbedder(BaseExtractor):
         if state.get("model_path_") is not None:
             state["model_"] = None
         return state
-
-
-def _resolve_device(device):
-    if device != "auto":
-        return device
-    torch = import_optional("torch", extra="text", needed_by="SentenceEmbedder")
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def _local_model_path(model):
