@@ -385,18 +385,23 @@ class _DeepFusionBase(NeuralNet):
 
     # -- prediction ---------------------------------------------------------------
 
-    def _network_outputs(self, X):
-        """Network outputs for rows with a modality; mask of those rows."""
+    def _prepared_rows(self, X):
+        """Network inputs of the rows that have a modality, and those rows."""
         check_is_fitted(self, "module_")
         X = validate_blocked_data(self, X, reset=False)
         present = _block_availability(X, self.modalities_)
         rows = present.any(axis=1)
+        inputs = self._network_inputs(X[rows], present[rows]) if rows.any() else None
+        return inputs, rows
+
+    def _network_outputs(self, X):
+        """Network outputs for rows with a modality; mask of those rows."""
+        inputs, rows = self._prepared_rows(X)
         outputs = None
-        if rows.any():
-            inputs = self._network_inputs(X[rows], present[rows])
+        if inputs is not None:
             with self._on_device():
                 outputs = self.forward(inputs, training=False).float().numpy()
-        return outputs, rows, present
+        return outputs, rows
 
     def modality_attention(self, X):
         """Per-sample modality weights of the attention or gated fusion layer.
@@ -412,23 +417,18 @@ class _DeepFusionBase(NeuralNet):
             The weight of each modality in each row (0 where it is missing,
             NaN for rows with no modality).
         """
-        check_is_fitted(self, "module_")
-        X_valid = validate_blocked_data(self, X, reset=False)
-        present = _block_availability(X_valid, self.modalities_)
-        weights = np.full(present.shape, np.nan)
-        rows = present.any(axis=1)
-        if rows.any():
-            inputs = self._network_inputs(X_valid[rows], present[rows])
+        inputs, rows = self._prepared_rows(X)
+        weights = np.full((rows.size, len(self.modalities_)), np.nan)
+        if inputs is not None:
             device = resolve_device(self.device)
-            self.module_.eval()
-            with torch.no_grad():
-                weights[rows] = (
-                    self.module_.modality_weights(
-                        inputs["x"].to(device), inputs["mask"].to(device)
-                    )
-                    .cpu()
-                    .numpy()
+            # modality_weights runs in evaluation mode without gradients.
+            weights[rows] = (
+                self.module_.modality_weights(
+                    inputs["x"].to(device), inputs["mask"].to(device)
                 )
+                .cpu()
+                .numpy()
+            )
         index = X.index if hasattr(X, "index") else None
         return pd.DataFrame(weights, columns=list(self.modalities_), index=index)
 
@@ -733,7 +733,7 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
             Softmax of the network's scores; the class prior for rows with
             no modality.
         """
-        outputs, rows, _ = self._network_outputs(X)
+        outputs, rows = self._network_outputs(X)
         proba = np.tile(self.class_prior_, (rows.size, 1))
         if outputs is not None:
             proba[rows] = torch.softmax(torch.from_numpy(outputs), dim=1).numpy()
@@ -1010,7 +1010,7 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
             The network's prediction; the training mean of ``y`` for rows
             with no modality.
         """
-        outputs, rows, _ = self._network_outputs(X)
+        outputs, rows = self._network_outputs(X)
         predictions = np.full(rows.size, self.target_mean_)
         if outputs is not None:
             predictions[rows] = outputs[:, 0] * self.target_scale_ + self.target_mean_
