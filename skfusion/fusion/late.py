@@ -614,21 +614,20 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
 
     def _full_outputs(self, outputs, seen_classes):
         """Out-of-fold probabilities over all classes (unseen ones get 0)."""
-        full = np.zeros((outputs.shape[0], len(self.classes_)))
-        full[:, seen_classes.astype(int)] = outputs
-        return full
+        return self._over_all_classes(outputs, seen_classes)
 
     def _predict_modality(self, estimator, X):
         """Probabilities over all classes (a class unseen by the model gets 0)."""
-        proba = estimator.predict_proba(X)
-        full = np.zeros((X.shape[0], len(self.classes_)))
-        full[:, np.asarray(estimator.classes_, dtype=int)] = proba
-        return full
+        return self._over_all_classes(estimator.predict_proba(X), estimator.classes_)
 
     def _predict_final(self, features):
         proba = self.final_estimator_.predict_proba(features)
-        full = np.zeros((features.shape[0], len(self.classes_)))
-        full[:, np.asarray(self.final_estimator_.classes_, dtype=int)] = proba
+        return self._over_all_classes(proba, self.final_estimator_.classes_)
+
+    def _over_all_classes(self, proba, seen_classes):
+        """Place the columns of ``proba`` (encoded ``seen_classes``) in a full table."""
+        full = np.zeros((proba.shape[0], len(self.classes_)))
+        full[:, np.asarray(seen_classes, dtype=int)] = proba
         return full
 
     def _fallback_output(self):
