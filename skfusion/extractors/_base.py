@@ -57,7 +57,15 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
         Files larger than this are refused before they are read (default in
         every extractor: ``DEFAULT_MAX_FILE_BYTES``, 512 MiB); None means no
         limit.
+
+    Extractors here learn nothing from the data at fit time (``_fit`` only
+    checks parameters or probes the output width), which the class attribute
+    ``_learns_from_data = False`` declares: :class:`~skfusion.study.FusionStudy`
+    then extracts such a modality once for all rows instead of once per fold.
+    A subclass whose ``_fit`` learns from the rows must set it to True.
     """
+
+    _learns_from_data = False
 
     _parameter_constraints = {
         "batch_size": [Interval(Integral, 1, None, closed="left")],

@@ -1,5 +1,6 @@
 """The fusion study: comparing strategies with sound statistics."""
 
+from ._study import FusionStudy
 from .statistics import (
     DeLongResult,
     TTestResult,
@@ -11,6 +12,7 @@ from .statistics import (
 
 __all__ = [
     "DeLongResult",
+    "FusionStudy",
     "TTestResult",
     "bootstrap_ci",
     "calibration_table",
