@@ -249,17 +249,18 @@ class FusionStudy(BaseEstimator):
     >>> from skfusion.datasets import make_multimodal_classification
     >>> from skfusion.study import FusionStudy
     >>> X, y = make_multimodal_classification(
-    ...     120, modality_sizes=(3, 3), informativeness=(2.0, 1.0), random_state=0
+    ...     120, modality_sizes=(3, 3), informativeness=(2.0, 1.0), missing_rate=0.0,
+    ...     random_state=0,
     ... )
     >>> study = FusionStudy(
-    ...     [("a", "passthrough", ["m0__0", "m0__1", "m0__2"]),
-    ...      ("b", "passthrough", ["m1__0", "m1__1", "m1__2"])],
+    ...     [("a", "passthrough", ["m0__x0", "m0__x1", "m0__x2"]),
+    ...      ("b", "passthrough", ["m1__x0", "m1__x1", "m1__x2"])],
     ...     strategies={
     ...         "a only": (LogisticRegression(), ["a"]),
     ...         "b only": (LogisticRegression(), ["b"]),
     ...         "both": LogisticRegression(),
     ...     },
-    ...     cv=3, random_state=0,
+    ...     cv=3, contributions=None, random_state=0,
     ... ).fit(X, y)
     >>> study.summary_.index.tolist()
     ['a only', 'b only', 'both']
@@ -595,6 +596,8 @@ class FusionStudy(BaseEstimator):
         jobs = (
             delayed(_fit_and_predict)(
                 self.strategies_[name],
+                f"strategy {name!r}, repeat {self.split_ids_[split][0]}, "
+                f"fold {self.split_ids_[split][1]}",
                 *_columns_of(blocks[split], self.strategy_modalities_[name]),
                 y[self.splits_[split][0]],
                 None if groups is None else groups[self.splits_[split][0]],
@@ -976,22 +979,30 @@ def _extract_fold(modalities, table, y, train, test):
     )
 
 
-def _fit_and_predict(estimator, train_X, test_X, y_train, groups_train, keep_model):
+def _fit_and_predict(
+    estimator, where, train_X, test_X, y_train, groups_train, keep_model
+):
     model = clone(estimator)
     fit_params = {}
     if groups_train is not None and _accepts_groups(model):
         fit_params["groups"] = groups_train
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        for message in _MASKING_WARNINGS:
-            warnings.filterwarnings("ignore", message=message, category=UserWarning)
-        model.fit(train_X, y_train, **fit_params)
-    fit_time = time.perf_counter() - start
-    labels = model.predict(test_X)
-    proba = model.predict_proba(test_X) if hasattr(model, "predict_proba") else None
-    decision = None
-    if proba is None and hasattr(model, "decision_function"):
-        decision = model.decision_function(test_X)
+    try:
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            for message in _MASKING_WARNINGS:
+                warnings.filterwarnings("ignore", message=message, category=UserWarning)
+            model.fit(train_X, y_train, **fit_params)
+        fit_time = time.perf_counter() - start
+        labels = model.predict(test_X)
+        proba = model.predict_proba(test_X) if hasattr(model, "predict_proba") else None
+        decision = None
+        if proba is None and hasattr(model, "decision_function"):
+            decision = model.decision_function(test_X)
+    except (ValueError, TypeError, OSError) as exc:
+        raise type(exc)(f"FusionStudy: {where} failed: {exc}") from exc
+    except Exception as exc:
+        exc.add_note(f"FusionStudy: raised by {where}.")
+        raise
     return labels, proba, decision, fit_time, model if keep_model else None
 
 
@@ -1001,8 +1012,14 @@ def _coalition_fold_score(
     groups = resolve_modalities(train_X)
     train_X = _mask_modalities(train_X, groups, coalition)
     test_X = _mask_modalities(test_X, groups, coalition)
+    where = (
+        f"refitting on the modalities {sorted(coalition)} only (the others "
+        "all-NaN), for the modality contributions; the contributions strategy "
+        "must accept a modality missing in every row (BlockScaler pipelines, "
+        "late and deep fusion do), or pass contributions=None,"
+    )
     *_, model = _fit_and_predict(
-        estimator, train_X, test_X, y_train, groups_train, keep_model=True
+        estimator, where, train_X, test_X, y_train, groups_train, keep_model=True
     )
     return float(scorer(model, test_X, y_test))
 
