@@ -964,13 +964,20 @@ class FusionStudy(BaseEstimator):
 # -- helpers run in the joblib workers -----------------------------------------
 
 
+def _modality_transformer(modalities):
+    # Cloned: set_output would otherwise reach into the caller's transformers
+    # (and change their joblib hash, which keys the extraction cache).
+    cloned = [(name, clone(t, safe=False), columns) for name, t, columns in modalities]
+    return make_modality_transformer(*cloned).set_output(transform="pandas")
+
+
 def _extract_all(modalities, table, y):
-    transformer = make_modality_transformer(*modalities).set_output(transform="pandas")
+    transformer = _modality_transformer(modalities)
     return _as_float(transformer.fit_transform(table, y), table.index)
 
 
 def _extract_fold(modalities, table, y, train, test):
-    transformer = make_modality_transformer(*modalities).set_output(transform="pandas")
+    transformer = _modality_transformer(modalities)
     train_X = transformer.fit_transform(table.iloc[train], y[train])
     test_X = transformer.transform(table.iloc[test])
     return (

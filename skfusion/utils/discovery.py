@@ -23,7 +23,8 @@ def all_estimators(type_filter=None):
     """List the public estimators defined in skfusion.
 
     Modules and classes whose name starts with an underscore are skipped, as
-    are the test modules. Subpackages that need an optional dependency which is
+    are the test modules and classes that neither predict nor transform
+    (:class:`~skfusion.study.FusionStudy` runs estimators; it is not one). Subpackages that need an optional dependency which is
     not installed are skipped too.
 
     Parameters
@@ -61,6 +62,7 @@ def all_estimators(type_filter=None):
                 and not name.startswith(("_", "Base"))
                 and cls.__module__.startswith("skfusion.")
                 and not inspect.isabstract(cls)
+                and _predicts_or_transforms(cls)
             ):
                 found[name] = cls
 
@@ -75,3 +77,7 @@ def all_estimators(type_filter=None):
         )
     mixins = tuple(_TYPE_FILTERS[kind] for kind in filters)
     return [(name, cls) for name, cls in estimators if issubclass(cls, mixins)]
+
+
+def _predicts_or_transforms(cls):
+    return any(hasattr(cls, method) for method in ("predict", "transform"))

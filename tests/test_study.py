@@ -1,0 +1,460 @@
+"""FusionStudy: identical folds, no leakage, sound statistics, contributions."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import GroupKFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.utils.validation import check_is_fitted
+
+from skfusion.datasets import make_multimodal_classification
+from skfusion.extractors._base import BaseExtractor
+from skfusion.fusion import BlockScaler
+from skfusion.study import FusionStudy
+
+
+def _table(n_samples=120, missing_rate=0.15, random_state=0):
+    X, y = make_multimodal_classification(
+        n_samples,
+        modality_sizes=(3, 3, 2),
+        informativeness=(2.0, 1.0, 0.0),
+        missing_rate=missing_rate,
+        random_state=random_state,
+    )
+    return X, y
+
+
+def _modalities(X, names=("m0", "m1", "m2")):
+    return [
+        (name, "passthrough", [c for c in X.columns if c.startswith(f"{name}__")])
+        for name in names
+    ]
+
+
+def _scaled_logistic():
+    return make_pipeline(BlockScaler(), LogisticRegression())
+
+
+def _fast_strategies():
+    return {
+        "unimodal:m0": (_scaled_logistic(), ["m0"]),
+        "unimodal:m1": (_scaled_logistic(), ["m1"]),
+        "unimodal:m2": (_scaled_logistic(), ["m2"]),
+        "early": _scaled_logistic(),
+    }
+
+
+@pytest.fixture(scope="module")
+def fitted_study():
+    X, y = _table()
+    groups = np.arange(len(y)) // 3
+    study = FusionStudy(
+        _modalities(X),
+        strategies=_fast_strategies(),
+        cv=3,
+        n_repeats=2,
+        random_state=0,
+    )
+    return study.fit(X, y, groups=groups), X, y, groups
+
+
+class _RecordingClassifier(ClassifierMixin, BaseEstimator):
+    """Logistic regression that records the rows it was trained on."""
+
+    seen = []
+
+    def __init__(self, tag="a"):
+        self.tag = tag
+
+    def fit(self, X, y):
+        type(self).seen.append((self.tag, tuple(X.index)))
+        self.model_ = make_pipeline(BlockScaler(), LogisticRegression()).fit(X, y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict(self, X):
+        return self.model_.predict(X)
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)
+
+
+def test_every_strategy_is_trained_and_tested_on_identical_folds():
+    X, y = _table()
+    X.index = [f"subject{i}" for i in range(len(X))]
+    groups = np.arange(len(y)) // 4
+    _RecordingClassifier.seen = []
+    study = FusionStudy(
+        _modalities(X),
+        strategies={
+            "a": (_RecordingClassifier("a"), ["m0"]),
+            "b": _RecordingClassifier("b"),
+            "c": (_RecordingClassifier("c"), ["m1", "m2"]),
+        },
+        cv=3,
+        n_repeats=2,
+        contributions=None,
+        random_state=0,
+    ).fit(X, y, groups=groups)
+
+    expected = [tuple(X.index[train]) for train, _ in study.splits_]
+    for tag in "abc":
+        seen = [rows for seen_tag, rows in _RecordingClassifier.seen if seen_tag == tag]
+        assert seen == expected
+    assert len(study.splits_) == 6
+    # Grouped: no group on both sides of any split; every row tested once per repeat.
+    for train, test in study.splits_:
+        assert not set(groups[train]) & set(groups[test])
+    for repeat in range(2):
+        tested = np.concatenate(
+            [
+                test
+                for (r, _), (_, test) in zip(
+                    study.split_ids_, study.splits_, strict=True
+                )
+                if r == repeat
+            ]
+        )
+        assert sorted(tested) == list(range(len(y)))
+    # The two repeats are shuffled differently, and the seeds are recorded.
+    assert study.fold_seeds_[0] != study.fold_seeds_[1]
+    assert (
+        study.splits_hash_
+        != FusionStudy(
+            _modalities(X),
+            strategies={"b": _RecordingClassifier("b")},
+            cv=3,
+            n_repeats=2,
+            contributions=None,
+            random_state=1,
+        )
+        .fit(X, y, groups=groups)
+        .splits_hash_
+    )
+
+
+def test_random_state_makes_the_study_reproducible(fitted_study):
+    study, X, y, groups = fitted_study
+    again = clone(study).fit(X, y, groups=groups)
+    pd.testing.assert_frame_equal(
+        study.fold_scores_.drop(columns="fit_time"),
+        again.fold_scores_.drop(columns="fit_time"),
+    )
+    assert study.splits_hash_ == again.splits_hash_
+    assert study.data_hash_ == again.data_hash_
+
+
+class _TargetEncoder(TransformerMixin, BaseEstimator):
+    """Mean target of each subject id seen at fit (the global mean otherwise)."""
+
+    def fit(self, X, y):
+        ids = np.asarray(X).ravel()
+        self.prior_ = float(np.mean(y))
+        self.means_ = pd.Series(np.asarray(y, dtype=float)).groupby(ids).mean()
+        return self
+
+    def transform(self, X):
+        check_is_fitted(self)
+        ids = pd.Series(np.asarray(X).ravel())
+        return ids.map(self.means_).fillna(self.prior_).to_numpy()[:, None]
+
+    def get_feature_names_out(self, input_features=None):
+        return np.array(["encoded"])
+
+
+def test_a_target_learning_extractor_is_fitted_inside_the_folds():
+    rng = np.random.RandomState(0)
+    n = 150
+    table = pd.DataFrame({"subject_id": np.arange(n), "noise": rng.normal(size=n)})
+    y = rng.randint(0, 2, size=n)  # no feature carries any signal
+    modalities = [
+        ("ids", _TargetEncoder(), ["subject_id"]),
+        ("noise", "passthrough", ["noise"]),
+    ]
+
+    # Fitted outside the folds, the encoder hands each row its own label.
+    leaked = (
+        _TargetEncoder().fit(table[["subject_id"]], y).transform(table[["subject_id"]])
+    )
+    leaked_auc = cross_val_score(
+        LogisticRegression(), leaked, y, cv=5, scoring="roc_auc"
+    ).mean()
+    assert leaked_auc > 0.95
+
+    study = FusionStudy(
+        modalities,
+        strategies={
+            "ids only": (_scaled_logistic(), ["ids"]),
+            "both": _scaled_logistic(),
+        },
+        cv=5,
+        contributions=None,
+        random_state=0,
+    ).fit(table, y)
+    for strategy in ("ids only", "both"):
+        assert study.summary_.loc[strategy, "roc_auc_mean"] < 0.65
+
+
+class _CountingExtractor(BaseExtractor):
+    """Squares a number; counts how many items it featurizes."""
+
+    calls = 0
+
+    def __init__(
+        self,
+        batch_size=32,
+        n_jobs=None,
+        verbose=False,
+        on_error="raise",
+        root=None,
+        max_file_bytes=None,
+    ):
+        self.batch_size = batch_size
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+        self.on_error = on_error
+        self.root = root
+        self.max_file_bytes = max_file_bytes
+
+    def _featurize(self, loaded):
+        type(self).calls += 1
+        return np.array([float(loaded) ** 2])
+
+    def _feature_names(self):
+        return ["square"]
+
+
+class _LearningCountingExtractor(_CountingExtractor):
+    _learns_from_data = True
+
+
+@pytest.mark.parametrize(
+    "extractor, expected_calls",
+    [
+        # Learns nothing: extracted once for all rows (plus fit's width probe).
+        (_CountingExtractor, lambda n, k: n),
+        # Learns from its rows: once per fold, train and test rows.
+        (_LearningCountingExtractor, lambda n, k: k * n),
+    ],
+)
+def test_extraction_runs_once_per_fold_not_once_per_strategy(extractor, expected_calls):
+    X, y = _table(90, missing_rate=0.0)
+    table = X.assign(number=np.arange(len(X), dtype=float))
+    extractor.calls = 0
+    FusionStudy(
+        [*_modalities(X, ("m0",)), ("number", extractor(), "number")],
+        strategies={
+            "m0": (_scaled_logistic(), ["m0"]),
+            "number": (_scaled_logistic(), ["number"]),
+            "both": _scaled_logistic(),
+            "both again": make_pipeline(BlockScaler(), LogisticRegression(C=0.1)),
+        },
+        cv=3,
+        contributions=None,
+        random_state=0,
+    ).fit(table, y)
+    n_calls = extractor.calls
+    assert expected_calls(len(y), 3) <= n_calls <= expected_calls(len(y), 3) + 3
+
+
+def test_memory_caches_the_fold_extraction(tmp_path):
+    X, y = _table(60, missing_rate=0.0)
+    table = X.assign(number=np.arange(len(X), dtype=float))
+    _LearningCountingExtractor.calls = 0
+    study = FusionStudy(
+        [("number", _LearningCountingExtractor(), "number")],
+        strategies={"number": _scaled_logistic()},
+        cv=3,
+        contributions=None,
+        random_state=0,
+        memory=str(tmp_path),
+    )
+    study.fit(table, y)
+    first = _LearningCountingExtractor.calls
+    clone(study).fit(table, y)
+    assert first > 0
+    assert _LearningCountingExtractor.calls == first
+
+
+def test_confidence_intervals_contain_the_mean(fitted_study):
+    study = fitted_study[0]
+    for metric in study.metrics_:
+        low = study.summary_[f"{metric}_ci_low"]
+        high = study.summary_[f"{metric}_ci_high"]
+        mean = study.summary_[f"{metric}_mean"]
+        assert (low <= mean).all() and (mean <= high).all()
+        assert (low < high).all()
+
+
+def test_summary_matches_the_fold_scores(fitted_study):
+    study = fitted_study[0]
+    scores = study.fold_scores_
+    assert set(scores.columns) == {
+        "strategy",
+        "repeat",
+        "fold",
+        "metric",
+        "score",
+        "fit_time",
+        "n_train",
+        "n_test",
+    }
+    assert len(scores) == len(study.strategies_) * 6 * len(study.metrics_)
+    means = scores.groupby(["strategy", "metric"])["score"].mean()
+    for strategy in study.strategies_:
+        for metric in study.metrics_:
+            assert study.summary_.loc[strategy, f"{metric}_mean"] == pytest.approx(
+                means[strategy, metric]
+            )
+
+
+def test_comparison_against_the_best_unimodal_baseline(fitted_study):
+    study = fitted_study[0]
+    assert study.best_unimodal_ == "unimodal:m0"
+    comparison = study.comparison_
+    assert (comparison["reference"] == "unimodal:m0").all()
+    assert np.isnan(comparison.loc["unimodal:m0", "p_value"])
+    # The uninformative modality is clearly worse than the informative one.
+    assert comparison.loc["unimodal:m2", "p_value"] < 0.05
+    assert comparison.loc["unimodal:m2", "delong_p_value"] < 0.05
+    assert comparison.loc["unimodal:m2", "difference"] < 0
+    for name in ("unimodal:m1", "unimodal:m2", "early"):
+        p = comparison.loc[name, ["p_value", "delong_p_value"]].astype(float)
+        assert ((p > 0) & (p <= 1)).all()
+
+
+def test_calibration_and_availability_patterns(fitted_study):
+    study, X, y, _ = fitted_study
+    assert set(study.calibration_) == set(study.strategies_)
+    table = study.calibration_["early"]
+    assert table["count"].sum() == len(y)
+    assert ((study.summary_["brier"] > 0) & (study.summary_["brier"] < 0.25)).all()
+
+    assert study.availability_.shape == (len(y), 3)
+    patterns = study.availability_scores_
+    assert set(patterns["strategy"]) == set(study.strategies_)
+    per_strategy = patterns[patterns["strategy"] == "early"]
+    assert per_strategy["n_samples"].sum() == len(y)
+    # Rows without m0 are scored separately, and m0 alone does worse on them.
+    without_m0 = patterns["pattern"].str.split("+").map(lambda p: "m0" not in p)
+    m0_alone = patterns[(patterns["strategy"] == "unimodal:m0") & without_m0]
+    fused = patterns[(patterns["strategy"] == "early") & without_m0]
+    assert fused["score"].mean() > m0_alone["score"].mean()
+
+
+def test_shapley_values_sum_to_the_full_minus_the_empty_score(fitted_study):
+    study = fitted_study[0]
+    assert study.contribution_strategy_ == "early"
+    contributions = study.contributions_
+    full = study.coalition_scores_[frozenset({"m0", "m1", "m2"})]
+    empty = study.coalition_scores_[frozenset()]
+    assert contributions["shapley"].sum() == pytest.approx(full - empty, abs=1e-10)
+    assert empty == pytest.approx(0.5)  # a prior model has no ranking
+    assert len(study.coalition_scores_) == 2**3
+    ranking = contributions["shapley"].sort_values(ascending=False).index.tolist()
+    assert ranking == ["m0", "m1", "m2"]
+    assert (
+        contributions.loc["m0", "importance_mean"]
+        > contributions.loc["m2", "importance_mean"]
+    )
+    assert contributions.loc["m0", "ablation"] == pytest.approx(
+        full - study.coalition_scores_[frozenset({"m1", "m2"})]
+    )
+
+
+def test_sampled_shapley_above_max_exact():
+    X, y = _table(90)
+    study = FusionStudy(
+        _modalities(X),
+        strategies={"early": _scaled_logistic()},
+        cv=3,
+        max_exact=2,
+        n_permutations=4,
+        random_state=0,
+    ).fit(X, y)
+    total = study.contributions_["shapley"].sum()
+    full = study.coalition_scores_[frozenset({"m0", "m1", "m2"})]
+    assert total == pytest.approx(full - study.coalition_scores_[frozenset()])
+    assert not study.contributions_["ablation"].isna().any()
+
+
+def test_regression_study():
+    rng = np.random.RandomState(0)
+    table = pd.DataFrame(rng.normal(size=(80, 4)), columns=["a1", "a2", "b1", "b2"])
+    y = 2 * table["a1"] + 0.5 * table["b1"] + rng.normal(scale=0.1, size=80)
+    study = FusionStudy(
+        [("a", "passthrough", ["a1", "a2"]), ("b", "passthrough", ["b1", "b2"])],
+        strategies={
+            "a": (make_pipeline(BlockScaler(), Ridge()), ["a"]),
+            "b": (make_pipeline(BlockScaler(), Ridge()), ["b"]),
+            "both": make_pipeline(BlockScaler(), Ridge()),
+        },
+        cv=GroupKFold(n_splits=4),
+        random_state=0,
+    ).fit(table, y, groups=np.arange(80) // 2)
+    assert study.task_ == "regression"
+    assert study.metrics_ == ["r2", "neg_mean_absolute_error"]
+    assert study.best_unimodal_ == "a"
+    assert study.summary_.loc["both", "r2_mean"] > study.summary_.loc["a", "r2_mean"]
+    assert study.calibration_ == {}
+    assert study.fold_seeds_ == [None]
+    assert study.oof_proba_["both"] is None
+
+
+@pytest.mark.slow
+def test_default_strategies_run_on_a_small_study():
+    pytest.importorskip("torch")
+    X, y = _table(80)
+    study = FusionStudy(_modalities(X, ("m0", "m1")), cv=2, random_state=0).fit(X, y)
+    assert list(study.strategies_) == [
+        "unimodal:m0",
+        "unimodal:m1",
+        "early:linear",
+        "early:hgb",
+        "late:mean",
+        "late:stacking",
+        "shared:mcca",
+        "deep:concat",
+        "deep:attention",
+    ]
+    assert study.contribution_strategy_ == "early:linear"
+    assert study.strategy_kinds_["late:mean"] == "late"
+    assert not study.summary_.isna().any().any()
+
+
+def test_bad_inputs_are_named():
+    X, y = _table(30)
+    modalities = _modalities(X)
+    with pytest.raises(ValueError, match="single class"):
+        FusionStudy(modalities, cv=2).fit(X, np.zeros(30))
+    with pytest.raises(ValueError, match="empty table"):
+        FusionStudy(modalities, cv=2).fit(X.iloc[:0], y[:0])
+    y_missing = y.astype(float)
+    y_missing[[3, 7]] = np.nan
+    with pytest.raises(ValueError, match="positions 3, 7"):
+        FusionStudy(modalities, cv=2).fit(X, y_missing)
+    with pytest.raises(ValueError, match="unknown modalities \\['xray'\\]"):
+        FusionStudy(
+            modalities, strategies={"s": (LogisticRegression(), ["xray"])}, cv=2
+        ).fit(X, y)
+    with pytest.raises(ValueError, match="contributions='nope'"):
+        FusionStudy(modalities, contributions="nope", cv=2).fit(X, y)
+    with pytest.raises(ValueError, match="Modality 'm0' needs column"):
+        FusionStudy(modalities, cv=2).fit(X.drop(columns="m0__x0"), y)
+    with pytest.raises(ValueError, match="strategy 'plain', repeat 0, fold 0"):
+        FusionStudy(
+            modalities,
+            strategies={"plain": LogisticRegression()},
+            cv=2,
+            contributions=None,
+        ).fit(X, y)
+
+
+def test_the_study_runner_is_not_discovered_as_an_estimator():
+    # FusionStudy runs estimators but neither predicts nor transforms: the
+    # estimator discovery, and so the sklearn checks, skip it.
+    from skfusion.utils import all_estimators
+
+    assert "FusionStudy" not in [name for name, _ in all_estimators()]
