@@ -171,6 +171,12 @@ class FusionStudy(BaseEstimator):
         Rows of the table and number of distinct groups (None without
         groups).
 
+    y_ : ndarray of shape (n_samples,)
+        The target, as an array.
+
+    target_name_ : str or None
+        Name of the target when ``y`` was a named Series.
+
     splits_ : list of (ndarray, ndarray)
         Train and test row positions of every fold, repeat after repeat.
 
@@ -392,6 +398,7 @@ class FusionStudy(BaseEstimator):
         names = [modality[0] for modality in self.modalities]
         if len(set(names)) != len(names):
             raise ValueError(f"Modality names must be unique; got {names}.")
+        self.target_name_ = getattr(y, "name", None)
         y = np.asarray(y)
         if y.ndim != 1 or len(y) != len(table):
             raise ValueError(
@@ -444,7 +451,7 @@ class FusionStudy(BaseEstimator):
             self.n_groups_ = None
         self.n_samples_ = len(table)
         self.modality_names_ = names
-        self.target_name_ = getattr(y, "name", None)
+        self.y_ = y
         return table, y, groups
 
     def _set_strategies(self, seed):

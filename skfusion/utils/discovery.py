@@ -24,8 +24,9 @@ def all_estimators(type_filter=None):
 
     Modules and classes whose name starts with an underscore are skipped, as
     are the test modules and classes that neither predict nor transform
-    (:class:`~skfusion.study.FusionStudy` runs estimators; it is not one). Subpackages that need an optional dependency which is
-    not installed are skipped too.
+    (:class:`~skfusion.study.FusionStudy` runs estimators; it is not one).
+    Subpackages that need an optional dependency which is not installed are
+    skipped too.
 
     Parameters
     ----------

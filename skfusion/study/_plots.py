@@ -1,0 +1,331 @@
+"""Figures of a fitted :class:`~skfusion.study.FusionStudy`.
+
+Every function builds a :class:`matplotlib.figure.Figure` directly, never
+through :mod:`matplotlib.pyplot`: no global figure registry, no interactive
+backend, so the figures are safe to make in threads and on headless machines,
+and they need no closing (dropping the reference frees them). matplotlib is
+imported on first use, so this module imports without it.
+"""
+
+import inspect
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import auc, roc_curve
+
+_PATTERN_SEPARATOR = "+"
+_NO_MODALITY = "none"
+
+
+def _figure(width, height):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def _horizontal(boxplot):
+    # matplotlib 3.10 replaced ``vert`` by ``orientation`` and deprecates
+    # ``vert``; the report extra supports older versions too.
+    if "orientation" in inspect.signature(boxplot).parameters:
+        return {"orientation": "horizontal"}
+    return {"vert": False}
+
+
+def availability_pattern(availability):
+    """Name the availability pattern of each row.
+
+    Parameters
+    ----------
+    availability : DataFrame of shape (n_samples, n_modalities)
+        Boolean table, one column per modality: whether the modality is
+        present in the row.
+
+    Returns
+    -------
+    patterns : Series of shape (n_samples,)
+        The present modalities of each row joined with ``"+"`` in column
+        order, or ``"none"`` for a row without any modality.
+    """
+    names = np.asarray(availability.columns, dtype=object)
+    present = availability.to_numpy(dtype=bool)
+    patterns = [
+        _PATTERN_SEPARATOR.join(names[row]) if row.any() else _NO_MODALITY
+        for row in present
+    ]
+    return pd.Series(patterns, index=availability.index, name="pattern")
+
+
+def modality_presence(availability):
+    """Count the rows in which each modality is present.
+
+    Parameters
+    ----------
+    availability : DataFrame of shape (n_samples, n_modalities)
+        Boolean table, one column per modality.
+
+    Returns
+    -------
+    presence : DataFrame
+        Indexed by modality, with columns ``n_present`` and ``pct_present``
+        (a percentage of the rows).
+    """
+    n_present = availability.sum(axis=0).astype(int)
+    pct = 100 * n_present / max(len(availability), 1)
+    presence = pd.DataFrame({"n_present": n_present, "pct_present": pct})
+    presence.index.name = "modality"
+    return presence
+
+
+def pattern_counts(availability):
+    """Count the rows of each availability pattern, most frequent first.
+
+    Parameters
+    ----------
+    availability : DataFrame of shape (n_samples, n_modalities)
+        Boolean table, one column per modality.
+
+    Returns
+    -------
+    counts : DataFrame
+        Indexed by pattern (see :func:`availability_pattern`), with columns
+        ``n_samples`` and ``pct_samples``.
+    """
+    n = availability_pattern(availability).value_counts(sort=True)
+    counts = pd.DataFrame(
+        {"n_samples": n.astype(int), "pct_samples": 100 * n / max(n.sum(), 1)}
+    )
+    counts.index.name = "pattern"
+    return counts
+
+
+def plot_fold_scores(study, metric=None):
+    """Box plot of the per-fold scores of every strategy.
+
+    One horizontal box per strategy, in report order from top to bottom. The
+    best unimodal strategy, the reference of the comparison, is drawn in
+    another colour and its mean marked by a dashed line.
+
+    Parameters
+    ----------
+    study : FusionStudy
+        A fitted study.
+
+    metric : str, default=None
+        The metric to show; the study's primary metric when None.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        The figure.
+    """
+    metric = study.primary_metric_ if metric is None else metric
+    scores = study.fold_scores_[study.fold_scores_["metric"] == metric]
+    names = list(study.strategies_)
+    data = [
+        scores.loc[scores["strategy"] == name, "score"].to_numpy() for name in names
+    ]
+    reference = study.best_unimodal_
+
+    fig = _figure(7, 1.2 + 0.45 * len(names))
+    ax = fig.add_subplot()
+    # Reversed so that the first strategy is at the top, as in the tables.
+    boxes = ax.boxplot(
+        data[::-1],
+        patch_artist=True,
+        medianprops={"color": "black"},
+        **_horizontal(ax.boxplot),
+    )
+    ax.set_yticks(np.arange(1, len(names) + 1), names[::-1])
+    for name, box in zip(names[::-1], boxes["boxes"], strict=True):
+        box.set_facecolor("tab:orange" if name == reference else "tab:blue")
+        box.set_alpha(0.6)
+    if reference is not None:
+        mean = np.mean(data[names.index(reference)])
+        ax.axvline(
+            mean,
+            color="tab:orange",
+            linestyle="--",
+            label=f"reference {reference} (mean {mean:.3f})",
+        )
+        fig.legend(loc="outside lower center", fontsize="small")
+    ax.set_xlabel(f"{metric} per fold (greater is better)")
+    ax.set_title("Cross-validated scores")
+    ax.grid(axis="x", alpha=0.3)
+    return fig
+
+
+def plot_roc_curves(study):
+    """ROC curves of the pooled out-of-fold probabilities of the first repeat.
+
+    Parameters
+    ----------
+    study : FusionStudy
+        A fitted study.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure or None
+        The figure; None unless the target is binary and at least one
+        strategy predicts probabilities.
+    """
+    # The target is needed for the curves; a study that does not keep it
+    # (``y_``) has no ROC figure, its AUCs are still in ``comparison_``.
+    y = getattr(study, "y_", None)
+    if study.task_ != "binary" or y is None:
+        return None
+    probas = {
+        name: proba for name, proba in study.oof_proba_.items() if proba is not None
+    }
+    if not probas:
+        return None
+    y = np.asarray(y)
+    positive = study.classes_[-1]
+
+    fig = _figure(5.5, 5)
+    ax = fig.add_subplot()
+    for name, proba in probas.items():
+        # Rows no fold predicted (a custom splitter) carry NaN probabilities.
+        scored = np.isfinite(proba[0][:, 1])
+        fpr, tpr, _ = roc_curve(y[scored], proba[0][scored, 1], pos_label=positive)
+        ax.plot(fpr, tpr, label=f"{name} (AUC {auc(fpr, tpr):.3f})")
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="chance")
+    ax.set(
+        xlabel="False positive rate",
+        ylabel="True positive rate",
+        xlim=(0, 1),
+        ylim=(0, 1.01),
+        aspect="equal",
+        title="ROC curves (out of fold, repeat 0)",
+    )
+    ax.legend(loc="lower right", fontsize="small")
+    return fig
+
+
+def plot_calibration(study):
+    """Reliability diagram from the study's calibration tables.
+
+    Parameters
+    ----------
+    study : FusionStudy
+        A fitted study.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure or None
+        The figure; None when the study has no calibration table (regression,
+        or no strategy predicts probabilities).
+    """
+    tables = {name: t for name, t in study.calibration_.items() if len(t)}
+    if not tables:
+        return None
+    binary = study.task_ == "binary"
+
+    fig = _figure(5.5, 5)
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfectly calibrated")
+    for name, table in tables.items():
+        table = table.dropna(subset=["mean_predicted", "fraction_positive"])
+        ax.plot(
+            table["mean_predicted"],
+            table["fraction_positive"],
+            marker="o",
+            markersize=4,
+            label=name,
+        )
+    ax.set(
+        xlabel="Mean predicted probability" if binary else "Mean top-label confidence",
+        ylabel="Fraction of positives" if binary else "Fraction correct",
+        xlim=(0, 1),
+        ylim=(0, 1),
+        aspect="equal",
+        title="Calibration (out of fold, repeat 0)",
+    )
+    ax.legend(loc="upper left", fontsize="small")
+    return fig
+
+
+def plot_contributions(study):
+    """Bar chart of the contribution of each modality.
+
+    Groups the Shapley value and the ablation drop of each modality, and the
+    block permutation importance (mean ± standard deviation) where the study
+    computed it.
+
+    Parameters
+    ----------
+    study : FusionStudy
+        A fitted study.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure or None
+        The figure; None when the study skipped the contributions.
+    """
+    contributions = study.contributions_
+    if contributions is None or contributions.empty:
+        return None
+    bars = [
+        ("Shapley value", contributions["shapley"], None),
+        ("ablation (drop without it)", contributions["ablation"], None),
+    ]
+    if contributions["importance_mean"].notna().any():
+        bars.append(
+            (
+                "permutation importance",
+                contributions["importance_mean"],
+                contributions["importance_std"].fillna(0),
+            )
+        )
+
+    modalities = [str(name) for name in contributions.index]
+    x = np.arange(len(modalities))
+    width = 0.8 / len(bars)
+    fig = _figure(max(5, 1.5 + 1.2 * len(modalities)), 4)
+    ax = fig.add_subplot()
+    for i, (label, values, errors) in enumerate(bars):
+        ax.bar(
+            x + (i - (len(bars) - 1) / 2) * width,
+            values.to_numpy(dtype=float),
+            width,
+            yerr=None if errors is None else errors.to_numpy(dtype=float),
+            capsize=3,
+            label=label,
+        )
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_xticks(x, modalities)
+    ax.set_ylabel(f"{study.primary_metric_} gained")
+    ax.set_title(f"Modality contributions ({study.contribution_strategy_})")
+    ax.legend(fontsize="small")
+    ax.grid(axis="y", alpha=0.3)
+    return fig
+
+
+def plot_missingness(study):
+    """Presence of each modality and counts of the availability patterns.
+
+    Parameters
+    ----------
+    study : FusionStudy
+        A fitted study.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        Two panels: the percentage of rows with each modality, and the number
+        of rows of each availability pattern.
+    """
+    presence = modality_presence(study.availability_)
+    counts = pattern_counts(study.availability_)
+
+    fig = _figure(9, 1.5 + 0.35 * max(len(presence), len(counts)))
+    left, right = fig.subplots(1, 2)
+    bars = left.barh(
+        presence.index[::-1], presence["pct_present"][::-1], color="tab:blue"
+    )
+    left.bar_label(bars, labels=presence["n_present"][::-1], padding=2)
+    left.set(xlim=(0, 110), xlabel="% of rows present", title="Modality presence")
+    bars = right.barh(counts.index[::-1], counts["n_samples"][::-1], color="tab:green")
+    right.bar_label(bars, padding=2)
+    right.set(xlabel="rows", title="Availability patterns")
+    right.margins(x=0.1)
+    return fig

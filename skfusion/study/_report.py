@@ -1,0 +1,602 @@
+"""The report of a fitted fusion study: tables, a manifest, Markdown and HTML.
+
+:func:`write_report` writes everything a reader or a reviewer needs to check a
+study into one folder: the numbers as CSV, a JSON manifest of the software,
+parameters, data and splits that produced them, and the same report twice,
+as Markdown next to its PNG figures and as one self-contained HTML file with
+the figures embedded. The figures need matplotlib (the ``report`` extra);
+without it every file is still written, without figures.
+"""
+
+import base64
+import html
+import importlib.metadata
+import io
+import json
+import math
+import numbers
+import platform
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = ["write_report"]
+
+_NO_MATPLOTLIB = "Plots need matplotlib: pip install 'skfusion[report]'"
+_VERSIONED = [
+    "skfusion",
+    "numpy",
+    "scipy",
+    "pandas",
+    "scikit-learn",
+    "joblib",
+    "torch",
+    "skorch",
+    "matplotlib",
+]
+_TASKS = {
+    "binary": "binary classification",
+    "multiclass": "multiclass classification",
+    "regression": "regression",
+}
+_DPI = 100
+# File name, caption and function of _plots of every figure, in report order.
+_FIGURES = [
+    ("fold_scores", "Per-fold scores", "plot_fold_scores"),
+    ("roc", "ROC curves", "plot_roc_curves"),
+    ("calibration", "Calibration", "plot_calibration"),
+    ("contributions", "Modality contributions", "plot_contributions"),
+    ("missingness", "Missing modalities", "plot_missingness"),
+]
+_CSS = """
+body { font-family: system-ui, sans-serif; max-width: 72rem; margin: 2rem auto;
+       padding: 0 1rem; color: #222; line-height: 1.45; }
+h1, h2 { border-bottom: 1px solid #ddd; padding-bottom: .2rem; }
+table { border-collapse: collapse; margin: .8rem 0; font-size: .9rem; }
+th, td { border: 1px solid #ccc; padding: .25rem .6rem; text-align: right; }
+th { background: #f3f3f3; }
+td:first-child, th:first-child { text-align: left; }
+figure { margin: 1rem 0; }
+figure img { max-width: 100%; }
+figcaption { font-size: .85rem; color: #555; }
+code { background: #f3f3f3; padding: 0 .2rem; }
+.note { background: #fff6e0; border-left: 4px solid #e0a800; padding: .4rem .8rem; }
+"""
+
+
+def write_report(study, path):
+    """Write the report of a fitted study into a folder.
+
+    The folder holds:
+
+    - ``results.csv``: one row per strategy, the summary statistics
+      (``summary_``) joined with the comparison to the reference
+      (``comparison_``);
+    - ``folds.csv``: the score of every strategy on every fold
+      (``fold_scores_``);
+    - ``manifest.json``: software versions, creation time, study parameters,
+      strategies, seeds, the hashes of the data and of the splits, and the fold
+      sizes: what is needed to reproduce or audit the study;
+    - ``report.md``: the report in Markdown, with its figures in ``plots/``;
+    - ``report.html``: the same report as one self-contained file, the figures
+      embedded as PNG data URIs and no external resource.
+
+    Parameters
+    ----------
+    study : FusionStudy
+        A fitted study.
+
+    path : str or path-like
+        The folder to write into; created, with its parents, if needed.
+        Files of an earlier report there are overwritten.
+
+    Returns
+    -------
+    folder : pathlib.Path
+        The folder written.
+    """
+    check_is_fitted(study, "summary_")
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+
+    _results_table(study).to_csv(folder / "results.csv", index_label="strategy")
+    study.fold_scores_.to_csv(folder / "folds.csv", index=False)
+    manifest = _jsonable(_manifest(study))
+    (folder / "manifest.json").write_text(
+        json.dumps(manifest, indent=2, allow_nan=False) + "\n", encoding="utf-8"
+    )
+
+    figures = _render_figures(study)
+    if figures is not None:
+        (folder / "plots").mkdir(exist_ok=True)
+        for name, (_, png) in figures.items():
+            (folder / "plots" / f"{name}.png").write_bytes(png)
+    # A figure of an earlier report that this study does not have (a ROC
+    # curve after a binary study, say) must not be left next to this one.
+    for name, _, _ in _FIGURES:
+        if figures is None or name not in figures:
+            (folder / "plots" / f"{name}.png").unlink(missing_ok=True)
+
+    blocks = _report_blocks(study, figures)
+    title = "Fusion study report"
+    (folder / "report.md").write_text(
+        _to_markdown(title, blocks, figures or {}), encoding="utf-8"
+    )
+    (folder / "report.html").write_text(
+        _to_html(title, blocks, figures or {}), encoding="utf-8"
+    )
+    return folder
+
+
+def _results_table(study):
+    """One row per strategy: the summary joined with the comparison.
+
+    Parameters
+    ----------
+    study : FusionStudy
+        A fitted study.
+
+    Returns
+    -------
+    results : DataFrame
+        Indexed by strategy: the columns of ``summary_`` followed by those of
+        ``comparison_``.
+    """
+    comparison = study.comparison_.drop(
+        columns=study.summary_.columns.intersection(study.comparison_.columns)
+    )
+    results = study.summary_.join(comparison)
+    results.index.name = "strategy"
+    return results
+
+
+def _manifest(study):
+    """What produced a study: software, parameters, data, splits and seeds.
+
+    Parameters
+    ----------
+    study : FusionStudy
+        A fitted study.
+
+    Returns
+    -------
+    manifest : dict
+        Nested dict and lists; numpy scalars and NaN remain, for
+        :func:`_jsonable` to convert.
+    """
+    versions = {"python": platform.python_version(), "platform": platform.platform()}
+    for package in _VERSIONED:
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package] = None
+
+    params = study.get_params(deep=False)
+    params["modalities"] = [
+        [name, _describe(transformer), columns]
+        for name, transformer, columns in params["modalities"]
+    ]
+    if isinstance(params.get("strategies"), dict):
+        params["strategies"] = {
+            name: (
+                [_describe(spec[0]), list(spec[1])]
+                if isinstance(spec, tuple)
+                else _describe(spec)
+            )
+            for name, spec in params["strategies"].items()
+        }
+    params = {key: _describe(value) for key, value in params.items()}
+
+    return {
+        "versions": versions,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "task": study.task_,
+        "target_name": study.target_name_,
+        "classes": None if study.classes_ is None else list(study.classes_),
+        "target_counts": (
+            None
+            if study.target_counts_ is None
+            else {str(k): v for k, v in study.target_counts_.items()}
+        ),
+        "modalities": list(study.modality_names_),
+        "metrics": list(study.metrics_),
+        "primary_metric": study.primary_metric_,
+        "params": params,
+        "strategies": [
+            {
+                "name": name,
+                "kind": study.strategy_kinds_[name],
+                "modalities": list(study.strategy_modalities_[name]),
+                "estimator": repr(estimator),
+            }
+            for name, estimator in study.strategies_.items()
+        ],
+        "best_unimodal": study.best_unimodal_,
+        "contribution_strategy": study.contribution_strategy_,
+        "random_state": params.get("random_state"),
+        "fold_seeds": list(study.fold_seeds_),
+        "splits_hash": study.splits_hash_,
+        "data_hash": study.data_hash_,
+        "n_samples": study.n_samples_,
+        "n_groups": study.n_groups_,
+        "folds": [
+            {
+                "repeat": repeat,
+                "fold": fold,
+                "n_train": len(train),
+                "n_test": len(test),
+            }
+            for (repeat, fold), (train, test) in zip(
+                study.split_ids_, study.splits_, strict=True
+            )
+        ],
+        "notes": list(study.notes_),
+    }
+
+
+def _describe(value):
+    """A parameter value as JSON-friendly data; estimators and objects by repr."""
+    if value is None or isinstance(value, str | bool | numbers.Number | np.generic):
+        return value
+    if isinstance(value, list | tuple):
+        return [_describe(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _describe(item) for key, item in value.items()}
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return repr(value)
+
+
+def _jsonable(value):
+    """Plain JSON values: numpy scalars unwrapped, NaN and infinities as null."""
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    return str(value)
+
+
+# Figures -------------------------------------------------------------------
+
+
+def _render_figures(study):
+    """PNG bytes of every applicable figure; None without matplotlib."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return None
+    from . import _plots
+
+    figures = {}
+    for name, title, function in _FIGURES:
+        fig = getattr(_plots, function)(study)
+        if fig is None:
+            continue
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=_DPI)
+        figures[name] = (title, buffer.getvalue())
+    return figures
+
+
+# Formatting ----------------------------------------------------------------
+
+
+def _score(value):
+    return "–" if value is None or pd.isna(value) else f"{value:.3f}"
+
+
+def _p_value(value):
+    if value is None or pd.isna(value):
+        return "–"
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def _percent(value):
+    return f"{value:.1f}%"
+
+
+def _short_hash(value):
+    return f"{value[:12]}…" if isinstance(value, str) and len(value) > 12 else value
+
+
+# Content -------------------------------------------------------------------
+#
+# The report is a list of blocks rendered twice, to Markdown and to HTML:
+# ("h2", text), ("p", text), ("list", [text, ...]), ("table", DataFrame of
+# str), ("figure", name) and ("note", text).
+
+
+def _report_blocks(study, figures):
+    primary = study.primary_metric_
+    blocks = []
+    if figures is None:
+        blocks.append(("note", _NO_MATPLOTLIB))
+
+    def figure(name):
+        if figures is not None and name in figures:
+            blocks.append(("figure", name))
+
+    blocks += _cohort_blocks(study)
+
+    blocks.append(("h2", "Missing modalities"))
+    blocks += _missingness_blocks(study)
+    figure("missingness")
+
+    blocks.append(("h2", "Comparison of strategies"))
+    reference = study.best_unimodal_
+    text = (
+        f"Primary metric: {primary} (greater is better), mean over folds with a "
+        "bootstrap 95% confidence interval of the fold scores. "
+    )
+    if reference is None:
+        text += "No single-modality strategy, so no reference to compare to."
+    else:
+        text += (
+            f"Reference: {reference}, the best single-modality strategy. p vs "
+            "reference: corrected resampled t-test (Nadeau and Bengio) on the "
+            "fold scores."
+        )
+        if study.task_ == "binary":
+            text += (
+                " DeLong p: DeLong test of the AUCs of the pooled out-of-fold "
+                "probabilities of the first repeat."
+            )
+    blocks.append(("p", text))
+    blocks.append(("table", _comparison_table(study)))
+    if len(study.metrics_) > 1:
+        blocks.append(("p", "All metrics, mean ± standard deviation over folds:"))
+        blocks.append(("table", _metrics_table(study)))
+    figure("fold_scores")
+    figure("roc")
+    figure("calibration")
+
+    blocks.append(("h2", "Scores by availability pattern"))
+    blocks += _pattern_score_blocks(study)
+
+    blocks.append(("h2", "Modality contributions"))
+    blocks += _contribution_blocks(study)
+    figure("contributions")
+
+    blocks.append(("h2", "Notes"))
+    blocks.append(("list", list(study.notes_) or ["None."]))
+    return blocks
+
+
+def _cohort_blocks(study):
+    n_repeats = len(study.fold_seeds_)
+    n_folds = len(study.splits_) // max(n_repeats, 1)
+    facts = [
+        f"Task: {_TASKS.get(study.task_, study.task_)}"
+        + (f" of {study.target_name_}" if study.target_name_ else ""),
+        f"Samples: {study.n_samples_}",
+        "Groups: "
+        + (
+            f"{study.n_groups_} (kept whole within folds)"
+            if study.n_groups_ is not None
+            else "none (rows treated as independent)"
+        ),
+        f"Modalities: {', '.join(study.modality_names_)}",
+        f"Metrics: {', '.join(study.metrics_)} (primary: {study.primary_metric_})",
+        f"Cross-validation: {n_folds} folds × {n_repeats} repeat(s); fold seeds "
+        + ", ".join(str(seed) for seed in study.fold_seeds_),
+        f"Data hash: {_short_hash(study.data_hash_)}; splits hash: "
+        f"{_short_hash(study.splits_hash_)} (full values in manifest.json)",
+    ]
+    blocks = [("h2", "Cohort"), ("list", facts)]
+    if study.target_counts_:
+        total = sum(study.target_counts_.values())
+        counts = pd.DataFrame(
+            [
+                [str(label), str(count), _percent(100 * count / total)]
+                for label, count in study.target_counts_.items()
+            ],
+            columns=["class", "samples", "share"],
+        )
+        blocks += [("p", "Class counts:"), ("table", counts)]
+    return blocks
+
+
+def _missingness_blocks(study):
+    from ._plots import modality_presence, pattern_counts
+
+    presence = modality_presence(study.availability_)
+    presence_table = pd.DataFrame(
+        {
+            "modality": presence.index.astype(str),
+            "present": presence["n_present"].astype(str).to_numpy(),
+            "% present": presence["pct_present"].map(_percent).to_numpy(),
+        }
+    )
+    counts = pattern_counts(study.availability_)
+    pattern_table = pd.DataFrame(
+        {
+            "availability pattern": counts.index.astype(str),
+            "samples": counts["n_samples"].astype(str).to_numpy(),
+            "share": counts["pct_samples"].map(_percent).to_numpy(),
+        }
+    )
+    return [
+        ("table", presence_table),
+        ("p", "Rows by the set of modalities they have:"),
+        ("table", pattern_table),
+    ]
+
+
+def _comparison_table(study):
+    primary = study.primary_metric_
+    results = _results_table(study)
+    compared = study.best_unimodal_ is not None
+    binary = study.task_ == "binary"
+    classification = study.task_ != "regression"
+    rows = []
+    for name, row in results.iterrows():
+        is_reference = name == study.best_unimodal_
+        cells = {
+            "strategy": str(name),
+            "kind": str(row["kind"]),
+            "modalities": str(row["modalities"]),
+            f"{primary} [95% CI]": (
+                f"{_score(row[f'{primary}_mean'])} "
+                f"[{_score(row[f'{primary}_ci_low'])}, "
+                f"{_score(row[f'{primary}_ci_high'])}]"
+            ),
+        }
+        if compared:
+            cells["difference"] = "–" if is_reference else _score(row["difference"])
+            cells["p vs reference"] = (
+                "reference" if is_reference else _p_value(row["p_value"])
+            )
+        if compared and binary:
+            cells["DeLong p"] = (
+                "reference" if is_reference else _p_value(row["delong_p_value"])
+            )
+        if classification:
+            cells["Brier"] = _score(row.get("brier"))
+        cells["fit time (s)"] = _score(row.get("fit_time"))
+        rows.append(cells)
+    return pd.DataFrame(rows)
+
+
+def _metrics_table(study):
+    summary = study.summary_
+    table = pd.DataFrame({"strategy": summary.index.astype(str)})
+    for metric in study.metrics_:
+        table[metric] = [
+            f"{_score(mean)} ± {_score(std)}"
+            for mean, std in zip(
+                summary[f"{metric}_mean"], summary[f"{metric}_std"], strict=True
+            )
+        ]
+    return table
+
+
+def _pattern_score_blocks(study):
+    scores = study.availability_scores_
+    if scores is None or scores.empty:
+        return [("p", "No scores by availability pattern.")]
+    scores = scores[scores["metric"] == study.primary_metric_]
+    # Most frequent pattern first, as in the missingness table.
+    sizes = (
+        scores.groupby("pattern", sort=False)["n_samples"]
+        .first()
+        .sort_values(ascending=False, kind="stable")
+    )
+    table = scores.pivot_table(
+        index="strategy", columns="pattern", values="score", dropna=False, sort=False
+    )
+    table = table.reindex(
+        [name for name in study.strategies_ if name in table.index]
+    ).reindex(columns=sizes.index)
+    shown = pd.DataFrame({"strategy": table.index.astype(str)})
+    for pattern in table.columns:
+        shown[f"{pattern} (n={int(sizes[pattern])})"] = (
+            table[pattern].map(_score).to_numpy()
+        )
+    return [
+        (
+            "p",
+            f"{study.primary_metric_} on the pooled out-of-fold predictions of the "
+            "rows with each set of modalities, mean over repeats; – where the "
+            "metric is undefined (e.g. a single class).",
+        ),
+        ("table", shown),
+    ]
+
+
+def _contribution_blocks(study):
+    contributions = study.contributions_
+    if contributions is None or contributions.empty:
+        return [("p", "Contributions were not computed for this study.")]
+    table = pd.DataFrame({"modality": contributions.index.astype(str)})
+    table["Shapley value"] = contributions["shapley"].map(_score).to_numpy()
+    table["ablation drop"] = contributions["ablation"].map(_score).to_numpy()
+    table["permutation importance"] = [
+        "–" if pd.isna(mean) else f"{mean:.3f} ± {_score(std)}"
+        for mean, std in zip(
+            contributions["importance_mean"],
+            contributions["importance_std"],
+            strict=True,
+        )
+    ]
+    return [
+        (
+            "p",
+            f"Contribution of each modality to {study.primary_metric_} in "
+            f"{study.contribution_strategy_}: Shapley value over all modality "
+            "subsets, drop when the modality is left out (ablation), and "
+            "permutation importance of the modality block on the test folds.",
+        ),
+        ("table", table),
+    ]
+
+
+# Rendering -----------------------------------------------------------------
+
+
+def _markdown_cell(text):
+    return str(text).replace("|", r"\|").replace("\n", " ")
+
+
+def _to_markdown(title, blocks, figures):
+    lines = [f"# {title}", ""]
+    for kind, content in blocks:
+        if kind == "h2":
+            lines += [f"## {content}", ""]
+        elif kind == "p":
+            lines += [content, ""]
+        elif kind == "note":
+            lines += [f"> **Note:** {content}", ""]
+        elif kind == "list":
+            lines += [f"- {item}" for item in content] + [""]
+        elif kind == "table":
+            header = [_markdown_cell(column) for column in content.columns]
+            lines.append("| " + " | ".join(header) + " |")
+            lines.append("|" + "|".join(["---"] * len(header)) + "|")
+            for row in content.itertuples(index=False):
+                lines.append("| " + " | ".join(_markdown_cell(c) for c in row) + " |")
+            lines.append("")
+        elif kind == "figure":
+            lines += [f"![{figures[content][0]}](plots/{content}.png)", ""]
+    return "\n".join(lines)
+
+
+def _to_html(title, blocks, figures):
+    escape = html.escape
+    body = [f"<h1>{escape(title)}</h1>"]
+    for kind, content in blocks:
+        if kind == "h2":
+            body.append(f"<h2>{escape(content)}</h2>")
+        elif kind == "p":
+            body.append(f"<p>{escape(content)}</p>")
+        elif kind == "note":
+            body.append(f'<p class="note">{escape(content)}</p>')
+        elif kind == "list":
+            items = "".join(f"<li>{escape(str(item))}</li>" for item in content)
+            body.append(f"<ul>{items}</ul>")
+        elif kind == "table":
+            body.append(content.to_html(index=False, escape=True, border=0))
+        elif kind == "figure":
+            caption, png = figures[content]
+            data = base64.b64encode(png).decode("ascii")
+            body.append(
+                f'<figure><img src="data:image/png;base64,{data}" '
+                f'alt="{escape(caption)}"><figcaption>{escape(caption)}'
+                "</figcaption></figure>"
+            )
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        + "\n".join(body)
+        + "\n</body>\n</html>\n"
+    )
