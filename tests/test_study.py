@@ -458,3 +458,22 @@ def test_the_study_runner_is_not_discovered_as_an_estimator():
     from skfusion.utils import all_estimators
 
     assert "FusionStudy" not in [name for name, _ in all_estimators()]
+
+
+def test_a_study_runs_on_a_dask_cluster_with_the_same_results():
+    distributed = pytest.importorskip("distributed")
+    from joblib import parallel_backend
+
+    X, y = _table(90)
+    params = dict(strategies=_fast_strategies(), cv=3, random_state=0)
+    local = FusionStudy(_modalities(X), **params).fit(X, y)
+    with distributed.Client(
+        processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None
+    ):
+        with parallel_backend("dask"):
+            on_dask = FusionStudy(_modalities(X), n_jobs=-1, **params).fit(X, y)
+    pd.testing.assert_frame_equal(
+        local.fold_scores_.drop(columns="fit_time"),
+        on_dask.fold_scores_.drop(columns="fit_time"),
+    )
+    assert local.coalition_scores_ == on_dask.coalition_scores_
