@@ -195,10 +195,22 @@ def plot_roc_curves(study):
         xlim=(0, 1),
         ylim=(0, 1.01),
         aspect="equal",
-        title="ROC curves (out of fold, repeat 0)",
+        title=f"ROC curves (out of fold, repeat 0; positive: {positive})",
     )
     ax.legend(loc="lower right", fontsize="small")
     return fig
+
+
+_MAX_CALIBRATION_CURVES = 4
+
+
+def _reference_and_best(study, names, limit):
+    """The reference strategy first, then the best others by primary score."""
+    primary = study.summary_[f"{study.primary_metric_}_mean"]
+    ranked = sorted(names, key=lambda name: -primary[name])
+    reference = [name for name in names if name == study.best_unimodal_]
+    others = [name for name in ranked if name not in reference]
+    return reference + others[: limit - len(reference)]
 
 
 def plot_calibration(study):
@@ -212,13 +224,19 @@ def plot_calibration(study):
     Returns
     -------
     fig : matplotlib.figure.Figure or None
-        The figure; None when the study has no calibration table (regression,
-        or no strategy predicts probabilities).
+        The figure, with the reference strategy and the best others by
+        primary score (four curves at most; every table is in
+        ``calibration_``); None when the study has no calibration table
+        (regression, or no strategy predicts probabilities).
     """
     tables = {name: t for name, t in study.calibration_.items() if len(t)}
     if not tables:
         return None
     binary = study.task_ == "binary"
+    # Ten overlapping reliability curves are unreadable: keep the reference
+    # and the strategies with the best primary score.
+    shown = _reference_and_best(study, list(tables), _MAX_CALIBRATION_CURVES)
+    tables = {name: tables[name] for name in shown}
 
     fig = _figure(5.5, 5)
     ax = fig.add_subplot()
@@ -234,11 +252,11 @@ def plot_calibration(study):
         )
     ax.set(
         xlabel="Mean predicted probability" if binary else "Mean top-label confidence",
-        ylabel="Fraction of positives" if binary else "Fraction correct",
+        ylabel=f"Fraction of {study.classes_[-1]}" if binary else "Fraction correct",
         xlim=(0, 1),
         ylim=(0, 1),
         aspect="equal",
-        title="Calibration (out of fold, repeat 0)",
+        title=f"Calibration (out of fold, repeat 0; best {len(tables)})",
     )
     ax.legend(loc="upper left", fontsize="small")
     return fig
