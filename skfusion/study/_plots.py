@@ -256,7 +256,7 @@ def plot_calibration(study):
         xlim=(0, 1),
         ylim=(0, 1),
         aspect="equal",
-        title=f"Calibration (out of fold, repeat 0; best {len(tables)})",
+        title="Calibration (out of fold, repeat 0; reference and best others)",
     )
     ax.legend(loc="upper left", fontsize="small")
     return fig
