@@ -477,3 +477,31 @@ def test_a_study_runs_on_a_dask_cluster_with_the_same_results():
         on_dask.fold_scores_.drop(columns="fit_time"),
     )
     assert local.coalition_scores_ == on_dask.coalition_scores_
+
+
+def test_a_table_with_array_cells_is_hashed_by_content():
+    from skfusion.extractors import ImageLoader
+
+    rng = np.random.RandomState(0)
+    y = np.repeat([0, 1], 30)
+    pixels = [rng.rand(6, 6) + label for label in y]
+    table = pd.DataFrame({"age": rng.normal(size=60), "pixels": pixels})
+    modalities = [
+        ("clinical", "passthrough", ["age"]),
+        ("image", ImageLoader(size=(6, 6)), "pixels"),
+    ]
+    params = dict(
+        strategies={"image": (_scaled_logistic(), ["image"])},
+        cv=3,
+        contributions=None,
+        random_state=0,
+    )
+    study = FusionStudy(modalities, **params).fit(table, y)
+    assert study.summary_.loc["image", "roc_auc_mean"] > 0.9
+    again = FusionStudy(modalities, **params).fit(table.copy(), y)
+    assert again.data_hash_ == study.data_hash_
+    changed = table.copy()
+    changed.at[5, "pixels"] = pixels[5] + 1e-3
+    assert FusionStudy(modalities, **params).fit(changed, y).data_hash_ != (
+        study.data_hash_
+    )

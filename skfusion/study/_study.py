@@ -126,9 +126,11 @@ class FusionStudy(BaseEstimator):
         permutations. An int makes the whole study reproducible.
 
     n_jobs : int, default=None
-        Jobs over folds x strategies (and over folds for extraction). ``None``
-        means 1 unless in a :func:`joblib.parallel_backend` context, which is
-        how a study runs on a Dask cluster.
+        Jobs over folds x strategies, over folds for the transformers fitted
+        per fold, and, for an extractor applied once whose own ``n_jobs`` is
+        None, over its batches. ``None`` means 1 unless in a
+        :func:`joblib.parallel_backend` context, which is how a study runs on
+        a Dask cluster.
 
     memory : str, joblib.Memory or None, default=None
         Caches each fold's extracted blocks on disk, so that fitting the study
@@ -563,7 +565,9 @@ class FusionStudy(BaseEstimator):
 
         whole = None
         if once:
-            whole = memory.cache(_extract_all)(once, table, y)
+            whole = memory.cache(_extract_all, ignore=["n_jobs"])(
+                once, table, y, self.n_jobs
+            )
         fold_blocks = [None] * len(self.splits_)
         if per_fold:
             fold_blocks = Parallel(n_jobs=self.n_jobs)(
@@ -971,15 +975,20 @@ class FusionStudy(BaseEstimator):
 # -- helpers run in the joblib workers -----------------------------------------
 
 
-def _modality_transformer(modalities):
+def _modality_transformer(modalities, n_jobs=None):
     # Cloned: set_output would otherwise reach into the caller's transformers
     # (and change their joblib hash, which keys the extraction cache).
-    cloned = [(name, clone(t, safe=False), columns) for name, t, columns in modalities]
+    cloned = []
+    for name, transformer, columns in modalities:
+        transformer = clone(transformer, safe=False)
+        if n_jobs is not None and getattr(transformer, "n_jobs", False) is None:
+            transformer.set_params(n_jobs=n_jobs)
+        cloned.append((name, transformer, columns))
     return make_modality_transformer(*cloned).set_output(transform="pandas")
 
 
-def _extract_all(modalities, table, y):
-    transformer = _modality_transformer(modalities)
+def _extract_all(modalities, table, y, n_jobs):
+    transformer = _modality_transformer(modalities, n_jobs)
     return _as_float(transformer.fit_transform(table, y), table.index)
 
 
@@ -1095,12 +1104,28 @@ def _hash_splits(splits):
 
 
 def _hash_data(table, y, groups):
+    """SHA-256 of the table (index, column names, cells), target and groups."""
     digest = hashlib.sha256()
-    digest.update(pd.util.hash_pandas_object(table, index=True).to_numpy().tobytes())
+    digest.update(pd.util.hash_pandas_object(table.index).to_numpy().tobytes())
+    for name, column in table.items():
+        digest.update(repr(name).encode())
+        try:
+            hashed = pd.util.hash_pandas_object(column, index=False).to_numpy()
+            digest.update(hashed.tobytes())
+        except TypeError:  # cells that pandas cannot hash: arrays (images)
+            for cell in column:
+                digest.update(_cell_bytes(cell))
     digest.update(pd.util.hash_array(np.asarray(y, dtype=object)).tobytes())
     if groups is not None:
         digest.update(pd.util.hash_array(np.asarray(groups, dtype=object)).tobytes())
     return digest.hexdigest()
+
+
+def _cell_bytes(cell):
+    if isinstance(cell, np.ndarray):
+        header = f"{cell.dtype.str}{cell.shape}".encode()
+        return header + np.ascontiguousarray(cell).tobytes()
+    return repr(cell).encode()
 
 
 def _plain(value):
