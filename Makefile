@@ -22,8 +22,13 @@ install-dev: $(PY)
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet "$(TORCH_SPEC)"
 	$(PY) -m pip install --quiet -e ".[dev]"
 
-demo: install
-	$(VENV)/bin/skfusion demo --output reports/demo.csv
+# The demo runs with one thread per library: as fast on two idle cores (about
+# 40 s), and still so when another process takes a core, where OpenMP-threaded
+# gradient boosting and torch slow down 2.5x (measured: 107 s against 42 s).
+demo: $(PY)
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet "$(TORCH_SPEC)"
+	$(PY) -m pip install --quiet -e ".[report]"
+	OMP_NUM_THREADS=1 $(VENV)/bin/skfusion demo --out reports/demo
 
 lint: install-dev
 	$(VENV)/bin/ruff check skfusion tests benchmarks scripts examples

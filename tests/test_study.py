@@ -465,7 +465,7 @@ def test_a_study_runs_on_a_dask_cluster_with_the_same_results():
     from joblib import parallel_backend
 
     X, y = _table(90)
-    params = dict(strategies=_fast_strategies(), cv=3, random_state=0)
+    params = {"strategies": _fast_strategies(), "cv": 3, "random_state": 0}
     local = FusionStudy(_modalities(X), **params).fit(X, y)
     with distributed.Client(
         processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None
@@ -490,12 +490,12 @@ def test_a_table_with_array_cells_is_hashed_by_content():
         ("clinical", "passthrough", ["age"]),
         ("image", ImageLoader(size=(6, 6)), "pixels"),
     ]
-    params = dict(
-        strategies={"image": (_scaled_logistic(), ["image"])},
-        cv=3,
-        contributions=None,
-        random_state=0,
-    )
+    params = {
+        "strategies": {"image": (_scaled_logistic(), ["image"])},
+        "cv": 3,
+        "contributions": None,
+        "random_state": 0,
+    }
     study = FusionStudy(modalities, **params).fit(table, y)
     assert study.summary_.loc["image", "roc_auc_mean"] > 0.9
     again = FusionStudy(modalities, **params).fit(table.copy(), y)
@@ -505,3 +505,17 @@ def test_a_table_with_array_cells_is_hashed_by_content():
     assert FusionStudy(modalities, **params).fit(changed, y).data_hash_ != (
         study.data_hash_
     )
+
+
+def test_a_list_picks_default_strategies_by_name():
+    X, y = _table(60)
+    study = FusionStudy(
+        _modalities(X, ("m0", "m1")),
+        strategies=["early:linear", "unimodal:m1"],
+        cv=2,
+        random_state=0,
+    ).fit(X, y)
+    assert list(study.strategies_) == ["early:linear", "unimodal:m1"]
+    assert study.strategy_kinds_ == {"early:linear": "early", "unimodal:m1": "unimodal"}
+    with pytest.raises(ValueError, match="Unknown default strategies \\['late:max'\\]"):
+        FusionStudy(_modalities(X), strategies=["late:max"], cv=2).fit(X, y)

@@ -1,5 +1,6 @@
 """The fusion study: comparing strategies with sound statistics."""
 
+from ._strategies import default_strategies
 from ._study import FusionStudy
 from .statistics import (
     DeLongResult,
@@ -17,5 +18,6 @@ __all__ = [
     "bootstrap_ci",
     "calibration_table",
     "corrected_resampled_ttest",
+    "default_strategies",
     "delong_test",
 ]

@@ -79,11 +79,12 @@ class FusionStudy(BaseEstimator):
         extractor, any sklearn transformer or ``"passthrough"``, and the
         table columns it reads.
 
-    strategies : "default" or dict, default="default"
+    strategies : "default", list of str or dict, default="default"
         ``"default"`` compares a unimodal baseline per modality, early fusion
         (linear and gradient boosting), late fusion (mean and stacking), a
         shared space (multi-set CCA) and deep fusion (concat and attention,
-        when torch is installed); see ``strategies_`` after fitting. A dict
+        when torch is installed); see :func:`default_strategies` for their
+        names and models. A list picks some of those by name. A dict
         maps a strategy name to an estimator that takes the blocked matrix of
         every modality, or to ``(estimator, modality_names)`` for a strategy
         that sees only some modalities.
@@ -278,7 +279,7 @@ class FusionStudy(BaseEstimator):
 
     _parameter_constraints = {
         "modalities": [list, tuple],
-        "strategies": [StrOptions({"default"}), dict],
+        "strategies": [StrOptions({"default"}), list, dict],
         "cv": [Interval(Integral, 2, None, closed="left"), "cv_object"],
         "n_repeats": [Interval(Integral, 1, None, closed="left")],
         "scoring": [str, list, tuple, None],
@@ -459,10 +460,13 @@ class FusionStudy(BaseEstimator):
     def _set_strategies(self, seed):
         names = self.modality_names_
         classification = self.task_ != "regression"
-        if isinstance(self.strategies, str):
+        if isinstance(self.strategies, str | list):
             resolved, notes = default_strategies(
                 names, classification=classification, random_state=seed
             )
+            if isinstance(self.strategies, list):
+                resolved = self._chosen_defaults(resolved, notes)
+                notes = []
             kinds = {name: name.split(":")[0] for name in resolved}
         else:
             if not self.strategies:
@@ -506,6 +510,17 @@ class FusionStudy(BaseEstimator):
             self.notes_.append("Modality contributions skipped: only one modality.")
             choice = None
         self.contribution_strategy_ = choice
+
+    def _chosen_defaults(self, defaults, notes):
+        chosen = list(dict.fromkeys(self.strategies))
+        unknown = [name for name in chosen if name not in defaults]
+        if unknown or not chosen:
+            raise ValueError(
+                f"Unknown default strategies {unknown}; with these modalities the "
+                f"default strategies are {list(defaults)}."
+                + (f" {' '.join(notes)}" if notes else "")
+            )
+        return {name: defaults[name] for name in chosen}
 
     def _set_metrics(self):
         scoring = self.scoring
@@ -1021,9 +1036,9 @@ def _fit_and_predict(
         decision = None
         if proba is None and hasattr(model, "decision_function"):
             decision = model.decision_function(test_X)
-    except (ValueError, TypeError, OSError) as exc:
-        raise type(exc)(f"FusionStudy: {where} failed: {exc}") from exc
     except Exception as exc:
+        if type(exc) in (ValueError, TypeError, OSError):
+            raise type(exc)(f"FusionStudy: {where} failed: {exc}") from exc
         exc.add_note(f"FusionStudy: raised by {where}.")
         raise
     return labels, proba, decision, fit_time, model if keep_model else None
