@@ -49,8 +49,10 @@ def default_strategies(modality_names, *, classification, random_state=None):
         ``early:hgb`` (histogram gradient boosting on the blocked matrix, NaN
         handled natively), ``late:mean`` and ``late:stacking`` (one model per
         modality), ``shared:mcca`` (multi-set CCA + logistic / ridge; only with
-        two modalities or more), and ``deep:concat`` and ``deep:attention``
-        (deep fusion with skorch; only when torch is installed).
+        two modalities or more; :class:`FusionStudy` sets its number of
+        components to the narrowest modality's width, at most 20), and
+        ``deep:concat`` and ``deep:attention`` (deep fusion with skorch; only
+        when torch is installed).
 
     notes : list of str
         Why a default strategy was left out, if one was.

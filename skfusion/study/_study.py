@@ -48,6 +48,8 @@ _DEFAULT_SCORING = {
     "multiclass": ["balanced_accuracy", "accuracy", "roc_auc_ovr"],
     "regression": ["r2", "neg_mean_absolute_error"],
 }
+# Canonical components of the default shared space (fewer for narrow blocks).
+_MAX_SHARED_COMPONENTS = 20
 # Warnings that masking a modality in every row raises on purpose.
 _MASKING_WARNINGS = (".*no observed value", ".*missing in every training row")
 
@@ -355,6 +357,7 @@ class FusionStudy(BaseEstimator):
         self.data_hash_ = _hash_data(table, y, groups)
 
         blocks = self._extract(table, y)
+        self._fit_shared_space_width(blocks)
         self.availability_ = self._availability(table, blocks)
 
         self._evaluate(blocks, y, groups)
@@ -603,6 +606,26 @@ class FusionStudy(BaseEstimator):
             test_X = _ordered(pd.concat(parts_test, axis=1), order)
             blocks.append((train_X, test_X))
         return blocks
+
+    def _fit_shared_space_width(self, blocks):
+        """Give the default shared space as many components as blocks allow."""
+        if isinstance(self.strategies, dict) or "shared:mcca" not in self.strategies_:
+            return
+        # Per-fold transformers (one-hot encoders...) may differ in width.
+        widths = [
+            sum(column.startswith(f"{name}__") for column in train_X.columns)
+            for train_X, _ in blocks
+            for name in self.strategy_modalities_["shared:mcca"]
+        ]
+        n_components = max(1, min(_MAX_SHARED_COMPONENTS, *widths))
+        self.strategies_["shared:mcca"].set_params(
+            sharedspace__n_components=n_components
+        )
+        self.notes_.append(
+            f"shared:mcca projects every modality on {n_components} canonical "
+            f"components (at most {_MAX_SHARED_COMPONENTS}, and at most the width "
+            "of the narrowest modality)."
+        )
 
     def _availability(self, table, blocks):
         present = np.zeros((len(table), len(self.modality_names_)), dtype=bool)
