@@ -420,3 +420,31 @@ def test_kernel_classifier_predicts_rows_that_all_lack_a_modality():
     proba = model.predict_proba(only_m0)
     assert np.isfinite(proba).all()
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_shared_space_falls_back_when_lapack_returns_too_few_components(
+    monkeypatch,
+):
+    # LAPACK's subset driver returned 5 of 7 eigenpairs on a DrugLib fold
+    # (ill-conditioned one-hot blocks); the full solve must take over.
+    import skfusion.fusion.shared as shared_module
+
+    X, _ = make_multimodal_classification(
+        120, modality_sizes=(6, 8), missing_rate=0.0, random_state=0
+    )
+    expected = SharedSpace(n_components=4).fit(X)
+    eigh = shared_module.linalg.eigh
+
+    def short_subset(*args, **kwargs):
+        values, vectors = eigh(*args, **kwargs)
+        if kwargs.get("subset_by_index") is not None:
+            return values[1:], vectors[:, 1:]
+        return values, vectors
+
+    monkeypatch.setattr(shared_module.linalg, "eigh", short_subset)
+    fallback = SharedSpace(n_components=4).fit(X)
+    assert fallback.transform(X).shape == (120, 4)
+    assert_allclose(fallback.eigenvalues_, expected.eigenvalues_, rtol=1e-8)
+    assert_allclose(
+        np.abs(fallback.transform(X)), np.abs(expected.transform(X)), atol=1e-8
+    )

@@ -197,15 +197,21 @@ class SharedSpace(TransformerMixin, BaseEstimator):
         standardized = _standardize(self, X)
 
         covariance, within = self._block_covariance(standardized, present)
+        size = covariance.shape[0]
         try:
             eigenvalues, eigenvectors = linalg.eigh(
                 covariance,
                 b=within,
-                subset_by_index=[
-                    covariance.shape[0] - self.n_components,
-                    covariance.shape[0] - 1,
-                ],
+                subset_by_index=[size - self.n_components, size - 1],
             )
+            if eigenvectors.shape[1] < self.n_components:
+                # LAPACK's subset driver can return fewer eigenpairs than asked
+                # on ill-conditioned problems; the full solve does not.
+                eigenvalues, eigenvectors = linalg.eigh(
+                    covariance, b=within, driver="gvd"
+                )
+                eigenvalues = eigenvalues[size - self.n_components :]
+                eigenvectors = eigenvectors[:, size - self.n_components :]
         except linalg.LinAlgError as exc:
             raise ValueError(
                 "A within-modality covariance matrix is singular (constant or "
