@@ -519,3 +519,26 @@ def test_a_list_picks_default_strategies_by_name():
     assert study.strategy_kinds_ == {"early:linear": "early", "unimodal:m1": "unimodal"}
     with pytest.raises(ValueError, match="Unknown default strategies \\['late:max'\\]"):
         FusionStudy(_modalities(X), strategies=["late:max"], cv=2).fit(X, y)
+
+
+class _FailingLearningExtractor(_LearningCountingExtractor):
+    """Fails on the item 50 (a corrupt file, say)."""
+
+    def _featurize(self, loaded):
+        if loaded == 50:
+            raise ValueError("corrupt input")
+        return super()._featurize(loaded)
+
+
+def test_a_fold_extraction_error_names_the_table_row():
+    X, y = _table(90, missing_rate=0.0)
+    table = X.assign(number=np.arange(len(X), dtype=float))
+    study = FusionStudy(
+        [("number", _FailingLearningExtractor(), "number")],
+        strategies={"number": _scaled_logistic()},
+        cv=3,
+        contributions=None,
+        random_state=0,
+    )
+    with pytest.raises(ValueError, match="row \\d+ is table row 50\\b"):
+        study.fit(table, y)

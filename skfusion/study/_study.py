@@ -2,6 +2,7 @@
 
 import hashlib
 import inspect
+import re
 import time
 import warnings
 from itertools import combinations
@@ -1032,12 +1033,34 @@ def _extract_all(modalities, table, y, n_jobs):
 
 def _extract_fold(modalities, table, y, train, test):
     transformer = _modality_transformer(modalities)
-    train_X = transformer.fit_transform(table.iloc[train], y[train])
-    test_X = transformer.transform(table.iloc[test])
+    names = [name for name, _, _ in modalities]
+    for part, rows in (("training", train), ("test", test)):
+        try:
+            if part == "training":
+                train_X = transformer.fit_transform(table.iloc[rows], y[rows])
+            else:
+                test_X = transformer.transform(table.iloc[rows])
+        except (ValueError, OSError) as exc:
+            if type(exc) not in (ValueError, OSError):
+                raise
+            raise type(exc)(
+                f"FusionStudy: extracting {names} on the {part} rows of a fold "
+                f"failed: {exc}{_table_positions(str(exc), rows)}"
+            ) from exc
     return (
         _as_float(train_X, table.index[train]),
         _as_float(test_X, table.index[test]),
     )
+
+
+def _table_positions(message, rows):
+    """Where the rows a fold-local error message names sit in the table."""
+    named = sorted({int(n) for n in re.findall(r"\brows? (\d+)\b", message)})
+    named = [n for n in named if n < len(rows)]
+    if not named:
+        return ""
+    where = ", ".join(f"row {n} is table row {rows[n]}" for n in named)
+    return f" (the rows are counted within the fold: {where})"
 
 
 def _fit_and_predict(
