@@ -278,6 +278,15 @@ def test_memory_caches_the_fold_extraction(tmp_path):
     assert _LearningCountingExtractor.calls == first
 
 
+def test_a_fitted_study_pickles_and_reports_after_loading(fitted_study, tmp_path):
+    import pickle
+
+    study = fitted_study[0]
+    loaded = pickle.loads(pickle.dumps(study))
+    pd.testing.assert_frame_equal(loaded.summary_, study.summary_)
+    assert (loaded.report(tmp_path) / "report.html").is_file()
+
+
 def test_confidence_intervals_contain_the_mean(fitted_study):
     study = fitted_study[0]
     for metric in study.metrics_:
