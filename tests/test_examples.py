@@ -28,6 +28,24 @@ def test_chest_xray_example_runs(capsys, monkeypatch):
 @pytest.mark.skipif(
     not (DATA / "covid_chestxray").is_dir(), reason="../shared/data is absent"
 )
+def test_fusion_study_example_runs_and_writes_the_report(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("skimage")
+    pytest.importorskip("matplotlib")
+    report = tmp_path / "report"
+    monkeypatch.setattr(sys, "argv", ["plot_fusion_study.py", str(DATA), str(report)])
+    runpy.run_path(str(REPO / "examples" / "plot_fusion_study.py"))
+    printed = capsys.readouterr().out
+    assert "589 X-rays of 319 patients" in printed
+    assert "contributions of the modalities to early:linear" in printed
+    assert f"Report written to {report.resolve()}/report.html" in printed
+    html = (report / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == 5  # ROC and calibration too
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not (DATA / "covid_chestxray").is_dir(), reason="../shared/data is absent"
+)
 def test_study_command_on_the_chest_xray_table(tmp_path, capsys):
     """`skfusion study` on (part of) the COVID-19 table, as a user runs it."""
     pytest.importorskip("skimage")
