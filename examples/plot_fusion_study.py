@@ -84,8 +84,11 @@ modalities = [
 # gradient boosting), late fusion (mean and stacking), a shared space and two
 # deep-fusion models. The image features are extracted once (the extractor
 # learns nothing from the data); the clinical encoder and the text model are
-# fitted inside every training fold.
-study = FusionStudy(modalities, cv=5, random_state=0, verbose=True)
+# fitted inside every training fold. ``pos_label`` makes COVID-19 the class
+# whose probability the calibration, Brier score and ROC curves refer to.
+study = FusionStudy(
+    modalities, pos_label="COVID-19", cv=5, random_state=0, verbose=True
+)
 study.fit(table, y, groups=groups)
 
 print(f"{study.n_samples_} X-rays of {study.n_groups_} patients")
@@ -99,9 +102,7 @@ print(study.summary_[columns].round(3).to_string())
 # DeLong's test on the pooled out-of-fold probabilities.
 print(f"reference: {study.best_unimodal_}")
 print(
-    study.comparison_[["difference", "p_value", "delong_p_value"]]
-    .round(4)
-    .to_string()
+    study.comparison_[["difference", "p_value", "delong_p_value"]].round(4).to_string()
 )
 
 # %%

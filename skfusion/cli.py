@@ -399,6 +399,21 @@ def _print_results(study, report_dir, start):
 # -- skfusion study --------------------------------------------------------------
 
 
+def _positive_label(y, target, text):
+    """The class of ``y`` written as ``text`` (None when not given)."""
+    if text is None:
+        return None
+    classes = pd.unique(y.dropna())
+    matches = [c for c in classes if str(c) == text]
+    if len(classes) != 2 or not matches:
+        raise _DataError(
+            f"--positive {text!r}: the target column {target!r} must be binary "
+            f"and hold this class; its classes are "
+            f"{sorted(map(str, classes))[:10]}"
+        )
+    return matches[0].item() if hasattr(matches[0], "item") else matches[0]
+
+
 def _study_command(args, parser):
     start = time.perf_counter()
     modalities = _parse_modalities(args.modality, parser)
@@ -418,12 +433,14 @@ def _study_command(args, parser):
     ]
     y = table[args.target]
     groups = None if args.group is None else table[args.group].to_numpy()
+    positive = _positive_label(y, args.target, args.positive)
 
     from .study import FusionStudy
 
     study = FusionStudy(
         study_modalities,
         strategies="default" if strategies is None else strategies,
+        pos_label=positive,
         cv=args.cv,
         n_repeats=args.repeats,
         contributions=None if args.no_contributions else "auto",
@@ -657,6 +674,14 @@ def _build_parser():
         "--group",
         default=None,
         help="column of group labels (e.g. patient); the folds keep groups whole",
+    )
+    study.add_argument(
+        "--positive",
+        default=None,
+        metavar="LABEL",
+        help="positive class of a binary target: the class whose probability "
+        "the Brier score, calibration and ROC curves refer to (default: the "
+        "greater label)",
     )
     study.add_argument(
         "--modality",

@@ -1,6 +1,7 @@
 """Tests for the ``skfusion`` command line: ``skfusion study`` and ``skfusion demo``."""
 
 import importlib.util
+import json
 import subprocess
 import sys
 
@@ -187,6 +188,19 @@ def test_rows_with_a_missing_target_or_group_are_named(
     error = _data_error(capsys, _study(study_table, "--group", "subject"))
     assert f"{role} column {column!r} is missing in 2 row(s)" in error
     assert "rows 4, 17 (0-based" in error
+
+
+def test_positive_sets_the_positive_class(study_table, tmp_path, capsys):
+    out = tmp_path / "report"
+    options = ["--strategies", "unimodal:clinical", "--no-contributions"]
+    status = _study(study_table, *options, "--positive", "healthy", "--out", str(out))
+    assert status == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["pos_label"] == "healthy"
+    assert "positive class: healthy" in (out / "report.md").read_text()
+    capsys.readouterr()
+    error = _data_error(capsys, _study(study_table, *options, "--positive", "ill"))
+    assert "--positive 'ill'" in error and "['healthy', 'sick']" in error
 
 
 def test_single_class_target_is_refused(study_table, capsys):

@@ -85,6 +85,8 @@ def test_study_command_on_the_chest_xray_table(tmp_path, capsys):
             "xray=image:image",
             "--modality",
             "notes=text:clinical_notes",
+            "--positive",
+            "COVID-19",
             "--root",
             str(images),
             "--out",

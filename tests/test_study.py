@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from numpy.testing import assert_allclose
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import GroupKFold, cross_val_score
@@ -551,3 +552,34 @@ def test_a_fold_extraction_error_names_the_table_row():
     )
     with pytest.raises(ValueError, match="row \\d+ is table row 50\\b"):
         study.fit(table, y)
+
+
+def test_pos_label_sets_the_positive_class_of_every_probability_view():
+    X, y = _table(120)
+    labels = np.where(y == 1, "sick", "healthy")  # "sick" > "healthy": default
+    params = {"strategies": _fast_strategies(), "cv": 3, "random_state": 0}
+    default = FusionStudy(_modalities(X), scoring=["roc_auc", "f1"], **params)
+    default.fit(X, labels)
+    assert default.pos_label_ == "sick"
+    flipped = FusionStudy(
+        _modalities(X), scoring=["roc_auc", "f1"], pos_label="healthy", **params
+    ).fit(X, labels)
+    assert flipped.pos_label_ == "healthy"
+    # Symmetric: ROC AUC, DeLong, Brier. Not symmetric: F1 and calibration.
+    for column in ("roc_auc_mean", "brier"):
+        assert_allclose(flipped.summary_[column], default.summary_[column])
+    assert_allclose(
+        flipped.comparison_["delong_p_value"].astype(float),
+        default.comparison_["delong_p_value"].astype(float),
+    )
+    assert not np.allclose(flipped.summary_["f1_mean"], default.summary_["f1_mean"])
+    # P(healthy) = 1 - P(sick): the reliability bins come in reverse order.
+    healthy = flipped.calibration_["early"]
+    sick = default.calibration_["early"]
+    assert healthy["count"].tolist() == sick["count"].tolist()[::-1]
+    assert_allclose(
+        healthy["mean_predicted"].dropna().to_numpy(),
+        1 - sick["mean_predicted"].dropna().to_numpy()[::-1],
+    )
+    with pytest.raises(ValueError, match="pos_label='ill' is not a class"):
+        FusionStudy(_modalities(X), pos_label="ill", **params).fit(X, labels)

@@ -179,14 +179,15 @@ def plot_roc_curves(study):
     if not probas:
         return None
     y = np.asarray(y)
-    positive = study.classes_[-1]
+    positive = study.pos_label_
+    column = list(study.classes_).index(positive)
 
     fig = _figure(5.5, 5)
     ax = fig.add_subplot()
     for name, proba in probas.items():
         # Rows no fold predicted (a custom splitter) carry NaN probabilities.
-        scored = np.isfinite(proba[0][:, 1])
-        fpr, tpr, _ = roc_curve(y[scored], proba[0][scored, 1], pos_label=positive)
+        scored = np.isfinite(proba[0][:, column])
+        fpr, tpr, _ = roc_curve(y[scored], proba[0][scored, column], pos_label=positive)
         ax.plot(fpr, tpr, label=f"{name} (AUC {auc(fpr, tpr):.3f})")
     ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="chance")
     ax.set(
@@ -252,7 +253,7 @@ def plot_calibration(study):
         )
     ax.set(
         xlabel="Mean predicted probability" if binary else "Mean top-label confidence",
-        ylabel=f"Fraction of {study.classes_[-1]}" if binary else "Fraction correct",
+        ylabel=f"Fraction of {study.pos_label_}" if binary else "Fraction correct",
         xlim=(0, 1),
         ylim=(0, 1),
         aspect="equal",

@@ -196,6 +196,7 @@ def _manifest(study):
         "task": study.task_,
         "target_name": study.target_name_,
         "classes": None if study.classes_ is None else list(study.classes_),
+        "pos_label": getattr(study, "pos_label_", None),
         "target_counts": (
             None
             if study.target_counts_ is None
@@ -378,7 +379,12 @@ def _cohort_blocks(study):
     n_folds = len(study.splits_) // max(n_repeats, 1)
     facts = [
         f"Task: {_TASKS.get(study.task_, study.task_)}"
-        + (f" of {study.target_name_}" if study.target_name_ else ""),
+        + (f" of {study.target_name_}" if study.target_name_ else "")
+        + (
+            f"; positive class: {study.pos_label_}"
+            if getattr(study, "pos_label_", None) is not None
+            else ""
+        ),
         f"Samples: {study.n_samples_}",
         "Groups: "
         + (

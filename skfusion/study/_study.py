@@ -32,7 +32,12 @@ from ..compose import (
 )
 from ..inspection import modality_importance
 from ..inspection._shapley import _exact_shapley, _mask_modalities, _sampled_shapley
-from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
+from ..utils._sklearn_compat import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    scorer_with_pos_label,
+)
 from ._predictions import stored_predictions
 from ._strategies import default_strategies
 from .statistics import (
@@ -110,6 +115,13 @@ class FusionStudy(BaseEstimator):
         "accuracy", "roc_auc_ovr"]`` for a multiclass one, and ``["r2",
         "neg_mean_absolute_error"]`` for a regression.
 
+    pos_label : int, float, str or None, default=None
+        The positive class of a binary target: the class whose probability
+        the Brier score, the calibration, the ROC curves and the metrics that
+        take a ``pos_label`` (precision, recall, F1, average precision, ...)
+        refer to. ``None`` takes the greater label, scikit-learn's rule.
+        Ignored for other targets.
+
     contributions : str, "auto" or None, default="auto"
         The strategy whose modality contributions are measured: refitted on
         every subset of modalities for the ablation and the Shapley values,
@@ -150,6 +162,9 @@ class FusionStudy(BaseEstimator):
 
     classes_ : ndarray or None
         Class labels (None for a regression).
+
+    pos_label_ : object or None
+        The positive class of a binary target (None otherwise).
 
     target_counts_ : dict or None
         Number of rows of each class (None for a regression).
@@ -286,6 +301,7 @@ class FusionStudy(BaseEstimator):
         "cv": [Interval(Integral, 2, None, closed="left"), "cv_object"],
         "n_repeats": [Interval(Integral, 1, None, closed="left")],
         "scoring": [str, list, tuple, None],
+        "pos_label": [Integral, float, str, None],
         "contributions": [str, None],
         "max_exact": [Interval(Integral, 0, None, closed="left")],
         "n_permutations": [Interval(Integral, 1, None, closed="left")],
@@ -303,6 +319,7 @@ class FusionStudy(BaseEstimator):
         cv=5,
         n_repeats=1,
         scoring=None,
+        pos_label=None,
         contributions="auto",
         max_exact=6,
         n_permutations=50,
@@ -316,6 +333,7 @@ class FusionStudy(BaseEstimator):
         self.cv = cv
         self.n_repeats = n_repeats
         self.scoring = scoring
+        self.pos_label = pos_label
         self.contributions = contributions
         self.max_exact = max_exact
         self.n_permutations = n_permutations
@@ -441,6 +459,16 @@ class FusionStudy(BaseEstimator):
                 f"The target has a single class ({_plain(self.classes_[0])!r}) in "
                 "every row; a classification study needs at least two."
             )
+        self.pos_label_ = None
+        if self.task_ == "binary":
+            label = self.classes_[1] if self.pos_label is None else self.pos_label
+            if label not in self.classes_:
+                raise ValueError(
+                    f"pos_label={self.pos_label!r} is not a class of the target; "
+                    f"the classes are {[_plain(c) for c in self.classes_]}."
+                )
+            self._positive = int(np.flatnonzero(self.classes_ == label)[0])
+            self.pos_label_ = _plain(self.classes_[self._positive])
         if groups is not None:
             groups = np.asarray(groups)
             if len(groups) != len(table):
@@ -535,6 +563,11 @@ class FusionStudy(BaseEstimator):
         self.metrics_ = list(scoring)
         self.primary_metric_ = self.metrics_[0]
         self._scorers = {m: check_scoring(None, scoring=m) for m in self.metrics_}
+        if self.task_ == "binary":
+            self._scorers = {
+                m: scorer_with_pos_label(scorer, self.pos_label_)
+                for m, scorer in self._scorers.items()
+            }
 
     def _make_splits(self, table, y, groups, rng):
         classification = self.task_ != "regression"
@@ -772,8 +805,10 @@ class FusionStudy(BaseEstimator):
         for repeat_proba in proba:
             tested = ~np.isnan(repeat_proba).any(axis=1)
             if self.task_ == "binary":
-                positive = y[tested] == self.classes_[1]
-                values.append(brier_score_loss(positive, repeat_proba[tested, 1]))
+                positive = y[tested] == self.pos_label_
+                values.append(
+                    brier_score_loss(positive, repeat_proba[tested, self._positive])
+                )
             else:
                 values.append(
                     brier_score_loss(
@@ -802,7 +837,8 @@ class FusionStudy(BaseEstimator):
         reference_scores = ordered.loc[
             ordered["strategy"] == reference, "score"
         ].to_numpy()
-        reference_proba = self._positive_scores(reference)
+        binary = self.task_ == "binary"
+        reference_proba = self._positive_scores(reference) if binary else None
         tested = self._tested_rows(0)
         for name in self.strategies_:
             own = ordered.loc[ordered["strategy"] == name, "score"].to_numpy()
@@ -826,7 +862,9 @@ class FusionStudy(BaseEstimator):
                     )
                 else:
                     result = delong_test(
-                        y[tested], own_proba[tested], reference_proba[tested]
+                        (y[tested] == self.pos_label_).astype(int),
+                        own_proba[tested],
+                        reference_proba[tested],
                     )
                     row.update(
                         auc=result.auc_a,
@@ -841,9 +879,12 @@ class FusionStudy(BaseEstimator):
         """Scores of the positive class, first repeat (binary targets)."""
         proba = self.oof_proba_[name]
         if proba is not None:
-            return proba[0, :, 1]
+            return proba[0, :, self._positive]
         decision = self._oof_decision[name]
-        return None if decision is None else decision[0]
+        if decision is None:
+            return None
+        # A binary decision function scores classes_[1].
+        return decision[0] if self._positive == 1 else -decision[0]
 
     def _tested_rows(self, repeat):
         return np.concatenate(
@@ -864,8 +905,8 @@ class FusionStudy(BaseEstimator):
                 continue
             proba = proba[0, tested]
             if self.task_ == "binary":
-                outcome = (y[tested] == self.classes_[1]).astype(int)
-                confidence = proba[:, 1]
+                outcome = (y[tested] == self.pos_label_).astype(int)
+                confidence = proba[:, self._positive]
             else:
                 predicted = self.classes_[np.argmax(proba, axis=1)]
                 outcome = (predicted == y[tested]).astype(int)

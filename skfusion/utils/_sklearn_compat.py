@@ -4,7 +4,10 @@ scikit-learn does not promise stability for these names; importing them here
 means a future rename is fixed in a single file.
 """
 
+import inspect
+
 from sklearn.base import _fit_context
+from sklearn.metrics import make_scorer
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
@@ -25,6 +28,26 @@ __all__ = [
     "_check_feature_names_in",
     "_fit_context",
     "_safe_set_output",
+    "scorer_with_pos_label",
     "validate_parameter_constraints",
     "validate_params",
 ]
+
+
+def scorer_with_pos_label(scorer, pos_label):
+    """The same scorer with ``pos_label`` passed to its metric, when it takes one.
+
+    Reads the private ``_score_func``, ``_response_method``, ``_sign`` and
+    ``_kwargs`` of scikit-learn's scorers; a scorer without them, or whose
+    metric has no ``pos_label`` (a symmetric one such as ROC AUC), is returned
+    unchanged.
+    """
+    metric = getattr(scorer, "_score_func", None)
+    if metric is None or "pos_label" not in inspect.signature(metric).parameters:
+        return scorer
+    return make_scorer(
+        metric,
+        response_method=scorer._response_method,
+        greater_is_better=scorer._sign > 0,
+        **{**scorer._kwargs, "pos_label": pos_label},
+    )
