@@ -223,3 +223,19 @@ def test_model_saved_for_cuda_loads_on_a_cpu_only_machine():
         restored = pickle.loads(pickle.dumps(model))
     assert str(restored.device) == "cpu"
     np.testing.assert_allclose(restored.predict_proba(X), expected, rtol=1e-6)
+
+
+def test_a_column_no_training_row_observes_is_ignored():
+    X, y = make_multimodal_classification(
+        80, modality_sizes=(3, 3), missing_rate=0.0, random_state=0
+    )
+    X = X.copy()
+    X["m1__x0"] = np.nan
+    model = DeepFusionClassifier(max_epochs=3, random_state=0)
+    with pytest.warns(UserWarning, match="no observed value"):
+        model.fit(X, y)
+    assert np.isinf(model.scale_[X.columns.get_loc("m1__x0")])
+    zeros = model.predict_proba(X.assign(m1__x0=0.0))
+    large = model.predict_proba(X.assign(m1__x0=1e6))
+    np.testing.assert_allclose(large, zeros)
+    np.testing.assert_allclose(model.predict_proba(X), zeros)

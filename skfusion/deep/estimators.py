@@ -213,7 +213,10 @@ class _DeepFusionBase(NeuralNet):
         X, y = validate_blocked_data(self, X, y, reset=True, y_numeric=False)
         targets = self._encode_targets(y)
         present = _block_availability(X, self.modalities_)
-        self.mean_, self.scale_, _ = _nan_mean_and_scale(X, self.modalities_)
+        self.mean_, self.scale_, counts = _nan_mean_and_scale(X, self.modalities_)
+        # A column no training row observes is ignored (standardised to 0),
+        # as the other fusion estimators do.
+        self.scale_[counts == 0] = np.inf
         self.column_order_ = np.concatenate(list(self.modalities_.values()))
         rows = present.any(axis=1)
         if not rows.any():
@@ -602,7 +605,9 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
         Training class frequencies.
 
     mean_, scale_ : ndarray of shape (n_features_in_,)
-        Training column statistics used to standardise the input.
+        Training column statistics used to standardise the input; the scale
+        of a column no training row observes is infinite (the column is
+        ignored).
 
     modalities_ : dict of str to ndarray of int
         Column positions of each modality.
@@ -898,7 +903,8 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
         Training mean and standard deviation of ``y``.
 
     mean_, scale_ : ndarray of shape (n_features_in_,)
-        Training column statistics.
+        Training column statistics (infinite scale: a column no training row
+        observes, which is ignored).
 
     modalities_ : dict of str to ndarray of int
         Column positions of each modality.
