@@ -1,5 +1,6 @@
 """FusionStudy: every strategy on the same folds, with sound statistics."""
 
+import contextlib
 import hashlib
 import inspect
 import re
@@ -38,6 +39,7 @@ from ..utils._sklearn_compat import (
     StrOptions,
     scorer_with_pos_label,
 )
+from ._plots import availability_pattern
 from ._predictions import stored_predictions
 from ._strategies import default_strategies
 from .statistics import (
@@ -917,26 +919,28 @@ class FusionStudy(BaseEstimator):
         return tables
 
     def _score_availability_patterns(self, y):
-        patterns = self.availability_.apply(
-            lambda row: "+".join(row.index[row.to_numpy()]) or "none", axis=1
-        ).to_numpy()
+        patterns = availability_pattern(self.availability_).to_numpy()
         scorer = self._scorers[self.primary_metric_]
         n_repeats = max(r for r, _ in self.split_ids_) + 1
+        tested = [self._tested_rows(repeat) for repeat in range(n_repeats)]
+        rows_of = {
+            pattern: [
+                np.intersect1d(np.flatnonzero(patterns == pattern), rows)
+                for rows in tested
+            ]
+            for pattern in pd.unique(patterns)
+        }
         rows = []
         for name in self.strategies_:
-            for pattern in pd.unique(patterns):
+            stand_ins = [self._stand_in(name, repeat) for repeat in range(n_repeats)]
+            for pattern, per_repeat in rows_of.items():
                 values = []
-                for repeat in range(n_repeats):
-                    rows_of = np.intersect1d(
-                        np.flatnonzero(patterns == pattern), self._tested_rows(repeat)
-                    )
-                    stand_in = self._stand_in(name, repeat)
+                for stand_in, positions in zip(stand_ins, per_repeat, strict=True):
                     try:
                         with warnings.catch_warnings():
                             warnings.simplefilter("ignore")
-                            values.append(
-                                float(scorer(stand_in, rows_of[:, None], y[rows_of]))
-                            )
+                            score = scorer(stand_in, positions[:, None], y[positions])
+                        values.append(float(score))
                     except ValueError:
                         values.append(np.nan)
                 rows.append(
@@ -1028,9 +1032,9 @@ class FusionStudy(BaseEstimator):
             else DummyRegressor()
         )
         scorer = self._scorers[self.primary_metric_]
+        positions = np.arange(self.n_samples_)[:, None]
         values = []
         for train, test in self.splits_:
-            positions = np.arange(self.n_samples_)[:, None]
             model = clone(dummy).fit(positions[train], y[train])
             values.append(float(scorer(model, positions[test], y[test])))
         return float(np.mean(values))
@@ -1075,23 +1079,32 @@ def _extract_all(modalities, table, y, n_jobs):
 def _extract_fold(modalities, table, y, train, test):
     transformer = _modality_transformer(modalities)
     names = [name for name, _, _ in modalities]
-    for part, rows in (("training", train), ("test", test)):
-        try:
-            if part == "training":
-                train_X = transformer.fit_transform(table.iloc[rows], y[rows])
-            else:
-                test_X = transformer.transform(table.iloc[rows])
-        except (ValueError, OSError) as exc:
-            if type(exc) not in (ValueError, OSError):
-                raise
-            raise type(exc)(
-                f"FusionStudy: extracting {names} on the {part} rows of a fold "
-                f"failed: {exc}{_table_positions(str(exc), rows)}"
-            ) from exc
+    with _naming_failures(f"extracting {names} on the training rows of a fold", train):
+        train_X = transformer.fit_transform(table.iloc[train], y[train])
+    with _naming_failures(f"extracting {names} on the test rows of a fold", test):
+        test_X = transformer.transform(table.iloc[test])
     return (
         _as_float(train_X, table.index[train]),
         _as_float(test_X, table.index[test]),
     )
+
+
+@contextlib.contextmanager
+def _naming_failures(where, rows=None):
+    """Say where in the study an error happened; map fold-local row numbers.
+
+    A plain ValueError, TypeError or OSError is raised again, same type, with
+    ``where`` in its message (and, given the fold's ``rows``, the table row of
+    each row number the message names); other exceptions get a note.
+    """
+    try:
+        yield
+    except Exception as exc:
+        if type(exc) in (ValueError, TypeError, OSError):
+            detail = "" if rows is None else _table_positions(str(exc), rows)
+            raise type(exc)(f"FusionStudy: {where} failed: {exc}{detail}") from exc
+        exc.add_note(f"FusionStudy: raised by {where}.")
+        raise
 
 
 def _table_positions(message, rows):
@@ -1111,7 +1124,7 @@ def _fit_and_predict(
     fit_params = {}
     if groups_train is not None and _accepts_groups(model):
         fit_params["groups"] = groups_train
-    try:
+    with _naming_failures(where):
         start = time.perf_counter()
         with warnings.catch_warnings():
             for message in _MASKING_WARNINGS:
@@ -1123,11 +1136,6 @@ def _fit_and_predict(
         decision = None
         if proba is None and hasattr(model, "decision_function"):
             decision = model.decision_function(test_X)
-    except Exception as exc:
-        if type(exc) in (ValueError, TypeError, OSError):
-            raise type(exc)(f"FusionStudy: {where} failed: {exc}") from exc
-        exc.add_note(f"FusionStudy: raised by {where}.")
-        raise
     return labels, proba, decision, fit_time, model if keep_model else None
 
 
