@@ -1,6 +1,8 @@
 """scikit-learn's estimator checks on every public estimator of skfusion."""
 
+import numpy as np
 import pytest
+from sklearn.base import is_classifier
 from sklearn.utils.estimator_checks import (
     check_dataframe_column_names_consistency,
     check_param_validation,
@@ -18,7 +20,10 @@ from skfusion.utils._test_common import (
     expected_failed_checks,
     instances_to_check,
 )
-from skfusion.utils.estimator_checks import check_extractor
+from skfusion.utils.estimator_checks import (
+    check_extractor,
+    check_prediction_batch_invariance,
+)
 
 
 def test_every_public_estimator_has_a_test_instance():
@@ -88,3 +93,19 @@ def test_every_extractor_has_a_sample_column():
 @pytest.mark.parametrize("extractor", list(_extractor_cases()))
 def test_extractor_contract(extractor, tmp_path):
     check_extractor(extractor, EXTRACTOR_COLUMNS[type(extractor)](tmp_path))
+
+
+def _block_matrix_cases():
+    for estimator in instances_to_check():
+        if not isinstance(estimator, BaseExtractor):
+            yield pytest.param(estimator, id=repr(estimator))
+
+
+@pytest.mark.parametrize("estimator", list(_block_matrix_cases()))
+def test_predictions_do_not_depend_on_batching(estimator):
+    # The float32 counterpart of scikit-learn's subset and sample-order checks,
+    # which the deep estimators are expected to fail by a few ulps.
+    rng = np.random.RandomState(0)
+    X = 3 * rng.uniform(size=(30, 3))
+    y = X[:, 0].astype(int) if is_classifier(estimator) else X @ [1.0, -2.0, 0.5]
+    check_prediction_batch_invariance(estimator, X, y)

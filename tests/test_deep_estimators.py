@@ -57,10 +57,16 @@ def test_grid_search_and_grouped_cross_validation(n_jobs):
 
 
 def test_same_seed_same_predictions_and_device_parameter_kept():
+    # Same seed, same process, same batch sizes: bit for bit.
     X, y = make_multimodal_classification(150, random_state=1)
     first = DeepFusionClassifier(fusion="gated", max_epochs=5, **SMALL).fit(X, y)
     second = DeepFusionClassifier(fusion="gated", max_epochs=5, **SMALL).fit(X, y)
     np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
+    regressors = [
+        DeepFusionRegressor(max_epochs=5, batch_size=32, **SMALL).fit(X, y * 2.5)
+        for _ in range(2)
+    ]
+    np.testing.assert_array_equal(regressors[0].predict(X), regressors[1].predict(X))
     assert first.get_params()["device"] == "auto"
     assert clone(first).get_params()["fusion"] == "gated"
 

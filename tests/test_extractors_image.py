@@ -385,7 +385,8 @@ def test_torch_embedder_matches_manual_forward(images):
     batch = torch.from_numpy(pixels.astype(np.float32)).permute(0, 3, 1, 2)
     with torch.no_grad():
         expected = net((batch - mean) / std).numpy()
-    np.testing.assert_allclose(block[[0, 2]], expected, atol=1e-5)
+    # Batches of one against a batch of two: equal to float32 rounding.
+    np.testing.assert_allclose(block[[0, 2]], expected, rtol=1e-5, atol=1e-5)
     assert np.isnan(block[1]).all()
 
 
@@ -430,7 +431,8 @@ def test_torch_embedder_clone_pickle_and_not_fitted(images):
     assert restored.device_ == "cpu"
     np.testing.assert_array_equal(restored.transform(column), block)
     threaded = clone(embedder).set_params(n_jobs=2, batch_size=1).fit(column)
-    np.testing.assert_allclose(threaded.transform(column), block, atol=1e-6)
+    # Other batches and threads: equal to float32 rounding, not bit for bit.
+    np.testing.assert_allclose(threaded.transform(column), block, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="model_params"):
         TorchImageEmbedder(_tiny_net(), model_params={"a": 1}).fit([None])
     with pytest.raises(ValueError, match="package.module:callable"):

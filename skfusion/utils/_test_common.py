@@ -151,9 +151,15 @@ _SKORCH_INIT = {
         "value raises there rather than in fit"
     ),
 }
+# Checked instead at a float32 tolerance by check_prediction_batch_invariance.
+_FLOAT32_NETWORK = dict.fromkeys(
+    ["check_methods_subset_invariance", "check_methods_sample_order_invariance"],
+    "float32 matrix products vary with the batch's size and the CPU's kernel "
+    "by a few ulps, above the check's atol of 1e-7 / 1e-9",
+)
 EXPECTED_FAILED_CHECKS = {
-    DeepFusionClassifier: _SKORCH_INIT,
-    DeepFusionRegressor: _SKORCH_INIT,
+    DeepFusionClassifier: _SKORCH_INIT | _FLOAT32_NETWORK,
+    DeepFusionRegressor: _SKORCH_INIT | _FLOAT32_NETWORK,
     ModalityTransformer: dict.fromkeys(
         [
             "check_estimators_empty_data_messages",
