@@ -441,6 +441,7 @@ def _study_command(args, parser):
         study_modalities,
         strategies="default" if strategies is None else strategies,
         pos_label=positive,
+        class_weight=None if args.class_weight == "none" else args.class_weight,
         cv=args.cv,
         n_repeats=args.repeats,
         contributions=None if args.no_contributions else "auto",
@@ -682,6 +683,14 @@ def _build_parser():
         help="positive class of a binary target: the class whose probability "
         "the Brier score, calibration and ROC curves refer to (default: the "
         "greater label)",
+    )
+    study.add_argument(
+        "--class-weight",
+        choices=("balanced", "none"),
+        default="balanced",
+        help="class weights of every default strategy of a classification "
+        "target: balanced (each class weighted by the inverse of its "
+        "frequency) or none (default: balanced)",
     )
     study.add_argument(
         "--modality",

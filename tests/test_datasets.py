@@ -405,3 +405,16 @@ def test_synthetic_missing_rate():
 def test_synthetic_invalid_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         make_multimodal_classification(**kwargs)
+
+
+def test_synthetic_weights_give_an_imbalanced_target():
+    _, y = make_multimodal_classification(
+        200, n_classes=3, weights=(0.7, 0.2, 0.1), random_state=0
+    )
+    assert np.bincount(y).tolist() == [140, 40, 20]
+    _, y = make_multimodal_classification(7, weights=(0.99, 0.01), random_state=0)
+    assert np.bincount(y).tolist() == [6, 1]
+    with pytest.raises(ValueError, match="positive proportions"):
+        make_multimodal_classification(50, weights=(0.5, 0.3, 0.2))
+    with pytest.raises(ValueError, match="interaction"):
+        make_multimodal_classification(50, weights=(0.5, 0.5), interaction=True)

@@ -22,6 +22,28 @@ def _check_sequence(value, name):
     return list(np.ravel(value)) if isinstance(value, np.ndarray) else list(value)
 
 
+def _class_labels(n_samples, weights, n_classes):
+    """Labels 0 .. n_classes - 1 in the given proportions, every class present."""
+    weights = np.asarray(weights, dtype=float)
+    if (
+        weights.shape != (n_classes,)
+        or not np.isfinite(weights).all()
+        or (weights <= 0).any()
+    ):
+        raise ValueError(
+            f"weights must be {n_classes} positive proportions (one per class), "
+            f"got {weights.tolist()!r} instead."
+        )
+    if n_samples < n_classes:
+        raise ValueError(
+            f"weights needs n_samples >= n_classes ({n_classes}); got {n_samples}."
+        )
+    counts = np.maximum(1, np.round(weights / weights.sum() * n_samples)).astype(int)
+    # Rounding may miss n_samples by a few rows: the largest class absorbs them.
+    counts[np.argmax(counts)] += n_samples - counts.sum()
+    return np.repeat(np.arange(n_classes), counts)
+
+
 def _check_params(
     n_samples,
     modality_sizes,
@@ -129,6 +151,7 @@ def make_multimodal_classification(
     informativeness=1.0,
     interaction=False,
     n_classes=2,
+    weights=None,
     missing_rate=0.0,
     modality_names=None,
     as_frame=True,
@@ -179,6 +202,12 @@ def make_multimodal_classification(
         uniformly at random, is set to all-NaN: the package's encoding of a
         missing modality. A row never loses every modality. Requires at least
         2 modalities when positive.
+
+    weights : sequence of float, default=None
+        Proportion of each class (``n_classes`` values, normalised to sum to
+        1), for an imbalanced target; the class counts are the rounded
+        proportions of ``n_samples``, each at least 1. ``None`` gives every
+        class the same share. Not with ``interaction=True``.
 
     modality_names : sequence of str, default=None
         Name of each modality; ``["m0", "m1", ...]`` when None. The names must
@@ -242,11 +271,15 @@ def make_multimodal_classification(
         modality_names,
         as_frame,
     )
+    if interaction and weights is not None:
+        raise ValueError("weights cannot be combined with interaction=True.")
     rng = check_random_state(random_state)
 
     if interaction:
         latent = [rng.permutation(np.arange(n_samples) % 2) for _ in range(2)]
         y = latent[0] ^ latent[1]
+    elif weights is not None:
+        y = rng.permutation(_class_labels(n_samples, weights, n_classes))
     else:
         y = rng.permutation(np.arange(n_samples) % n_classes)
 

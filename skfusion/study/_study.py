@@ -12,6 +12,7 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
+from sklearn import config_context
 from sklearn.base import BaseEstimator, clone
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.metrics import brier_score_loss, check_scoring
@@ -22,6 +23,7 @@ from sklearn.model_selection import (
     StratifiedKFold,
 )
 from sklearn.utils import check_random_state
+from sklearn.utils.metadata_routing import get_routing_for_object
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, check_memory
 from tqdm.auto import tqdm
@@ -123,6 +125,14 @@ class FusionStudy(BaseEstimator):
         take a ``pos_label`` (precision, recall, F1, average precision, ...)
         refer to. ``None`` takes the greater label, scikit-learn's rule.
         Ignored for other targets.
+
+    class_weight : "balanced" or None, default="balanced"
+        Class weights of every default strategy of a classification study
+        (the logistic models, gradient boosting, late fusion's models and
+        stacker, the deep-fusion loss): ``"balanced"`` weights each class by
+        the inverse of its frequency, so that a rare class counts. ``None``
+        leaves the classes unweighted. Strategies given as estimators are
+        used as given. The report states what was weighted.
 
     contributions : str, "auto" or None, default="auto"
         The strategy whose modality contributions are measured: refitted on
@@ -304,6 +314,7 @@ class FusionStudy(BaseEstimator):
         "n_repeats": [Interval(Integral, 1, None, closed="left")],
         "scoring": [str, list, tuple, None],
         "pos_label": [Integral, float, str, None],
+        "class_weight": [StrOptions({"balanced"}), None],
         "contributions": [str, None],
         "max_exact": [Interval(Integral, 0, None, closed="left")],
         "n_permutations": [Interval(Integral, 1, None, closed="left")],
@@ -322,6 +333,7 @@ class FusionStudy(BaseEstimator):
         n_repeats=1,
         scoring=None,
         pos_label=None,
+        class_weight="balanced",
         contributions="auto",
         max_exact=6,
         n_permutations=50,
@@ -336,6 +348,7 @@ class FusionStudy(BaseEstimator):
         self.n_repeats = n_repeats
         self.scoring = scoring
         self.pos_label = pos_label
+        self.class_weight = class_weight
         self.contributions = contributions
         self.max_exact = max_exact
         self.n_permutations = n_permutations
@@ -369,7 +382,7 @@ class FusionStudy(BaseEstimator):
         table, y, groups = self._check_inputs(table, y, groups)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
-        self._set_strategies(seed)
+        self._set_strategies(seed, grouped=groups is not None)
         self._set_metrics()
         self.splits_, self.split_ids_, self.fold_seeds_ = self._make_splits(
             table, y, groups, rng
@@ -491,17 +504,24 @@ class FusionStudy(BaseEstimator):
         self.y_ = y
         return table, y, groups
 
-    def _set_strategies(self, seed):
+    def _set_strategies(self, seed, grouped):
         names = self.modality_names_
         classification = self.task_ != "regression"
         if isinstance(self.strategies, str | list):
             resolved, notes = default_strategies(
-                names, classification=classification, random_state=seed
+                names,
+                classification=classification,
+                class_weight=self.class_weight,
+                grouped=grouped,
+                random_state=seed,
             )
             if isinstance(self.strategies, list):
                 resolved = self._chosen_defaults(resolved, notes)
                 notes = []
             kinds = {name: name.split(":")[0] for name in resolved}
+            notes = notes + _default_strategy_notes(
+                classification, self.class_weight, grouped
+            )
         else:
             if not self.strategies:
                 raise ValueError("strategies must name at least one strategy.")
@@ -1117,19 +1137,36 @@ def _table_positions(message, rows):
     return f" (the rows are counted within the fold: {where})"
 
 
+def _default_strategy_notes(classification, class_weight, grouped):
+    """What the report says of the default strategies' weighting and tuning."""
+    notes = []
+    if classification and class_weight is not None:
+        notes.append(
+            f"Classes weighted (class_weight={class_weight!r}) in every default "
+            "strategy: the logistic models, gradient boosting, late fusion's "
+            "per-modality models and stacker, and the deep-fusion loss."
+        )
+    elif classification:
+        notes.append("Classes not weighted (class_weight=None).")
+    splits = "grouped " if grouped else ""
+    notes.append(
+        "Penalties of the default linear models chosen by an inner "
+        f"{splits}3-fold cross-validation on each training fold's rows only "
+        "(late fusion's inner folds are not grouped)."
+    )
+    return notes
+
+
 def _fit_and_predict(
     estimator, where, train_X, test_X, y_train, groups_train, keep_model
 ):
     model = clone(estimator)
-    fit_params = {}
-    if groups_train is not None and _accepts_groups(model):
-        fit_params["groups"] = groups_train
     with _naming_failures(where):
         start = time.perf_counter()
         with warnings.catch_warnings():
             for message in _MASKING_WARNINGS:
                 warnings.filterwarnings("ignore", message=message, category=UserWarning)
-            model.fit(train_X, y_train, **fit_params)
+            _fit_with_groups(model, train_X, y_train, groups_train)
         fit_time = time.perf_counter() - start
         labels = model.predict(test_X)
         proba = model.predict_proba(test_X) if hasattr(model, "predict_proba") else None
@@ -1157,7 +1194,29 @@ def _coalition_fold_score(
     return float(scorer(model, test_X, y_test))
 
 
-def _accepts_groups(estimator):
+def _fit_with_groups(model, X, y, groups):
+    """Fit, passing ``groups`` to a model that takes or requests them.
+
+    A model whose ``fit`` names a ``groups`` parameter gets them directly;
+    a composite (a pipeline, ``GridSearchCV``, ``LogisticRegressionCV``) whose
+    inner splitter requests them gets them through scikit-learn's metadata
+    routing. Others are fitted without.
+    """
+    if groups is None:
+        return model.fit(X, y)
+    if _names_groups(model):
+        return model.fit(X, y, groups=groups)
+    with config_context(enable_metadata_routing=True):
+        try:
+            requested = get_routing_for_object(model).consumes("fit", ["groups"])
+        except (AttributeError, TypeError):
+            requested = set()  # an estimator that knows nothing of routing
+        if requested:
+            return model.fit(X, y, groups=groups)
+    return model.fit(X, y)
+
+
+def _names_groups(estimator):
     try:
         return "groups" in inspect.signature(estimator.fit).parameters
     except (TypeError, ValueError):

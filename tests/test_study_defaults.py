@@ -1,0 +1,197 @@
+"""The default strategies: classes weighted, penalties tuned inside the folds."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, GroupKFold, StratifiedGroupKFold
+from sklearn.pipeline import make_pipeline
+
+from skfusion.datasets import make_multimodal_classification
+from skfusion.fusion import BlockScaler
+from skfusion.study import FusionStudy, _strategies, default_strategies
+
+
+def _modalities(X, names=("m0", "m1")):
+    return [
+        (name, "passthrough", [c for c in X.columns if c.startswith(f"{name}__")])
+        for name in names
+    ]
+
+
+def _table(n, weights, seed=0):
+    X, y = make_multimodal_classification(
+        n,
+        modality_sizes=(4, 4),
+        informativeness=(1.5, 1.0),
+        weights=weights,
+        random_state=seed,
+    )
+    return X.rename(columns=lambda c: c.replace("__", "_")), y.to_numpy()
+
+
+def _table_modalities(table, names=("m0", "m1")):
+    return [
+        (name, "passthrough", [c for c in table.columns if c.startswith(f"{name}_")])
+        for name in names
+    ]
+
+
+def test_balanced_defaults_find_the_minority_class():
+    table, y = _table(300, weights=(0.9, 0.1))
+    params = {
+        "strategies": ["early:linear"],
+        "scoring": ["balanced_accuracy"],
+        "cv": 3,
+        "contributions": None,
+        "random_state": 0,
+    }
+    balanced = FusionStudy(_table_modalities(table), **params).fit(table, y)
+    unweighted = FusionStudy(
+        _table_modalities(table), class_weight=None, **params
+    ).fit(table, y)
+    score = "balanced_accuracy_mean"
+    gain = balanced.summary_.loc["early:linear", score] - (
+        unweighted.summary_.loc["early:linear", score]
+    )
+    assert gain >= 0.1
+    assert any("class_weight='balanced'" in note for note in balanced.notes_)
+    assert any("not weighted" in note for note in unweighted.notes_)
+
+
+def test_every_default_classifier_weights_classes():
+    strategies, _ = default_strategies(["a", "b"], classification=True)
+    for name, (estimator, _) in strategies.items():
+        weights = {
+            key: value
+            for key, value in estimator.get_params().items()
+            if key.endswith("class_weight")
+        }
+        assert weights and set(weights.values()) == {"balanced"}, name
+    unweighted, _ = default_strategies(
+        ["a", "b"], classification=True, class_weight=None
+    )
+    for estimator, _ in unweighted.values():
+        params = estimator.get_params()
+        assert all(params[k] is None for k in params if k.endswith("class_weight"))
+
+
+class _RecordingSplitter(StratifiedGroupKFold):
+    """StratifiedGroupKFold that records the rows and groups it splits."""
+
+    seen = []
+
+    def split(self, X, y=None, groups=None):
+        splits = list(super().split(X, y, groups))
+        type(self).seen.append((len(X), np.asarray(groups), splits))
+        yield from splits
+
+
+def test_inner_cv_sees_only_training_rows_and_keeps_groups(monkeypatch):
+    table, y = _table(120, weights=None, seed=1)
+    groups = np.arange(len(y)) // 3
+    monkeypatch.setattr(
+        _strategies,
+        "inner_cv",
+        lambda classification, grouped, random_state: _RecordingSplitter(
+            3, shuffle=True, random_state=random_state
+        ),
+    )
+    _RecordingSplitter.seen = []
+    study = FusionStudy(
+        _table_modalities(table),
+        strategies=["unimodal:m0"],
+        cv=3,
+        contributions=None,
+        random_state=0,
+    ).fit(table, y, groups=groups)
+    assert len(_RecordingSplitter.seen) == 3  # one inner search per outer fold
+    for (train, test), (n_rows, inner_groups, inner) in zip(
+        study.splits_, _RecordingSplitter.seen, strict=True
+    ):
+        # Exactly the fold's training rows, in order, with their groups.
+        assert n_rows == len(train)
+        np.testing.assert_array_equal(inner_groups, groups[train])
+        assert set(inner_groups).isdisjoint(groups[test])
+        for inner_train, inner_test in inner:
+            assert set(inner_groups[inner_train]).isdisjoint(inner_groups[inner_test])
+
+
+def test_grouped_defaults_tune_on_grouped_inner_folds():
+    table, y = _table(90, weights=None, seed=2)
+    strategies, _ = default_strategies(["m0"], classification=True, grouped=True)
+    cv = strategies["unimodal:m0"][0][-1].cv
+    assert isinstance(cv, StratifiedGroupKFold)
+    study = FusionStudy(
+        _table_modalities(table, ("m0",)), cv=3, contributions=None, random_state=0
+    ).fit(table, y, groups=np.arange(90) // 3)
+    assert "grouped 3-fold" in " ".join(study.notes_)
+    assert np.isfinite(study.summary_.loc["unimodal:m0", "roc_auc_mean"])
+
+
+class _GroupsRecorder(ClassifierMixin, BaseEstimator):
+    """Logistic regression that records whether it got groups."""
+
+    calls = []
+
+    def fit(self, X, y, groups=None):
+        type(self).calls.append(groups is not None)
+        self.model_ = LogisticRegression().fit(X, y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict(self, X):
+        return self.model_.predict(X)
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)
+
+
+def test_a_grid_search_strategy_receives_the_groups():
+    table, y = _table(90, weights=None, seed=3)
+    groups = np.arange(90) // 3
+    search = GridSearchCV(
+        make_pipeline(BlockScaler(), LogisticRegression()),
+        {"logisticregression__C": [0.1, 1.0]},
+        cv=GroupKFold(3),
+    )
+    _GroupsRecorder.calls = []
+    study = FusionStudy(
+        _table_modalities(table),
+        strategies={"search": search, "plain": _GroupsRecorder()},
+        cv=3,
+        contributions=None,
+        random_state=0,
+    ).fit(table, y, groups=groups)
+    assert study.summary_.loc["search", "roc_auc_mean"] > 0.6
+    assert _GroupsRecorder.calls == [True, True, True]
+
+
+def test_a_strategy_that_cannot_use_groups_still_runs_with_them():
+    table, y = _table(60, weights=None, seed=4)
+    study = FusionStudy(
+        _table_modalities(table),
+        strategies={"plain": make_pipeline(BlockScaler(), LogisticRegression())},
+        cv=3,
+        contributions=None,
+        random_state=0,
+    ).fit(table, y, groups=np.arange(60) // 2)
+    assert study.summary_.loc["plain", "roc_auc_mean"] > 0.6
+
+
+@pytest.mark.parametrize("class_weight", ["balanced", None])
+def test_regression_defaults_ignore_class_weight(class_weight):
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(rng.normal(size=(60, 4)), columns=["a_0", "a_1", "b_0", "b_1"])
+    y = table["a_0"] * 2 + table["b_1"] + rng.normal(scale=0.1, size=60)
+    study = FusionStudy(
+        [("a", "passthrough", ["a_0", "a_1"]), ("b", "passthrough", ["b_0", "b_1"])],
+        strategies=["unimodal:a", "early:linear"],
+        class_weight=class_weight,
+        cv=3,
+        contributions=None,
+        random_state=0,
+    ).fit(table, y)
+    assert study.summary_.loc["early:linear", "r2_mean"] > 0.9
+    assert not any("weighted" in note for note in study.notes_)
