@@ -324,7 +324,7 @@ def test_image_features_widths_names_and_hog(images):
     hog_columns = [i for i, n in enumerate(names) if n.startswith("hog")]
     assert len(hog_columns) == 3 * 5 * 4 * 9
     assert names[:2].tolist() == ["intensity_mean", "intensity_std"]
-    assert names[-1] == "color_hist_l7"
+    assert names[-33:-31].tolist() == ["color_hist_l7", "colour_h_cos"]
     grey = ImageLoader(size=(32, 48)).fit(column).transform(column)[0]
     expected_hog = skimage_feature.hog(
         grey.reshape(32, 48).astype(float),
@@ -352,6 +352,84 @@ def test_image_features_rgb_histogram_and_groups(images):
         ImageFeatures(size=(16, 16), hog_pixels_per_cell=(16, 16)).fit([None])
     with pytest.raises(ValueError, match="features"):
         ImageFeatures(features=("edges",)).fit([None])
+
+
+def _flat(rgb, shape=(20, 24)):
+    return np.broadcast_to(np.asarray(rgb, dtype=np.uint8), (*shape, 3)).copy()
+
+
+COLOUR_NAMES = [
+    "colour_h_cos",
+    "colour_h_sin",
+    "colour_s_mean",
+    "colour_s_std",
+    "colour_s_skew",
+    "colour_v_mean",
+    "colour_v_std",
+    "colour_v_skew",
+    *(f"colour_{c}_hist{i}" for c in "hsv" for i in range(8)),
+]
+
+
+def test_image_features_colour_names_and_width(images):
+    default = ImageFeatures(size=(32, 32)).fit([None])
+    assert default.features[-1] == "colour"
+    assert default.get_feature_names_out()[-32:].tolist() == COLOUR_NAMES
+    assert default.n_features_out_ == 12 + 36 + 10 + 8 + 32
+    four = ImageFeatures(size=(16, 16), features=("colour",), color_bins=4)
+    names = four.fit([None]).get_feature_names_out().tolist()
+    assert len(names) == 8 + 3 * 4 and names[-1] == "colour_v_hist3"
+    # One width for grey and colour files, arrays and volumes.
+    column = [images["png"], _flat((0, 0, 0))[..., 0], np.zeros((4, 5, 6)), None]
+    block = ImageFeatures(size=(16, 16), features=("colour",)).fit(column)
+    assert block.transform(column).shape == (4, 32)
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB"])
+def test_image_features_colour_tells_red_from_blue_of_one_grey(mode, tmp_path):
+    # Luma 0.299 * 29 = 0.114 * 76 = 8.67: the same grey, different colours.
+    red, blue = _flat((29, 0, 0)), _flat((0, 0, 76))
+    Image.fromarray(red).save(tmp_path / "red.png")
+    column = [str(tmp_path / "red.png"), blue]
+    features = ImageFeatures(size=(16, 16), mode=mode, features=("intensity", "colour"))
+    block = features.fit(column).transform(column)
+    names = features.get_feature_names_out().tolist()
+    intensity, colour = block[:, :12], pd.DataFrame(block[:, 12:], columns=names[12:])
+    np.testing.assert_allclose(intensity[0], intensity[1], atol=1 / 255)
+    np.testing.assert_allclose(colour["colour_h_cos"], [1, -0.5], atol=1e-6)
+    np.testing.assert_allclose(colour["colour_h_sin"], [0, -(3**0.5) / 2], atol=1e-6)
+    np.testing.assert_allclose(colour["colour_s_mean"], 1)
+    np.testing.assert_allclose(colour["colour_v_mean"], [29 / 255, 76 / 255], 1e-6)
+    # Red in hue bin 0, blue (hue 2/3) in bin 5 of 8; saturation all in bin 7.
+    assert colour.loc[0, "colour_h_hist0"] == 1 and colour.loc[1, "colour_h_hist5"] == 1
+    assert (colour[["colour_s_hist7"]] == 1).all().all()
+
+
+def test_image_features_colour_of_grey_and_of_a_hue_wrap(images, tmp_path):
+    grey_pixels = np.random.default_rng(0).integers(0, 256, (20, 24), np.uint8)
+    Image.fromarray(grey_pixels).save(tmp_path / "grey.png")
+    Image.fromarray(np.stack([grey_pixels] * 3, -1)).save(tmp_path / "grey_rgb.png")
+    column = [str(tmp_path / "grey.png"), str(tmp_path / "grey_rgb.png"), grey_pixels]
+    for mode in ("L", "RGB"):
+        features = ImageFeatures(size=(16, 16), mode=mode, features=("colour",))
+        block = pd.DataFrame(
+            features.fit(column).transform(column), columns=COLOUR_NAMES
+        )
+        np.testing.assert_array_equal(block.iloc[0], block.iloc[1])
+        # uint8 arrays are read in float64, 8-bit files in float32.
+        np.testing.assert_allclose(block.iloc[0], block.iloc[2], rtol=1e-5, atol=1e-7)
+        hue = block.filter(regex="_h_|colour_s_(mean|std|skew)")
+        assert (hue == 0).all().all() and (block["colour_s_hist0"] == 1).all()
+        grey = ImageLoader(size=(16, 16)).fit(column).transform(column[:1])[0]
+        np.testing.assert_allclose(block["colour_v_mean"], grey.mean(), rtol=1e-6)
+        np.testing.assert_allclose(block["colour_v_std"], grey.std(), rtol=1e-5)
+    # Hues just below 1 and just above 0 are both red: one bin, mean hue 0.
+    wrap = np.concatenate([_flat((255, 0, 8), (4, 8)), _flat((255, 8, 0), (4, 8))])
+    block = ImageFeatures(size=(8, 8), features=("colour",)).fit([wrap])
+    row = pd.Series(block.transform([wrap])[0], index=COLOUR_NAMES)
+    assert row["colour_h_hist0"] == pytest.approx(1)
+    assert row["colour_h_sin"] == pytest.approx(0, abs=1e-9)
+    assert row["colour_h_cos"] == pytest.approx(np.cos(2 * np.pi * 8 / 6 / 255), 1e-6)
 
 
 def test_image_features_parallel_is_identical(images):

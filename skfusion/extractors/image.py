@@ -63,7 +63,8 @@ _INTENSITY_STATISTICS = (
     "kurtosis",
     "entropy",
 )
-_FEATURE_GROUPS = ("intensity", "hog", "lbp", "color_hist")
+_FEATURE_GROUPS = ("intensity", "hog", "lbp", "color_hist", "colour")
+_COLOUR_MOMENTS = ("mean", "std", "skew")
 # One forward pass at a time per process: batches are read in threads, the
 # model is shared, and the layer hook must see only its own batch.
 _FORWARD_LOCK = threading.Lock()
@@ -100,8 +101,11 @@ def _read_image(
         any other 3-D or 4-D array is a volume (4-D: the first volume along
         the last axis).
 
-    mode : {"L", "RGB"}
-        Grey (H, W) or colour (H, W, 3) output.
+    mode : {"L", "RGB", "L+RGB"}
+        Grey (H, W) or colour (H, W, 3) output, or (``"L+RGB"``) the pair
+        ``(grey, colour)`` where ``grey`` is what ``"L"`` gives and
+        ``colour`` what ``"RGB"`` gives, or None for a grey input (one
+        channel, or three equal ones).
 
     max_pixels : int or None
         Refuse an input with more pixels (voxels for volumes) than this,
@@ -133,7 +137,7 @@ def _read_image(
 
     Returns
     -------
-    image : ndarray of float64
+    image : ndarray of float64, or a pair of them with ``mode="L+RGB"``
         Shape (H, W), (H, W, 3), or (D, H, W) with ``volume="volume"``.
     """
     if isinstance(source, np.ndarray):
@@ -193,9 +197,19 @@ def _to_mode(image, mode, volume):
         if image.ndim != 3:
             raise ValueError(f"expected a 3-D volume, got shape {image.shape}")
         return image
+    if mode == "L+RGB":
+        if image.ndim == 3 and not _is_grey(image):
+            return image @ _LUMA, image
+        return (image[..., 0] if image.ndim == 3 else image), None
     if image.ndim == 3:
         return image if mode == "RGB" else image @ _LUMA
     return np.repeat(image[..., None], 3, axis=-1) if mode == "RGB" else image
+
+
+def _is_grey(rgb):
+    return np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(
+        rgb[..., 0], rgb[..., 2]
+    )
 
 
 def _check_pixels(n_pixels, max_pixels, shape):
@@ -238,6 +252,13 @@ def _pillow_to_array(img, mode, scale):
             else:
                 data = _minmax(data)
         return _to_mode(data, mode, "middle")
+    if mode == "L+RGB":
+        # Both from one decode; Pillow's own grey, as mode="L" reads it.
+        grey = _pillow_to_array(img, "L", scale)
+        if img.mode in ("1", "L", "LA", "La"):
+            return grey, None
+        rgb = _pillow_to_array(img, "RGB", scale)
+        return grey, None if _is_grey(rgb) else rgb
     # 8-bit images need no more than float32, and resizing runs twice as fast.
     data = np.asarray(img.convert(mode), dtype=np.float32)
     return data / np.float32(255.0) if scale == "unit" else data
@@ -597,7 +618,7 @@ class ImageLoader(_ImageExtractor):
 
 
 class ImageFeatures(_ImageExtractor):
-    """Classical image descriptors: intensity, HOG, LBP and histograms.
+    """Classical image descriptors: intensity, HOG, LBP, histograms and colour.
 
     Each image is read in [0, 1] (grey, or colour with ``mode="RGB"``),
     resized to ``size`` with anti-aliased bilinear interpolation, and
@@ -618,22 +639,48 @@ class ImageFeatures(_ImageExtractor):
       [0, 1] of each channel: names ``color_hist_r0``, ..., ``color_hist_g0``,
       ..., ``color_hist_b0``, ... with ``mode="RGB"``, ``color_hist_l0``, ...
       (grey levels) with ``mode="L"``.
+    - ``"colour"`` (``8 + 3 * color_bins``): colour statistics in HSV
+      (``skimage.color.rgb2hsv`` of the colour image, values clipped to
+      [0, 1]), read in colour whatever ``mode`` says:
 
-    Intensity, HOG and LBP use the grey image (luma of a colour image), so
-    only the histogram depends on ``mode``. Volumes become images as in
-    :class:`ImageLoader` (``volume`` in ``{"middle", "mip", "mean"}``).
+      - hue, a circular quantity, as the saturation-weighted mean of
+        ``cos(2 pi h)`` and ``sin(2 pi h)`` (``colour_h_cos``,
+        ``colour_h_sin``): the direction of this vector is the mean hue and
+        its length (at most the mean saturation) how concentrated and vivid
+        the hues are; both are 0 for a grey image, whose hue is undefined;
+      - saturation and value: mean, standard deviation and skewness
+        (``scipy.stats.skew``, 0 for a constant channel): ``colour_s_mean``,
+        ``colour_s_std``, ``colour_s_skew``, ``colour_v_mean``, ...;
+      - histograms of ``color_bins`` bins over [0, 1] divided by the pixel
+        count: hue weighted by saturation, so that grey pixels add nothing
+        (bin ``k`` centred on hue ``k / color_bins``, bin 0 on red; the bins
+        sum to the mean saturation), then saturation and value (each sums to
+        1): ``colour_h_hist0``, ..., ``colour_s_hist0``, ...,
+        ``colour_v_hist0``, ....
+
+      A grey image (one channel, or three equal ones) has saturation 0, hue
+      features 0 and value equal to its grey level, so the width is the same
+      for every image.
+
+    Intensity, HOG and LBP use the grey image (with ``mode="L"`` Pillow's
+    8-bit grey of a colour file, with ``mode="RGB"`` the luma of the colour
+    image), and the histogram depends on ``mode``. Volumes become images as
+    in :class:`ImageLoader` (``volume`` in ``{"middle", "mip", "mean"}``).
 
     Parameters
     ----------
-    features : tuple of {"intensity", "hog", "lbp", "color_hist"}, \
-            default=("intensity", "hog", "lbp", "color_hist")
-        The descriptor groups, output in the order above.
+    features : tuple of {"intensity", "hog", "lbp", "color_hist", "colour"}, \
+            default=("intensity", "hog", "lbp", "color_hist", "colour")
+        The descriptor groups, output in the order above. Leave out
+        ``"colour"`` for grey-only data (X-rays), where its features are
+        constant apart from the value moments and histogram.
 
     size : tuple of int, default=(128, 128)
         (height, width) the image is resized to before description.
 
     mode : {"L", "RGB"}, default="L"
-        Read grey or colour; colour only changes the histogram.
+        Grey or colour for the ``"color_hist"`` group (and the grey image of
+        the others, see above); ``"colour"`` always reads colour.
 
     hog_orientations : int, default=9
         Orientation bins of the HOG.
@@ -651,7 +698,7 @@ class ImageFeatures(_ImageExtractor):
         Radius of the local binary pattern, in pixels.
 
     color_bins : int, default=8
-        Histogram bins per channel.
+        Histogram bins per channel, of ``"color_hist"`` and ``"colour"``.
 
     volume : {"middle", "mip", "mean"}, default="middle"
         How a 3-D volume becomes an image; see :class:`ImageLoader`.
@@ -706,9 +753,9 @@ class ImageFeatures(_ImageExtractor):
     >>> features = ImageFeatures(size=(32, 32)).fit(images)
     >>> block = features.transform(images)
     >>> block.shape
-    (3, 66)
-    >>> features.get_feature_names_out()[[0, 12, 57]].tolist()
-    ['intensity_mean', 'hog0', 'lbp9']
+    (3, 98)
+    >>> features.get_feature_names_out()[[0, 12, 57, 66, 74]].tolist()
+    ['intensity_mean', 'hog0', 'lbp9', 'colour_h_cos', 'colour_h_hist0']
     >>> bool(np.isnan(block[1]).all())
     True
     """
@@ -804,11 +851,21 @@ class ImageFeatures(_ImageExtractor):
             self._hog_width *= int(np.prod(self._hog_block)) * self.hog_orientations
 
     def _read(self, item):
+        name = type(self).__name__
+        if self.mode == "L" and "colour" in self._groups:
+            grey, colour = self._read_array(item, mode="L+RGB", volume=self.volume)
+            grey = _resize(grey, self._size, name)
+            return grey if colour is None else (grey, _resize(colour, self._size, name))
         image = self._read_array(item, mode=self.mode, volume=self.volume)
-        return _resize(image, self._size, type(self).__name__)
+        return _resize(image, self._size, name)
 
     def _featurize(self, image):
-        grey = image @ _LUMA if image.ndim == 3 else image
+        if isinstance(image, tuple):
+            grey, colour = image
+        elif image.ndim == 3:
+            grey, colour = image @ _LUMA, image
+        else:
+            grey, colour = image, None
         parts = []
         for group in self._groups:
             if group == "intensity":
@@ -829,8 +886,10 @@ class ImageFeatures(_ImageExtractor):
                 )
             elif group == "lbp":
                 parts.append(self._lbp_histogram(grey))
+            elif group == "colour":
+                parts.append(_colour_statistics(grey, colour, self.color_bins))
             else:
-                channels = image[..., None] if image.ndim == 2 else image
+                channels = grey[..., None] if self.mode == "L" else colour
                 parts.extend(
                     np.histogram(channels[..., k], self.color_bins, (0.0, 1.0))[0]
                     / channels[..., k].size
@@ -860,6 +919,12 @@ class ImageFeatures(_ImageExtractor):
                 names += [f"hog{i}" for i in range(self._hog_width)]
             elif group == "lbp":
                 names += [f"lbp{i}" for i in range(self.lbp_points + 2)]
+            elif group == "colour":
+                names += ["colour_h_cos", "colour_h_sin"]
+                names += [f"colour_{c}_{m}" for c in "sv" for m in _COLOUR_MOMENTS]
+                names += [
+                    f"colour_{c}_hist{i}" for c in "hsv" for i in range(self.color_bins)
+                ]
             else:
                 channels = "rgb" if self.mode == "RGB" else "l"
                 names += [
@@ -887,6 +952,37 @@ def _intensity_statistics(grey):
     return np.array(
         [mean, std, values.min(), values.max(), *percentiles, skew, kurtosis, entropy]
     )
+
+
+def _colour_statistics(grey, colour, n_bins):
+    """HSV colour statistics; see ImageFeatures. ``colour`` None: a grey image."""
+    if colour is None:
+        # rgb2hsv of three equal channels: hue 0, saturation 0, value = grey.
+        hue = saturation = np.zeros(grey.size)
+        value = np.clip(grey, 0.0, 1.0).ravel()
+    else:
+        color = import_optional(
+            "skimage.color", extra="image", needed_by="ImageFeatures"
+        )
+        hsv = color.rgb2hsv(np.clip(colour, 0.0, 1.0)).reshape(-1, 3)
+        hue, saturation, value = hsv.T
+    angle = 2.0 * np.pi * hue
+    parts = [[np.mean(saturation * np.cos(angle)), np.mean(saturation * np.sin(angle))]]
+    parts += [_moments(saturation), _moments(value)]
+    # Half a bin shift centres bin 0 on red (hue 0), which hue 1 wraps onto.
+    shifted = (hue + 0.5 / n_bins) % 1.0
+    counts = [np.histogram(shifted, n_bins, (0.0, 1.0), weights=saturation)[0]]
+    counts += [np.histogram(v, n_bins, (0.0, 1.0))[0] for v in (saturation, value)]
+    return np.concatenate([*parts, *(c / hue.size for c in counts)])
+
+
+def _moments(values):
+    from scipy import stats
+
+    std = values.std()
+    # A constant channel has no skewness (scipy would give NaN and warn).
+    skew = float(stats.skew(values)) if std > 1e-6 else 0.0
+    return [values.mean(), std, skew]
 
 
 class TorchImageEmbedder(_ImageExtractor):
