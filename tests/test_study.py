@@ -583,3 +583,96 @@ def test_pos_label_sets_the_positive_class_of_every_probability_view():
     )
     with pytest.raises(ValueError, match="pos_label='ill' is not a class"):
         FusionStudy(_modalities(X), pos_label="ill", **params).fit(X, labels)
+
+
+def test_pooled_metrics_with_subject_bootstrap_intervals(fitted_study):
+    from sklearn.metrics import balanced_accuracy_score, roc_auc_score
+
+    study, _, y, _ = fitted_study
+    summary = study.summary_
+    y = np.asarray(y)
+    for name in study.strategies_:
+        proba = study.oof_proba_[name][:, :, 1]
+        labels = study.oof_predictions_[name]
+        # Computed like the fold scores, on all rows at once, mean over repeats.
+        assert summary.loc[name, "roc_auc_pooled"] == pytest.approx(
+            np.mean([roc_auc_score(y, p) for p in proba])
+        )
+        assert summary.loc[name, "balanced_accuracy_pooled"] == pytest.approx(
+            np.mean([balanced_accuracy_score(y, p) for p in labels])
+        )
+        called = proba >= 0.5
+        assert summary.loc[name, "sensitivity"] == pytest.approx(
+            called[:, y == 1].mean()
+        )
+        assert summary.loc[name, "specificity"] == pytest.approx(
+            (~called[:, y == 0]).mean()
+        )
+        for column in [*(f"{m}_pooled" for m in study.metrics_), "sensitivity"]:
+            stem = column.removesuffix("_pooled")
+            low = summary.loc[name, f"{stem}_boot_low"]
+            high = summary.loc[name, f"{stem}_boot_high"]
+            assert low <= summary.loc[name, column] <= high
+            assert low < high
+    assert study.threshold_ == 0.5
+    assert study.bootstrap_["n_resamples"] == 1000
+    assert study.bootstrap_["n_resampled"] == len(y)
+    # Seeded from random_state: the same seed gives the same intervals.
+    seed = study.bootstrap_["random_state"]
+    assert seed == study.fold_seeds_[0]
+    again = study._pooled_metrics(y, None, seed)
+    other = study._pooled_metrics(y, None, seed + 1)
+    for name in study.strategies_:
+        assert again[name, "roc_auc"] == (
+            summary.loc[name, "roc_auc_pooled"],
+            summary.loc[name, "roc_auc_boot_low"],
+            summary.loc[name, "roc_auc_boot_high"],
+        )
+        assert other[name, "roc_auc"][1:] != again[name, "roc_auc"][1:]
+
+
+def test_a_single_split_study_reports_what_one_split_allows(tmp_path):
+    from sklearn.model_selection import PredefinedSplit
+
+    X, y = _table(120)
+    test_fold = np.where(np.arange(len(y)) % 3 == 0, 0, -1)  # 40 test rows
+    study = FusionStudy(
+        _modalities(X),
+        strategies=_fast_strategies(),
+        cv=PredefinedSplit(test_fold),
+        random_state=0,
+    ).fit(X, y)
+    assert len(study.splits_) == 1
+    comparison = study.comparison_
+    assert comparison["p_value"].isna().all()
+    assert comparison["t_statistic"].isna().all()
+    others = comparison.index != study.best_unimodal_
+    assert comparison.loc[others, "delong_p_value"].notna().all()
+    summary = study.summary_
+    assert summary["roc_auc_ci_low"].isna().all()
+    assert summary["roc_auc_std"].isna().all()
+    present = [
+        "roc_auc_mean",
+        "roc_auc_pooled",
+        "roc_auc_boot_low",
+        "roc_auc_boot_high",
+        "sensitivity",
+        "specificity",
+        "brier",
+    ]
+    assert summary[present].notna().all().all()
+    assert study.bootstrap_["n_resampled"] == 40
+    # One split: the pooled metric is the score of the test set.
+    assert_allclose(summary["roc_auc_pooled"], summary["roc_auc_mean"])
+    assert any("single train/test split" in note for note in study.notes_)
+    assert study.contributions_["shapley"].notna().all()
+    # The rows only ever trained on are no availability pattern of their own.
+    assert (
+        study.availability_scores_.groupby("strategy")["n_samples"].sum().eq(40).all()
+    )
+    folder = study.report(tmp_path)
+    markdown = (folder / "report.md").read_text(encoding="utf-8")
+    assert "single train/test split" in markdown
+    results = pd.read_csv(folder / "results.csv", index_col="strategy")
+    assert results["p_value"].isna().all()
+    assert results["roc_auc_boot_low"].notna().all()

@@ -1,9 +1,12 @@
 """Tests of the statistics for comparing fusion strategies."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from sklearn import metrics
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import roc_auc_score
 
@@ -12,8 +15,14 @@ from skfusion.study import (
     calibration_table,
     corrected_resampled_ttest,
     delong_test,
+    statistics,
 )
-from skfusion.study.statistics import _delong_covariance
+from skfusion.study.statistics import (
+    _bootstrap_weights,
+    _delong_covariance,
+    _resampled_metric,
+    subject_bootstrap_ci,
+)
 
 # corrected_resampled_ttest ----------------------------------------------------
 
@@ -144,6 +153,168 @@ def test_bootstrap_ci_degenerate_falls_back():
 def test_bootstrap_ci_validation(values, kwargs, match):
     with pytest.raises(ValueError, match=match):
         bootstrap_ci(values, **kwargs)
+
+
+# subject_bootstrap_ci ---------------------------------------------------------
+
+
+def _scored_sample(n=80, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, size=n)
+    # Rounded: ties, which the AUC counts half.
+    return y, np.round(y + rng.normal(size=n), 1)
+
+
+def test_subject_bootstrap_ci_contains_the_estimate_and_is_reproducible():
+    y, score = _scored_sample()
+    result = subject_bootstrap_ci(y, score, "roc_auc", random_state=0)
+    assert result.estimate == pytest.approx(roc_auc_score(y, score))
+    assert result.low < result.estimate < result.high
+    assert result.n_resamples == 1000
+    assert result == subject_bootstrap_ci(y, score, "roc_auc", random_state=0)
+    assert result != subject_bootstrap_ci(y, score, "roc_auc", random_state=1)
+    wider = subject_bootstrap_ci(y, score, "roc_auc", confidence=0.99, random_state=0)
+    assert wider.low < result.low and result.high < wider.high
+
+
+def _resample_rows(weights):
+    return np.repeat(np.arange(weights.shape[0]), weights.astype(int))
+
+
+_POS0 = {"pos_label": 0}
+
+
+@pytest.mark.parametrize(
+    ("name", "sklearn_metric", "response"),
+    [
+        ("roc_auc", metrics.roc_auc_score, "score"),
+        ("average_precision", metrics.average_precision_score, "score"),
+        ("accuracy", metrics.accuracy_score, "labels"),
+        ("balanced_accuracy", metrics.balanced_accuracy_score, "labels"),
+        ("sensitivity", metrics.recall_score, "labels"),
+        ("specificity", lambda y, p: metrics.recall_score(y, p, **_POS0), "labels"),
+        ("precision", metrics.precision_score, "labels"),
+        ("recall", metrics.recall_score, "labels"),
+        ("f1", metrics.f1_score, "labels"),
+        ("r2", metrics.r2_score, "values"),
+        ("mean_absolute_error", metrics.mean_absolute_error, "values"),
+        ("mean_squared_error", metrics.mean_squared_error, "values"),
+        ("root_mean_squared_error", metrics.root_mean_squared_error, "values"),
+    ],
+)
+def test_named_metrics_equal_sklearn_on_the_resampled_rows(
+    name, sklearn_metric, response
+):
+    # Small: some resamples have a single class or no predicted positive.
+    y, score = _scored_sample(n=14, seed=1)
+    y_pred = {
+        "score": score,
+        "labels": (score > 0.5).astype(int),
+        "values": score + 0.3,
+    }[response]
+    y_true = y.astype(float) if response == "values" else y
+    weights = next(_bootstrap_weights(np.arange(len(y)) // 2, 80, 0))
+    vectorised = _resampled_metric(name, y_true, y_pred, weights, pos_label=1)
+    expected = np.full(len(weights), np.nan)
+    for b, row in enumerate(weights):
+        drawn = _resample_rows(row)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                expected[b] = sklearn_metric(y_true[drawn], y_pred[drawn])
+        except ValueError:
+            pass
+    defined = np.isfinite(vectorised)
+    np.testing.assert_allclose(vectorised[defined], expected[defined], atol=1e-12)
+    # Undefined only where a class is missing from the resample.
+    one_class = np.array([len(np.unique(y[_resample_rows(w)])) < 2 for w in weights])
+    assert not (~defined & ~one_class).any()
+
+
+def test_roc_auc_ovr_is_the_mean_one_vs_rest_auc():
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 3, size=60)
+    proba = rng.dirichlet([1, 1, 1], size=60) + np.eye(3)[y]
+    proba /= proba.sum(axis=1, keepdims=True)
+    weights = next(_bootstrap_weights(np.arange(60), 50, 0))
+    values = _resampled_metric("roc_auc_ovr", y, proba, weights)
+    for row, value in zip(weights, values, strict=True):
+        drawn = _resample_rows(row)
+        assert value == pytest.approx(
+            roc_auc_score(y[drawn], proba[drawn], multi_class="ovr")
+        )
+
+
+def test_subject_bootstrap_ci_resamples_whole_groups():
+    y, score = _scored_sample(n=40, seed=3)
+    # Each subject seen four times (four images of one patient, say).
+    subject = np.repeat(np.arange(40), 4)
+    repeated = subject_bootstrap_ci(
+        y[subject], score[subject], "roc_auc", groups=subject, random_state=0
+    )
+    # Drawing the 40 subjects is the same bootstrap as on one row per subject.
+    once = subject_bootstrap_ci(y, score, "roc_auc", random_state=0)
+    assert repeated.estimate == pytest.approx(once.estimate)
+    assert (repeated.low, repeated.high) == pytest.approx((once.low, once.high))
+    # Drawing the rows treats the copies as independent subjects: too narrow.
+    rows = subject_bootstrap_ci(y[subject], score[subject], "roc_auc", random_state=0)
+    assert rows.high - rows.low < 0.7 * (once.high - once.low)
+
+    # Every row of a drawn group comes with it, as often as the group.
+    drawn_sets = []
+
+    def record(y_true, rows_drawn):
+        drawn_sets.append(rows_drawn)
+        return 0.0
+
+    groups = np.array(list("aabbbcdddd"))
+    subject_bootstrap_ci(
+        np.zeros(10), np.arange(10), record, groups=groups, n_resamples=50
+    )
+    for rows_drawn in drawn_sets[1:]:  # the first call is the estimate
+        counts = np.bincount(rows_drawn, minlength=10)
+        for group in "abcd":
+            assert len(set(counts[groups == group])) == 1
+        assert sum(counts[groups == g][0] for g in "abcd") == 4
+
+
+def test_subject_bootstrap_ci_callable_metric_and_undefined_resamples():
+    y, score = _scored_sample(n=8, seed=4)
+    named = subject_bootstrap_ci(y, score, "roc_auc", n_resamples=150, random_state=0)
+    called = subject_bootstrap_ci(
+        y, score, roc_auc_score, n_resamples=150, random_state=0
+    )
+    # The same resamples; the single-class ones are left out of both.
+    assert named == pytest.approx(called)
+    assert named.n_resamples < 150
+
+
+def test_subject_bootstrap_ci_is_the_same_in_chunks(monkeypatch):
+    y, score = _scored_sample()
+    whole = subject_bootstrap_ci(y, score, "roc_auc", random_state=0)
+    monkeypatch.setattr(statistics, "_MAX_WEIGHT_CELLS", 7 * len(y))
+    assert subject_bootstrap_ci(y, score, "roc_auc", random_state=0) == whole
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"metric": "auc"}, "Unknown metric 'auc'"),
+        ({"metric": 3}, "metric name or a callable"),
+        ({"y_pred": np.zeros(5)}, "one row per sample"),
+        ({"y_pred": np.full(20, np.nan)}, "finite"),
+        ({"groups": np.zeros(5)}, "groups must have one value per sample"),
+        ({"n_resamples": 0}, "n_resamples"),
+        ({"confidence": 1.0}, "confidence"),
+        ({"pos_label": 2}, "pos_label=2 is not a class"),
+        ({"y_true": np.arange(20)}, "binary"),
+    ],
+)
+def test_subject_bootstrap_ci_validation(kwargs, match):
+    y, score = _scored_sample(n=20)
+    params = {"y_true": y, "y_pred": score, "metric": "roc_auc", **kwargs}
+    with pytest.raises(ValueError, match=match):
+        subject_bootstrap_ci(**params)
 
 
 # delong_test ------------------------------------------------------------------

@@ -6,6 +6,7 @@ import inspect
 import re
 import time
 import warnings
+from functools import partial
 from itertools import combinations
 from numbers import Integral
 
@@ -45,6 +46,9 @@ from ._plots import availability_pattern
 from ._predictions import stored_predictions
 from ._strategies import default_strategies
 from .statistics import (
+    _bootstrap_weights,
+    _percentile_interval,
+    _resampled_metric,
     bootstrap_ci,
     calibration_table,
     corrected_resampled_ttest,
@@ -62,6 +66,29 @@ _DEFAULT_SCORING = {
 _MAX_SHARED_COMPONENTS = 20
 # Warnings that masking a modality in every row raises on purpose.
 _MASKING_WARNINGS = (".*no observed value", ".*missing in every training row")
+# Subject bootstrap of the pooled out-of-fold metrics.
+_N_BOOTSTRAP = 1000
+_CONFIDENCE = 0.95
+# Probability of the positive class from which a row is called positive, for
+# the sensitivity and specificity of a binary study.
+_THRESHOLD = 0.5
+# Scorers whose subject bootstrap is vectorised: the metric name of
+# statistics.subject_bootstrap_ci, the response it scores and the scorer's sign.
+# Other scorers are evaluated resample by resample (slower).
+_POOLED_METRICS = {
+    "roc_auc": ("roc_auc", "positive score", 1),
+    "average_precision": ("average_precision", "positive score", 1),
+    "roc_auc_ovr": ("roc_auc_ovr", "proba", 1),
+    "accuracy": ("accuracy", "labels", 1),
+    "balanced_accuracy": ("balanced_accuracy", "labels", 1),
+    "f1": ("f1", "labels", 1),
+    "precision": ("precision", "labels", 1),
+    "recall": ("recall", "labels", 1),
+    "r2": ("r2", "labels", 1),
+    "neg_mean_absolute_error": ("mean_absolute_error", "labels", -1),
+    "neg_mean_squared_error": ("mean_squared_error", "labels", -1),
+    "neg_root_mean_squared_error": ("root_mean_squared_error", "labels", -1),
+}
 
 
 class FusionStudy(BaseEstimator):
@@ -241,8 +268,28 @@ class FusionStudy(BaseEstimator):
     summary_ : DataFrame
         One row per strategy: ``kind``, ``modalities``, and for each metric
         ``<metric>_mean``, ``_std``, ``_ci_low``, ``_ci_high`` (bootstrap 95%
-        interval of the fold scores), then ``brier`` (pooled out-of-fold
-        Brier score) and ``fit_time`` (mean seconds per fold).
+        interval of the fold scores; NaN with a single split), then
+        ``<metric>_pooled``, ``_boot_low``, ``_boot_high``: the metric on the
+        pooled out-of-fold predictions of all tested rows (mean over
+        repeats) and its subject-bootstrap interval (see ``bootstrap_``).
+        For a binary target, ``sensitivity`` and ``specificity`` at
+        ``threshold_`` on the pooled predictions, each with ``_boot_low`` and
+        ``_boot_high`` (NaN for a strategy without ``predict_proba``). Then
+        ``brier`` (pooled out-of-fold Brier score) and ``fit_time`` (mean
+        seconds per fold).
+
+    bootstrap_ : dict
+        How the intervals of the pooled metrics were computed: percentile
+        intervals (``confidence``) of ``n_resamples`` resamples of the
+        ``n_resampled`` tested ``"rows"`` or ``"groups"`` (``resampled``),
+        drawn with replacement, seeded by ``random_state`` (derived from the
+        study's). Every strategy and repeat is scored on the same resamples;
+        a resample's value is the mean over repeats.
+
+    threshold_ : float or None
+        The probability of ``pos_label_`` from which a row is called
+        positive for the sensitivity and specificity (0.5); None unless the
+        target is binary.
 
     best_unimodal_ : str or None
         The unimodal strategy with the best primary score, the reference of
@@ -251,8 +298,9 @@ class FusionStudy(BaseEstimator):
     comparison_ : DataFrame
         Every strategy against ``best_unimodal_``: ``reference``,
         ``difference``, ``t_statistic`` and ``p_value`` of the corrected
-        resampled t-test (Nadeau and Bengio) on the primary fold scores, and,
-        for a binary target, ``auc``, ``reference_auc``, ``delong_z`` and
+        resampled t-test (Nadeau and Bengio) on the primary fold scores (NaN
+        with a single split, which gives one paired score), and, for a binary
+        target, ``auc``, ``reference_auc``, ``delong_z`` and
         ``delong_p_value`` of DeLong's test on the pooled out-of-fold
         probabilities of the first repeat.
 
@@ -782,11 +830,29 @@ class FusionStudy(BaseEstimator):
 
     # -- statistics -----------------------------------------------------------
 
-    def _summarise(self, y):
+    def _summarise(self, y, groups=None):
         scores = self.fold_scores_
         primary = self.primary_metric_
         rows = {}
-        seed = self.fold_seeds_[0]
+        seed = self._statistics_seed()
+        self.threshold_ = _THRESHOLD if self.task_ == "binary" else None
+        pooled = self._pooled_metrics(y, groups, seed)
+        tested = self._tested_rows(0)
+        self.bootstrap_ = {
+            "n_resamples": _N_BOOTSTRAP,
+            "confidence": _CONFIDENCE,
+            "resampled": "rows" if groups is None else "groups",
+            "n_resampled": len(
+                np.unique(tested if groups is None else np.asarray(groups)[tested])
+            ),
+            "random_state": seed,
+        }
+        if groups is None and self.n_groups_ is not None:
+            self.notes_.append(
+                "The subject bootstrap of the pooled metrics resampled rows, not "
+                "groups: its intervals ignore the grouping and may be too narrow."
+            )
+        rates = ["sensitivity", "specificity"] if self.task_ == "binary" else []
         for name in self.strategies_:
             row = {
                 "kind": self.strategy_kinds_[name],
@@ -801,6 +867,13 @@ class FusionStudy(BaseEstimator):
                 )
                 low, high = _confidence_interval(values, seed)
                 row[f"{metric}_ci_low"], row[f"{metric}_ci_high"] = low, high
+                estimate, low, high = pooled[name, metric]
+                row[f"{metric}_pooled"] = estimate
+                row[f"{metric}_boot_low"], row[f"{metric}_boot_high"] = low, high
+            for rate in rates:
+                estimate, low, high = pooled[name, rate]
+                row[rate] = estimate
+                row[f"{rate}_boot_low"], row[f"{rate}_boot_high"] = low, high
             row["brier"] = self._brier(name, y)
             row["fit_time"] = float(
                 own.drop_duplicates(["repeat", "fold"])["fit_time"].mean()
@@ -818,6 +891,143 @@ class FusionStudy(BaseEstimator):
         )
         self.comparison_ = self._compare(y)
         self.calibration_ = self._calibrate(y)
+        if len(self.splits_) < 2:
+            self.notes_.append(
+                "A single train/test split: the corrected resampled t-test and "
+                "the confidence intervals of the fold scores need at least 2 "
+                "folds and are not applicable (NaN). The pooled metrics with "
+                "their subject-bootstrap intervals, DeLong's test, the Brier "
+                "score and the calibration are computed on the test rows."
+            )
+
+    def _statistics_seed(self):
+        """Seed of the bootstrap intervals, derived from ``random_state``."""
+        if self.fold_seeds_[0] is not None:
+            return self.fold_seeds_[0]
+        # A splitter has no fold seed; an int random_state still gives one.
+        rng = check_random_state(self.random_state)
+        return int(rng.randint(np.iinfo(np.int32).max))
+
+    def _pooled_metrics(self, y, groups, seed):
+        """Pooled out-of-fold metrics with their subject-bootstrap intervals.
+
+        Each metric is computed on the out-of-fold predictions of every tested
+        row at once, in each repeat, and averaged over the repeats. A resample
+        draws the tested rows (whole groups, given ``groups``) with
+        replacement, the same resamples for every strategy, metric and repeat;
+        its value is the mean over the repeats of the metric on the resampled
+        rows, and the interval is the percentile interval of those values.
+
+        Returns
+        -------
+        pooled : dict of (str, str) to (float, float, float)
+            ``(estimate, low, high)`` of every strategy and metric, and of the
+            sensitivity and specificity of a binary target.
+        """
+        n_repeats = max(r for r, _ in self.split_ids_) + 1
+        # Every repeat of an integer cv tests every row; a splitter has one.
+        tested = np.sort(self._tested_rows(0))
+        y_tested = y[tested]
+        units = tested if groups is None else np.asarray(groups)[tested]
+
+        estimates, inputs = {}, {}
+        for name in self.strategies_:
+            for metric in self.metrics_:
+                scorer = self._scorers[metric]
+                per_repeat = []
+                for repeat in range(n_repeats):
+                    stand_in = self._stand_in(name, repeat)
+                    try:
+                        with warnings.catch_warnings():
+                            warnings.simplefilter("ignore")
+                            value = scorer(stand_in, tested[:, None], y_tested)
+                        per_repeat.append(float(value))
+                    except ValueError:
+                        per_repeat.append(np.nan)
+                estimates[name, metric] = float(np.mean(per_repeat))
+                inputs[name, metric] = [
+                    self._bootstrap_input(name, metric, repeat, tested, y_tested)
+                    for repeat in range(n_repeats)
+                ]
+            if self.task_ == "binary":
+                self._rate_inputs(name, tested, y_tested, n_repeats, estimates, inputs)
+        inputs = {
+            key: per_repeat
+            for key, per_repeat in inputs.items()
+            if all(spec is not None for spec in per_repeat)
+        }
+
+        distributions = {key: [] for key in inputs}
+        for weights in _bootstrap_weights(units, _N_BOOTSTRAP, seed):
+            for key, per_repeat in inputs.items():
+                values = [
+                    sign * _resampled_metric(metric, y_true, y_pred, weights, label)
+                    for metric, sign, y_true, y_pred, label in per_repeat
+                ]
+                distributions[key].append(np.mean(values, axis=0))
+        pooled = {}
+        for key, estimate in estimates.items():
+            if key in distributions and np.isfinite(estimate):
+                low, high, _ = _percentile_interval(
+                    np.concatenate(distributions[key]), _CONFIDENCE
+                )
+            else:
+                low = high = np.nan
+            pooled[key] = (estimate, low, high)
+        return pooled
+
+    def _bootstrap_input(self, name, metric, repeat, tested, y_tested):
+        """``(metric, sign, y_true, y_pred, pos_label)`` of one repeat, or None.
+
+        A scorer with a vectorised metric gets the stored responses it scores;
+        any other scorer is called on the stored predictions of each resample.
+        """
+        if metric not in _POOLED_METRICS:
+            stand_in = self._stand_in(name, repeat)
+            scorer = partial(_score_rows, self._scorers[metric], stand_in)
+            return scorer, 1, y_tested, tested, None
+        resampled, response, sign = _POOLED_METRICS[metric]
+        if response == "positive score":
+            if self.task_ != "binary":
+                return None
+            scores = self._positive_scores(name, repeat)
+            y_pred = None if scores is None else scores[tested]
+        elif response == "proba":
+            proba = self.oof_proba_[name]
+            y_pred = None if proba is None else proba[repeat, tested]
+        else:
+            y_pred = self.oof_predictions_[name][repeat, tested]
+        if y_pred is None:
+            return None
+        return resampled, sign, y_tested, y_pred, self.pos_label_
+
+    def _rate_inputs(self, name, tested, y_tested, n_repeats, estimates, inputs):
+        """Sensitivity and specificity at ``threshold_`` (binary targets)."""
+        proba = self.oof_proba_[name]
+        per_repeat = None
+        if proba is not None:
+            actual = y_tested == self.pos_label_
+            per_repeat = [
+                (actual, proba[repeat, tested, self._positive] >= self.threshold_)
+                for repeat in range(n_repeats)
+            ]
+        ones = np.ones((1, len(tested)))
+        for rate in ("sensitivity", "specificity"):
+            if per_repeat is None:
+                estimates[name, rate] = np.nan
+                inputs[name, rate] = [None]
+                continue
+            estimates[name, rate] = float(
+                np.mean(
+                    [
+                        _resampled_metric(rate, actual, called, ones, True)[0]
+                        for actual, called in per_repeat
+                    ]
+                )
+            )
+            inputs[name, rate] = [
+                (rate, 1, actual, called, True) for actual, called in per_repeat
+            ]
 
     def _brier(self, name, y):
         proba = self.oof_proba_.get(name)
@@ -868,7 +1078,8 @@ class FusionStudy(BaseEstimator):
                 "reference": reference,
                 "difference": float(np.mean(own - reference_scores)),
             }
-            if name == reference:
+            # One split gives one paired score: no t-test (see notes_).
+            if name == reference or len(own) < 2:
                 row.update(t_statistic=np.nan, p_value=np.nan)
             else:
                 test = corrected_resampled_ttest(own, reference_scores, n_train, n_test)
@@ -897,16 +1108,16 @@ class FusionStudy(BaseEstimator):
             table.loc[name] = pd.Series(row)
         return table.infer_objects()
 
-    def _positive_scores(self, name):
-        """Scores of the positive class, first repeat (binary targets)."""
+    def _positive_scores(self, name, repeat=0):
+        """Scores of the positive class in one repeat (binary targets)."""
         proba = self.oof_proba_[name]
         if proba is not None:
-            return proba[0, :, self._positive]
+            return proba[repeat, :, self._positive]
         decision = self._oof_decision[name]
         if decision is None:
             return None
         # A binary decision function scores classes_[1].
-        return decision[0] if self._positive == 1 else -decision[0]
+        return decision[repeat] if self._positive == 1 else -decision[repeat]
 
     def _tested_rows(self, repeat):
         return np.concatenate(
@@ -943,12 +1154,14 @@ class FusionStudy(BaseEstimator):
         scorer = self._scorers[self.primary_metric_]
         n_repeats = max(r for r, _ in self.split_ids_) + 1
         tested = [self._tested_rows(repeat) for repeat in range(n_repeats)]
+        # Rows no split tests (a custom splitter's training-only rows) have no
+        # out-of-fold prediction and no availability: they are left out.
         rows_of = {
             pattern: [
                 np.intersect1d(np.flatnonzero(patterns == pattern), rows)
                 for rows in tested
             ]
-            for pattern in pd.unique(patterns)
+            for pattern in pd.unique(patterns[np.sort(tested[0])])
         }
         rows = []
         for name in self.strategies_:
@@ -967,7 +1180,7 @@ class FusionStudy(BaseEstimator):
                     {
                         "strategy": name,
                         "pattern": pattern,
-                        "n_samples": int(np.sum(patterns == pattern)),
+                        "n_samples": len(per_repeat[0]),
                         "metric": self.primary_metric_,
                         "score": float(np.mean(values)),
                     }
@@ -1250,6 +1463,11 @@ def _empty(shape, dtype):
     if np.issubdtype(dtype, np.number):
         return np.full(shape, np.nan)
     return np.full(shape, None, dtype=object)
+
+
+def _score_rows(scorer, stand_in, y_true, positions):
+    """A scorer on the stored predictions of some rows (positions in the table)."""
+    return scorer(stand_in, positions[:, None], y_true)
 
 
 def _confidence_interval(values, seed):

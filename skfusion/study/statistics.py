@@ -4,7 +4,9 @@ Cross-validated scores of two strategies are paired (same folds) and the folds
 overlap in their training sets, so naive tests are anti-conservative. This module
 gathers the tests and summaries that account for that: the corrected resampled
 t-test for per-fold scores, bootstrap confidence intervals for a summary of fold
-scores, DeLong's test for two correlated ROC AUCs and a calibration table.
+scores, the subject bootstrap of a metric of pooled out-of-fold predictions
+(which needs no more than one split), DeLong's test for two correlated ROC AUCs
+and a calibration table.
 """
 
 import warnings
@@ -20,11 +22,13 @@ from sklearn.utils.multiclass import type_of_target
 
 __all__ = [
     "DeLongResult",
+    "SubjectBootstrapResult",
     "TTestResult",
     "bootstrap_ci",
     "calibration_table",
     "corrected_resampled_ttest",
     "delong_test",
+    "subject_bootstrap_ci",
 ]
 
 
@@ -68,6 +72,28 @@ class DeLongResult(NamedTuple):
     auc_b: float
     statistic: float
     pvalue: float
+
+
+class SubjectBootstrapResult(NamedTuple):
+    """Result of :func:`subject_bootstrap_ci`.
+
+    Attributes
+    ----------
+    estimate : float
+        The metric on all the samples.
+    low : float
+        The lower bound of the percentile interval.
+    high : float
+        The upper bound of the percentile interval.
+    n_resamples : int
+        The resamples on which the metric is defined, from which the interval
+        is computed (a resample with a single class has no ROC AUC, say).
+    """
+
+    estimate: float
+    low: float
+    high: float
+    n_resamples: int
 
 
 def _check_positive_integer(value, name):
@@ -256,6 +282,416 @@ def bootstrap_ci(
             return float(low), float(high)
     # Only a statistic that is itself undefined on the resamples ends here.
     raise ValueError("The bootstrap interval is undefined for these values.")
+
+
+# Subject bootstrap -----------------------------------------------------------
+#
+# A resample draws the subjects (or whole groups) with replacement; drawing a
+# subject k times is the same as giving its rows the weight k, so every named
+# metric is computed on all the resamples of a chunk at once, as a weighted
+# metric over an array of weights of shape (n_resamples, n_samples).
+
+# Resamples x samples of one chunk of weights (32 MiB of float64).
+_MAX_WEIGHT_CELLS = 2**22
+
+
+def _check_confidence(confidence):
+    if (
+        not isinstance(confidence, Real)
+        or isinstance(confidence, bool)
+        or not 0 < confidence < 1
+    ):
+        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}.")
+    return float(confidence)
+
+
+def _weighted_auc(positive, score, weights):
+    # Mann-Whitney with weights: each positive beats the weight of the
+    # negatives scored below it, and half the weight of those tied with it.
+    order = np.argsort(score, kind="stable")
+    ordered = score[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    weights = weights[:, order]
+    positive = positive[order]
+    pos = np.add.reduceat(weights * positive, starts, axis=1)
+    neg = np.add.reduceat(weights * ~positive, starts, axis=1)
+    below = np.cumsum(neg, axis=1) - neg
+    n_pos, n_neg = pos.sum(axis=1), neg.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        auc = (pos * (below + neg / 2)).sum(axis=1) / (n_pos * n_neg)
+    auc[(n_pos == 0) | (n_neg == 0)] = np.nan
+    return auc
+
+
+def _weighted_average_precision(positive, score, weights):
+    # sklearn's step integral: the precision at each distinct threshold, from
+    # the highest down, weighted by the recall it adds.
+    order = np.argsort(-score, kind="stable")
+    ordered = score[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    weights = weights[:, order]
+    positive = positive[order]
+    pos = np.add.reduceat(weights * positive, starts, axis=1)
+    neg = np.add.reduceat(weights * ~positive, starts, axis=1)
+    true_pos = np.cumsum(pos, axis=1)
+    called = true_pos + np.cumsum(neg, axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(called > 0, true_pos / called, 0.0)
+        average = (pos * precision).sum(axis=1) / true_pos[:, -1]
+    average[true_pos[:, -1] == 0] = np.nan
+    return average
+
+
+def _weighted_rate(hits, support, weights):
+    # The weighted share of ``support`` rows that are ``hits``.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (weights @ (hits & support)) / (weights @ support)
+
+
+def _roc_auc(y_true, y_pred, weights, pos_label):
+    return _weighted_auc(y_true == pos_label, y_pred, weights)
+
+
+def _average_precision(y_true, y_pred, weights, pos_label):
+    return _weighted_average_precision(y_true == pos_label, y_pred, weights)
+
+
+def _roc_auc_ovr(y_true, y_pred, weights, pos_label):
+    classes = np.unique(y_true)
+    if y_pred.ndim != 2 or y_pred.shape[1] != len(classes):
+        raise ValueError(
+            "roc_auc_ovr needs y_pred of shape (n_samples, n_classes), one column "
+            f"per class of y_true ({len(classes)}); got shape {y_pred.shape}."
+        )
+    # A resample that misses a class has no one-vs-rest AUC of it: NaN.
+    aucs = [
+        _weighted_auc(y_true == label, y_pred[:, k], weights)
+        for k, label in enumerate(classes)
+    ]
+    return np.mean(aucs, axis=0)
+
+
+def _accuracy(y_true, y_pred, weights, pos_label):
+    return (weights @ (y_true == y_pred)) / weights.sum(axis=1)
+
+
+def _balanced_accuracy(y_true, y_pred, weights, pos_label):
+    # As sklearn: the mean recall of the classes present in the resample.
+    recalls = np.column_stack(
+        [
+            _weighted_rate(y_pred == label, y_true == label, weights)
+            for label in np.unique(y_true)
+        ]
+    )
+    return np.nanmean(recalls, axis=1)
+
+
+def _sensitivity(y_true, y_pred, weights, pos_label):
+    return _weighted_rate(y_pred == pos_label, y_true == pos_label, weights)
+
+
+def _specificity(y_true, y_pred, weights, pos_label):
+    return _weighted_rate(y_pred != pos_label, y_true != pos_label, weights)
+
+
+def _positive_counts(y_true, y_pred, weights, pos_label):
+    actual, predicted = y_true == pos_label, y_pred == pos_label
+    return (
+        weights @ (actual & predicted),
+        weights @ (~actual & predicted),
+        weights @ (actual & ~predicted),
+    )
+
+
+def _ratio_or_zero(numerator, denominator):
+    # sklearn's zero_division="warn": 0 where the ratio is undefined.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denominator > 0, numerator / denominator, 0.0)
+
+
+def _precision(y_true, y_pred, weights, pos_label):
+    tp, fp, _ = _positive_counts(y_true, y_pred, weights, pos_label)
+    return _ratio_or_zero(tp, tp + fp)
+
+
+def _recall(y_true, y_pred, weights, pos_label):
+    tp, _, fn = _positive_counts(y_true, y_pred, weights, pos_label)
+    return _ratio_or_zero(tp, tp + fn)
+
+
+def _f1(y_true, y_pred, weights, pos_label):
+    tp, fp, fn = _positive_counts(y_true, y_pred, weights, pos_label)
+    return _ratio_or_zero(2 * tp, 2 * tp + fp + fn)
+
+
+def _r2(y_true, y_pred, weights, pos_label):
+    total = weights.sum(axis=1)
+    mean = (weights @ y_true) / total
+    spread = (weights * (y_true - mean[:, None]) ** 2).sum(axis=1)
+    residual = weights @ (y_true - y_pred) ** 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2 = 1 - residual / spread
+    # sklearn's r2_score(force_finite=True) for a constant target.
+    return np.where(spread > 0, r2, np.where(residual == 0, 1.0, 0.0))
+
+
+def _mean_absolute_error(y_true, y_pred, weights, pos_label):
+    return (weights @ np.abs(y_true - y_pred)) / weights.sum(axis=1)
+
+
+def _mean_squared_error(y_true, y_pred, weights, pos_label):
+    return (weights @ (y_true - y_pred) ** 2) / weights.sum(axis=1)
+
+
+def _root_mean_squared_error(y_true, y_pred, weights, pos_label):
+    return np.sqrt(_mean_squared_error(y_true, y_pred, weights, pos_label))
+
+
+# Name -> (weighted metric, kind of target, kind of y_pred).
+_NAMED_METRICS = {
+    "roc_auc": (_roc_auc, "binary", "score"),
+    "average_precision": (_average_precision, "binary", "score"),
+    "roc_auc_ovr": (_roc_auc_ovr, "classes", "proba"),
+    "accuracy": (_accuracy, "classes", "labels"),
+    "balanced_accuracy": (_balanced_accuracy, "classes", "labels"),
+    "sensitivity": (_sensitivity, "binary", "labels"),
+    "specificity": (_specificity, "binary", "labels"),
+    "precision": (_precision, "binary", "labels"),
+    "recall": (_recall, "binary", "labels"),
+    "f1": (_f1, "binary", "labels"),
+    "r2": (_r2, "continuous", "values"),
+    "mean_absolute_error": (_mean_absolute_error, "continuous", "values"),
+    "mean_squared_error": (_mean_squared_error, "continuous", "values"),
+    "root_mean_squared_error": (_root_mean_squared_error, "continuous", "values"),
+}
+
+
+def _bootstrap_weights(groups, n_resamples, random_state):
+    """Yield the subject weights of every resample, a chunk at a time.
+
+    Parameters
+    ----------
+    groups : ndarray of shape (n_samples,)
+        The group of each sample (``np.arange(n_samples)`` for independent
+        samples); whole groups are drawn.
+
+    n_resamples : int
+        The number of resamples, over all chunks.
+
+    random_state : int, RandomState instance or None
+        Seeds the draws; the same seed yields the same weights.
+
+    Yields
+    ------
+    weights : ndarray of shape (n_chunk, n_samples)
+        How many times each sample is drawn in each resample of the chunk.
+    """
+    rng = check_random_state(random_state)
+    _, codes = np.unique(groups, return_inverse=True)
+    codes = codes.ravel()
+    n_groups = int(codes.max()) + 1
+    chunk = max(1, _MAX_WEIGHT_CELLS // len(codes))
+    for start in range(0, n_resamples, chunk):
+        size = min(chunk, n_resamples - start)
+        # n_groups draws with replacement: how often each group is drawn.
+        counts = rng.multinomial(n_groups, np.full(n_groups, 1 / n_groups), size)
+        yield counts[:, codes].astype(float)
+
+
+def _resampled_metric(metric, y_true, y_pred, weights, pos_label=None):
+    """The metric on every resample of a chunk of weights; NaN where undefined.
+
+    A named metric (see :func:`subject_bootstrap_ci`) is computed on all the
+    resamples at once; a callable ``metric(y_true, y_pred)`` on each resample
+    in turn, its rows repeated as drawn.
+    """
+    if isinstance(metric, str):
+        function = _NAMED_METRICS[metric][0]
+        return np.asarray(function(y_true, y_pred, weights, pos_label), dtype=float)
+    rows = np.arange(len(y_true))
+    values = np.full(len(weights), np.nan)
+    for b, counts in enumerate(weights.astype(np.intp)):
+        drawn = np.repeat(rows, counts)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                values[b] = metric(y_true[drawn], y_pred[drawn])
+        except ValueError:  # undefined on this resample (a single class...)
+            pass
+    return values
+
+
+def _percentile_interval(distribution, confidence):
+    """Percentile bounds of the finite values, and how many there are."""
+    distribution = distribution[np.isfinite(distribution)]
+    if len(distribution) == 0:
+        return np.nan, np.nan, 0
+    tail = 100 * (1 - confidence) / 2
+    low, high = np.percentile(distribution, [tail, 100 - tail])
+    return float(low), float(high), len(distribution)
+
+
+def subject_bootstrap_ci(
+    y_true,
+    y_pred,
+    metric,
+    *,
+    groups=None,
+    n_resamples=1000,
+    confidence=0.95,
+    pos_label=None,
+    random_state=None,
+):
+    """Bootstrap confidence interval of a metric, resampling subjects.
+
+    Draws the samples (the subjects of a study) with replacement, or whole
+    groups when ``groups`` are given (all the images of a patient, say),
+    computes the metric on each resample and returns the percentile interval.
+    Applied to the pooled out-of-fold predictions of a cross-validation, or to
+    the predictions on one test set, it gives an interval from a single
+    split, where an interval of the fold scores needs several folds.
+
+    The named metrics are computed on all the resamples at once, as weighted
+    metrics (a sample drawn ``k`` times weighs ``k``), and agree with
+    scikit-learn's metric of the same name on the resampled rows. A resample
+    on which the metric is undefined (a single class for a ROC AUC) is left
+    out of the interval; ``n_resamples`` of the result says how many remain.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        The target.
+
+    y_pred : array-like of shape (n_samples,) or (n_samples, n_classes)
+        What the metric scores: the score of the positive class for
+        ``"roc_auc"`` and ``"average_precision"``, the class probabilities
+        (columns in sorted class order) for ``"roc_auc_ovr"``, predicted
+        labels for the other classification metrics, predicted values for the
+        regression ones, or any input of a callable ``metric``.
+
+    metric : str or callable
+        One of ``"roc_auc"``, ``"average_precision"``, ``"roc_auc_ovr"``,
+        ``"accuracy"``, ``"balanced_accuracy"``, ``"sensitivity"`` (the
+        recall of ``pos_label``), ``"specificity"`` (the recall of the other
+        class), ``"precision"``, ``"recall"``, ``"f1"`` (of ``pos_label``),
+        ``"r2"``, ``"mean_absolute_error"``, ``"mean_squared_error"`` or
+        ``"root_mean_squared_error"``, as in :mod:`sklearn.metrics` (errors
+        are positive, not negated as scorers do). Sensitivity, specificity
+        and average precision are undefined (the resample left out) without a
+        row of their class; precision, recall and F1 are then 0,
+        scikit-learn's default ``zero_division``. Or a callable
+        ``metric(y_true, y_pred) -> float``, such as
+        :func:`sklearn.metrics.matthews_corrcoef`, evaluated resample by resample
+        (slower); a ``ValueError`` it raises marks the resample undefined.
+
+    groups : array-like of shape (n_samples,), default=None
+        The group of each sample; a resample draws as many groups as there
+        are, with replacement, and takes every sample of each. None draws the
+        samples themselves.
+
+    n_resamples : int, default=1000
+        The number of resamples.
+
+    confidence : float, default=0.95
+        The confidence level, in ``(0, 1)``.
+
+    pos_label : int, float, bool or str, default=None
+        The positive class of ``"roc_auc"``, ``"sensitivity"`` and
+        ``"specificity"``; None takes the greater label, as scikit-learn does.
+
+    random_state : int, RandomState instance or None, default=None
+        Controls the resampling. Pass an int for reproducible output across
+        multiple function calls.
+
+    Returns
+    -------
+    result : SubjectBootstrapResult
+        The named tuple ``(estimate, low, high, n_resamples)``: the metric on
+        all the samples, the percentile interval, and the number of resamples
+        on which the metric is defined. The bounds are NaN if it is defined on
+        none.
+
+    References
+    ----------
+    .. [1] B. Efron and R. J. Tibshirani, "An Introduction to the Bootstrap",
+       Chapman & Hall/CRC, 1993.
+    .. [2] A. C. Davison and D. V. Hinkley, "Bootstrap Methods and their
+       Application", Cambridge University Press, 1997, section 3.8 (resampling
+       clusters).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfusion.study.statistics import subject_bootstrap_ci
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.integers(0, 2, size=200)
+    >>> score = y + rng.normal(size=200)
+    >>> result = subject_bootstrap_ci(y, score, "roc_auc", random_state=0)
+    >>> bool(result.low < result.estimate < result.high)
+    True
+    >>> result == subject_bootstrap_ci(y, score, "roc_auc", random_state=0)
+    True
+    """
+    y_true = column_or_1d(y_true)
+    y_pred = np.asarray(y_pred)
+    n_samples = y_true.shape[0]
+    if n_samples == 0:
+        raise ValueError("y_true is empty.")
+    if y_pred.ndim not in (1, 2) or y_pred.shape[0] != n_samples:
+        raise ValueError(
+            f"y_pred must have one row per sample of y_true ({n_samples}); got "
+            f"shape {y_pred.shape}."
+        )
+    if isinstance(metric, str):
+        if metric not in _NAMED_METRICS:
+            raise ValueError(
+                f"Unknown metric {metric!r}; name one of {sorted(_NAMED_METRICS)} "
+                "or pass a callable metric(y_true, y_pred)."
+            )
+        _, target, scored = _NAMED_METRICS[metric]
+        if target == "binary":
+            y_true = _check_binary(y_true)
+            classes = np.unique(y_true)
+            if pos_label is None:
+                pos_label = classes[1]
+            elif pos_label not in classes:
+                raise ValueError(
+                    f"pos_label={pos_label!r} is not a class of y_true "
+                    f"{classes.tolist()}."
+                )
+        elif target == "continuous":
+            y_true = _check_finite_1d(y_true, "y_true")
+        if scored in ("score", "proba", "values"):
+            y_pred = np.asarray(y_pred, dtype=float)
+            if not np.all(np.isfinite(y_pred)):
+                raise ValueError("y_pred must contain only finite values.")
+    elif not callable(metric):
+        raise ValueError(f"metric must be a metric name or a callable, got {metric!r}.")
+    if groups is None:
+        groups = np.arange(n_samples)
+    else:
+        groups = column_or_1d(groups)
+        if groups.shape[0] != n_samples:
+            raise ValueError(
+                f"groups must have one value per sample ({n_samples}); got "
+                f"{groups.shape[0]}."
+            )
+    n_resamples = _check_positive_integer(n_resamples, "n_resamples")
+    confidence = _check_confidence(confidence)
+
+    if isinstance(metric, str):
+        ones = np.ones((1, n_samples))
+        estimate = float(_resampled_metric(metric, y_true, y_pred, ones, pos_label)[0])
+    else:
+        estimate = float(metric(y_true, y_pred))
+    distribution = np.concatenate(
+        [
+            _resampled_metric(metric, y_true, y_pred, weights, pos_label)
+            for weights in _bootstrap_weights(groups, n_resamples, random_state)
+        ]
+    )
+    low, high, n_valid = _percentile_interval(distribution, confidence)
+    return SubjectBootstrapResult(estimate, low, high, n_valid)
 
 
 def _check_binary(y_true):
