@@ -302,3 +302,73 @@ def test_report_without_matplotlib(binary, tmp_path, monkeypatch):
 )
 def test_p_values_are_readable(p, shown):
     assert _p_value(p) == shown
+
+
+def test_pooled_intervals_sensitivity_and_specificity_are_reported(binary):
+    study, folder = binary
+    markdown = (folder / "report.md").read_text(encoding="utf-8")
+    assert "| roc_auc [95% CI] | pooled [95% CI] |" in markdown
+    assert "1000 bootstrap resamples of the 120 tested subjects (rows)" in markdown
+    assert "| sensitivity [95% CI] | specificity [95% CI] |" in markdown
+    assert "probability of 1 is at least 0.5" in markdown
+    assert "All metrics on the pooled out-of-fold predictions" in markdown
+    results = pd.read_csv(folder / "results.csv", index_col="strategy")
+    for stem in ["roc_auc", "balanced_accuracy", "sensitivity", "specificity"]:
+        estimate = results[stem if stem.endswith("ity") else f"{stem}_pooled"]
+        assert (results[f"{stem}_boot_low"] <= estimate).all()
+        assert (estimate <= results[f"{stem}_boot_high"]).all()
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["bootstrap"] == study.bootstrap_
+    assert manifest["bootstrap"]["n_resamples"] == 1000
+    assert manifest["threshold"] == 0.5
+
+
+def test_regression_report_has_pooled_intervals_without_rates(regression):
+    study, folder = regression
+    markdown = (folder / "report.md").read_text(encoding="utf-8")
+    assert "| r2 [95% CI] | pooled [95% CI] |" in markdown
+    assert "sensitivity" not in markdown
+    results = pd.read_csv(folder / "results.csv", index_col="strategy")
+    assert results["neg_mean_absolute_error_pooled"].lt(0).all()
+    assert (
+        results["neg_mean_absolute_error_boot_low"]
+        <= results["neg_mean_absolute_error_pooled"]
+    ).all()
+    assert study.threshold_ is None
+
+
+def test_a_single_split_report_gives_what_one_split_allows(tmp_path):
+    from sklearn.model_selection import PredefinedSplit
+
+    X, y = _classification_data(2, missing_rate=0.2)
+    test_fold = np.where(np.arange(len(y)) < 80, -1, 0)  # an external test set
+    study = FusionStudy(
+        _modalities(X),
+        _strategies(lambda: LogisticRegression(max_iter=500)),
+        cv=PredefinedSplit(test_fold),
+        contributions=None,
+        random_state=0,
+    ).fit(X, y)
+    folder = write_report(study, tmp_path)
+    markdown = (folder / "report.md").read_text(encoding="utf-8")
+    assert "Evaluation: a single train/test split (80 training rows, 40 test" in (
+        markdown
+    )
+    assert "not applicable to a single split" in markdown
+    assert "mean ± standard deviation over folds" not in markdown
+    assert "All metrics on the test rows of the single split" in markdown
+    # The interval of the primary metric is the subject bootstrap's.
+    row = next(line for line in markdown.splitlines() if line.startswith("| early"))
+    low, high = study.summary_.loc[
+        "early<&>", ["roc_auc_boot_low", "roc_auc_boot_high"]
+    ]
+    assert f"[{low:.3f}, {high:.3f}]" in row
+    assert "| – |" in row  # no t-test
+    assert row.count("–") == 1
+    # Only the 40 tested rows have a known availability.
+    assert "the 80 rows no split tests (training rows only) are not shown" in markdown
+    assert "| none |" not in markdown
+    results = pd.read_csv(folder / "results.csv", index_col="strategy")
+    assert results["p_value"].isna().all()
+    assert results["delong_p_value"].notna().sum() == 2
+    assert results[["sensitivity", "specificity", "brier"]].notna().all().all()

@@ -55,6 +55,31 @@ def availability_pattern(availability):
     return pd.Series(patterns, index=availability.index, name="pattern")
 
 
+def tested_availability(study):
+    """The availability of the rows some split tests.
+
+    A study records which modalities a row has from the blocks of the test
+    rows; a row that no split tests (a custom splitter's training-only rows)
+    has no record, and is left out rather than counted as missing every
+    modality.
+
+    Parameters
+    ----------
+    study : FusionStudy
+        A fitted study.
+
+    Returns
+    -------
+    availability : DataFrame of bool
+        The rows of ``study.availability_`` that some split tests, in table
+        order.
+    """
+    tested = np.unique(np.concatenate([test for _, test in study.splits_]))
+    if len(tested) == len(study.availability_):
+        return study.availability_
+    return study.availability_.iloc[tested]
+
+
 def modality_presence(availability):
     """Count the rows in which each modality is present.
 
@@ -331,10 +356,12 @@ def plot_missingness(study):
     -------
     fig : matplotlib.figure.Figure
         Two panels: the percentage of rows with each modality, and the number
-        of rows of each availability pattern.
+        of rows of each availability pattern, over the tested rows (see
+        :func:`tested_availability`).
     """
-    presence = modality_presence(study.availability_)
-    counts = pattern_counts(study.availability_)
+    availability = tested_availability(study)
+    presence = modality_presence(availability)
+    counts = pattern_counts(availability)
 
     fig = _figure(9, 1.5 + 0.35 * max(len(presence), len(counts)))
     left, right = fig.subplots(1, 2)

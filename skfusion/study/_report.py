@@ -217,6 +217,8 @@ def _manifest(study):
         ],
         "best_unimodal": study.best_unimodal_,
         "contribution_strategy": study.contribution_strategy_,
+        "bootstrap": getattr(study, "bootstrap_", None),
+        "threshold": getattr(study, "threshold_", None),
         "random_state": params.get("random_state"),
         "fold_seeds": list(study.fold_seeds_),
         "splits_hash": study.splits_hash_,
@@ -335,18 +337,27 @@ def _report_blocks(study, figures):
     figure("missingness")
 
     blocks.append(("h2", "Comparison of strategies"))
+    single = len(study.splits_) == 1
     reference = study.best_unimodal_
-    text = (
-        f"Primary metric: {primary} (greater is better), mean over folds with a "
-        "bootstrap 95% confidence interval of the fold scores. "
-    )
+    if single and _has_pooled(study):
+        text = (
+            f"Primary metric: {primary} (greater is better), on the test rows of "
+            "the single split. "
+        )
+    else:
+        text = (
+            f"Primary metric: {primary} (greater is better), mean over folds "
+            "with a bootstrap 95% confidence interval of the fold scores. "
+        )
+    text += _pooled_text(study, single)
     if reference is None:
-        text += "No single-modality strategy, so no reference to compare to."
+        text += " No single-modality strategy, so no reference to compare to."
     else:
         text += (
-            f"Reference: {reference}, the best single-modality strategy. p vs "
+            f" Reference: {reference}, the best single-modality strategy. p vs "
             "reference: corrected resampled t-test (Nadeau and Bengio) on the "
-            "fold scores."
+            "fold scores"
+            + (", not applicable to a single split (–)." if single else ".")
         )
         if study.task_ == "binary":
             text += (
@@ -355,9 +366,39 @@ def _report_blocks(study, figures):
             )
     blocks.append(("p", text))
     blocks.append(("table", _comparison_table(study)))
+    rates = _rates_table(study)
+    if rates is not None:
+        blocks.append(
+            (
+                "p",
+                "Sensitivity and specificity on the pooled out-of-fold "
+                f"predictions, a row called {study.pos_label_} when its "
+                f"probability of {study.pos_label_} is at least "
+                f"{study.threshold_:g}, with subject-bootstrap "
+                f"{_confidence(study)} intervals (– for a strategy without "
+                "probabilities):",
+            )
+        )
+        blocks.append(("table", rates))
     if len(study.metrics_) > 1:
-        blocks.append(("p", "All metrics, mean ± standard deviation over folds:"))
-        blocks.append(("table", _metrics_table(study)))
+        # One split has one score per metric: the pooled one, on its test rows.
+        if not (single and _has_pooled(study)):
+            blocks.append(("p", "All metrics, mean ± standard deviation over folds:"))
+            blocks.append(("table", _metrics_table(study)))
+        if _has_pooled(study):
+            where = (
+                "the test rows of the single split"
+                if single
+                else "the pooled out-of-fold predictions"
+            )
+            blocks.append(
+                (
+                    "p",
+                    f"All metrics on {where}, with subject-bootstrap "
+                    f"{_confidence(study)} intervals:",
+                )
+            )
+            blocks.append(("table", _pooled_metrics_table(study)))
     figure("fold_scores")
     figure("roc")
     figure("calibration")
@@ -374,9 +415,24 @@ def _report_blocks(study, figures):
     return blocks
 
 
-def _cohort_blocks(study):
+def _evaluation_fact(study):
+    """How the strategies were evaluated: folds and repeats, or one split."""
+    if len(study.splits_) == 1:
+        train, test = study.splits_[0]
+        return (
+            f"Evaluation: a single train/test split ({len(train)} training rows, "
+            f"{len(test)} test rows); statistics that need several folds are "
+            "not applicable"
+        )
     n_repeats = len(study.fold_seeds_)
     n_folds = len(study.splits_) // max(n_repeats, 1)
+    return (
+        f"Cross-validation: {n_folds} folds × {n_repeats} repeat(s); fold seeds "
+        + ", ".join(str(seed) for seed in study.fold_seeds_)
+    )
+
+
+def _cohort_blocks(study):
     facts = [
         f"Task: {_TASKS.get(study.task_, study.task_)}"
         + (f" of {study.target_name_}" if study.target_name_ else "")
@@ -394,8 +450,7 @@ def _cohort_blocks(study):
         ),
         f"Modalities: {', '.join(study.modality_names_)}",
         f"Metrics: {', '.join(study.metrics_)} (primary: {study.primary_metric_})",
-        f"Cross-validation: {n_folds} folds × {n_repeats} repeat(s); fold seeds "
-        + ", ".join(str(seed) for seed in study.fold_seeds_),
+        _evaluation_fact(study),
         f"Data hash: {_short_hash(study.data_hash_)}; splits hash: "
         f"{_short_hash(study.splits_hash_)} (full values in manifest.json)",
     ]
@@ -414,9 +469,10 @@ def _cohort_blocks(study):
 
 
 def _missingness_blocks(study):
-    from ._plots import modality_presence, pattern_counts
+    from ._plots import modality_presence, pattern_counts, tested_availability
 
-    presence = modality_presence(study.availability_)
+    availability = tested_availability(study)
+    presence = modality_presence(availability)
     presence_table = pd.DataFrame(
         {
             "modality": presence.index.astype(str),
@@ -424,7 +480,7 @@ def _missingness_blocks(study):
             "% present": presence["pct_present"].map(_percent).to_numpy(),
         }
     )
-    counts = pattern_counts(study.availability_)
+    counts = pattern_counts(availability)
     pattern_table = pd.DataFrame(
         {
             "availability pattern": counts.index.astype(str),
@@ -432,11 +488,59 @@ def _missingness_blocks(study):
             "share": counts["pct_samples"].map(_percent).to_numpy(),
         }
     )
+    blocks = []
+    untested = study.n_samples_ - len(availability)
+    if untested:
+        blocks.append(
+            (
+                "p",
+                f"The {len(availability)} tested rows; the {untested} rows no "
+                "split tests (training rows only) are not shown.",
+            )
+        )
     return [
+        *blocks,
         ("table", presence_table),
         ("p", "Rows by the set of modalities they have:"),
         ("table", pattern_table),
     ]
+
+
+def _has_pooled(study):
+    """Whether the study has pooled metrics (a study pickled before may not)."""
+    return f"{study.primary_metric_}_pooled" in study.summary_.columns
+
+
+def _confidence(study):
+    bootstrap = getattr(study, "bootstrap_", None) or {}
+    return f"{100 * bootstrap.get('confidence', 0.95):g}%"
+
+
+def _pooled_text(study, single):
+    """What the pooled column is and how its interval was resampled."""
+    bootstrap = getattr(study, "bootstrap_", None)
+    if not _has_pooled(study) or bootstrap is None:
+        return ""
+    unit = "groups" if bootstrap["resampled"] == "groups" else "subjects (rows)"
+    resamples = (
+        f"percentile {_confidence(study)} interval of {bootstrap['n_resamples']} "
+        f"bootstrap resamples of the {bootstrap['n_resampled']} tested {unit}, "
+        f"the same resamples for every strategy (seed {bootstrap['random_state']})"
+    )
+    if single:
+        return f"Confidence interval: {resamples}."
+    repeats = " (mean over repeats)" if len(study.fold_seeds_) > 1 else ""
+    return (
+        "Pooled: the metric on the out-of-fold predictions of all tested rows "
+        f"at once{repeats}, with a {resamples}."
+    )
+
+
+def _with_interval(row, estimate, stem):
+    return (
+        f"{_score(row[estimate])} "
+        f"[{_score(row[f'{stem}_low'])}, {_score(row[f'{stem}_high'])}]"
+    )
 
 
 def _comparison_table(study):
@@ -445,6 +549,9 @@ def _comparison_table(study):
     compared = study.best_unimodal_ is not None
     binary = study.task_ == "binary"
     classification = study.task_ != "regression"
+    pooled = _has_pooled(study)
+    single = len(study.splits_) == 1
+    confidence = _confidence(study)
     rows = []
     for name, row in results.iterrows():
         is_reference = name == study.best_unimodal_
@@ -452,12 +559,21 @@ def _comparison_table(study):
             "strategy": str(name),
             "kind": str(row["kind"]),
             "modalities": str(row["modalities"]),
-            f"{primary} [95% CI]": (
-                f"{_score(row[f'{primary}_mean'])} "
-                f"[{_score(row[f'{primary}_ci_low'])}, "
-                f"{_score(row[f'{primary}_ci_high'])}]"
-            ),
         }
+        # One split: the fold score is the pooled one, and only the subject
+        # bootstrap gives an interval.
+        if single and pooled:
+            cells[f"{primary} [{confidence} CI]"] = _with_interval(
+                row, f"{primary}_pooled", f"{primary}_boot"
+            )
+        else:
+            cells[f"{primary} [95% CI]"] = _with_interval(
+                row, f"{primary}_mean", f"{primary}_ci"
+            )
+        if pooled and not single:
+            cells[f"pooled [{confidence} CI]"] = _with_interval(
+                row, f"{primary}_pooled", f"{primary}_boot"
+            )
         if compared:
             cells["difference"] = "–" if is_reference else _score(row["difference"])
             cells["p vs reference"] = (
@@ -483,6 +599,31 @@ def _metrics_table(study):
             for mean, std in zip(
                 summary[f"{metric}_mean"], summary[f"{metric}_std"], strict=True
             )
+        ]
+    return table
+
+
+def _pooled_metrics_table(study):
+    summary = study.summary_
+    table = pd.DataFrame({"strategy": summary.index.astype(str)})
+    for metric in study.metrics_:
+        table[metric] = [
+            _with_interval(row, f"{metric}_pooled", f"{metric}_boot")
+            for _, row in summary.iterrows()
+        ]
+    return table
+
+
+def _rates_table(study):
+    """Sensitivity and specificity with their intervals; None unless binary."""
+    summary = study.summary_
+    if study.task_ != "binary" or "sensitivity" not in summary.columns:
+        return None
+    confidence = _confidence(study)
+    table = pd.DataFrame({"strategy": summary.index.astype(str)})
+    for rate in ("sensitivity", "specificity"):
+        table[f"{rate} [{confidence} CI]"] = [
+            _with_interval(row, rate, f"{rate}_boot") for _, row in summary.iterrows()
         ]
     return table
 
