@@ -10,7 +10,12 @@ the extractor, the row and the path, or give NaN rows with
 
 from ._base import BaseExtractor
 from .audio import AudioFeatures
-from .image import ImageFeatures, ImageLoader, TorchImageEmbedder
+from .image import (
+    ImageFeatures,
+    ImageLoader,
+    PretrainedImageEmbedder,
+    TorchImageEmbedder,
+)
 from .signal import SignalFeatures
 from .text import SentenceEmbedder, TextStatistics
 
@@ -19,6 +24,7 @@ __all__ = [
     "BaseExtractor",
     "ImageFeatures",
     "ImageLoader",
+    "PretrainedImageEmbedder",
     "SentenceEmbedder",
     "SignalFeatures",
     "TextStatistics",

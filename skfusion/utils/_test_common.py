@@ -15,6 +15,7 @@ from ..extractors import (
     AudioFeatures,
     ImageFeatures,
     ImageLoader,
+    PretrainedImageEmbedder,
     SentenceEmbedder,
     SignalFeatures,
     TextStatistics,
@@ -68,6 +69,7 @@ INSTANCES = {
             "torch.nn:Flatten", size=(4, 4), normalize=None, device="cpu"
         )
     ],
+    PretrainedImageEmbedder: [PretrainedImageEmbedder(device="cpu")],
     AudioFeatures: [
         AudioFeatures(sr=8000, n_mfcc=4, n_mels=8),
         AudioFeatures(
@@ -231,6 +233,10 @@ EXTRACTOR_COLUMNS = {
     ImageLoader: _image_column,
     ImageFeatures: _image_column,
     TorchImageEmbedder: _image_column,
+    # A PNG, a missing image, a colour array: each image is a 224 x 224 forward.
+    PretrainedImageEmbedder: lambda tmp_path: [
+        _image_column(tmp_path)[i] for i in (4, 1, 2)
+    ],
     TextStatistics: lambda tmp_path: list(_NOTES),
     SentenceEmbedder: lambda tmp_path: list(_NOTES),
 }
