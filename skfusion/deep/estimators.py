@@ -741,7 +741,9 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
         outputs, rows = self._network_outputs(X)
         proba = np.tile(self.class_prior_, (rows.size, 1))
         if outputs is not None:
-            proba[rows] = torch.softmax(torch.from_numpy(outputs), dim=1).numpy()
+            # In float64, so that every row sums to 1 to float64 precision.
+            logits = torch.from_numpy(outputs).double()
+            proba[rows] = torch.softmax(logits, dim=1).numpy()
         return proba
 
     def predict(self, X):
