@@ -588,7 +588,7 @@ def test_pos_label_sets_the_positive_class_of_every_probability_view():
 def test_pooled_metrics_with_subject_bootstrap_intervals(fitted_study):
     from sklearn.metrics import balanced_accuracy_score, roc_auc_score
 
-    study, _, y, _ = fitted_study
+    study, _, y, groups = fitted_study
     summary = study.summary_
     y = np.asarray(y)
     for name in study.strategies_:
@@ -616,12 +616,14 @@ def test_pooled_metrics_with_subject_bootstrap_intervals(fitted_study):
             assert low < high
     assert study.threshold_ == 0.5
     assert study.bootstrap_["n_resamples"] == 1000
-    assert study.bootstrap_["n_resampled"] == len(y)
+    # The fixture's rows come in groups of three: whole groups are resampled.
+    assert study.bootstrap_["resampled"] == "groups"
+    assert study.bootstrap_["n_resampled"] == len(np.unique(groups))
     # Seeded from random_state: the same seed gives the same intervals.
     seed = study.bootstrap_["random_state"]
     assert seed == study.fold_seeds_[0]
-    again = study._pooled_metrics(y, None, seed)
-    other = study._pooled_metrics(y, None, seed + 1)
+    again = study._pooled_metrics(y, groups, seed)
+    other = study._pooled_metrics(y, groups, seed + 1)
     for name in study.strategies_:
         assert again[name, "roc_auc"] == (
             summary.loc[name, "roc_auc_pooled"],
@@ -676,3 +678,13 @@ def test_a_single_split_study_reports_what_one_split_allows(tmp_path):
     results = pd.read_csv(folder / "results.csv", index_col="strategy")
     assert results["p_value"].isna().all()
     assert results["roc_auc_boot_low"].notna().all()
+
+
+def test_a_grouped_study_bootstraps_whole_groups(fitted_study):
+    study, _, _, groups = fitted_study
+    assert study.bootstrap_["resampled"] == "groups"
+    metric = study.primary_metric_
+    for strategy in study.strategies_:
+        row = study.summary_.loc[strategy]
+        low, high = row[f"{metric}_boot_low"], row[f"{metric}_boot_high"]
+        assert low <= row[f"{metric}_pooled"] <= high

@@ -1,23 +1,28 @@
 """The fusion study: comparing strategies with sound statistics."""
 
-from ._strategies import default_strategies
+from ._strategies import default_strategies, inner_cv
 from ._study import FusionStudy
 from .statistics import (
     DeLongResult,
+    SubjectBootstrapResult,
     TTestResult,
     bootstrap_ci,
     calibration_table,
     corrected_resampled_ttest,
     delong_test,
+    subject_bootstrap_ci,
 )
 
 __all__ = [
     "DeLongResult",
     "FusionStudy",
+    "SubjectBootstrapResult",
     "TTestResult",
     "bootstrap_ci",
     "calibration_table",
     "corrected_resampled_ttest",
     "default_strategies",
     "delong_test",
+    "inner_cv",
+    "subject_bootstrap_ci",
 ]

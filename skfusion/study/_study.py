@@ -443,7 +443,7 @@ class FusionStudy(BaseEstimator):
         self.availability_ = self._availability(table, blocks)
 
         self._evaluate(blocks, y, groups)
-        self._summarise(y)
+        self._summarise(y, groups)
         self._score_availability_patterns(y)
         if self.contribution_strategy_ is not None:
             self._measure_contributions(blocks, y, groups, seed)
