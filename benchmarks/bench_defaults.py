@@ -6,7 +6,8 @@ contributions) runs, and on the study's own folds a reference is
 cross-validated with scikit-learn alone: the same modality transformers, the
 blocks standardised and concatenated (``BlockScaler``), and a class-balanced
 ``LogisticRegressionCV`` whose ``C`` is chosen by an inner 3-fold CV on the
-training rows (grouped when the data have groups, through metadata routing).
+training rows (grouped when the data have groups, through metadata routing;
+the study's own inner folds when its defaults have them, else seeded folds).
 The reference is the scikit-learn script a biostatistician would write.
 
 Datasets: the COVID-19 chest X-ray table (clinical + X-ray + notes, binary,
@@ -154,6 +155,11 @@ def reference_scores(study, table, y, groups, modalities):
         if groups is not None
         else StratifiedKFold(3, shuffle=True, random_state=SEED)
     )
+    linear = study.strategies_.get("early:linear")
+    if linear is not None and hasattr(linear[-1], "Cs"):
+        # The same inner folds as the study's own tuned models: the reference
+        # then differs from early:linear only by the availability indicators.
+        inner = linear[-1].cv
     scorer = get_scorer(study.primary_metric_)
     scores = []
     for train, test in study.splits_:

@@ -444,3 +444,24 @@ def test_import_skfusion_does_not_import_torch():
         "assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(
+    ("option", "stated"),
+    [(None, "class_weight='balanced'"), ("none", "Classes not weighted")],
+)
+def test_class_weight_option_reaches_the_study_and_the_report(
+    study_table, tmp_path, option, stated
+):
+    out = tmp_path / "report"
+    options = ["--strategies", FAST, "--no-contributions", "--out", str(out)]
+    if option is not None:
+        options += ["--class-weight", option]
+    assert _study(study_table, *options) == 0
+    assert stated in (out / "report.md").read_text()
+
+
+def test_unknown_class_weight_is_a_usage_error(study_table):
+    with pytest.raises(SystemExit) as exit_info:
+        _study(study_table, "--class-weight", "inverse")
+    assert exit_info.value.code == USAGE_ERROR

@@ -494,3 +494,17 @@ def test_feature_fusion_never_observed_column_outputs_zero_on_new_data():
     with pytest.warns(UserWarning, match="set to 0"):
         fusion = FeatureFusion(method="concat").fit(X.assign(m1__x2=np.nan))
     assert_array_equal(fusion.transform(X.assign(m1__x2=100.0))[:, 4], 0.0)
+
+
+def test_block_scaler_indicator_of_an_always_present_modality_is_zero():
+    X, _ = _data(40, sizes=(3, 4), missing_rate=0.0)
+    X.iloc[:5, 3:] = np.nan  # m1 missing in some rows, m0 never
+    scaler = BlockScaler(add_indicator=True).fit(X)
+    assert_array_equal(scaler.indicator_factors_, [0.0, 1.0])
+    Xt = scaler.transform(X)
+    assert_array_equal(Xt[:, -2], 0.0)  # constant in training: no information
+    assert_array_equal(Xt[:, -1], np.r_[np.zeros(5), np.ones(35)])
+    # Still 0 when m0 goes missing at predict time: it never did in training.
+    X_new = X.copy()
+    X_new.iloc[:3, :3] = np.nan
+    assert_array_equal(scaler.transform(X_new)[:, -2], 0.0)

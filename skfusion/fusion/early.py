@@ -35,7 +35,10 @@ class BlockScaler(TransformerMixin, BaseEstimator):
     NaN in a row), are imputed with the training mean of each column (0 after
     scaling). With ``add_indicator=True`` one availability column per modality
     (1 present, 0 missing) is appended, so that a downstream model can tell an
-    imputed block from a real one.
+    imputed block from a real one. Like any column constant in training, the
+    indicator of a modality present in every training row (or in none) is 0:
+    it carries no information, and a constant column of ones beside the
+    intercept only perturbs a penalised solver.
 
     Parameters
     ----------
@@ -72,6 +75,10 @@ class BlockScaler(TransformerMixin, BaseEstimator):
         where ``n_varying`` counts the block's columns that varied in
         training; 0 for constant and never-observed columns, which carry no
         information.
+
+    indicator_factors_ : ndarray of shape (n_modalities,)
+        Multiplier of each availability column (``add_indicator=True``): 1
+        for a modality present in some but not all training rows, else 0.
 
     modalities_ : dict of str to ndarray of int
         Column positions of each modality.
@@ -142,6 +149,10 @@ class BlockScaler(TransformerMixin, BaseEstimator):
             self.column_factors_[indices] = (
                 np.sqrt(self.block_weights_[modality] / n_varying) * varying[indices]
             )
+        present = _block_availability(X, self.modalities_)
+        self.indicator_factors_ = (present.any(axis=0) & ~present.all(axis=0)).astype(
+            float
+        )
         return self
 
     def transform(self, X):
@@ -164,7 +175,8 @@ class BlockScaler(TransformerMixin, BaseEstimator):
         X_scaled = np.nan_to_num(X_scaled, nan=0.0)
         if self.add_indicator:
             present = _block_availability(X, self.modalities_)
-            X_scaled = np.hstack([X_scaled, present.astype(X_scaled.dtype)])
+            indicators = present.astype(X_scaled.dtype) * self.indicator_factors_
+            X_scaled = np.hstack([X_scaled, indicators])
         return X_scaled
 
     def get_feature_names_out(self, input_features=None):
