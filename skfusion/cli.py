@@ -130,6 +130,9 @@ def _parse_modality(spec, parser):
     columns = [column.strip() for column in columns_text.split(",")]
     if not all(columns):
         parser.error(f"malformed --modality {spec!r}: empty column name; {form}")
+    repeated = sorted({column for column in columns if columns.count(column) > 1})
+    if repeated:
+        parser.error(f"--modality {spec!r}: column {repeated[0]!r} is listed twice")
     if kind != "tabular" and len(columns) != 1:
         parser.error(
             f"--modality {spec!r}: {_article(kind)} {kind} modality takes exactly "
@@ -149,6 +152,17 @@ def _parse_modalities(specs, parser):
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         parser.error(f"--modality names must be unique; repeated: {repeated}")
+    owner = {}
+    for name, _, columns in modalities:
+        for column in columns:
+            if column in owner:
+                parser.error(
+                    f"column {column!r} is in two modalities, {owner[column]!r} "
+                    f"and {name!r}: a model would count it twice, and the "
+                    "ablation and Shapley values would be meaningless; give each "
+                    "column to one modality"
+                )
+            owner[column] = name
     return modalities
 
 
@@ -190,14 +204,29 @@ def _positive_int(minimum):
 def _read_table(path):
     path = Path(path)
     try:
+        header = pd.read_csv(path, header=None, nrows=1, dtype=str)
         table = pd.read_csv(path)
     except pd.errors.EmptyDataError:
         raise _DataError(f"{path} is empty: no header and no rows") from None
     except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise _DataError(f"cannot read {path} as a CSV table: {exc}") from None
+    _check_unique_header(header.iloc[0].tolist(), path)
     if len(table) == 0:
         raise _DataError(f"{path} has a header but no data rows")
     return table.reset_index(drop=True)
+
+
+def _check_unique_header(names, path):
+    """Refuse a repeated column name, which pandas would silently rename."""
+    seen = {}
+    for position, name in enumerate(names):
+        if name in seen:
+            raise _DataError(
+                f"column {name!r} appears twice in the header of {path.name} "
+                f"(columns {seen[name]} and {position}, 0-based); rename one: "
+                "otherwise the second would be silently renamed and never used"
+            )
+        seen[name] = position
 
 
 def _columns_preview(table):
@@ -274,7 +303,9 @@ def _check_files(column, name, kind, root):
         except PathOutsideRootError as exc:
             problems.append((position, item, str(exc)))
             continue
-        if not path.is_file():
+        if path.is_dir():
+            problems.append((position, item, f"{str(path)!r} is a directory"))
+        elif not path.is_file():
             problems.append((position, item, f"no such file {str(path)!r}"))
     if problems:
         position, item, reason = problems[0]
@@ -657,6 +688,25 @@ def _max_samples(text):
     return _positive_int(10)(text)
 
 
+def _seed(text):
+    """A seed numpy accepts: an integer from 0 to 2**32 - 1."""
+    value = _positive_int(0)(text)
+    if value >= 2**32:
+        raise argparse.ArgumentTypeError(f"must be below 2**32; got {value}")
+    return value
+
+
+def _n_jobs(text):
+    """joblib's n_jobs: a positive count, or -1, -2, ... for all cores but some."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid integer {text!r}") from None
+    if value == 0:
+        raise argparse.ArgumentTypeError("must not be 0 (1: one core, -1: all)")
+    return value
+
+
 def _add_common_options(command, out_default):
     command.add_argument(
         "--out",
@@ -670,7 +720,7 @@ def _add_common_options(command, out_default):
         "--seed",
         "--random-state",
         dest="seed",
-        type=int,
+        type=_seed,
         default=0,
         help="seed of the folds and of every randomised step (default: 0)",
     )
@@ -682,7 +732,7 @@ def _add_common_options(command, out_default):
     )
     command.add_argument(
         "--n-jobs",
-        type=int,
+        type=_n_jobs,
         default=None,
         help="folds and strategies run in parallel (default: 1; -1: all cores)",
     )

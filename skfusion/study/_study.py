@@ -432,9 +432,11 @@ class FusionStudy(BaseEstimator):
         seed = int(rng.randint(np.iinfo(np.int32).max))
         self._set_strategies(seed, grouped=groups is not None)
         self._set_metrics()
+        self._check_fold_count(y, groups)
         self.splits_, self.split_ids_, self.fold_seeds_ = self._make_splits(
             table, y, groups, rng
         )
+        self._check_classes_in_splits(y)
         self.splits_hash_ = _hash_splits(self.splits_)
         self.data_hash_ = _hash_data(table, y, groups)
 
@@ -486,6 +488,8 @@ class FusionStudy(BaseEstimator):
         names = [modality[0] for modality in self.modalities]
         if len(set(names)) != len(names):
             raise ValueError(f"Modality names must be unique; got {names}.")
+        _check_no_shared_columns(self.modalities, table)
+        _check_passthrough_numeric(self.modalities, table)
         self.target_name_ = getattr(y, "name", None)
         y = np.asarray(y)
         if y.ndim != 1 or len(y) != len(table):
@@ -638,6 +642,56 @@ class FusionStudy(BaseEstimator):
                 m: scorer_with_pos_label(scorer, self.pos_label_)
                 for m, scorer in self._scorers.items()
             }
+
+    def _check_fold_count(self, y, groups):
+        """Refuse an integer ``cv`` the groups or classes cannot fill."""
+        if not isinstance(self.cv, Integral):
+            return
+        if groups is not None and self.n_groups_ < self.cv:
+            raise ValueError(
+                f"cv={self.cv} folds need at least {self.cv} groups, and groups "
+                f"has {self.n_groups_} distinct values: rows of one group never "
+                f"straddle folds. Use cv={max(self.n_groups_, 2)} or fewer folds."
+            )
+        if self.task_ == "regression":
+            return
+        if groups is None:
+            members = dict(zip(*np.unique(y, return_counts=True), strict=True))
+            unit = "row"
+        else:
+            frame = pd.DataFrame({"y": y, "group": groups})
+            members = frame.groupby("y")["group"].nunique().to_dict()
+            unit = "group"
+        for label, count in members.items():
+            if count < self.cv:
+                raise ValueError(
+                    f"Class {_plain(label)!r} is in {count} {unit}(s), fewer than "
+                    f"the cv={self.cv} folds: some test folds would hold none of "
+                    "it, where its per-fold scores are not defined. Use "
+                    f"cv={max(count, 2)} or fewer folds, or merge or drop the "
+                    "class."
+                )
+
+    def _check_classes_in_splits(self, y):
+        """Every class in the training and test rows of every split."""
+        if self.task_ == "regression":
+            return
+        for (repeat, fold), (train, test) in zip(
+            self.split_ids_, self.splits_, strict=True
+        ):
+            for part, rows in (("training", train), ("test", test)):
+                absent = [c for c in self.classes_ if not np.any(y[rows] == c)]
+                if absent:
+                    label = _plain(absent[0])
+                    where = np.flatnonzero(y == absent[0])
+                    raise ValueError(
+                        f"Class {label!r} is absent from the {part} rows of "
+                        f"repeat {repeat}, fold {fold} (its rows are at positions "
+                        f"{_preview(where)}): a model cannot learn a class it "
+                        "never sees, and a fold's scores are not defined for a "
+                        "class it does not test. Use a stratified cv (an "
+                        "integer cv stratifies) or fewer folds."
+                    )
 
     def _make_splits(self, table, y, groups, rng):
         classification = self.task_ != "regression"
@@ -823,10 +877,28 @@ class FusionStudy(BaseEstimator):
         decision = self._oof_decision[name]
         return stored_predictions(
             self.classes_,
-            self.oof_predictions_[name][repeat],
+            self._labels(name, repeat),
             None if proba is None else proba[repeat],
             None if decision is None else decision[repeat],
         )
+
+    def _labels(self, name, repeat):
+        """Stored predicted labels of one repeat, in the dtype of the classes.
+
+        Labels that are not numbers are stored in an object array (None where
+        a row is not tested); scikit-learn's metrics take an object array of
+        booleans for an unknown target, so they get the classes' dtype back.
+        """
+        labels = self.oof_predictions_[name][repeat]
+        if (
+            self.classes_ is None
+            or labels.dtype != object
+            or self.classes_.dtype == object
+        ):
+            return labels
+        cast = labels.copy()
+        cast[pd.isna(cast)] = self.classes_[0]  # never scored: untested rows
+        return cast.astype(self.classes_.dtype)
 
     # -- statistics -----------------------------------------------------------
 
@@ -996,7 +1068,7 @@ class FusionStudy(BaseEstimator):
             proba = self.oof_proba_[name]
             y_pred = None if proba is None else proba[repeat, tested]
         else:
-            y_pred = self.oof_predictions_[name][repeat, tested]
+            y_pred = self._labels(name, repeat)[tested]
         if y_pred is None:
             return None
         return resampled, sign, y_tested, y_pred, self.pos_label_
@@ -1314,12 +1386,10 @@ def _extract_fold(modalities, table, y, train, test):
     names = [name for name, _, _ in modalities]
     with _naming_failures(f"extracting {names} on the training rows of a fold", train):
         train_X = transformer.fit_transform(table.iloc[train], y[train])
+        train_X = _as_float(train_X, table.index[train])
     with _naming_failures(f"extracting {names} on the test rows of a fold", test):
-        test_X = transformer.transform(table.iloc[test])
-    return (
-        _as_float(train_X, table.index[train]),
-        _as_float(test_X, table.index[test]),
-    )
+        test_X = _as_float(transformer.transform(table.iloc[test]), table.index[test])
+    return train_X, test_X
 
 
 @contextlib.contextmanager
@@ -1453,10 +1523,91 @@ def _ordered(blocked, order):
 
 
 def _as_float(blocked, index):
+    """The blocked matrix as floats; a cell that is no number is named."""
     blocked = pd.DataFrame(blocked)
-    return pd.DataFrame(
-        blocked.to_numpy(dtype=float), columns=blocked.columns, index=index
-    )
+    try:
+        values = blocked.to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        raise _not_a_number(blocked) from None
+    return pd.DataFrame(values, columns=blocked.columns, index=index)
+
+
+def _not_a_number(blocked):
+    """The error naming the first cell of ``blocked`` that is not a number."""
+    for name, column in blocked.items():
+        numbers = pd.to_numeric(column, errors="coerce")
+        bad = np.flatnonzero(numbers.isna().to_numpy() & column.notna().to_numpy())
+        if bad.size:
+            modality, _, feature = str(name).partition("__")
+            return ValueError(
+                f"FusionStudy: modality {modality!r}, column {feature!r}: "
+                f"{bad.size} value(s) are not numbers, first at row "
+                f"{int(bad[0])} ({column.iloc[bad[0]]!r}); encode the column "
+                "(one-hot, ordinal) or give the modality a transformer that does."
+            )
+    return ValueError("FusionStudy: the blocked matrix is not numeric.")
+
+
+def _check_passthrough_numeric(modalities, table):
+    """A ``"passthrough"`` modality's columns hold numbers (or are missing)."""
+    for name, transformer, columns in modalities:
+        if not (isinstance(transformer, str) and transformer == "passthrough"):
+            continue
+        try:
+            selected = table[columns]
+        except (KeyError, IndexError, TypeError):
+            continue  # the extraction names an absent column
+        if isinstance(selected, pd.Series):
+            selected = selected.to_frame()
+        for column, values in selected.items():
+            if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(
+                values
+            ):
+                continue
+            numbers = pd.to_numeric(values, errors="coerce")
+            bad = np.flatnonzero(numbers.isna().to_numpy() & values.notna().to_numpy())
+            if bad.size:
+                raise ValueError(
+                    f"FusionStudy: modality {name!r} passes column {column!r} "
+                    f"through, but {bad.size} of its values are not numbers, "
+                    f"first at row {int(bad[0])} ({values.iloc[bad[0]]!r}); "
+                    "encode the column (one-hot, ordinal) or give the modality "
+                    "a transformer that does."
+                )
+
+
+def _check_no_shared_columns(modalities, table):
+    """Refuse a table column that two modalities use.
+
+    Columns given by name or position are compared; a callable or a boolean
+    mask selects columns that only the extraction resolves, and is not checked.
+    """
+    owner = {}
+    for name, _, columns in modalities:
+        if isinstance(columns, str | Integral):
+            columns = [columns]
+        if not isinstance(columns, list | tuple | pd.Index | np.ndarray):
+            continue
+        for column in columns:
+            if isinstance(column, bool | np.bool_):
+                break
+            if isinstance(column, Integral) and not isinstance(column, str):
+                if not 0 <= column < len(table.columns) or column in table.columns:
+                    continue
+                column = table.columns[column]
+            if column in owner and owner[column] == name:
+                raise ValueError(
+                    f"Column {column!r} is listed twice in modality {name!r}; "
+                    "list each column once."
+                )
+            if column in owner:
+                raise ValueError(
+                    f"Column {column!r} is in two modalities, {owner[column]!r} "
+                    f"and {name!r}: a model would count it twice, and the "
+                    "ablation and Shapley values of each would be meaningless. "
+                    "Give each column to one modality."
+                )
+            owner[column] = name
 
 
 def _empty(shape, dtype):
