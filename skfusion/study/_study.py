@@ -676,10 +676,12 @@ class FusionStudy(BaseEstimator):
         """Every class in the training and test rows of every split."""
         if self.task_ == "regression":
             return
-        for (repeat, fold), (train, test) in zip(
-            self.split_ids_, self.splits_, strict=True
-        ):
-            for part, rows in (("training", train), ("test", test)):
+        # A class no model can learn is named before one a fold cannot test.
+        for part, index in (("training", 0), ("test", 1)):
+            for (repeat, fold), split in zip(
+                self.split_ids_, self.splits_, strict=True
+            ):
+                rows = split[index]
                 absent = [c for c in self.classes_ if not np.any(y[rows] == c)]
                 if absent:
                     label = _plain(absent[0])
