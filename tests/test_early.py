@@ -1,3 +1,4 @@
+import contextlib
 import pickle
 import warnings
 
@@ -508,3 +509,140 @@ def test_block_scaler_indicator_of_an_always_present_modality_is_zero():
     X_new = X.copy()
     X_new.iloc[:3, :3] = np.nan
     assert_array_equal(scaler.transform(X_new)[:, -2], 0.0)
+
+
+# --------------------------------------------------------------------------------
+# Degenerate modalities and extreme scales (issue 12)
+# --------------------------------------------------------------------------------
+
+DEGENERATE_SETTINGS = [
+    ("sum", None),
+    ("mean", None),
+    ("product", None),
+    ("sum", 1),
+    ("mean", 1),
+    ("product", 1),
+    ("concat", 1),
+]
+
+
+@contextlib.contextmanager
+def _no_numpy_warnings():
+    """Context in which any RuntimeWarning (numpy's overflow, 0/0...) is an error."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        yield
+
+
+@pytest.mark.parametrize("method, n_components", DEGENERATE_SETTINGS)
+def test_feature_fusion_modality_in_one_training_row_gives_finite_output(
+    method, n_components
+):
+    X, _ = _data(20, sizes=(3, 2))
+    X.iloc[1:, 3:] = np.nan  # m1 present in row 0 only
+    X.iloc[0, :3] = np.nan  # ... where m0 is missing
+    fusion = FeatureFusion(method=method, n_components=n_components, random_state=0)
+    with _no_numpy_warnings():
+        with pytest.warns(UserWarning, match=r"'m1'.*1 training row"):
+            Xt = fusion.fit_transform(X)
+    assert np.isfinite(Xt).all()
+    # m1 contributes nothing: the other rows are those of m0 alone.
+    alone = FeatureFusion(method=method, n_components=n_components, random_state=0)
+    expected = alone.fit_transform(X.iloc[1:, :3])
+    width = expected.shape[1]
+    assert_allclose(Xt[1:, :width], expected)
+    assert_allclose(Xt[1:, width:], 0.0)
+    # The row with only m1 has no usable modality: the training mean.
+    assert_allclose(Xt[0], fusion.fallback_)
+    assert fusion.projections_["m1"] is None
+
+
+@pytest.mark.parametrize("method, n_components", DEGENERATE_SETTINGS)
+def test_feature_fusion_modality_absent_from_training_contributes_nothing(
+    method, n_components
+):
+    X, _ = _data(20, sizes=(3, 2))
+    X_train = X.copy()
+    X_train.iloc[:, 3:] = np.nan
+    fusion = FeatureFusion(method=method, n_components=n_components, random_state=0)
+    with _no_numpy_warnings():
+        with pytest.warns(UserWarning, match=r"'m1'.*0 training row"):
+            fusion.fit(X_train)
+        Xt = fusion.transform(X)  # m1 has values now: still ignored
+    alone = FeatureFusion(method=method, n_components=n_components, random_state=0)
+    expected = alone.fit_transform(X.iloc[:, :3])
+    width = expected.shape[1]
+    assert_allclose(Xt[:, :width], expected)
+    assert_allclose(Xt[:, width:], 0.0)
+    assert_allclose(fusion.transform(X_train), Xt)
+
+
+@pytest.mark.parametrize("method", ELEMENTWISE)
+def test_feature_fusion_constant_modality_contributes_nothing(method):
+    X, _ = _data(20, sizes=(3, 2))
+    X["m1__x0"], X["m1__x1"] = 4.0, -1.0
+    with _no_numpy_warnings():
+        with pytest.warns(UserWarning, match=r"'m1'.*does not vary"):
+            Xt = FeatureFusion(method=method, n_components=2).fit_transform(X)
+    expected = FeatureFusion(method=method, n_components=2).fit_transform(X.iloc[:, :3])
+    assert_allclose(Xt, expected)
+
+
+@pytest.mark.parametrize("method", ELEMENTWISE)
+def test_feature_fusion_component_without_variance_contributes_nothing(method):
+    # m1 is present in 2 rows: its second principal component has no variance
+    # and must not be blown up by whitening.
+    X, _ = _data(20, sizes=(3, 2))
+    X.iloc[2:, 3:] = np.nan
+    with _no_numpy_warnings():
+        fusion = FeatureFusion(method=method, n_components=2).fit(X)
+        Xt = fusion.transform(X)
+    assert_array_equal(fusion.informative_components_["m1"], [True, False])
+    assert_array_equal(fusion.informative_components_["m0"], [True, True])
+    alone = FeatureFusion(method=method, n_components=2).fit(X.iloc[:, :3])
+    assert_allclose(Xt[2:], alone.transform(X.iloc[2:, :3]))
+    assert_allclose(Xt[:2, 1], alone.transform(X.iloc[:2, :3])[:, 1])
+
+
+def test_feature_fusion_no_usable_modality_gives_zeros():
+    X, _ = _data(20, sizes=(3, 2))
+    one_row = X.iloc[:1]
+    with pytest.warns(UserWarning, match="'m0'"):
+        Xt = FeatureFusion(method="product").fit_transform(one_row)
+    assert_array_equal(Xt, 0.0)
+
+
+def _scaled(X, modality, factor):
+    X = X.copy()
+    columns = [c for c in X.columns if c.startswith(f"{modality}__")]
+    X[columns] = X[columns] * factor
+    return X
+
+
+@pytest.mark.parametrize("factor", [1e300, 1e-300])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: BlockScaler(add_indicator=True),
+        lambda: FeatureFusion("concat"),
+        lambda: FeatureFusion("concat", n_components=2, random_state=0),
+        lambda: FeatureFusion("sum", random_state=0),
+        lambda: FeatureFusion("mean", random_state=0),
+        lambda: FeatureFusion("product", random_state=0),
+    ],
+)
+def test_early_fusion_is_scale_invariant(make, factor):
+    X, _ = _data(40, sizes=(3, 4), missing_rate=0.2)
+    X.iloc[3, 1] = np.nan
+    expected = make().fit_transform(X)
+    with _no_numpy_warnings():
+        scaled = make().fit_transform(_scaled(X, "m1", factor))
+    assert_allclose(scaled, expected, rtol=1e-9, atol=1e-12)
+
+
+def test_block_scaler_pipeline_is_scale_invariant():
+    X, y = _data(40, sizes=(3, 4), missing_rate=0.2)
+    model = make_pipeline(BlockScaler(), LogisticRegression())
+    expected = model.fit(X, y).predict_proba(X)
+    scaled = _scaled(X, "m0", 1e300)
+    assert_allclose(model.fit(scaled, y).predict_proba(scaled), expected, rtol=1e-9)

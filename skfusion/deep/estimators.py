@@ -33,7 +33,6 @@ from skorch import NeuralNet
 from skorch.callbacks import EarlyStopping
 
 from ..compose import _block_availability
-from ..fusion.early import _nan_mean_and_scale
 from ..utils._device import resolve_device
 from ..utils._sklearn_compat import (
     Interval,
@@ -41,7 +40,12 @@ from ..utils._sklearn_compat import (
     StrOptions,
     validate_parameter_constraints,
 )
-from ..utils.validation import encode_class_labels, validate_blocked_data
+from ..utils.validation import (
+    encode_class_labels,
+    nan_column_statistics,
+    standardize_columns,
+    validate_blocked_data,
+)
 from .layers import FUSION_LAYERS
 from .module import FusionNet
 
@@ -213,7 +217,9 @@ class _DeepFusionBase(NeuralNet):
         X, y = validate_blocked_data(self, X, y, reset=True, y_numeric=False)
         targets = self._encode_targets(y)
         present = _block_availability(X, self.modalities_)
-        self.mean_, self.scale_, counts = _nan_mean_and_scale(X, self.modalities_)
+        self.mean_, self.scale_, counts, _ = nan_column_statistics(
+            X, self.modalities_
+        )
         # A column no training row observes is ignored (standardised to 0),
         # as the other fusion estimators do.
         self.scale_[counts == 0] = np.inf
@@ -446,8 +452,9 @@ class _DeepFusionBase(NeuralNet):
             )
         else:
             mean, scale = self.mean_, self.scale_
-        standardized = (X - mean).astype(np.float32)
-        standardized /= scale.astype(np.float32)
+        # In float64 first: a column beyond float32's range (1e300) must
+        # standardise as it would at any other scale.
+        standardized = standardize_columns(X, mean, scale).astype(np.float32)
         np.nan_to_num(standardized, copy=False, nan=0.0)
         return {
             "x": torch.as_tensor(standardized, dtype=torch.float32),
@@ -1021,7 +1028,9 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
         outputs, rows = self._network_outputs(X)
         predictions = np.full(rows.size, self.target_mean_)
         if outputs is not None:
-            predictions[rows] = outputs[:, 0] * self.target_scale_ + self.target_mean_
+            # In float64: float32 would overflow for targets beyond ~3e38.
+            standardized = outputs[:, 0].astype(np.float64)
+            predictions[rows] = standardized * self.target_scale_ + self.target_mean_
         return predictions
 
     def score(self, X, y, sample_weight=None):
@@ -1052,13 +1061,15 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
                 f"{type(self).__name__} supports a 1-D target; got shape "
                 f"{targets.shape}."
             )
-        self.target_mean_ = float(targets.mean())
-        scale = float(targets.std())
-        self.target_scale_ = scale if scale > 0 else 1.0
-        return (targets - self.target_mean_) / self.target_scale_
+        # Overflow-free statistics: a target of 1e300 trains as one of 1.
+        mean, scale, _, _ = nan_column_statistics(targets[:, np.newaxis])
+        self.target_mean_, self.target_scale_ = float(mean[0]), float(scale[0])
+        return self._encode_more_targets(targets)
 
     def _encode_more_targets(self, y):
-        return (np.asarray(y, dtype=float) - self.target_mean_) / self.target_scale_
+        return standardize_columns(
+            np.asarray(y, dtype=float), self.target_mean_, self.target_scale_
+        )
 
     def _target_tensor(self, targets):
         return torch.as_tensor(targets, dtype=torch.float32).reshape(-1, 1)

@@ -15,7 +15,11 @@ from ..utils._sklearn_compat import (
     _check_feature_names_in,
     _fit_context,
 )
-from ..utils.validation import validate_blocked_data
+from ..utils.validation import (
+    nan_column_statistics,
+    standardize_columns,
+    validate_blocked_data,
+)
 
 __all__ = ["BlockScaler", "FeatureFusion"]
 
@@ -24,12 +28,13 @@ class BlockScaler(TransformerMixin, BaseEstimator):
     """Standardise each modality and weight it so that every block counts alike.
 
     Every column is centred and scaled to unit variance with statistics of the
-    training rows, then each block is multiplied by ``sqrt(weight / width)``:
-    after scaling, the total variance of a block equals its weight (1 by
-    default) whatever its width, so a 512-wide image embedding does not drown
-    8 clinical columns in a distance- or penalty-based model. ``width`` counts
-    the columns that varied in training; constant and never-observed columns
-    are set to 0.
+    training rows (computed without overflow, so that scaling a column by any
+    positive factor leaves the output unchanged), then each block is
+    multiplied by ``sqrt(weight / width)``: after scaling, the total variance
+    of a block equals its weight (1 by default) whatever its width, so a
+    512-wide image embedding does not drown 8 clinical columns in a distance-
+    or penalty-based model. ``width`` counts the columns that varied in
+    training; constant and never-observed columns are set to 0.
 
     Missing data: a missing value, and a missing modality (a block that is all
     NaN in a row), are imputed with the training mean of each column (0 after
@@ -138,11 +143,10 @@ class BlockScaler(TransformerMixin, BaseEstimator):
         self : BlockScaler
             The fitted scaler.
         """
-        X = _fit_column_statistics(self, X)
+        X, varying = _fit_column_statistics(self, X)
         self.block_weights_ = _resolve_block_weights(self.block_weights, self)
         # Only columns that varied in training share the block's weight, so that
         # constant or never-observed columns do not dilute it.
-        varying = _nan_mean_and_variance(X)[1] > 0
         self.column_factors_ = np.zeros(self.n_features_in_)
         for modality, indices in self.modalities_.items():
             n_varying = max(int(varying[indices].sum()), 1)
@@ -171,8 +175,8 @@ class BlockScaler(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_blocked_data(self, X, reset=False)
-        X_scaled = (X - self.mean_) / self.scale_ * self.column_factors_
-        X_scaled = np.nan_to_num(X_scaled, nan=0.0)
+        X_scaled = standardize_columns(X, self.mean_, self.scale_)
+        X_scaled = np.nan_to_num(X_scaled * self.column_factors_, nan=0.0)
         if self.add_indicator:
             present = _block_availability(X, self.modalities_)
             indicators = present.astype(X_scaled.dtype) * self.indicator_factors_
@@ -209,7 +213,9 @@ class BlockScaler(TransformerMixin, BaseEstimator):
 class FeatureFusion(TransformerMixin, BaseEstimator):
     """Fuse modalities by concatenating, adding or multiplying their features.
 
-    Each column is first standardised with training statistics. With
+    Each column is first standardised with training statistics (scale
+    invariant: multiplying a column by any positive factor, 1e300 or 1e-300,
+    changes nothing). With
     ``method="concat"`` the blocks are put side by side, each projected onto
     its ``n_components`` leading principal components when ``n_components``
     is set. With ``"sum"``, ``"mean"`` or ``"product"`` every block is
@@ -224,6 +230,17 @@ class FeatureFusion(TransformerMixin, BaseEstimator):
     its training mean (0 after centring). A row with no modality at all gets
     the training mean of the fused output.
 
+    Modalities too rare to project: a modality present in fewer than 2
+    training rows (in none, or in one), or whose columns do not vary in
+    training, has no projection. It is treated as missing in every row (it
+    contributes nothing, its ``"concat"`` block is 0), with a warning that
+    names it; it does not limit the default ``n_components``. Likewise a
+    principal component without variance in training (a modality present in
+    as few rows as components, collinear columns) contributes nothing rather
+    than whitened rounding noise. A component that no present modality
+    informs is 0, and a row in which no present modality has a projection
+    gets the training mean of the fused output.
+
     Parameters
     ----------
     method : {"concat", "sum", "mean", "product"}, default="concat"
@@ -231,8 +248,10 @@ class FeatureFusion(TransformerMixin, BaseEstimator):
 
     n_components : int, default=None
         Width each block is projected to. ``None`` keeps the standardised
-        blocks for ``"concat"`` and uses the narrowest block's width for the
-        element-wise methods.
+        blocks for ``"concat"`` and, for the element-wise methods, uses the
+        narrowest block's width or the fewest training rows in which a
+        modality is present, if smaller (among the modalities that can be
+        projected, see above).
 
     whiten : bool, default=True
         Scale projected components to unit variance, so that no modality
@@ -257,15 +276,22 @@ class FeatureFusion(TransformerMixin, BaseEstimator):
         Number of training rows in which each column was observed; columns
         never observed are set to 0 (their training mean) at transform.
 
-    projections_ : dict of str to PCA
-        The fitted projection of each modality; empty when no projection is
-        used.
+    projections_ : dict of str to PCA or None
+        The fitted projection of each modality; None for a modality too rare
+        or constant to project; empty when no projection is used.
+
+    informative_components_ : dict of str to ndarray of bool
+        For each modality, which of its ``n_components_`` projected
+        components carry variance in training and are used; all False for a
+        modality without projection. Empty when no projection is used.
 
     n_components_ : int or None
         Width of each projected block, None without projection.
 
     fallback_ : ndarray of shape (n_features_out,)
-        Output given to rows in which every modality is missing.
+        Output given to rows in which every modality is missing (or every
+        present one lacks a projection): the training mean of the fused
+        output, zeros if no training row has a usable modality.
 
     modalities_ : dict of str to ndarray of int
         Column positions of each modality.
@@ -334,15 +360,27 @@ class FeatureFusion(TransformerMixin, BaseEstimator):
         self : FeatureFusion
             The fitted transformer.
         """
-        X = _fit_column_statistics(self, X)
+        X, varying = _fit_column_statistics(self, X)
         present = _block_availability(X, self.modalities_)
         standardized = _standardize(self, X)
+        counts = present.sum(axis=0)
+        learnable = {}
+        for column, (modality, indices) in enumerate(self.modalities_.items()):
+            learnable[modality] = counts[column] >= 2 and varying[indices].any()
 
-        self.n_components_ = self._resolve_n_components(present)
+        self.n_components_ = self._resolve_n_components(counts, learnable)
         self.projections_ = {}
+        self.informative_components_ = {}
         if self.n_components_ is not None:
             for column, (modality, indices) in enumerate(self.modalities_.items()):
                 rows = present[:, column]
+                if not learnable[modality]:
+                    _warn_unlearnable(self, modality, int(counts[column]))
+                    self.projections_[modality] = None
+                    self.informative_components_[modality] = np.zeros(
+                        self.n_components_, dtype=bool
+                    )
+                    continue
                 if rows.sum() < self.n_components_:
                     raise ValueError(
                         f"Modality {modality!r} is present in {int(rows.sum())} "
@@ -354,8 +392,17 @@ class FeatureFusion(TransformerMixin, BaseEstimator):
                     whiten=self.whiten,
                     random_state=self.random_state,
                 )
-                block = np.nan_to_num(standardized[rows][:, indices], nan=0.0)
+                block = standardized[rows][:, indices]
                 self.projections_[modality] = pca.fit(block)
+                # A component without variance (fewer rows than components,
+                # collinear columns) holds rounding noise, which whitening
+                # would blow up: it contributes nothing (numpy's matrix_rank
+                # tolerance on the singular values).
+                singular = pca.singular_values_
+                tolerance = max(block.shape) * np.finfo(float).eps
+                self.informative_components_[modality] = singular > tolerance * max(
+                    singular.max(), 1.0
+                )
 
         fused, any_present = self._fuse(standardized, present)
         self.fallback_ = (
@@ -419,12 +466,20 @@ class FeatureFusion(TransformerMixin, BaseEstimator):
         tags.input_tags.allow_nan = True
         return tags
 
-    def _resolve_n_components(self, present):
+    def _resolve_n_components(self, counts, learnable):
         widths = {name: idx.size for name, idx in self.modalities_.items()}
         if self.n_components is None:
             if self.method == "concat":
                 return None
-            return min(min(widths.values()), int(present.sum(axis=0).min()))
+            # Modalities too rare or constant to project do not limit the width.
+            usable = [
+                (width, count)
+                for (name, width), count in zip(widths.items(), counts, strict=True)
+                if learnable[name]
+            ]
+            if not usable:
+                return min(widths.values())
+            return int(min(min(width, count) for width, count in usable))
         for modality, width in widths.items():
             if self.n_components > width:
                 raise ValueError(
@@ -434,82 +489,83 @@ class FeatureFusion(TransformerMixin, BaseEstimator):
         return self.n_components
 
     def _fuse(self, standardized, present):
-        """Fused features and a mask of rows with at least one modality."""
-        any_present = present.any(axis=1)
-        if self.n_components_ is None:
-            return np.nan_to_num(standardized, nan=0.0), any_present
+        """Fused features and a mask of rows with at least one usable modality.
 
-        projected = []
+        A modality contributes to the components it could learn
+        (``informative_components_``) in the rows where it is present.
+        """
+        if self.n_components_ is None:
+            return np.nan_to_num(standardized, nan=0.0), present.any(axis=1)
+
+        projected, informative = [], []
         for modality, indices in self.modalities_.items():
-            block = np.nan_to_num(standardized[:, indices], nan=0.0)
-            projected.append(self.projections_[modality].transform(block))
+            pca = self.projections_[modality]
+            if pca is None:
+                projected.append(np.zeros((standardized.shape[0], self.n_components_)))
+            else:
+                block = np.nan_to_num(standardized[:, indices], nan=0.0)
+                projected.append(pca.transform(block))
+            informative.append(self.informative_components_[modality])
         projected = np.stack(projected)  # (n_modalities, n_samples, n_components)
-        mask = present.T[:, :, np.newaxis]
+        # (n_modalities, n_samples, n_components): modality m counts in cell (i, k)
+        mask = present.T[:, :, np.newaxis] & np.stack(informative)[:, np.newaxis, :]
+        any_present = mask.any(axis=(0, 2))
 
         if self.method == "concat":
             return np.hstack(np.where(mask, projected, 0.0)), any_present
         if self.method == "product":
-            return np.prod(np.where(mask, projected, 1.0), axis=0), any_present
+            fused = np.prod(np.where(mask, projected, 1.0), axis=0)
+            # A component no present modality informs is unknown: its mean, 0.
+            return np.where(mask.any(axis=0), fused, 0.0), any_present
         total = np.sum(np.where(mask, projected, 0.0), axis=0)
         if self.method == "mean":
-            counts = np.maximum(present.sum(axis=1), 1)[:, np.newaxis]
-            total = total / counts
+            total = total / np.maximum(mask.sum(axis=0), 1)
         return total, any_present
 
 
+def _warn_unlearnable(estimator, modality, n_rows):
+    reason = (
+        f"does not vary in its {n_rows} training row(s)"
+        if n_rows >= 2
+        else f"is present in {n_rows} training row(s), fewer than the 2 needed"
+    )
+    warnings.warn(
+        f"{type(estimator).__name__}: modality {modality!r} {reason} to learn its "
+        "projection; it contributes nothing to the fused features (as if "
+        "missing in every row).",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
 def _fit_column_statistics(estimator, X):
-    """Validate X at fit and store per-column ``mean_``, ``scale_`` and counts."""
+    """Validate X at fit and store per-column ``mean_``, ``scale_`` and counts.
+
+    Returns the validated X and the mask of columns that vary in training.
+    """
     X = validate_blocked_data(estimator, X, reset=True)
-    _store_column_statistics(estimator, X)
-    return X
+    return X, _store_column_statistics(estimator, X)
 
 
 def _store_column_statistics(estimator, X):
-    """Store ``mean_``, ``scale_`` and ``n_samples_seen_`` of a validated X."""
-    estimator.mean_, estimator.scale_, estimator.n_samples_seen_ = _nan_mean_and_scale(
-        X, estimator.modalities_
+    """Store ``mean_``, ``scale_`` and ``n_samples_seen_`` of a validated X.
+
+    Returns the mask of columns that vary in training.
+    """
+    estimator.mean_, estimator.scale_, estimator.n_samples_seen_, varying = (
+        nan_column_statistics(X, estimator.modalities_)
     )
+    return varying
 
 
 def _standardize(estimator, X):
     """Standardised X with missing entries and never-observed columns at 0."""
-    standardized = np.nan_to_num((X - estimator.mean_) / estimator.scale_, nan=0.0)
+    standardized = np.nan_to_num(
+        standardize_columns(X, estimator.mean_, estimator.scale_), nan=0.0
+    )
     # Nothing was learned about a never-observed column: it carries no signal.
     standardized[:, estimator.n_samples_seen_ == 0] = 0.0
     return standardized
-
-
-def _nan_mean_and_variance(X):
-    """Per-column mean and variance of the observed entries (0 where none)."""
-    observed = ~np.isnan(X)
-    if observed.all():
-        return X.mean(axis=0), X.var(axis=0)
-    counts = np.maximum(observed.sum(axis=0), 1)
-    mean = np.where(observed, X, 0.0).sum(axis=0) / counts
-    variance = (np.where(observed, X - mean, 0.0) ** 2).sum(axis=0) / counts
-    return mean, variance
-
-
-def _nan_mean_and_scale(X, groups):
-    """Per-column mean, standard deviation and count of observed entries.
-
-    Columns never observed get mean 0 and scale 1, with a warning that names
-    the modality; constant columns get scale 1.
-    """
-    counts = (~np.isnan(X)).sum(axis=0)
-    mean, variance = _nan_mean_and_variance(X)
-    never_observed = counts == 0
-    if never_observed.any():
-        modalities = [name for name, idx in groups.items() if never_observed[idx].any()]
-        warnings.warn(
-            f"{int(never_observed.sum())} column(s) of modality(ies) {modalities} "
-            "have no observed value in the training rows; they are set to 0.",
-            UserWarning,
-            stacklevel=3,
-        )
-    scale = np.sqrt(variance)
-    scale[scale < 10 * np.finfo(scale.dtype).eps] = 1.0
-    return mean, scale, counts
 
 
 def _resolve_block_weights(block_weights, estimator):

@@ -1,4 +1,6 @@
-"""Input validation shared by the fusion estimators."""
+"""Input validation and column standardisation shared by the fusion estimators."""
+
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -8,7 +10,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..compose import _modality_of_column, _preview, _resolve_modality_indices
 
-__all__ = ["encode_class_labels", "validate_blocked_data"]
+__all__ = [
+    "encode_class_labels",
+    "nan_column_statistics",
+    "standardize_columns",
+    "validate_blocked_data",
+]
 
 
 def validate_blocked_data(estimator, X, y="no_validation", *, reset, **check_params):
@@ -46,10 +53,20 @@ def validate_blocked_data(estimator, X, y="no_validation", *, reset, **check_par
 
     y : ndarray of shape (n_samples,)
         Only when ``y`` was given.
+
+    Raises
+    ------
+    ValueError
+        For infinite or non-numeric values in ``X``, missing or unseen
+        modalities, columns in another order than at fit (naming the first
+        misplaced one) and NaN or infinite targets (naming the rows).
     """
     if not reset:
         check_is_fitted(estimator)
         _check_fitted_modalities_present(estimator, X)
+        _check_column_order(estimator, X)
+    if not (isinstance(y, str) and y == "no_validation") and y is not None:
+        _check_finite_target(estimator, y)
     feature_names = (
         np.asarray(X.columns, dtype=object) if hasattr(X, "columns") else None
     )
@@ -109,6 +126,139 @@ def encode_class_labels(estimator, y):
         )
     estimator.classes_ = encoder.classes_
     return encoder.transform(y)
+
+
+def nan_column_statistics(X, groups=None):
+    """Per-column mean and standard deviation of the observed entries.
+
+    NaN entries are ignored. The statistics are computed on each column
+    divided by its largest absolute value, then multiplied back, so that they
+    neither overflow (values beyond ~1e154 would square to infinity) nor lose
+    precision for tiny values: the standardised columns of ``X * c`` equal
+    those of ``X`` for any positive ``c`` (to rounding).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Finite values or NaN.
+
+    groups : dict of str to ndarray of int, default=None
+        Modality column positions; when given, columns never observed raise a
+        warning that names their modalities.
+
+    Returns
+    -------
+    mean : ndarray of shape (n_features,)
+        Mean of the observed entries; 0 for a column never observed.
+
+    scale : ndarray of shape (n_features,)
+        Standard deviation (``ddof=0``) of the observed entries; 1 for a
+        constant or never-observed column.
+
+    n_observed : ndarray of shape (n_features,)
+        Number of observed (non-NaN) entries of each column.
+
+    varying : ndarray of shape (n_features,), dtype bool
+        True for the columns that vary: observed, and not constant up to the
+        rounding of their mean (scikit-learn's ``StandardScaler`` criterion).
+    """
+    X = np.asarray(X, dtype=float)
+    observed = ~np.isnan(X)
+    n_observed = observed.sum(axis=0)
+    magnitude = np.max(np.where(observed, np.abs(X), 0.0), axis=0, initial=0.0)
+    magnitude = np.where(magnitude > 0, magnitude, 1.0)
+    unit = np.where(observed, X / magnitude, 0.0)  # in [-1, 1]
+    counts = np.maximum(n_observed, 1)
+    unit_mean = unit.sum(axis=0) / counts
+    unit_variance = (np.where(observed, unit - unit_mean, 0.0) ** 2).sum(
+        axis=0
+    ) / counts
+    eps = np.finfo(float).eps
+    constant = unit_variance <= (
+        counts * eps * unit_variance + (counts * unit_mean * eps) ** 2
+    )
+    varying = (n_observed > 0) & ~constant
+    mean = unit_mean * magnitude
+    scale = np.where(varying, np.sqrt(unit_variance) * magnitude, 1.0)
+    never_observed = n_observed == 0
+    if groups is not None and never_observed.any():
+        modalities = [name for name, idx in groups.items() if never_observed[idx].any()]
+        warnings.warn(
+            f"{int(never_observed.sum())} column(s) of modality(ies) {modalities} "
+            "have no observed value in the training rows; they are set to 0.",
+            UserWarning,
+            stacklevel=4,
+        )
+    return mean, scale, n_observed, varying
+
+
+def standardize_columns(X, mean, scale):
+    """``(X - mean) / scale``, computed so that it does not overflow.
+
+    Halving first keeps ``X - mean`` finite even for values near the largest
+    float; the result is otherwise bit-for-bit ``(X - mean) / scale``. NaN
+    stays NaN.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Values to standardise.
+
+    mean, scale : ndarray of shape (n_features,)
+        Column statistics, e.g. from :func:`nan_column_statistics`.
+
+    Returns
+    -------
+    standardized : ndarray of shape (n_samples, n_features), dtype float
+    """
+    return ((X * 0.5 - mean * 0.5) / scale) * 2.0
+
+
+def _check_finite_target(estimator, y):
+    """Name the rows whose target is NaN (or None) or infinite."""
+    try:
+        values = np.asarray(y)
+    except (TypeError, ValueError):
+        return  # left to scikit-learn's own message
+    if values.dtype.kind in "fc":
+        missing, infinite = np.isnan(values), np.isinf(values)
+    elif values.dtype.kind == "O":
+        missing = np.asarray(pd.isna(values), dtype=bool)
+        infinite = np.zeros_like(missing)
+    else:
+        return
+    name = type(estimator).__name__
+    for what, bad in (("NaN", missing), ("infinite", infinite)):
+        if bad.ndim > 1:
+            bad = bad.reshape(bad.shape[0], -1).any(axis=1)
+        rows = np.flatnonzero(bad)
+        if rows.size:
+            raise ValueError(
+                f"{name}: y is {what} in rows {_preview(rows.tolist())} "
+                f"({rows.size} of {bad.size} rows). A target cannot be "
+                "missing: drop those rows before fitting (a missing modality is "
+                "an all-NaN block in X; a missing target cannot be learned)."
+            )
+
+
+def _check_column_order(estimator, X):
+    """Name the first column that moved since fit."""
+    fitted = getattr(estimator, "feature_names_in_", None)
+    if fitted is None or not hasattr(X, "columns"):
+        return
+    columns = np.asarray(X.columns, dtype=object)
+    if columns.shape != fitted.shape or np.array_equal(columns, fitted):
+        return
+    if set(columns) != set(fitted):
+        return  # a different set of columns: scikit-learn names them
+    position = int(np.flatnonzero(columns != fitted)[0])
+    column = columns[position]
+    was = int(np.flatnonzero(fitted == column)[0])
+    raise ValueError(
+        f"{type(estimator).__name__}: X has the fitted columns in another order: "
+        f"column {column!r} is at position {position} but was at position {was} "
+        "when fitted. Reorder them as at fit, e.g. X[estimator.feature_names_in_]."
+    )
 
 
 def _check_fitted_modalities_present(estimator, X):
