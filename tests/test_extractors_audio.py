@@ -201,6 +201,46 @@ def test_corrupt_wav_raises_with_row_and_path(tmp_path, clips, content):
         audio.transform([str(clips["tone8k.wav"]), str(bad)])
 
 
+@pytest.mark.parametrize(
+    "fmt, subtype, suffix",
+    [
+        ("WAV", "PCM_16", ".wav"),
+        ("WAV", "FLOAT", ".wav"),
+        ("WAVEX", "PCM_24", ".wav"),
+        ("AIFF", "PCM_16", ".aiff"),
+    ],
+)
+def test_truncated_file_is_refused(tmp_path, fmt, subtype, suffix):
+    full = tmp_path / f"full{suffix}"
+    soundfile.write(full, _tone(440, 8000, 0.5), 8000, format=fmt, subtype=subtype)
+    data = full.read_bytes()
+    half = tmp_path / f"half{suffix}"
+    half.write_bytes(data[: len(data) // 2])
+    held = soundfile.read(half)[0].shape[0]  # libsndfile reads it without a word
+    audio = AudioFeatures(features=("spectral",))
+    assert np.isfinite(audio.fit_transform([full])).all()
+    message = (
+        rf"^AudioFeatures cannot read row 1 \('.*half{suffix}'\): truncated: header "
+        rf"says 4000 frames, file holds {held}$"
+    )
+    with pytest.raises(ValueError, match=message):
+        audio.transform([full, half])
+    # mono=False reads a first clip at fit to count the channels.
+    with pytest.raises(ValueError, match=message.replace("row 1", "row 0")):
+        AudioFeatures(mono=False).fit([half, full])
+
+
+def test_wav_with_a_streaming_placeholder_size_is_read(tmp_path):
+    path = tmp_path / "stream.wav"
+    soundfile.write(path, _tone(440, 8000, 0.5), 8000)
+    data = bytearray(path.read_bytes())
+    start = data.index(b"data")
+    data[start + 4 : start + 8] = b"\xff\xff\xff\xff"  # size unknown when written
+    path.write_bytes(bytes(data))
+    block = AudioFeatures(features=("spectral",)).fit_transform([path])
+    assert np.isfinite(block).all()
+
+
 def test_empty_file_is_an_error(tmp_path):
     empty = tmp_path / "empty.wav"
     soundfile.write(empty, np.zeros(0, dtype=np.float32), 16000)

@@ -12,7 +12,7 @@ from sklearn.pipeline import Pipeline
 
 from skfusion.compose import make_modality_transformer
 from skfusion.extractors import BaseExtractor, TextStatistics
-from skfusion.extractors._io import DEFAULT_MAX_FILE_BYTES
+from skfusion.extractors._io import DEFAULT_MAX_FILE_BYTES, PathOutsideRootError
 from skfusion.fusion import BlockScaler
 
 
@@ -134,6 +134,41 @@ def test_paths_escaping_root_are_refused_even_with_on_error_nan(files, tmp_path)
     (root / "sub" / "x.bin").write_bytes(b"ab")
     block = ByteStatistics(root=root).fit_transform([str(root / paths[1]), "sub/x.bin"])
     np.testing.assert_array_equal(block[:, 0], [2, 2])
+
+
+class FirstSize(ByteStatistics):
+    """Learns at fit the size of the first readable file."""
+
+    def _fit(self, values):
+        self.first_size_ = len(self._read_first(values, lambda path: path.read_bytes()))
+
+
+def test_paths_escaping_root_name_extractor_and_row(files, tmp_path):
+    root, paths = files
+    (tmp_path / "outside.bin").write_bytes(b"secret")
+    column = [paths[0], "../outside.bin"]
+    with pytest.raises(PathOutsideRootError) as info:
+        ByteStatistics(root=root).fit_transform(column)
+    message = str(info.value)
+    assert message.startswith("ByteStatistics cannot read row 1 ('../outside.bin'): ")
+    assert "outside root" in message
+    # Also when fit reads a first item to learn from.
+    with pytest.raises(PathOutsideRootError, match=r"^FirstSize cannot read row 0 "):
+        FirstSize(root=root).fit(column[::-1])
+
+
+def test_directory_given_as_file_says_it_is_a_directory(files):
+    root, paths = files
+    (root / "sub").mkdir()
+    with pytest.raises(
+        ValueError,
+        match=r"^ByteStatistics cannot read row 1 \('sub'\): '.*sub' is a "
+        r"directory, not a file$",
+    ):
+        ByteStatistics(root=root).fit_transform([paths[0], "sub"])
+    with pytest.warns(UserWarning, match="is a directory"):
+        block = ByteStatistics(root=root, on_error="nan").fit_transform(["sub"])
+    assert np.isnan(block).all()
 
 
 def test_oversized_file_is_refused_before_reading(files):

@@ -52,7 +52,9 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
         row and one warning with the count.
     root : str or path-like or None
         Directory that relative paths resolve under and that every file must
-        lie in.
+        lie in. A path leading out of it raises a ``PathOutsideRootError``
+        (a ValueError) naming the extractor, the row and the path, whatever
+        ``on_error`` says.
     max_file_bytes : int or None
         Files larger than this are refused before they are read (default in
         every extractor: ``DEFAULT_MAX_FILE_BYTES``, 512 MiB); None means no
@@ -194,8 +196,8 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
                 continue
             try:
                 return load(self._locate(item))
-            except PathOutsideRootError:
-                raise
+            except PathOutsideRootError as exc:
+                self._refuse(position, item, exc)
             except Exception as exc:
                 self._handle_error(position, item, exc)
         return None
@@ -274,8 +276,8 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
             try:
                 loaded.append(self._read(self._locate(item)))
                 kept.append(offset)
-            except PathOutsideRootError:
-                raise
+            except PathOutsideRootError as exc:
+                self._refuse(position, item, exc)
             except Exception as exc:
                 failures.append(self._handle_error(position, item, exc))
         features = np.full((len(items), self.n_features_out_), np.nan)
@@ -313,6 +315,8 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
         if not (self._reads_files and isinstance(item, str | os.PathLike)):
             return item
         path = resolve_path(item, self.root)
+        if path.is_dir():
+            raise IsADirectoryError(f"{str(path)!r} is a directory, not a file")
         if not path.is_file():
             raise FileNotFoundError(f"no such file: {str(path)!r}")
         check_file_size(path, self.max_file_bytes)
@@ -320,11 +324,16 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
 
     def _handle_error(self, position, item, exc):
         if self.on_error == "raise":
-            raise ValueError(
-                f"{type(self).__name__} cannot read row {position} "
-                f"({_describe(item)}): {exc}"
-            ) from exc
+            raise ValueError(self._row_message(position, item, exc)) from exc
         return position, item, f"{type(exc).__name__}: {exc}"
+
+    def _refuse(self, position, item, exc):
+        """Raise a path outside ``root`` again, naming the row: never a NaN row."""
+        raise PathOutsideRootError(self._row_message(position, item, exc)) from exc
+
+    def _row_message(self, position, item, exc):
+        name = type(self).__name__
+        return f"{name} cannot read row {position} ({_describe(item)}): {exc}"
 
 
 def _describe(item):

@@ -1,4 +1,4 @@
-"""Safe file access for extractors: root confinement, size limits, missing inputs."""
+"""Safe input for extractors: root confinement, size limits, missing inputs, NaN."""
 
 import importlib
 import math
@@ -81,6 +81,36 @@ def check_file_size(path, max_bytes):
             "raise max_file_bytes if the file is genuine."
         )
     return size
+
+
+def check_finite(values, what, unit="values"):
+    """Refuse an input holding NaN or infinity, which would pass for a missing row.
+
+    Parameters
+    ----------
+    values : ndarray
+        The decoded input; only floating-point (and complex) arrays are
+        checked, as other dtypes cannot hold NaN or infinity.
+
+    what : str
+        The input in the message, e.g. ``"the image"``.
+
+    unit : str, default="values"
+        What one value is, e.g. ``"pixel values"``.
+
+    Raises
+    ------
+    ValueError
+        ``"<what> contains NaN or infinite <unit> (<count> of <size>)"``.
+    """
+    if not np.issubdtype(values.dtype, np.inexact):
+        return
+    finite = np.isfinite(values)
+    if not finite.all():
+        count = int(finite.size - np.count_nonzero(finite))
+        raise ValueError(
+            f"{what} contains NaN or infinite {unit} ({count} of {finite.size})"
+        )
 
 
 def import_optional(module, *, extra, needed_by):

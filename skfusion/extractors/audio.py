@@ -6,6 +6,7 @@ importing this module stays fast.
 """
 
 import os
+import struct
 from numbers import Integral, Real
 
 import numpy as np
@@ -15,6 +16,7 @@ from ..utils._sklearn_compat import Interval
 from ._base import BaseExtractor
 from ._io import (
     DEFAULT_MAX_FILE_BYTES,
+    check_finite,
     import_optional,
 )
 
@@ -258,6 +260,13 @@ class AudioFeatures(BaseExtractor):
             samples, rate = soundfile.read(item, dtype="float32", always_2d=True)
             if samples.size == 0:
                 raise ValueError("the audio file holds no samples")
+            declared = _declared_frames(item)
+            if declared is not None and samples.shape[0] < declared:
+                # libsndfile reads a cut WAV or AIFF as a shorter clip, silently.
+                raise ValueError(
+                    f"truncated: header says {declared} frames, file holds "
+                    f"{samples.shape[0]}"
+                )
         elif isinstance(item, tuple):
             if len(item) != 2 or not isinstance(item[1], Real):
                 raise TypeError(
@@ -279,8 +288,7 @@ class AudioFeatures(BaseExtractor):
         audio = samples.T  # (n_channels, n_samples), librosa's orientation
         if self.mono:
             audio = audio.mean(axis=0, keepdims=True)
-        if not np.all(np.isfinite(audio)):
-            raise ValueError("the clip contains NaN or infinite samples")
+        check_finite(audio, "the clip", "samples")
         if rate != self.sr:
             librosa = import_optional(
                 "librosa", extra="audio", needed_by="AudioFeatures"
@@ -387,6 +395,74 @@ def _check_choices(name, values, allowed):
             f"AudioFeatures: {name} should be a non-empty tuple of distinct "
             f"values among {list(allowed)}; got {values!r}."
         )
+
+
+# WAVE format tags whose frames are fixed-size blocks: PCM, IEEE float,
+# A-law, mu-law (WAVE_FORMAT_EXTENSIBLE names one of them as its subformat).
+_WAVE_UNCOMPRESSED = frozenset({0x0001, 0x0003, 0x0006, 0x0007})
+_WAVE_EXTENSIBLE = 0xFFFE
+_AIFC_UNCOMPRESSED = frozenset({b"NONE", b"sowt", b"fl32", b"FL32", b"fl64", b"FL64"})
+# A data size of 0 or 2**32 - 1 is a streaming writer's "not known yet".
+_UNKNOWN_SIZES = frozenset({0, 0xFFFFFFFF})
+
+
+def _declared_frames(path):
+    """Frames the header of an uncompressed WAV or AIFF file announces, or None.
+
+    libsndfile trims the frame count of such a file to the bytes present
+    (``soundfile.info(path).frames`` is that trimmed count), so the header
+    is read here. None for other formats (they fail to decode when cut),
+    compressed encodings and sizes a streaming writer left unknown.
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(12)
+        if len(head) < 12:
+            return None
+        if head[:4] in (b"RIFF", b"RIFX") and head[8:] == b"WAVE":
+            return _wave_frames(handle, "<" if head[:4] == b"RIFF" else ">")
+        if head[:4] == b"FORM" and head[8:] in (b"AIFF", b"AIFC"):
+            return _aiff_frames(handle, head[8:] == b"AIFC")
+    return None
+
+
+def _chunks(handle, order):
+    """(id, size) of each chunk, the handle at its data, until the file ends."""
+    while len(header := handle.read(8)) == 8:
+        chunk_id, size = header[:4], struct.unpack(f"{order}I", header[4:])[0]
+        start = handle.tell()
+        yield chunk_id, size
+        handle.seek(start + size + size % 2)  # chunks are padded to even sizes
+
+
+def _wave_frames(handle, order):
+    block_align = None
+    for chunk_id, size in _chunks(handle, order):
+        if chunk_id == b"fmt ":
+            fmt = handle.read(min(size, 26))
+            if len(fmt) < 16:
+                return None
+            tag, block_align = struct.unpack(f"{order}H10xH", fmt[:14])
+            if tag == _WAVE_EXTENSIBLE and len(fmt) >= 26:
+                tag = struct.unpack(f"{order}H", fmt[24:26])[0]
+            if tag not in _WAVE_UNCOMPRESSED or not block_align:
+                return None
+        elif chunk_id == b"data":
+            if block_align is None or size in _UNKNOWN_SIZES:
+                return None
+            return size // block_align
+    return None
+
+
+def _aiff_frames(handle, compressed):
+    for chunk_id, size in _chunks(handle, ">"):
+        if chunk_id == b"COMM":
+            comm = handle.read(min(size, 22))
+            if len(comm) < 6:
+                return None
+            if compressed and comm[18:22] not in _AIFC_UNCOMPRESSED:
+                return None
+            return struct.unpack(">I", comm[2:6])[0] or None
+    return None
 
 
 def _as_samples(array):

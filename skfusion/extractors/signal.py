@@ -11,7 +11,7 @@ from scipy.integrate import trapezoid
 
 from ..utils._sklearn_compat import Interval
 from ._base import BaseExtractor
-from ._io import DEFAULT_MAX_FILE_BYTES
+from ._io import DEFAULT_MAX_FILE_BYTES, check_finite
 
 __all__ = ["SignalFeatures"]
 
@@ -293,8 +293,7 @@ class SignalFeatures(BaseExtractor):
                 f"the recording has {data.shape[1]} sample(s) per channel; at "
                 "least 2 are needed"
             )
-        if not np.all(np.isfinite(data)):
-            raise ValueError("the recording contains NaN or infinite values")
+        check_finite(data, "the recording")
         return data
 
     def _read(self, item):
