@@ -465,3 +465,151 @@ def test_unknown_class_weight_is_a_usage_error(study_table):
     with pytest.raises(SystemExit) as exit_info:
         _study(study_table, "--class-weight", "inverse")
     assert exit_info.value.code == USAGE_ERROR
+
+
+# -- every error path: exit status and message -------------------------------------
+
+
+def _duplicate_header(path):
+    lines = path.read_text().splitlines()
+    header = lines[0].split(",")
+    header[1] = "subject"  # severity's header becomes a second 'subject'
+    path.write_text("\n".join([",".join(header), *lines[1:]]) + "\n")
+
+
+def _single_class(path):
+    pd.read_csv(path).assign(label="sick").to_csv(path, index=False)
+
+
+def _rare_class(path):
+    table = pd.read_csv(path)
+    table.loc[[0, 1], "label"] = "rare"
+    table.to_csv(path, index=False)
+
+
+def _directory_as_file(path):
+    (path.parent / "images" / "4.png").unlink()
+    (path.parent / "images" / "4.png").mkdir()
+
+
+def _outside_root(path):
+    table = pd.read_csv(path)
+    table.loc[5, "xray"] = "../elsewhere.png"
+    table.to_csv(path, index=False)
+
+
+def _corrupt_file(path):
+    (path.parent / "images" / "9.png").write_bytes(b"not a png")
+
+
+def _missing_file(path):
+    (path.parent / "images" / "7.png").unlink()
+
+
+def _missing_target(path):
+    table = pd.read_csv(path)
+    table.loc[[4, 17], "label"] = np.nan
+    table.to_csv(path, index=False)
+
+
+CLINICAL = ["--modality", "clinical=tabular:severity,site"]
+XRAY = ["--modality", "xray=image:xray"]
+QUICK = ["--strategies", "unimodal:clinical", "--no-contributions"]
+
+# (case, options after the table and --target label, table edit, status, message)
+ERROR_TABLE = [
+    ("no modality", [], None, USAGE_ERROR, "the following arguments are required"),
+    ("malformed modality", ["--modality", "clinical"], None, USAGE_ERROR,
+     "malformed --modality 'clinical'"),
+    ("empty column", ["--modality", "c=tabular:a,"], None, USAGE_ERROR,
+     "empty column name"),
+    ("'__' in a name", ["--modality", "a__b=tabular:severity"], None, USAGE_ERROR,
+     "must not contain '__'"),
+    ("unknown kind", ["--modality", "c=video:xray"], None, USAGE_ERROR,
+     "unknown kind 'video'"),
+    ("two columns of an image", ["--modality", "x=image:xray,site"], None,
+     USAGE_ERROR, "takes exactly one column"),
+    ("repeated modality name", [*CLINICAL, "--modality", "clinical=tabular:site"],
+     None, USAGE_ERROR, "names must be unique; repeated: ['clinical']"),
+    ("column twice in a modality", ["--modality", "c=tabular:site,site"], None,
+     USAGE_ERROR, "column 'site' is listed twice"),
+    ("column in two modalities", [*CLINICAL, "--modality", "more=tabular:site"],
+     None, USAGE_ERROR, "column 'site' is in two modalities, 'clinical' and 'more'"),
+    ("unknown strategy", [*CLINICAL, "--strategies", "late:magic"], None,
+     USAGE_ERROR, "unknown strategy 'late:magic'"),
+    ("cv below 2", [*CLINICAL, "--cv", "1"], None, USAGE_ERROR,
+     "--cv: must be at least 2"),
+    ("cv not a number", [*CLINICAL, "--cv", "three"], None, USAGE_ERROR,
+     "invalid integer 'three'"),
+    ("repeats below 1", [*CLINICAL, "--repeats", "0"], None, USAGE_ERROR,
+     "--repeats: must be at least 1"),
+    ("negative seed", [*CLINICAL, "--seed", "-1"], None, USAGE_ERROR,
+     "--random-state: must be at least 0; got -1"),
+    ("seed of 2**40", [*CLINICAL, "--seed", str(2**40)], None, USAGE_ERROR,
+     "--random-state: must be below 2**32"),
+    ("n-jobs of 0", [*CLINICAL, "--n-jobs", "0"], None, USAGE_ERROR,
+     "--n-jobs: must not be 0"),
+    ("unknown class weight", [*CLINICAL, "--class-weight", "inverse"], None,
+     USAGE_ERROR, "invalid choice: 'inverse'"),
+    ("unknown image encoder", [*XRAY, "--image-encoder", "vit"], None,
+     USAGE_ERROR, "invalid choice: 'vit'"),
+    ("root not a folder", [*CLINICAL, "--root", "/no/such/folder"], None,
+     DATA_ERROR, "--root '/no/such/folder' is not a directory"),
+    ("duplicated header", CLINICAL, _duplicate_header, DATA_ERROR,
+     "column 'subject' appears twice in the header of table.csv (columns 0 and 1"),
+    ("absent target", ["--modality", "c=tabular:severity", "--target", "outcome"],
+     None, DATA_ERROR, "target column 'outcome' is not in table.csv"),
+    ("absent group", [*CLINICAL, "--group", "patient"], None, DATA_ERROR,
+     "group column 'patient' is not in table.csv"),
+    ("absent modality column", ["--modality", "c=tabular:bmi"], None, DATA_ERROR,
+     "modality 'c' (tabular) column 'bmi' is not in table.csv"),
+    ("modality uses the target", ["--modality", "c=tabular:label"], None,
+     DATA_ERROR, "uses column 'label', which is the target column"),
+    ("missing target", CLINICAL, _missing_target, DATA_ERROR,
+     "target column 'label' is missing in 2 row(s)"),
+    ("single class", CLINICAL, _single_class, DATA_ERROR,
+     "has a single value ('sick') in all 60 rows"),
+    ("positive not a class", [*CLINICAL, "--positive", "ill"], None, DATA_ERROR,
+     "--positive 'ill': the target column 'label' must be binary"),
+    ("missing media file", XRAY, _missing_file, DATA_ERROR,
+     "row 7 ('images/7.png'): no such file"),
+    ("directory as a file", XRAY, _directory_as_file, DATA_ERROR,
+     "row 4 ('images/4.png'): "),
+    ("path outside root", XRAY, _outside_root, DATA_ERROR,
+     "row 5 ('../elsewhere.png')"),
+    ("corrupt media file", [*CLINICAL, *XRAY, *QUICK], _corrupt_file, DATA_ERROR,
+     "9.png"),
+    ("more folds than groups", [*CLINICAL, *QUICK, "--group", "subject", "--cv",
+     "40"], None, DATA_ERROR, "cv=40 folds need at least 40 groups"),
+    ("class smaller than cv", [*CLINICAL, *QUICK], _rare_class, DATA_ERROR,
+     "Class 'rare' is in 2 row(s), fewer than the cv=3 folds"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("options", "edit", "status", "message"),
+    [case[1:] for case in ERROR_TABLE],
+    ids=[case[0] for case in ERROR_TABLE],
+)
+def test_error_table(study_table, capsys, options, edit, status, message):
+    if edit is not None:
+        edit(study_table)
+    target = [] if "--target" in options else ["--target", "label"]
+    argv = ["study", str(study_table), *target, "--root", str(study_table.parent)]
+    argv += ["--cv", "3", "--image-encoder", "classical"]
+    if status == USAGE_ERROR:
+        with pytest.raises(SystemExit) as exit_info:
+            main([*argv, *options])
+        assert exit_info.value.code == USAGE_ERROR
+    else:
+        assert main([*argv, *options]) == DATA_ERROR
+    error = capsys.readouterr().err
+    assert error.startswith("skfusion study: error: ") or "usage:" in error
+    assert message in error
+
+
+def test_a_directory_given_as_a_file_is_called_a_directory(study_table, capsys):
+    _directory_as_file(study_table)
+    error = _data_error(capsys, _study(study_table))
+    assert "row 4 ('images/4.png')" in error and "is a directory" in error
+    assert "no such file" not in error
