@@ -41,11 +41,13 @@ _COLUMNS_SHOWN = 30
 _EXIT_STATUS = f"""\
 exit status:
   0  the study ran and the report was written
-  {DATA_ERROR}  the data cannot be used as asked: unreadable or empty table, a column
-     that is not in the table, rows with a missing target or group, a target
-     with a single class, unreadable media files, a missing optional package
-  {USAGE_ERROR}  the command line is wrong: malformed --modality, unknown kind or
-     strategy, invalid option value
+  {DATA_ERROR}  the data cannot be used as asked: unreadable or empty table, a
+     repeated column name in its header, a column that is not in the table,
+     rows with a missing target or group, a target with a single class or a
+     class (or groups) too small for --cv, unreadable media files, a missing
+     optional package
+  {USAGE_ERROR}  the command line is wrong: malformed --modality, a column in two
+     modalities, unknown kind or strategy, invalid option value
 Errors go to stderr as "skfusion <command>: error: <message>"; messages name
 the column, the row (0-based position among the data rows, header not
 counted) or the kind at fault.
