@@ -676,6 +676,11 @@ class FusionStudy(BaseEstimator):
         """Every class in the training and test rows of every split."""
         if self.task_ == "regression":
             return
+        if isinstance(self.cv, Integral):
+            # Stratified folds of whole groups: a class in few, large groups.
+            advice = "Use fewer folds, or groups that spread the class more evenly."
+        else:
+            advice = "Use a stratified cv (an integer cv stratifies) or fewer folds."
         # A class no model can learn is named before one a fold cannot test.
         for part, index in (("training", 0), ("test", 1)):
             for (repeat, fold), split in zip(
@@ -691,8 +696,7 @@ class FusionStudy(BaseEstimator):
                         f"repeat {repeat}, fold {fold} (its rows are at positions "
                         f"{_preview(where)}): a model cannot learn a class it "
                         "never sees, and a fold's scores are not defined for a "
-                        "class it does not test. Use a stratified cv (an "
-                        "integer cv stratifies) or fewer folds."
+                        f"class it does not test. {advice}"
                     )
 
     def _make_splits(self, table, y, groups, rng):
