@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
+from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
 from sklearn.neighbors import KNeighborsClassifier
@@ -571,13 +572,128 @@ def test_single_class_target_raises():
         LateFusionClassifier().fit(X, np.zeros(90, dtype=int))
 
 
-@pytest.mark.parametrize("combiner", ["mean", "weighted", "stacking"])
-def test_single_class_among_rows_with_a_modality_raises_naming_it(combiner):
+@pytest.mark.parametrize("combiner", COMBINERS)
+def test_single_class_among_rows_with_a_modality_falls_back_to_its_prior(combiner):
+    # An exam done only for suspected positives: present in class-1 rows only.
     X, y = _data()
-    X = _blank(X, "m1", np.flatnonzero(y == 1))
+    X = _blank(X, "m1", np.flatnonzero(y == 0))
 
-    with pytest.raises(ValueError, match="'m1'"):
-        LateFusionClassifier(combiner=combiner, cv=3).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.warns(UserWarning, match=r"'m1'.*single class"):
+            model = LateFusionClassifier(combiner=combiner, cv=3, random_state=0)
+            model.fit(X, y)
+        proba = model.predict_proba(X)
+
+    assert isinstance(model.estimators_["m1"], DummyClassifier)
+    by_modality = model.predict_proba_by_modality(X)["m1"]
+    present = _present(X, "m1")
+    assert_allclose(by_modality[present], [[0.0, 1.0]] * int(present.sum()))
+    assert np.isfinite(proba).all()
+    assert_allclose(proba.sum(axis=1), 1.0)
+    # m0 still separates the classes.
+    assert np.mean(model.predict(X) == y) > 0.7
+
+
+@pytest.mark.parametrize("combiner", COMBINERS)
+def test_modality_in_one_training_row_falls_back_to_its_prior(combiner):
+    X, y = _data()
+    X = _blank(X, "m1", slice(1, None))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.warns(UserWarning, match=r"'m1'.*single class"):
+            model = LateFusionClassifier(combiner=combiner, cv=3, random_state=0)
+            model.fit(X, y)
+        proba = model.predict_proba(X)
+
+    assert np.isfinite(proba).all()
+    assert_allclose(proba.sum(axis=1), 1.0)
+    expected = np.eye(2)[y[0]]
+    assert_allclose(model.predict_proba_by_modality(X)["m1"][0], expected)
+
+
+@pytest.mark.parametrize("combiner", ["weighted", "stacking"])
+def test_single_class_in_an_out_of_fold_training_part_falls_back(combiner):
+    # m1 has both classes, but class 1 in one row only: the fold that holds
+    # that row out trains on class 0 alone.
+    X, y = _data()
+    class_1 = np.flatnonzero(y == 1)
+    X = _blank(X, "m1", class_1[1:])
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.warns(UserWarning, match=r"'m1'.*out-of-fold"):
+            model = LateFusionClassifier(combiner=combiner, cv=3, random_state=0)
+            model.fit(X, y)
+        proba = model.predict_proba(X)
+
+    assert isinstance(model.estimators_["m1"], Pipeline)  # its own fit has 2 classes
+    assert np.isfinite(proba).all()
+    assert_allclose(proba.sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize("combiner", REGRESSION_COMBINERS)
+def test_regressor_modality_in_one_training_row(combiner):
+    X, y = _regression_data()
+    X = _blank(X, "b", slice(1, None))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        if combiner == "mean":
+            model = LateFusionRegressor(combiner=combiner, cv=3, random_state=0)
+            model.fit(X, y)
+        else:
+            with pytest.warns(UserWarning, match=r"'b'.*out-of-fold"):
+                model = LateFusionRegressor(combiner=combiner, cv=3, random_state=0)
+                model.fit(X, y)
+        predicted = model.predict(X)
+
+    assert np.isfinite(predicted).all()
+    assert model.score(X, y) > 0.5
+
+
+@pytest.mark.parametrize("combiner", COMBINERS)
+def test_one_huge_finite_value_is_handled(combiner):
+    X, y = _data()
+    X.iloc[3, 1] = 1e300
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        model = LateFusionClassifier(combiner=combiner, cv=3, random_state=0)
+        proba = model.fit(X, y).predict_proba(X)
+
+    assert np.isfinite(proba).all()
+    assert_allclose(proba.sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize("combiner", REGRESSION_COMBINERS)
+def test_regressor_one_huge_finite_value_is_handled(combiner):
+    X, y = _regression_data()
+    X.iloc[3, 1] = 1e300
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        model = LateFusionRegressor(combiner=combiner, cv=3, random_state=0)
+        predicted = model.fit(X, y).predict(X)
+
+    assert np.isfinite(predicted).all()
+
+
+@pytest.mark.parametrize("factor", [1e300, 1e-300])
+@pytest.mark.parametrize("combiner", COMBINERS)
+def test_default_modality_models_are_scale_invariant(combiner, factor):
+    X, y = _data(missing_rate=0.2)
+    expected = (
+        LateFusionClassifier(combiner=combiner, cv=3, random_state=0)
+        .fit(X, y)
+        .predict_proba(X)
+    )
+    scaled = X.copy()
+    scaled[_columns(X, "m1")] *= factor
+
+    model = LateFusionClassifier(combiner=combiner, cv=3, random_state=0)
+    assert_allclose(model.fit(scaled, y).predict_proba(scaled), expected, rtol=1e-6)
 
 
 @pytest.mark.parametrize("combiner", COMBINERS)

@@ -217,9 +217,7 @@ class _DeepFusionBase(NeuralNet):
         X, y = validate_blocked_data(self, X, y, reset=True, y_numeric=False)
         targets = self._encode_targets(y)
         present = _block_availability(X, self.modalities_)
-        self.mean_, self.scale_, counts, _ = nan_column_statistics(
-            X, self.modalities_
-        )
+        self.mean_, self.scale_, counts, _ = nan_column_statistics(X, self.modalities_)
         # A column no training row observes is ignored (standardised to 0),
         # as the other fusion estimators do.
         self.scale_[counts == 0] = np.inf

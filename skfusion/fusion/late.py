@@ -19,18 +19,15 @@ from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
     RegressorMixin,
+    TransformerMixin,
     clone,
     is_classifier,
 )
+from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge, RidgeCV
-from sklearn.model_selection import (
-    KFold,
-    StratifiedKFold,
-    check_cv,
-    cross_val_predict,
-)
-from sklearn.pipeline import make_pipeline
+from sklearn.model_selection import KFold, StratifiedKFold, check_cv
+from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
@@ -151,13 +148,22 @@ class _BaseLateFusion(BaseEstimator):
                 stacklevel=3,
             )
         targets = self._encode_targets(y)
+        for modality, column in zip(self.modalities_, present.T, strict=True):
+            if column.any() and self._needs_fallback(targets[column]):
+                # Like a modality missing in every row, it cannot be learned
+                # from; but its presence is informative, so it keeps a model.
+                warnings.warn(
+                    f"Modality {modality!r} {self._fallback_reason(targets[column])}"
+                    f": its model is {self._fallback_name()}.",
+                    UserWarning,
+                    stacklevel=3,
+                )
 
         def fit_one(modality, indices, rows):
             if not rows.any():
                 return None
-            estimator = self._modality_estimator(modality)
-            return _fit_modality(
-                estimator, X[rows][:, indices], targets[rows], modality
+            return self._fit_modality(
+                modality, X[rows][:, indices], targets[rows], targets[rows]
             )
 
         fitted = Parallel(n_jobs=self.n_jobs)(
@@ -208,43 +214,84 @@ class _BaseLateFusion(BaseEstimator):
             cv = check_cv(self.cv, targets, classifier=is_classifier(self))
         return list(cv.split(X, targets))
 
+    def _fit_modality(self, modality, X, targets, all_targets):
+        """Fit the modality's model, or its fallback where it cannot learn.
+
+        ``targets`` are those of the rows holding the modality, ``all_targets``
+        those of every row of the same training set: the fallback's prior
+        when the modality is in none of them.
+        """
+        if targets.size == 0:
+            return self._fallback_estimator().fit(
+                np.zeros((all_targets.size, X.shape[1])), all_targets
+            )
+        if self._needs_fallback(targets):
+            return self._fallback_estimator().fit(X, targets)
+        estimator = self._modality_estimator(modality)
+        try:
+            return estimator.fit(X, targets)
+        except ValueError as exc:
+            raise ValueError(f"Modality {modality!r}: {exc}") from exc
+
     def _out_of_fold_outputs(self, X, targets, present):
         """Per modality, out-of-fold outputs on the training rows (NaN if absent).
 
         Every modality uses the same folds, defined over all training rows and
-        restricted to the rows where that modality is present.
+        restricted to the rows where that modality is present. A fold whose
+        training part cannot teach the modality's model (no row with it, or a
+        single class) uses the fallback model, with a warning.
         """
-        method = "predict_proba" if is_classifier(self) else "predict"
         folds = self._folds(X, targets)
+        covered = np.zeros(len(targets), dtype=bool)
+        for _, test in folds:
+            covered[test] = True
+        if not covered.all():
+            raise ValueError(
+                f"{type(self).__name__}: the cv splits must hold every training "
+                f"row out once (a partition); {int((~covered).sum())} row(s) are "
+                "in no test fold."
+            )
 
         def oof_one(modality, indices, rows):
-            if not rows.any():
-                return np.empty((0, self._output_width()))
-            estimator = self._modality_estimator(modality)
-            position = np.cumsum(rows) - 1  # row number within the subset
-            subset_folds = [
-                (position[train[rows[train]]], position[test[rows[test]]])
-                for train, test in folds
-            ]
-            outputs = cross_val_predict(
-                estimator,
-                X[rows][:, indices],
-                targets[rows],
-                cv=[(train, test) for train, test in subset_folds if test.size],
-                method=method,
-            )
-            return self._full_outputs(outputs, np.unique(targets[rows]))
+            block = np.full((len(targets), self._output_width()), np.nan)
+            n_fallbacks = 0
+            for train, test in folds:
+                test = test[rows[test]]
+                if not test.size:
+                    continue
+                train_rows = train[rows[train]]
+                n_fallbacks += self._needs_fallback(targets[train_rows])
+                estimator = self._fit_modality(
+                    modality,
+                    X[train_rows][:, indices],
+                    targets[train_rows],
+                    targets[train],
+                )
+                block[test] = self._predict_modality(estimator, X[test][:, indices])
+            return block, n_fallbacks
 
-        oof = Parallel(n_jobs=self.n_jobs)(
+        results = Parallel(n_jobs=self.n_jobs)(
             delayed(oof_one)(modality, indices, present[:, column])
             for column, (modality, indices) in enumerate(self.modalities_.items())
         )
-        full = []
-        for column, outputs in enumerate(oof):
-            block = np.full((len(targets), self._output_width()), np.nan)
-            block[present[:, column]] = outputs
-            full.append(block)
-        return full
+        # A modality that already falls back on all its rows was warned about.
+        failing = {
+            modality: count
+            for modality, (_, count), column in zip(
+                self.modalities_, results, present.T, strict=True
+            )
+            if count and not self._needs_fallback(targets[column])
+        }
+        for modality, count in failing.items():
+            warnings.warn(
+                f"Modality {modality!r}: in {count} of {len(folds)} out-of-fold "
+                f"fit(s) of the {self.combiner!r} combiner, the training part "
+                f"{self._fold_fallback_reason()}; those fits use "
+                f"{self._fallback_name()}.",
+                UserWarning,
+                stacklevel=4,
+            )
+        return [self._bounded_outputs(block, targets) for block, _ in results]
 
     def _fit_weights(self, outputs, present, targets):
         """Non-negative weights summing to 1 that minimise the combined loss."""
@@ -322,11 +369,46 @@ class _BaseLateFusion(BaseEstimator):
         return tags
 
 
-def _fit_modality(estimator, X, y, modality):
-    try:
-        return estimator.fit(X, y)
-    except ValueError as exc:
-        raise ValueError(f"Modality {modality!r}: {exc}") from exc
+class _PowerOfTwoScaler(TransformerMixin, BaseEstimator):
+    """Divide each column by the power of two just below its largest |value|.
+
+    The division is exact, so a following ``SimpleImputer`` and
+    ``StandardScaler`` give the same output as without it, but they then see
+    values in [-2, 2]: their variance neither overflows (values beyond ~1e154)
+    nor underflows (below ~1e-154), which would turn such a column into NaN
+    or 0. NaN is kept.
+    """
+
+    def fit(self, X, y=None):
+        X = np.asarray(X, dtype=float)
+        observed = ~np.isnan(X)
+        largest = np.max(np.where(observed, np.abs(X), 0.0), axis=0, initial=0.0)
+        # largest = m * 2**e with 0.5 <= m < 1: dividing by 2**(e - 1) is exact.
+        exponent = np.frexp(largest)[1] - 1
+        self.scale_ = np.where(largest > 0, np.ldexp(1.0, exponent), 1.0)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def transform(self, X):
+        check_is_fitted(self)
+        return np.asarray(X, dtype=float) / self.scale_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+
+def _default_pipeline(model):
+    """Mean imputation, standardisation (safe for any finite scale), ``model``."""
+    return Pipeline(
+        [
+            ("powerscaler", _PowerOfTwoScaler()),
+            ("simpleimputer", SimpleImputer()),
+            ("standardscaler", StandardScaler()),
+            (type(model).__name__.lower(), model),
+        ]
+    )
 
 
 def _geometric_mean(outputs, present, eps=1e-12):
@@ -389,6 +471,16 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
     gets the training class prior, whatever the combiner (as does, with
     ``"weighted"``, a row whose available modalities all have weight 0).
 
+    Modalities that cannot be learned from: a modality missing in every
+    training row gets no model and always counts as missing. A modality whose
+    training rows hold a single class (an exam done only for suspected
+    positives, or a modality present in one row) gets a
+    ``DummyClassifier(strategy="prior")`` fitted on those rows: it predicts
+    their class prior, and its presence still informs the combination. Both
+    warn, naming the modality. The same fallback serves an out-of-fold fit
+    (``"weighted"``, ``"stacking"``) whose training part holds a single class
+    or no row with the modality, with a warning naming the modality.
+
     Per-modality models are searchable with ``GridSearchCV`` through
     ``modality_estimators__<modality>__<param>``, e.g.
     ``modality_estimators__image__C`` when ``modality_estimators={"image":
@@ -399,9 +491,11 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
     ----------
     estimator : classifier, default=None
         Model cloned for every modality without an entry in
-        ``modality_estimators``; needs ``predict_proba``. None means
-        ``make_pipeline(SimpleImputer(), StandardScaler(),
-        LogisticRegression(max_iter=1000))``.
+        ``modality_estimators``; needs ``predict_proba``. None means mean
+        imputation, standardisation and ``LogisticRegression(max_iter=1000)``
+        (``SimpleImputer()``, ``StandardScaler()``, preceded by an exact
+        power-of-two rescaling of each column so that values of any finite
+        magnitude, 1e300 or 1e-300, standardise without overflow).
 
     modality_estimators : dict of str to classifier, default=None
         Models for specific modalities.
@@ -432,7 +526,8 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
     estimators_ : dict of str to classifier
         The fitted model of each modality; None for a modality missing in
         every training row (it then always counts as missing, with a warning
-        at fit).
+        at fit); a ``DummyClassifier`` for a modality whose training rows
+        hold a single class.
 
     modality_weights_ : dict of str to float or None
         Combination weight of each modality (uniform except for
@@ -602,19 +697,33 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
         return targets
 
     def _default_estimator(self):
-        return make_pipeline(
-            SimpleImputer(), StandardScaler(), LogisticRegression(max_iter=1000)
-        )
+        return _default_pipeline(LogisticRegression(max_iter=1000))
+
+    def _needs_fallback(self, targets):
+        return np.unique(targets).size < 2
+
+    def _bounded_outputs(self, outputs, targets):
+        return outputs
+
+    def _fallback_estimator(self):
+        return DummyClassifier(strategy="prior")
+
+    def _fallback_reason(self, targets):
+        label = self.classes_[targets[0]]
+        label = label.item() if isinstance(label, np.generic) else label
+        return f"has a single class ({label!r}) in its {targets.size} training row(s)"
+
+    def _fold_fallback_reason(self):
+        return "holds a single class (or no row) with it"
+
+    def _fallback_name(self):
+        return "DummyClassifier(strategy='prior'), the class prior of its rows"
 
     def _default_final(self):
         return LogisticRegression(max_iter=1000)
 
     def _output_width(self):
         return len(self.classes_)
-
-    def _full_outputs(self, outputs, seen_classes):
-        """Out-of-fold probabilities over all classes (unseen ones get 0)."""
-        return self._over_all_classes(outputs, seen_classes)
 
     def _predict_modality(self, estimator, X):
         """Probabilities over all classes (a class unseen by the model gets 0)."""
@@ -653,14 +762,22 @@ class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
     Missing modalities: a row's missing modalities are left out and the
     weights renormalised; for stacking a missing prediction is replaced by the
     training mean of ``y`` and its indicator is 0. A row with no modality at
-    all gets the training mean of ``y``.
+    all gets the training mean of ``y``. A modality missing in every training
+    row gets no model, with a warning. An out-of-fold fit (``"weighted"``,
+    ``"stacking"``) whose training part has no row with a modality uses a
+    ``DummyRegressor`` (the mean target of that training part), with a
+    warning naming the modality; out-of-fold predictions are clipped to the
+    training target range widened by its width on each side, so that a
+    held-out outlier (a value of 1e300) cannot dominate the combination.
 
     Parameters
     ----------
     estimator : regressor, default=None
         Model cloned for every modality without an entry in
-        ``modality_estimators``. None means ``make_pipeline(SimpleImputer(),
-        StandardScaler(), Ridge())``.
+        ``modality_estimators``. None means mean imputation, standardisation
+        and ``Ridge()`` (``SimpleImputer()``, ``StandardScaler()``, preceded by
+        an exact power-of-two rescaling of each column so that values of any
+        finite magnitude standardise without overflow).
 
     modality_estimators : dict of str to regressor, default=None
         Models for specific modalities, searchable as
@@ -820,16 +937,39 @@ class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
         return targets
 
     def _default_estimator(self):
-        return make_pipeline(SimpleImputer(), StandardScaler(), Ridge())
+        return _default_pipeline(Ridge())
+
+    def _needs_fallback(self, targets):
+        return targets.size == 0
+
+    def _bounded_outputs(self, outputs, targets):
+        """Out-of-fold predictions clipped to the target range widened by its width.
+
+        A held-out row far outside its fold's training range (a value of
+        1e300) is extrapolated to an absurd prediction whose square
+        overflows; the combination is learned from plausible ones.
+        """
+        low, high = targets.min(), targets.max()
+        width = high / 2 - low / 2  # half the range, without overflow
+        return np.clip(outputs, low - 2 * width, high + 2 * width)
+
+    def _fallback_estimator(self):
+        return DummyRegressor(strategy="mean")
+
+    def _fallback_reason(self, targets):
+        return "has no training row"  # not reached: such a modality has no model
+
+    def _fold_fallback_reason(self):
+        return "has no row with it"
+
+    def _fallback_name(self):
+        return "DummyRegressor(strategy='mean'), the mean target of their rows"
 
     def _default_final(self):
         return RidgeCV()
 
     def _output_width(self):
         return 1
-
-    def _full_outputs(self, outputs, seen_classes):
-        return np.asarray(outputs, dtype=float).reshape(-1, 1)
 
     def _predict_modality(self, estimator, X):
         return np.asarray(estimator.predict(X), dtype=float).reshape(-1, 1)
