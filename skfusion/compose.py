@@ -11,11 +11,14 @@ subject; a NaN inside an otherwise present block is a missing value.
 :func:`modality_availability` reports the former.
 """
 
+import contextlib
+import contextvars
 from collections.abc import Mapping
 from itertools import chain
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 from sklearn.compose import ColumnTransformer
 
 from .utils._sklearn_compat import _safe_set_output, _SetOutputMixin
@@ -29,15 +32,25 @@ __all__ = [
 
 MODALITY_SEPARATOR = "__"
 
+# The ModalityTransformer now fitting or applying its modality transformers:
+# while it is, its ``_iter`` hands them out wrapped so that errors name the
+# modality. A context variable, so that nothing is stored on the estimator.
+_NAMING_ERRORS_OF = contextvars.ContextVar("skfusion_naming_errors_of", default=None)
+
 
 class ModalityTransformer(ColumnTransformer):
     """A ColumnTransformer whose blocks are modalities.
 
     It behaves exactly like :class:`~sklearn.compose.ColumnTransformer`, and
-    differs in one respect: when a column that a modality needs is absent from
+    differs in its errors: when a column that a modality needs is absent from
     the input table, at fit or at transform, the error names the modality and
-    the column. Build it with :func:`make_modality_transformer`, which also
-    switches on pandas output.
+    the column; and an error raised by a modality's transformer (a corrupt
+    file in an extractor, say) is raised again with the same type and
+    ``Modality 'name' (column 'col'): `` before its message, chained to the
+    original (``raise ... from``). An exception type that cannot be rebuilt
+    from a message is raised unchanged, with a note naming the modality.
+    Build it with :func:`make_modality_transformer`, which also switches on
+    pandas output.
 
     Parameters
     ----------
@@ -189,6 +202,35 @@ class ModalityTransformer(ColumnTransformer):
         self._check_modality_columns(X)
         return super().transform(X, **params)
 
+    def _call_func_on_transformers(self, X, y, func, column_as_labels, routed_params):
+        token = _NAMING_ERRORS_OF.set(self)
+        try:
+            result = super()._call_func_on_transformers(
+                X, y, func, column_as_labels, routed_params
+            )
+        finally:
+            _NAMING_ERRORS_OF.reset(token)
+        # Fitting gives (output, fitted transformer) pairs: keep the
+        # transformer itself, not the wrapper that named its errors.
+        return [
+            (item[0], item[1].transformer)
+            if isinstance(item, tuple) and isinstance(item[-1], _ModalityStep)
+            else item
+            for item in result
+        ]
+
+    def _iter(self, fitted, column_as_labels, skip_drop, skip_empty_columns):
+        steps = super()._iter(fitted, column_as_labels, skip_drop, skip_empty_columns)
+        if _NAMING_ERRORS_OF.get() is not self:
+            yield from steps
+            return
+        for name, transformer, columns, weight in steps:
+            if not isinstance(transformer, str) and hasattr(
+                transformer, "fit_transform"
+            ):
+                transformer = _ModalityStep(transformer, name, columns)
+            yield name, transformer, columns, weight
+
     def _check_modality_columns(self, X):
         if not hasattr(X, "columns"):
             return
@@ -212,6 +254,66 @@ class ModalityTransformer(ColumnTransformer):
                     _check_no_infinity_in_column(X[column], name)
 
 
+class _ModalityStep(BaseEstimator):
+    """A modality's transformer whose errors name the modality and its columns.
+
+    Lives only while :class:`ModalityTransformer` fits or applies its
+    transformers; never stored in ``transformers_``.
+    """
+
+    def __init__(self, transformer, modality, columns):
+        self.transformer = transformer
+        self.modality = modality
+        self.columns = columns
+
+    def fit_transform(self, X, y=None, **params):
+        with _naming_modality(self.modality, X, self.columns):
+            return self.transformer.fit_transform(X, y, **params)
+
+    def transform(self, X, **params):
+        with _naming_modality(self.modality, X, self.columns):
+            return self.transformer.transform(X, **params)
+
+
+@contextlib.contextmanager
+def _naming_modality(modality, X, columns):
+    """Raise an error again, same type, with the modality and columns first."""
+    try:
+        yield
+    except Exception as exc:
+        where = f"{modality!r} ({_columns_label(X, columns)})"
+        try:
+            renamed = type(exc)(f"Modality {where}: {exc}")
+        except Exception:
+            renamed = None
+        if renamed is None:
+            exc.add_note(f"Raised by modality {where}.")
+            raise
+        for note in getattr(exc, "__notes__", ()):
+            renamed.add_note(note)
+        raise renamed from exc
+
+
+def _columns_label(X, columns):
+    """``column 'a'`` or ``columns ['a', 'b']``, by label where X has them."""
+    if isinstance(X, pd.DataFrame):
+        labels = list(X.columns)
+    elif isinstance(X, pd.Series):
+        labels = [X.name]
+    elif isinstance(columns, str | int | np.integer):
+        labels = [columns]
+    elif isinstance(columns, list | tuple | np.ndarray | pd.Index):
+        labels = list(columns)
+    else:
+        return f"columns {columns!r}"
+    labels = [
+        label.item() if isinstance(label, np.generic) else label for label in labels
+    ]
+    if len(labels) == 1:
+        return f"column {labels[0]!r}"
+    return f"columns {_preview(repr(label) for label in labels)}"
+
+
 def _check_no_infinity_in_column(column, modality):
     if not pd.api.types.is_float_dtype(column.dtype):
         return
@@ -232,7 +334,11 @@ def make_modality_transformer(*modalities, n_jobs=None, remainder="drop"):
     :class:`~sklearn.compose.ColumnTransformer`; ``transformer`` may be
     ``"passthrough"`` for columns that are already numeric. The output is a
     pandas DataFrame whose columns are named ``name__feature``, which is how
-    every fusion estimator of skfusion finds the modality blocks again.
+    every fusion estimator of skfusion finds the modality blocks again. An
+    error raised by a modality's transformer, such as an extractor's
+    ``ImageLoader cannot read row 3 ('scan.png'): ...``, comes out with the
+    same type as ``Modality 'image' (column 'image_path'): ImageLoader cannot
+    read row 3 ...``, chained to the original.
 
     Parameters
     ----------

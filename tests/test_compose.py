@@ -1,9 +1,11 @@
 """Tests for make_modality_transformer and modality resolution."""
 
+import pickle
+
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import make_pipeline
@@ -87,6 +89,85 @@ def test_column_absent_at_transform_names_modality(study_table):
     ).fit(study_table)
     with pytest.raises(ValueError, match=r"Modality 'image'.*'pixel_mean'"):
         ct.transform(study_table.drop(columns="pixel_mean"))
+
+
+def test_extractor_error_names_modality_and_column(tmp_path, study_table):
+    Image = pytest.importorskip("PIL.Image")
+    pytest.importorskip("skimage")
+    from skfusion.extractors import ImageLoader
+
+    Image.new("L", (4, 4)).save(tmp_path / "good.png")
+    (tmp_path / "bad.png").write_bytes(b"not a png")
+    good, bad = str(tmp_path / "good.png"), str(tmp_path / "bad.png")
+    table = study_table.assign(xray=[good, None, good, good])
+    ct = make_modality_transformer(
+        ("clinical", "passthrough", ["age"]),
+        ("image", ImageLoader(size=(2, 2)), "xray"),
+    ).fit(table)
+    broken = table.assign(xray=[good, bad, None, good])
+    message = (
+        r"^Modality 'image' \(column 'xray'\): ImageLoader cannot read row 1 "
+        r"\('.*bad\.png'\): "
+    )
+    for extract in (clone(ct).fit_transform, clone(ct).fit, ct.transform):
+        with pytest.raises(ValueError, match=message) as info:
+            extract(broken)
+        assert type(info.value) is ValueError
+        assert str(info.value.__cause__).startswith("ImageLoader cannot read row 1")
+    # The fitted transformers and parameters are the extractors themselves.
+    assert type(ct.named_transformers_["image"]) is ImageLoader
+    assert clone(ct).get_params()["image__size"] == (2, 2)
+    restored = pickle.loads(pickle.dumps(ct))
+    pd.testing.assert_frame_equal(restored.transform(table), ct.transform(table))
+
+
+class _Failing(TransformerMixin, BaseEstimator):
+    """Raises ``error()`` when fitted."""
+
+    def __init__(self, error=None):
+        self.error = error
+
+    def fit(self, X, y=None):
+        raise self.error()
+
+    def transform(self, X):
+        return X
+
+
+class _TwoArgumentError(Exception):
+    def __init__(self, code, reason):
+        super().__init__(f"{code}: {reason}")
+
+
+@pytest.mark.parametrize("n_jobs", [None, 2])
+def test_modality_errors_name_the_columns_in_worker_processes_too(study_table, n_jobs):
+    two_columns = make_modality_transformer(
+        ("clinical", StandardScaler(), ["age", "sex"]),
+        ("image", StandardScaler(), ["pixel_mean"]),
+        n_jobs=n_jobs,
+    )
+    with pytest.raises(
+        ValueError, match=r"^Modality 'clinical' \(columns \['age', 'sex'\]\): "
+    ) as info:
+        two_columns.fit(study_table)
+    # Chained to the original (from a worker process: joblib's remote traceback).
+    assert "could not convert" in str(info.value.__cause__)
+
+
+def test_an_error_keeps_its_type_or_gets_a_note(study_table):
+    typed = make_modality_transformer(
+        ("clinical", _Failing(lambda: TypeError("no")), ["age"])
+    )
+    with pytest.raises(TypeError, match=r"^Modality 'clinical' \(column 'age'\): no$"):
+        typed.fit(study_table)
+    # An exception that cannot be rebuilt from a message gets a note instead.
+    odd = make_modality_transformer(
+        ("clinical", _Failing(lambda: _TwoArgumentError(7, "odd")), ["age"])
+    )
+    with pytest.raises(_TwoArgumentError) as info:
+        odd.fit(study_table)
+    assert str(info.value) == "7: odd"
+    assert info.value.__notes__ == ["Raised by modality 'clinical' (column 'age')."]
 
 
 @pytest.mark.parametrize(
