@@ -1,6 +1,7 @@
 """DeepFusionClassifier / DeepFusionRegressor in the scikit-learn workflow."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -245,3 +246,47 @@ def test_a_column_no_training_row_observes_is_ignored():
     large = model.predict_proba(X.assign(m1__x0=1e6))
     np.testing.assert_allclose(large, zeros)
     np.testing.assert_allclose(model.predict_proba(X), zeros)
+
+
+def _scaled(X, modality, factor):
+    X = X.copy()
+    columns = [c for c in X.columns if c.startswith(f"{modality}__")]
+    X[columns] = X[columns] * factor
+    return X
+
+
+@pytest.mark.parametrize("factor", [1e300, 1e-300])
+@pytest.mark.parametrize("estimator", [DeepFusionClassifier, DeepFusionRegressor])
+def test_standardisation_is_scale_invariant(estimator, factor):
+    # Issue 12: a modality beyond ~1e154 squared to infinity and was ignored.
+    X, y = make_multimodal_classification(
+        60, modality_sizes=(3, 2), missing_rate=0.2, random_state=0
+    )
+    params = {"max_epochs": 2, "early_stopping": False, **SMALL}
+    model = estimator(**params).fit(X, y)
+    scaled = _scaled(X, "m1", factor)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        model_scaled = estimator(**params).fit(scaled, y)
+        inputs = model_scaled._network_inputs(
+            scaled.to_numpy(), np.ones((60, 2), dtype=bool)
+        )["x"]
+        predicted = model_scaled.predict(scaled)
+    expected = model._network_inputs(X.to_numpy(), np.ones((60, 2), dtype=bool))["x"]
+    np.testing.assert_allclose(inputs.numpy(), expected.numpy(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(predicted, model.predict(X), rtol=1e-4, atol=1e-5)
+
+
+def test_regressor_target_of_any_scale():
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame(
+        rng.normal(size=(50, 4)), columns=["a__x0", "a__x1", "b__x0", "b__x1"]
+    )
+    y = X["a__x0"] - X["b__x1"]
+    params = {"max_epochs": 3, "early_stopping": False, **SMALL}
+    expected = DeepFusionRegressor(**params).fit(X, y).predict(X)
+    for factor in (1e300, 1e-300):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            predicted = DeepFusionRegressor(**params).fit(X, y * factor).predict(X)
+        np.testing.assert_allclose(predicted / factor, expected, rtol=1e-4, atol=1e-6)

@@ -1,4 +1,5 @@
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -448,3 +449,38 @@ def test_shared_space_falls_back_when_lapack_returns_too_few_components(
     assert_allclose(
         np.abs(fallback.transform(X)), np.abs(expected.transform(X)), atol=1e-8
     )
+
+
+# --------------------------------------------------------------------------------
+# Scale invariance (issue 12): a modality of 1e300 or 1e-300 is not ignored
+# --------------------------------------------------------------------------------
+
+
+def _scaled(X, modality, factor):
+    X = X.copy()
+    columns = [c for c in X.columns if c.startswith(f"{modality}__")]
+    X[columns] = X[columns] * factor
+    return X
+
+
+@pytest.mark.parametrize("factor", [1e300, 1e-300])
+def test_shared_space_is_scale_invariant(factor):
+    X, _ = _data(80, missing_rate=0.2)
+    expected = SharedSpace(n_components=2).fit_transform(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        scaled = SharedSpace(n_components=2).fit_transform(_scaled(X, "m1", factor))
+    assert_allclose(scaled, expected, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("factor", [1e300, 1e-300])
+@pytest.mark.parametrize("kernel", ["rbf", "linear"])
+def test_multiple_kernel_classifier_is_scale_invariant(kernel, factor):
+    X, y = _data(80, missing_rate=0.2)
+    model = MultipleKernelClassifier(kernel=kernel, random_state=0)
+    expected = model.fit(X, y).predict_proba(X)
+    scaled = _scaled(X, "m0", factor)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        proba = model.fit(scaled, y).predict_proba(scaled)
+    assert_allclose(proba, expected, rtol=1e-7, atol=1e-9)
