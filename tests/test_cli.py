@@ -260,7 +260,8 @@ def test_media_path_outside_root_is_refused(study_table, capsys):
 def test_corrupt_media_file_fails_the_study_with_its_row(study_table, capsys):
     (study_table.parent / "images" / "9.png").write_bytes(b"not a png")
     error = _data_error(capsys, _study(study_table, "--strategies", FAST))
-    assert "the study failed: ImageFeatures cannot read row 9" in error
+    assert "the study failed: Modality 'xray' (column 'xray'): " in error
+    assert "ImageFeatures cannot read row 9" in error
     assert "9.png" in error
 
 

@@ -178,3 +178,23 @@ def test_a_transformer_giving_strings_is_named_with_the_table_row():
     message = str(error.value)
     assert "modality 'm2', column 'c': 1 value(s) are not numbers" in message
     assert "table row 7" in message
+
+
+def test_a_corrupt_file_names_modality_column_and_table_row(tmp_path):
+    Image = pytest.importorskip("PIL.Image")
+    from skfusion.extractors import ImageLoader
+
+    paths = []
+    for row in range(30):
+        path = tmp_path / f"{row}.png"
+        Image.fromarray(np.full((4, 4), 8 * row, dtype=np.uint8)).save(path)
+        paths.append(str(path))
+    (tmp_path / "21.png").write_bytes(b"not a png")
+    table = _table().assign(scan=paths)
+    modalities = [*MODALITIES, ("xray", ImageLoader(size=(4, 4)), "scan")]
+    with pytest.raises(ValueError) as error:
+        _study(modalities).fit(table, np.arange(30) % 2)
+    message = str(error.value)
+    assert "Modality 'xray' (column 'scan'): ImageLoader cannot read row" in message
+    assert "21.png" in message
+    assert "table row 21" in message or "row 21 " in message
