@@ -614,3 +614,15 @@ def test_a_directory_given_as_a_file_is_called_a_directory(study_table, capsys):
     error = _data_error(capsys, _study(study_table))
     assert "row 4 ('images/4.png')" in error and "is a directory" in error
     assert "no such file" not in error
+
+
+def test_a_true_false_target_column_is_a_binary_study(study_table, tmp_path, capsys):
+    table = pd.read_csv(study_table)
+    table["sick"] = table.pop("label") == "sick"
+    table.to_csv(study_table, index=False)
+    assert pd.read_csv(study_table)["sick"].dtype == bool
+    out = tmp_path / "report"
+    options = ["--strategies", FAST, "--no-contributions", "--out", str(out)]
+    assert _study(study_table, *options, target="sick") == 0
+    assert "Task: binary" in capsys.readouterr().out
+    assert json.loads((out / "manifest.json").read_text())["pos_label"] is True
