@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: install install-dev demo test lint bench clean
+.PHONY: install install-dev demo test test-slow lint bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ lint: install-dev
 
 test: install-dev lint
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+
+# The property-based suite with many more (and fresh random) examples.
+test-slow: install-dev
+	HYPOTHESIS_PROFILE=slow $(PY) -m pytest tests/test_properties.py $(PYTEST_ARGS)
 
 bench: install-dev
 	$(PY) -m benchmarks

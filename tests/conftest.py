@@ -18,3 +18,27 @@ def _single_blas_thread():
     # no result depends on the thread count.
     with threadpool_limits(1, user_api="blas"):
         yield
+
+
+# Hypothesis profiles for tests/test_properties.py, chosen by HYPOTHESIS_PROFILE.
+# "default" is small and derandomised so that CI sees the same examples every run;
+# "slow" (`make test-slow`) explores many more, with fresh randomness each run.
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile(
+    "default",
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "slow",
+    max_examples=300,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
