@@ -810,3 +810,32 @@ def test_regressor_rejects_classification_combiners(combiner):
 
     with pytest.raises(ValueError, match="combiner"):
         LateFusionRegressor(combiner=combiner).fit(X, y)
+
+
+@pytest.mark.parametrize("combiner", ["weighted", "stacking"])
+def test_integer_cv_beyond_the_largest_class_is_lowered_with_a_warning(combiner):
+    X, y = _data(n_samples=8, n_classes=3)
+    y = np.array([2, 1, 1, 1, 2, 2, 0, 0])  # largest class: 3 rows
+
+    with pytest.warns(UserWarning, match=r"cv=5 .*3 folds"):
+        model = LateFusionClassifier(combiner=combiner, cv=5, random_state=0)
+        model.fit(X, y)
+    proba = model.predict_proba(X)
+    assert np.isfinite(proba).all()
+    assert_allclose(proba.sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize("combiner", ["weighted", "stacking"])
+def test_regressor_integer_cv_beyond_the_rows_is_lowered_with_a_warning(combiner):
+    X, y = _regression_data(n_samples=4)
+
+    with pytest.warns(UserWarning, match=r"cv=5 .*4 folds"):
+        model = LateFusionRegressor(combiner=combiner, cv=5, random_state=0)
+        model.fit(X, y)
+    assert np.isfinite(model.predict(X)).all()
+
+
+def test_out_of_fold_folds_impossible_with_one_row_per_class_raises_naming_rows():
+    X, y = _data(n_samples=3, n_classes=3)
+    with pytest.raises(ValueError, match=r"1 training row"):
+        LateFusionClassifier(combiner="weighted").fit(X, np.array([0, 1, 2]))

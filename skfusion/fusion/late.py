@@ -208,8 +208,27 @@ class _BaseLateFusion(BaseEstimator):
     def _folds(self, X, targets):
         """The (train, test) splits over all training rows, computed once."""
         if isinstance(self.cv, Integral):
-            splitter = StratifiedKFold if is_classifier(self) else KFold
-            cv = splitter(self.cv, shuffle=True, random_state=self.random_state)
+            classifier = is_classifier(self)
+            # Stratified folds need as many rows in some class as folds.
+            most = int(np.bincount(targets).max()) if classifier else len(targets)
+            what = "the largest class has" if classifier else "there are"
+            if most < 2:
+                raise ValueError(
+                    f"{type(self).__name__}(combiner={self.combiner!r}) needs "
+                    f"out-of-fold predictions, but {what} 1 training row: no "
+                    "row can be held out. Use combiner='mean' or more rows."
+                )
+            n_splits = self.cv
+            if most < n_splits:
+                n_splits = most
+                warnings.warn(
+                    f"{type(self).__name__}: cv={self.cv} folds, but {what} "
+                    f"only {most} training rows: using {n_splits} folds.",
+                    UserWarning,
+                    stacklevel=5,
+                )
+            splitter = StratifiedKFold if classifier else KFold
+            cv = splitter(n_splits, shuffle=True, random_state=self.random_state)
         else:
             cv = check_cv(self.cv, targets, classifier=is_classifier(self))
         return list(cv.split(X, targets))
@@ -510,7 +529,8 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
     cv : int, cross-validation generator or iterable, default=5
         Folds for the out-of-fold predictions of ``"weighted"`` and
         ``"stacking"``. An int means stratified, shuffled folds seeded by
-        ``random_state``.
+        ``random_state``, lowered (with a warning) to the number of training
+        rows of the largest class when that is smaller.
 
     modalities : dict of str to columns, default=None
         Column groups, see :func:`skfusion.compose.resolve_modalities`.
@@ -791,7 +811,8 @@ class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
 
     cv : int, cross-validation generator or iterable, default=5
         Folds for the out-of-fold predictions (shuffled, seeded by
-        ``random_state``, when an int).
+        ``random_state``, when an int; lowered, with a warning, to the number
+        of training rows when that is smaller).
 
     modalities : dict of str to columns, default=None
         Column groups, see :func:`skfusion.compose.resolve_modalities`.
