@@ -213,10 +213,12 @@ class _BaseLateFusion(BaseEstimator):
             most = int(np.bincount(targets).max()) if classifier else len(targets)
             what = "the largest class has" if classifier else "there are"
             if most < 2:
+                where = "in every class" if classifier else "in all"
                 raise ValueError(
                     f"{type(self).__name__}(combiner={self.combiner!r}) needs "
-                    f"out-of-fold predictions, but {what} 1 training row: no "
-                    "row can be held out. Use combiner='mean' or more rows."
+                    "out-of-fold predictions, but there is 1 training row "
+                    f"(1 sample) {where}: no row can be held out. Use "
+                    "combiner='mean' or more rows."
                 )
             n_splits = self.cv
             if most < n_splits:

@@ -254,11 +254,17 @@ def _check_column_order(estimator, X):
     position = int(np.flatnonzero(columns != fitted)[0])
     column = columns[position]
     was = int(np.flatnonzero(fitted == column)[0])
-    raise ValueError(
+    message = (
         f"{type(estimator).__name__}: X has the fitted columns in another order: "
         f"column {column!r} is at position {position} but was at position {was} "
         "when fitted. Reorder them as at fit, e.g. X[estimator.feature_names_in_]."
     )
+    # Followed by scikit-learn's own message, which tools may look for.
+    try:
+        validate_data(estimator, X, reset=False, ensure_all_finite=False, dtype=None)
+    except ValueError as exc:
+        raise ValueError(f"{message}\n{exc}") from None
+    raise ValueError(message)
 
 
 def _check_fitted_modalities_present(estimator, X):
