@@ -7,7 +7,8 @@
 scikit-learn parameter. On top of skorch they take the blocked matrix
 directly: modality groups are resolved from the column prefixes (or the
 ``modalities`` mapping), columns are standardised with training statistics
-inside ``fit``, missing modalities become availability masks, and the data go
+inside ``fit`` (in float64, without overflow: a column of 1e300 or 1e-300
+trains as one of 1), missing modalities become availability masks, and the data go
 to the network as tensors sliced per batch (no per-sample indexing and
 collation, which is where skorch's default data path spends its time on small
 networks).
@@ -907,7 +908,8 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
         The trained network.
 
     target_mean_, target_scale_ : float
-        Training mean and standard deviation of ``y``.
+        Training mean and standard deviation of ``y`` (computed without
+        overflow; the scale is 1 for a constant target).
 
     mean_, scale_ : ndarray of shape (n_features_in_,)
         Training column statistics (infinite scale: a column no training row
