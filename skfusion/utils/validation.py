@@ -149,7 +149,8 @@ def nan_column_statistics(X, groups=None):
     Returns
     -------
     mean : ndarray of shape (n_features,)
-        Mean of the observed entries; 0 for a column never observed.
+        Mean of the observed entries; 0 for a column never observed. The
+        statistics are float64 whatever the dtype of ``X``.
 
     scale : ndarray of shape (n_features,)
         Standard deviation (``ddof=0``) of the observed entries; 1 for a
