@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 
 settings.register_profile(
     "default",
-    max_examples=12,
+    max_examples=10,
     deadline=None,
     derandomize=True,
     database=None,
