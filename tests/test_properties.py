@@ -317,11 +317,13 @@ def _check(case, documented_ok, fit, outputs):
         assert value.shape[0] == n_test, key
         if value.dtype.kind == "f":
             assert np.isfinite(value).all(), f"non-finite {key}:\n{value}"
+            # atol in units of the output's magnitude: a float32 network's 1-ulp
+            # row-order noise times a target scale of 1e6 is not a defect.
             assert_allclose(
                 permuted[key],
                 value[case.permutation],
                 rtol=RTOL,
-                atol=ATOL,
+                atol=ATOL * max(1.0, np.abs(value).max()),
                 err_msg=f"{key} depends on the row order",
             )
     return estimator, result
