@@ -5,6 +5,8 @@ study either refuses the input before fitting anything, naming what is wrong,
 or runs to the end.
 """
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -198,3 +200,31 @@ def test_a_corrupt_file_names_modality_column_and_table_row(tmp_path):
     assert "Modality 'xray' (column 'scan'): ImageLoader cannot read row" in message
     assert "21.png" in message
     assert "table row 21" in message or "row 21 " in message
+
+
+@pytest.mark.slow
+def test_default_strategies_at_extreme_scales_and_an_exam_for_positives_only():
+    """Every default strategy runs: a modality x 1e300, one 1e300 cell, and a
+    modality measured only in the positive rows (one class among its rows)."""
+    pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    y = np.array([0, 1] * 30)
+    table = pd.DataFrame(
+        {
+            "a": rng.normal(size=60) + y,
+            "b": rng.normal(size=60) * 1e300,
+            "c": np.where(y == 1, rng.normal(size=60), np.nan),
+        }
+    )
+    table.loc[5, "a"] = 1e300
+    modalities = [
+        ("m1", "passthrough", ["a"]),
+        ("m2", "passthrough", ["b"]),
+        ("m3", "passthrough", ["c"]),
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        study = FusionStudy(modalities, cv=3, random_state=0).fit(table, y)
+    assert np.isfinite(study.summary_["roc_auc_mean"]).all()
+    for name, proba in study.oof_proba_.items():
+        assert np.isfinite(proba).all(), name

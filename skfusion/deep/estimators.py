@@ -52,6 +52,9 @@ from .module import FusionNet
 
 __all__ = ["DeepFusionClassifier", "DeepFusionRegressor"]
 
+# Standardised inputs beyond this many standard deviations are clipped.
+_MAX_STANDARDIZED = 1e6
+
 
 class BlockDataset(torch.utils.data.Dataset):
     """The prepared blocked matrix as tensors: inputs, availability mask, target.
@@ -452,8 +455,12 @@ class _DeepFusionBase(NeuralNet):
         else:
             mean, scale = self.mean_, self.scale_
         # In float64 first: a column beyond float32's range (1e300) must
-        # standardise as it would at any other scale.
-        standardized = standardize_columns(X, mean, scale).astype(np.float32)
+        # standardise as it would at any other scale. A value a million
+        # standard deviations out (a 1e300 cell in an ordinary column) is
+        # clipped there: the float32 cast would make it inf, the network NaN.
+        standardized = standardize_columns(X, mean, scale)
+        np.clip(standardized, -_MAX_STANDARDIZED, _MAX_STANDARDIZED, out=standardized)
+        standardized = standardized.astype(np.float32)
         np.nan_to_num(standardized, copy=False, nan=0.0)
         return {
             "x": torch.as_tensor(standardized, dtype=torch.float32),

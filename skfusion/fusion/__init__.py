@@ -1,7 +1,7 @@
 """Fusion strategies: estimators that consume the blocked matrix."""
 
 from .early import BlockScaler, FeatureFusion
-from .late import LateFusionClassifier, LateFusionRegressor
+from .late import LateFusionClassifier, LateFusionRegressor, make_modality_pipeline
 from .shared import MultipleKernelClassifier, SharedSpace
 
 __all__ = [
@@ -11,4 +11,5 @@ __all__ = [
     "LateFusionRegressor",
     "MultipleKernelClassifier",
     "SharedSpace",
+    "make_modality_pipeline",
 ]

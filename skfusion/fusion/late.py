@@ -35,7 +35,7 @@ from ..compose import _block_availability
 from ..utils._sklearn_compat import HasMethods, StrOptions, _fit_context
 from ..utils.validation import encode_class_labels, validate_blocked_data
 
-__all__ = ["LateFusionClassifier", "LateFusionRegressor"]
+__all__ = ["LateFusionClassifier", "LateFusionRegressor", "make_modality_pipeline"]
 
 _PREFIX = "modality_estimators__"
 
@@ -420,8 +420,35 @@ class _PowerOfTwoScaler(TransformerMixin, BaseEstimator):
         return tags
 
 
-def _default_pipeline(model):
-    """Mean imputation, standardisation (safe for any finite scale), ``model``."""
+def make_modality_pipeline(model):
+    """The per-modality pipeline of late fusion: imputation, scaling, ``model``.
+
+    Each column is first divided by the power of two just below its largest
+    absolute training value (exact, so ordinary data gives the same output as
+    without it), then mean-imputed and standardised: the standardisation
+    neither overflows nor underflows for any finite scale, where a plain
+    ``StandardScaler`` turns a column beyond ~1e154 into NaN and one below
+    ~1e-154 into 0. :class:`LateFusionClassifier` and
+    :class:`LateFusionRegressor` use it around their default models; pass it
+    your own ``model`` to keep that safety.
+
+    Parameters
+    ----------
+    model : estimator
+        The model fitted on the standardised block.
+
+    Returns
+    -------
+    pipeline : Pipeline
+        ``powerscaler -> simpleimputer -> standardscaler -> model``.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skfusion.fusion import make_modality_pipeline
+    >>> [name for name, _ in make_modality_pipeline(LogisticRegression()).steps]
+    ['powerscaler', 'simpleimputer', 'standardscaler', 'logisticregression']
+    """
     return Pipeline(
         [
             ("powerscaler", _PowerOfTwoScaler()),
@@ -719,7 +746,7 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
         return targets
 
     def _default_estimator(self):
-        return _default_pipeline(LogisticRegression(max_iter=1000))
+        return make_modality_pipeline(LogisticRegression(max_iter=1000))
 
     def _needs_fallback(self, targets):
         return np.unique(targets).size < 2
@@ -960,7 +987,7 @@ class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
         return targets
 
     def _default_estimator(self):
-        return _default_pipeline(Ridge())
+        return make_modality_pipeline(Ridge())
 
     def _needs_fallback(self, targets):
         return targets.size == 0

@@ -7,7 +7,6 @@ from sklearn.ensemble import (
     HistGradientBoostingClassifier,
     HistGradientBoostingRegressor,
 )
-from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegressionCV, RidgeCV
 from sklearn.model_selection import (
     GroupKFold,
@@ -16,13 +15,13 @@ from sklearn.model_selection import (
     StratifiedKFold,
 )
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from ..fusion import (
     BlockScaler,
     LateFusionClassifier,
     LateFusionRegressor,
     SharedSpace,
+    make_modality_pipeline,
 )
 from ._binning import QuantileBinning
 
@@ -192,10 +191,9 @@ def default_strategies(
     ungrouped = inner_cv(
         classification=classification, grouped=False, random_state=random_state
     )
-    per_modality = make_pipeline(
-        SimpleImputer(),
-        StandardScaler(),
-        _linear(classification, class_weight, ungrouped),
+    # Standardisation safe at any finite scale (StandardScaler overflows).
+    per_modality = make_modality_pipeline(
+        _linear(classification, class_weight, ungrouped)
     )
     if classification:
         # Binned first: weighted bin edges would take most of a study's time.
