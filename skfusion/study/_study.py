@@ -42,6 +42,7 @@ from ..utils._sklearn_compat import (
     StrOptions,
     scorer_with_pos_label,
 )
+from ..utils.validation import non_numeric_rows
 from ._plots import availability_pattern
 from ._predictions import stored_predictions
 from ._strategies import default_strategies
@@ -1541,8 +1542,7 @@ def _as_float(blocked, index):
 def _not_a_number(blocked):
     """The error naming the first cell of ``blocked`` that is not a number."""
     for name, column in blocked.items():
-        numbers = pd.to_numeric(column, errors="coerce")
-        bad = np.flatnonzero(numbers.isna().to_numpy() & column.notna().to_numpy())
+        bad = non_numeric_rows(column)
         if bad.size:
             modality, _, feature = str(name).partition("__")
             return ValueError(
@@ -1566,12 +1566,7 @@ def _check_passthrough_numeric(modalities, table):
         if isinstance(selected, pd.Series):
             selected = selected.to_frame()
         for column, values in selected.items():
-            if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(
-                values
-            ):
-                continue
-            numbers = pd.to_numeric(values, errors="coerce")
-            bad = np.flatnonzero(numbers.isna().to_numpy() & values.notna().to_numpy())
+            bad = non_numeric_rows(values)
             if bad.size:
                 raise ValueError(
                     f"FusionStudy: modality {name!r} passes column {column!r} "

@@ -13,6 +13,7 @@ from ..compose import _modality_of_column, _preview, _resolve_modality_indices
 __all__ = [
     "encode_class_labels",
     "nan_column_statistics",
+    "non_numeric_rows",
     "standardize_columns",
     "validate_blocked_data",
 ]
@@ -306,18 +307,36 @@ def _modality_mismatch(estimator, X):
     return None
 
 
+def non_numeric_rows(values):
+    """Positions of the cells of a column that hold something not a number.
+
+    Missing cells (NaN, None) are not counted: they are missing values.
+
+    Parameters
+    ----------
+    values : Series
+        One column.
+
+    Returns
+    -------
+    rows : ndarray of int
+        Positions (0-based) of the cells that are neither numbers nor missing.
+    """
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return np.array([], dtype=int)
+    converted = pd.to_numeric(values, errors="coerce")
+    return np.flatnonzero(converted.isna().to_numpy() & values.notna().to_numpy())
+
+
 def _check_numeric_columns(X, groups):
     column_modality = {
         position: modality
         for modality, positions in groups.items()
         for position in positions
     }
-    for position, dtype in enumerate(X.dtypes):
-        if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
-            continue
+    for position in range(X.shape[1]):
         name, column = X.columns[position], X.iloc[:, position]
-        converted = pd.to_numeric(column, errors="coerce")
-        bad = np.flatnonzero(converted.isna().to_numpy() & column.notna().to_numpy())
+        bad = non_numeric_rows(column)
         if bad.size:
             raise ValueError(
                 f"Column {name!r} of modality {column_modality[position]!r} is not "
