@@ -167,6 +167,7 @@ def run(repeats=1):
         "diffs": diffs,
         "parallel_diff": parallel_diff,
         "summary": study.summary_,
+        "fold_scores": study.fold_scores_[["strategy", "repeat", "fold", "metric", "score"]],
         "metrics": study.metrics_,
         "fit_time": study.fold_scores_.groupby("strategy", sort=False)["fit_time"]
         .sum()
@@ -179,8 +180,22 @@ def main(argv=None):
     parser.add_argument(
         "--repeats", type=int, default=1, help="runs of each side; best is kept"
     )
+    parser.add_argument(
+        "--save-scores",
+        metavar="CSV",
+        help="write the study's fold scores here (full precision), to compare runs",
+    )
+    parser.add_argument(
+        "--compare",
+        metavar="CSV",
+        help="fold scores of an earlier run (--save-scores): print the largest "
+        "difference and fail unless they are identical",
+    )
     args = parser.parse_args(argv or [])
     results = run(args.repeats)
+    scores = results["fold_scores"]
+    if args.save_scores:
+        scores.to_csv(args.save_scores, index=False, float_format="%.17g")
     timings, diffs = results["timings"], results["diffs"]
     with pd.option_context("display.width", 160):
         print(timings.round(3).to_string(index=False))
@@ -204,6 +219,19 @@ def main(argv=None):
     )
     if not np.isfinite(worst) or worst > TOLERANCE:
         print("MISMATCH: the study's fold scores differ from the naive loop's.")
+    if args.compare:
+        keys = ["strategy", "repeat", "fold", "metric"]
+        earlier = pd.read_csv(args.compare)
+        both = scores.merge(earlier, on=keys, suffixes=("", "_earlier"))
+        if len(both) != len(scores) or len(both) != len(earlier):
+            raise SystemExit(f"{args.compare} holds other folds or strategies.")
+        change = float((both["score"] - both["score_earlier"]).abs().max())
+        print(
+            f"against {args.compare}: max |fold score difference| = {change:.2e} "
+            f"over {len(both)} scores"
+        )
+        if change != 0.0:
+            raise SystemExit("The fold scores changed.")
     return results
 
 

@@ -1,19 +1,14 @@
-"""Build the blocked matrix and read its modality groups back.
+"""Build the blocked matrix from a study table.
 
 A study table (one row per subject) goes through :func:`make_modality_transformer`
 and comes out as a *blocked matrix*: one float block per modality, with columns
-named ``modality__feature``. Every fusion estimator finds the blocks again with
-:func:`resolve_modalities`, either from those name prefixes or from an explicit
-``modalities`` mapping when the input is a plain array.
-
-A block that is entirely NaN in a row means that modality is missing for that
-subject; a NaN inside an otherwise present block is a missing value.
-:func:`modality_availability` reports the former.
+named ``modality__feature``. Reading the blocks back (:func:`resolve_modalities`,
+:func:`modality_availability`) is :mod:`skfusion.blocks`' job; both are
+re-exported here.
 """
 
 import contextlib
 import contextvars
-from collections.abc import Mapping
 from itertools import chain
 
 import numpy as np
@@ -21,16 +16,18 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.compose import ColumnTransformer
 
+# Re-exported: users read the blocks of a blocked matrix from here too.
+from .blocks import MODALITY_SEPARATOR, modality_availability, resolve_modalities
 from .utils._sklearn_compat import _safe_set_output, _SetOutputMixin
+from .utils.validation import preview
 
 __all__ = [
+    "MODALITY_SEPARATOR",
     "ModalityTransformer",
     "make_modality_transformer",
     "modality_availability",
     "resolve_modalities",
 ]
-
-MODALITY_SEPARATOR = "__"
 
 # The ModalityTransformer now fitting or applying its modality transformers:
 # while it is, its ``_iter`` hands them out wrapped so that errors name the
@@ -247,7 +244,7 @@ class ModalityTransformer(ColumnTransformer):
                 raise ValueError(
                     f"Modality {name!r} needs column {missing[0]!r}, which is not "
                     f"in the input table. Missing: {missing}; the table has "
-                    f"{_preview(list(X.columns))}."
+                    f"{preview(list(X.columns))}."
                 )
             for column in columns:
                 if isinstance(column, str):
@@ -311,7 +308,7 @@ def _columns_label(X, columns):
     ]
     if len(labels) == 1:
         return f"column {labels[0]!r}"
-    return f"columns {_preview(repr(label) for label in labels)}"
+    return f"columns {preview(repr(label) for label in labels)}"
 
 
 def _check_no_infinity_in_column(column, modality):
@@ -396,223 +393,3 @@ def make_modality_transformer(*modalities, n_jobs=None, remainder="drop"):
         verbose_feature_names_out=True,
     )
     return transformer.set_output(transform="pandas")
-
-
-def resolve_modalities(X, modalities=None):
-    """Find the modality blocks of a blocked matrix.
-
-    Parameters
-    ----------
-    X : DataFrame or array-like of shape (n_samples, n_features)
-        The blocked matrix.
-
-    modalities : dict of str to columns, default=None
-        Explicit blocks: each value is a column name, a list of column names,
-        a list of integer positions or a ``slice`` of positions. Every column
-        must belong to exactly one modality. ``None`` reads the blocks from
-        ``modality__feature`` column names.
-
-    Returns
-    -------
-    groups : dict of str to ndarray of int
-        Column positions of each modality, in order of first appearance.
-
-    Raises
-    ------
-    ValueError
-        When neither prefixed column names nor a ``modalities`` mapping is
-        available, or when the mapping names an absent column, leaves a column
-        out or puts one in two modalities.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skfusion.compose import resolve_modalities
-    >>> X = np.zeros((4, 5))
-    >>> groups = resolve_modalities(X, {"clinical": [0, 1], "image": slice(2, 5)})
-    >>> {name: idx.tolist() for name, idx in groups.items()}
-    {'clinical': [0, 1], 'image': [2, 3, 4]}
-    """
-    feature_names = None
-    if hasattr(X, "columns"):
-        feature_names = np.asarray(X.columns, dtype=object)
-    n_features = np.shape(X)[1]
-    return _resolve_modality_indices(feature_names, n_features, modalities)
-
-
-def modality_availability(X, modalities=None):
-    """Tell, per row, which modalities are present.
-
-    A modality is missing in a row when its whole block is NaN there. NaN in
-    only part of a block is a missing value of a present modality.
-
-    Parameters
-    ----------
-    X : DataFrame or array-like of shape (n_samples, n_features)
-        The blocked matrix.
-
-    modalities : dict of str to columns, default=None
-        See :func:`resolve_modalities`.
-
-    Returns
-    -------
-    availability : DataFrame of shape (n_samples, n_modalities)
-        Boolean, True where the modality is present. Keeps the index of ``X``
-        when ``X`` is a DataFrame.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> import pandas as pd
-    >>> from skfusion.compose import modality_availability
-    >>> X = pd.DataFrame({
-    ...     "clinical__age": [50.0, np.nan, 60.0],
-    ...     "image__f0": [0.1, 0.2, np.nan],
-    ...     "image__f1": [np.nan, 0.3, np.nan],
-    ... })
-    >>> modality_availability(X)
-       clinical  image
-    0      True   True
-    1     False   True
-    2      True  False
-    """
-    groups = resolve_modalities(X, modalities)
-    values = np.asarray(X, dtype=float)
-    present = _block_availability(values, groups)
-    index = X.index if hasattr(X, "index") else None
-    return pd.DataFrame(present, columns=list(groups), index=index)
-
-
-def _block_availability(X, groups):
-    """Boolean (n_samples, n_modalities): True where a block is not all-NaN."""
-    if not groups:
-        return np.ones((X.shape[0], 0), dtype=bool)
-    return np.column_stack(
-        [~np.isnan(X[:, indices]).all(axis=1) for indices in groups.values()]
-    )
-
-
-def _modality_of_column(feature_name):
-    """The modality prefix of a ``modality__feature`` name, or None."""
-    if not isinstance(feature_name, str) or MODALITY_SEPARATOR not in feature_name:
-        return None
-    prefix = feature_name.split(MODALITY_SEPARATOR, 1)[0]
-    return prefix or None
-
-
-def _resolve_modality_indices(feature_names, n_features, modalities):
-    if modalities is None:
-        return _groups_from_prefixes(feature_names)
-    return _groups_from_mapping(feature_names, n_features, modalities)
-
-
-def _groups_from_prefixes(feature_names):
-    if feature_names is None:
-        raise ValueError(
-            "Cannot tell the modalities apart: X has no column names to read "
-            "'modality__feature' prefixes from, and no `modalities` mapping was "
-            "given. Pass a DataFrame made by make_modality_transformer, or "
-            "modalities={'name': [column positions], ...}."
-        )
-    positions = {}
-    for position, name in enumerate(feature_names):
-        modality = _modality_of_column(name)
-        if modality is None:
-            raise ValueError(
-                f"Column {name!r} (position {position}) has no modality prefix: "
-                "blocked-matrix columns are named 'modality__feature'. Build X "
-                "with make_modality_transformer or pass `modalities=`."
-            )
-        positions.setdefault(modality, []).append(position)
-    return {name: np.asarray(idx, dtype=np.intp) for name, idx in positions.items()}
-
-
-def _groups_from_mapping(feature_names, n_features, modalities):
-    if not isinstance(modalities, Mapping) or not modalities:
-        raise ValueError(
-            "`modalities` must be a non-empty dict mapping each modality name to "
-            f"its columns; got {modalities!r}."
-        )
-    name_to_position = (
-        {name: pos for pos, name in enumerate(feature_names)}
-        if feature_names is not None
-        else None
-    )
-    owner = {}
-    groups = {}
-    for modality, columns in modalities.items():
-        if not isinstance(modality, str) or not modality:
-            raise ValueError(
-                f"Modality names must be non-empty strings; got {modality!r}."
-            )
-        positions = _positions_of(
-            modality, columns, name_to_position, n_features, feature_names
-        )
-        if positions.size == 0:
-            raise ValueError(
-                f"Modality {modality!r} selects no column; X has {n_features} "
-                "feature(s)."
-            )
-        for position in positions:
-            if position in owner:
-                raise ValueError(
-                    f"Column {_column_label(feature_names, position)} is in both "
-                    f"modality {owner[position]!r} and modality {modality!r}."
-                )
-            owner[position] = modality
-        groups[modality] = positions
-    unassigned = [pos for pos in range(n_features) if pos not in owner]
-    if unassigned:
-        labels = [_column_label(feature_names, pos) for pos in unassigned]
-        raise ValueError(
-            f"Column(s) {_preview(labels)} belong to no modality; every column "
-            "of X must be listed in `modalities`."
-        )
-    return groups
-
-
-def _positions_of(modality, columns, name_to_position, n_features, feature_names):
-    if isinstance(columns, slice):
-        return np.arange(n_features, dtype=np.intp)[columns]
-    if isinstance(columns, str | int | np.integer):
-        columns = [columns]
-    positions = []
-    for column in columns:
-        if isinstance(column, int | np.integer) and not isinstance(column, bool):
-            if not -n_features <= column < n_features:
-                raise ValueError(
-                    f"Modality {modality!r} refers to column position {column}, "
-                    f"but X has only {n_features} column(s)."
-                )
-            positions.append(int(column) % n_features)
-        elif isinstance(column, str):
-            if name_to_position is None:
-                raise ValueError(
-                    f"Modality {modality!r} refers to column {column!r} by name, "
-                    "but X has no column names; use integer positions."
-                )
-            if column not in name_to_position:
-                raise ValueError(
-                    f"Modality {modality!r} refers to column {column!r}, which is "
-                    f"not in X. X has {_preview(list(feature_names))}."
-                )
-            positions.append(name_to_position[column])
-        else:
-            raise ValueError(
-                f"Modality {modality!r}: columns must be names, integer positions "
-                f"or a slice; got {column!r}."
-            )
-    return np.asarray(positions, dtype=np.intp)
-
-
-def _column_label(feature_names, position):
-    if feature_names is None:
-        return f"at position {position}"
-    return repr(feature_names[position])
-
-
-def _preview(items, limit=10):
-    items = list(items)
-    shown = ", ".join(map(str, items[:limit]))
-    more = f", ... ({len(items) - limit} more)" if len(items) > limit else ""
-    return f"[{shown}{more}]"

@@ -21,7 +21,7 @@ from sklearn.utils.estimator_checks import (
 )
 
 from skfusion.datasets import make_multimodal_classification
-from skfusion.fusion.shared import MultipleKernelClassifier, SharedSpace
+from skfusion.fusion import MultipleKernelClassifier, SharedSpace
 
 TWO_BLOCKS = {"first": [0], "rest": slice(1, None)}
 

@@ -9,6 +9,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
+from skfusion.blocks import nan_column_statistics, standardize_columns
 from skfusion.datasets import make_multimodal_classification
 from skfusion.deep import DeepFusionClassifier, DeepFusionRegressor
 from skfusion.fusion import (
@@ -19,7 +20,6 @@ from skfusion.fusion import (
     MultipleKernelClassifier,
     SharedSpace,
 )
-from skfusion.utils.validation import nan_column_statistics, standardize_columns
 
 DEEP = {"embed_dim": 4, "hidden_dim": 8, "max_epochs": 1, "random_state": 0}
 

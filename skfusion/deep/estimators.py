@@ -33,7 +33,12 @@ from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 from skorch.callbacks import EarlyStopping
 
-from ..compose import _block_availability
+from ..blocks import (
+    block_availability,
+    nan_column_statistics,
+    standardize_columns,
+    validate_blocked_data,
+)
 from ..utils._device import resolve_device
 from ..utils._sklearn_compat import (
     Interval,
@@ -41,12 +46,7 @@ from ..utils._sklearn_compat import (
     StrOptions,
     validate_parameter_constraints,
 )
-from ..utils.validation import (
-    encode_class_labels,
-    nan_column_statistics,
-    standardize_columns,
-    validate_blocked_data,
-)
+from ..utils.validation import encode_class_labels
 from .layers import FUSION_LAYERS
 from .module import FusionNet
 
@@ -220,7 +220,7 @@ class _DeepFusionBase(NeuralNet):
         )
         X, y = validate_blocked_data(self, X, y, reset=True, y_numeric=False)
         targets = self._encode_targets(y)
-        present = _block_availability(X, self.modalities_)
+        present = block_availability(X, self.modalities_)
         self.mean_, self.scale_, counts, _ = nan_column_statistics(X, self.modalities_)
         # A column no training row observes is ignored (standardised to 0),
         # as the other fusion estimators do.
@@ -279,7 +279,7 @@ class _DeepFusionBase(NeuralNet):
             return self.fit(X, y, **fit_params)
         X, y = validate_blocked_data(self, X, y, reset=False, y_numeric=False)
         targets = self._encode_more_targets(y)
-        present = _block_availability(X, self.modalities_)
+        present = block_availability(X, self.modalities_)
         rows = present.any(axis=1)
         self.validation_rows_ = self._inner_split(targets[rows], None, None)
         self.shuffle_generator_ = torch.Generator()
@@ -400,7 +400,7 @@ class _DeepFusionBase(NeuralNet):
         """Network inputs of the rows that have a modality, and those rows."""
         check_is_fitted(self, "module_")
         X = validate_blocked_data(self, X, reset=False)
-        present = _block_availability(X, self.modalities_)
+        present = block_availability(X, self.modalities_)
         rows = present.any(axis=1)
         inputs = self._network_inputs(X[rows], present[rows]) if rows.any() else None
         return inputs, rows

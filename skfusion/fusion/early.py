@@ -8,23 +8,18 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.decomposition import PCA
 from sklearn.utils.validation import check_is_fitted
 
-from ..compose import _block_availability
+from ..blocks import FusionMixin
 from ..utils._sklearn_compat import (
     Interval,
     StrOptions,
     _check_feature_names_in,
     _fit_context,
 )
-from ..utils.validation import (
-    nan_column_statistics,
-    standardize_columns,
-    validate_blocked_data,
-)
 
 __all__ = ["BlockScaler", "FeatureFusion"]
 
 
-class BlockScaler(TransformerMixin, BaseEstimator):
+class BlockScaler(FusionMixin, TransformerMixin, BaseEstimator):
     """Standardise each modality and weight it so that every block counts alike.
 
     Every column is centred and scaled to unit variance with statistics of the
@@ -143,7 +138,8 @@ class BlockScaler(TransformerMixin, BaseEstimator):
         self : BlockScaler
             The fitted scaler.
         """
-        X, varying = _fit_column_statistics(self, X)
+        X = self._validate_blocks(X, reset=True)
+        varying = self._fit_column_statistics(X)
         self.block_weights_ = _resolve_block_weights(self.block_weights, self)
         # Only columns that varied in training share the block's weight, so that
         # constant or never-observed columns do not dilute it.
@@ -153,7 +149,7 @@ class BlockScaler(TransformerMixin, BaseEstimator):
             self.column_factors_[indices] = (
                 np.sqrt(self.block_weights_[modality] / n_varying) * varying[indices]
             )
-        present = _block_availability(X, self.modalities_)
+        present = self._present(X)
         self.indicator_factors_ = (present.any(axis=0) & ~present.all(axis=0)).astype(
             float
         )
@@ -174,11 +170,10 @@ class BlockScaler(TransformerMixin, BaseEstimator):
             ``add_indicator=True``.
         """
         check_is_fitted(self)
-        X = validate_blocked_data(self, X, reset=False)
-        X_scaled = standardize_columns(X, self.mean_, self.scale_)
-        X_scaled = np.nan_to_num(X_scaled * self.column_factors_, nan=0.0)
+        X = self._validate_blocks(X, reset=False)
+        X_scaled = self._standardize(X) * self.column_factors_
         if self.add_indicator:
-            present = _block_availability(X, self.modalities_)
+            present = self._present(X)
             indicators = present.astype(X_scaled.dtype) * self.indicator_factors_
             X_scaled = np.hstack([X_scaled, indicators])
         return X_scaled
@@ -204,13 +199,8 @@ class BlockScaler(TransformerMixin, BaseEstimator):
             names += [f"availability__{modality}" for modality in self.modalities_]
         return np.asarray(names, dtype=object)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        return tags
 
-
-class FeatureFusion(TransformerMixin, BaseEstimator):
+class FeatureFusion(FusionMixin, TransformerMixin, BaseEstimator):
     """Fuse modalities by concatenating, adding or multiplying their features.
 
     Each column is first standardised with training statistics (scale
@@ -360,9 +350,10 @@ class FeatureFusion(TransformerMixin, BaseEstimator):
         self : FeatureFusion
             The fitted transformer.
         """
-        X, varying = _fit_column_statistics(self, X)
-        present = _block_availability(X, self.modalities_)
-        standardized = _standardize(self, X)
+        X = self._validate_blocks(X, reset=True)
+        varying = self._fit_column_statistics(X)
+        present = self._present(X)
+        standardized = self._standardize(X)
         counts = present.sum(axis=0)
         learnable = {}
         for column, (modality, indices) in enumerate(self.modalities_.items()):
@@ -426,9 +417,9 @@ class FeatureFusion(TransformerMixin, BaseEstimator):
             The fused features.
         """
         check_is_fitted(self)
-        X = validate_blocked_data(self, X, reset=False)
-        present = _block_availability(X, self.modalities_)
-        fused, any_present = self._fuse(_standardize(self, X), present)
+        X = self._validate_blocks(X, reset=False)
+        present = self._present(X)
+        fused, any_present = self._fuse(self._standardize(X), present)
         fused[~any_present] = self.fallback_
         return fused
 
@@ -460,11 +451,6 @@ class FeatureFusion(TransformerMixin, BaseEstimator):
         else:
             names = [f"fused__{self.method}{i}" for i in range(self.n_components_)]
         return np.asarray(names, dtype=object)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        return tags
 
     def _resolve_n_components(self, counts, learnable):
         widths = {name: idx.size for name, idx in self.modalities_.items()}
@@ -536,36 +522,6 @@ def _warn_unlearnable(estimator, modality, n_rows):
         UserWarning,
         stacklevel=3,
     )
-
-
-def _fit_column_statistics(estimator, X):
-    """Validate X at fit and store per-column ``mean_``, ``scale_`` and counts.
-
-    Returns the validated X and the mask of columns that vary in training.
-    """
-    X = validate_blocked_data(estimator, X, reset=True)
-    return X, _store_column_statistics(estimator, X)
-
-
-def _store_column_statistics(estimator, X):
-    """Store ``mean_``, ``scale_`` and ``n_samples_seen_`` of a validated X.
-
-    Returns the mask of columns that vary in training.
-    """
-    estimator.mean_, estimator.scale_, estimator.n_samples_seen_, varying = (
-        nan_column_statistics(X, estimator.modalities_)
-    )
-    return varying
-
-
-def _standardize(estimator, X):
-    """Standardised X with missing entries and never-observed columns at 0."""
-    standardized = np.nan_to_num(
-        standardize_columns(X, estimator.mean_, estimator.scale_), nan=0.0
-    )
-    # Nothing was learned about a never-observed column: it carries no signal.
-    standardized[:, estimator.n_samples_seen_ == 0] = 0.0
-    return standardized
 
 
 def _resolve_block_weights(block_weights, estimator):

@@ -31,16 +31,16 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from ..compose import _block_availability
+from ..blocks import FusionMixin, MissingModalityWarning
 from ..utils._sklearn_compat import HasMethods, StrOptions, _fit_context
-from ..utils.validation import encode_class_labels, validate_blocked_data
+from ..utils.validation import encode_class_labels
 
 __all__ = ["LateFusionClassifier", "LateFusionRegressor", "make_modality_pipeline"]
 
 _PREFIX = "modality_estimators__"
 
 
-class _BaseLateFusion(BaseEstimator):
+class _BaseLateFusion(FusionMixin, BaseEstimator):
     """Shared machinery of the late-fusion classifier and regressor."""
 
     _parameter_constraints = {
@@ -123,8 +123,8 @@ class _BaseLateFusion(BaseEstimator):
     # -- fitting ----------------------------------------------------------------------
 
     def _fit_late(self, X, y):
-        X, y = validate_blocked_data(self, X, y, reset=True)
-        present = _block_availability(X, self.modalities_)
+        X, y = self._validate_blocks(X, y, reset=True)
+        present = self._present(X)
         unknown = set(self.modality_estimators or {}) - set(self.modalities_)
         if unknown:
             raise ValueError(
@@ -144,7 +144,7 @@ class _BaseLateFusion(BaseEstimator):
             warnings.warn(
                 f"Modality(ies) {unused} are missing in every training row: they "
                 "get no model and count as missing at predict time.",
-                UserWarning,
+                MissingModalityWarning,
                 stacklevel=3,
             )
         targets = self._encode_targets(y)
@@ -356,8 +356,8 @@ class _BaseLateFusion(BaseEstimator):
 
     def _modality_outputs(self, X):
         """Validated X, availability, and each modality's outputs (NaN if absent)."""
-        X = validate_blocked_data(self, X, reset=False)
-        present = _block_availability(X, self.modalities_)
+        X = self._validate_blocks(X, reset=False)
+        present = self._present(X)
         # A modality never seen in training has no model: it counts as missing.
         present &= np.array([e is not None for e in self.estimators_.values()])
         outputs = []
@@ -384,10 +384,6 @@ class _BaseLateFusion(BaseEstimator):
             combined = self._combine_weighted(outputs, present, weights)
         combined[~present.any(axis=1)] = self._fallback_output()
         return combined
-
-    def _more_sklearn_tags(self, tags):
-        tags.input_tags.allow_nan = True
-        return tags
 
 
 class _PowerOfTwoScaler(TransformerMixin, BaseEstimator):
@@ -734,9 +730,6 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
             columns[modality] = labels.where(~np.isnan(proba).all(axis=1)).to_numpy()
         return pd.DataFrame(columns, index=index)
 
-    def __sklearn_tags__(self):
-        return self._more_sklearn_tags(super().__sklearn_tags__())
-
     # -- hooks --------------------------------------------------------------------
 
     def _encode_targets(self, y):
@@ -975,9 +968,6 @@ class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
             {m: o[:, 0] for m, o in zip(self.modalities_, outputs, strict=True)},
             index=index,
         )
-
-    def __sklearn_tags__(self):
-        return self._more_sklearn_tags(super().__sklearn_tags__())
 
     # -- hooks --------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ import inspect
 
 from sklearn.base import _fit_context
 from sklearn.metrics import make_scorer
+from sklearn.preprocessing._data import _is_constant_feature
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
@@ -27,6 +28,7 @@ __all__ = [
     "_SetOutputMixin",
     "_check_feature_names_in",
     "_fit_context",
+    "_is_constant_feature",
     "_safe_set_output",
     "scorer_with_pos_label",
     "validate_parameter_constraints",
