@@ -13,6 +13,7 @@ import importlib
 __version__ = "0.1.0.dev0"
 
 _SUBMODULES = [
+    "blocks",
     "cli",
     "compose",
     "datasets",

@@ -405,12 +405,7 @@ def _check_column_order(estimator, X):
         f"column {column!r} is at position {position} but was at position {was} "
         "when fitted. Reorder them as at fit, e.g. X[estimator.feature_names_in_]."
     )
-    # Followed by scikit-learn's own message, which tools may look for.
-    try:
-        validate_data(estimator, X, reset=False, ensure_all_finite=False, dtype=None)
-    except ValueError as exc:
-        raise ValueError(f"{message}\n{exc}") from None
-    raise ValueError(message)
+    _raise_with_sklearn_diagnosis(message, estimator, X)
 
 
 def _check_fitted_modalities_present(estimator, X):
@@ -419,8 +414,15 @@ def _check_fitted_modalities_present(estimator, X):
     The message is followed by scikit-learn's own feature-name diagnosis.
     """
     message = _modality_mismatch(estimator, X)
-    if message is None:
-        return
+    if message is not None:
+        _raise_with_sklearn_diagnosis(message, estimator, X)
+
+
+def _raise_with_sklearn_diagnosis(message, estimator, X):
+    """Raise ``message``, followed by scikit-learn's own feature-name message.
+
+    Tools (and users) may look for scikit-learn's wording, so it is kept.
+    """
     try:
         validate_data(estimator, X, reset=False, ensure_all_finite=False, dtype=None)
     except ValueError as exc:

@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
+from ..blocks import MODALITY_SEPARATOR
+
 
 def _is_int(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
@@ -112,9 +114,12 @@ def _check_params(
                 f"modality_names has {len(names)} names but there are "
                 f"{n_modalities} modalities."
             )
-        if not all(isinstance(n, str) and n and "__" not in n for n in names):
+        if not all(
+            isinstance(n, str) and n and MODALITY_SEPARATOR not in n for n in names
+        ):
             raise ValueError(
-                "modality_names must be non-empty strings without '__' (the "
+                f"modality_names must be non-empty strings without "
+                f"{MODALITY_SEPARATOR!r} (the "
                 f"modality/feature separator), got {modality_names!r} instead."
             )
         if len(set(names)) != len(names):
