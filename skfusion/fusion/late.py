@@ -53,6 +53,28 @@ class _BaseLateFusion(FusionMixin, BaseEstimator):
         "random_state": ["random_state"],
     }
 
+    # The classifier and the regressor take the same parameters.
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        modality_estimators=None,
+        combiner="mean",
+        final_estimator=None,
+        cv=5,
+        modalities=None,
+        n_jobs=None,
+        random_state=None,
+    ):
+        self.estimator = estimator
+        self.modality_estimators = modality_estimators
+        self.combiner = combiner
+        self.final_estimator = final_estimator
+        self.cv = cv
+        self.modalities = modalities
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
     # -- parameters: modality_estimators__<modality>__<param> -------------------------
 
     def get_params(self, deep=True):
@@ -620,27 +642,6 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
         "combiner": [StrOptions({"mean", "weighted", "product", "stacking", "vote"})],
     }
 
-    def __init__(
-        self,
-        estimator=None,
-        *,
-        modality_estimators=None,
-        combiner="mean",
-        final_estimator=None,
-        cv=5,
-        modalities=None,
-        n_jobs=None,
-        random_state=None,
-    ):
-        self.estimator = estimator
-        self.modality_estimators = modality_estimators
-        self.combiner = combiner
-        self.final_estimator = final_estimator
-        self.cv = cv
-        self.modalities = modalities
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y):
         """Fit one classifier per modality and the combination.
@@ -891,27 +892,6 @@ class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
         **_BaseLateFusion._parameter_constraints,
         "combiner": [StrOptions({"mean", "weighted", "stacking"})],
     }
-
-    def __init__(
-        self,
-        estimator=None,
-        *,
-        modality_estimators=None,
-        combiner="mean",
-        final_estimator=None,
-        cv=5,
-        modalities=None,
-        n_jobs=None,
-        random_state=None,
-    ):
-        self.estimator = estimator
-        self.modality_estimators = modality_estimators
-        self.combiner = combiner
-        self.final_estimator = final_estimator
-        self.cv = cv
-        self.modalities = modalities
-        self.n_jobs = n_jobs
-        self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y):
