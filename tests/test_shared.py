@@ -225,6 +225,21 @@ def test_shared_space_n_components_wider_than_a_modality_raises():
         SharedSpace(n_components=3).fit(X)
 
 
+@pytest.mark.parametrize(
+    ("sizes", "expected"), [((4, 2), 2), ((30, 25), 20), ((1, 9), 1)]
+)
+def test_shared_space_auto_components_fit_the_narrowest_modality(sizes, expected):
+    X, _ = _data(60, sizes=sizes)
+    shared = SharedSpace(n_components="auto").fit(X)
+    assert shared.n_components == "auto"
+    assert shared.n_components_ == expected
+    assert shared.transform(X).shape == (60, expected)
+    assert len(shared.get_feature_names_out()) == expected
+    assert_allclose(
+        shared.transform(X), SharedSpace(n_components=expected).fit_transform(X)
+    )
+
+
 def test_shared_space_needs_two_modalities():
     X, _ = _data(40, sizes=(4,))
     with pytest.raises(ValueError, match="at least 2 modalities.*4 feature\\(s\\)"):

@@ -1,4 +1,4 @@
-"""Input checks and standardisation statistics shared by every fusion estimator."""
+"""skfusion.blocks: the input checks and standardisation of every fusion estimator."""
 
 import warnings
 
