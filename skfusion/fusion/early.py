@@ -43,7 +43,7 @@ class BlockScaler(FusionMixin, TransformerMixin, BaseEstimator):
     Parameters
     ----------
     modalities : dict of str to columns, default=None
-        Column groups, see :func:`skfusion.compose.resolve_modalities`.
+        Column groups, see :func:`skfusion.blocks.resolve_modalities`.
         ``None`` reads them from ``modality__feature`` column names.
 
     block_weights : dict of str to float, default=None
@@ -248,7 +248,7 @@ class FeatureFusion(FusionMixin, TransformerMixin, BaseEstimator):
         dominates an element-wise sum or product by its variance alone.
 
     modalities : dict of str to columns, default=None
-        Column groups, see :func:`skfusion.compose.resolve_modalities`.
+        Column groups, see :func:`skfusion.blocks.resolve_modalities`.
         ``None`` reads them from ``modality__feature`` column names.
 
     random_state : int, RandomState instance or None, default=None

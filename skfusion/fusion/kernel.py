@@ -92,7 +92,7 @@ class MultipleKernelClassifier(FusionMixin, ClassifierMixin, BaseEstimator):
         Class weights of the SVC, see :class:`~sklearn.svm.SVC`.
 
     modalities : dict of str to columns, default=None
-        Column groups, see :func:`skfusion.compose.resolve_modalities`.
+        Column groups, see :func:`skfusion.blocks.resolve_modalities`.
         ``None`` reads them from ``modality__feature`` column names.
 
     random_state : int, RandomState instance or None, default=None

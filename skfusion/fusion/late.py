@@ -580,7 +580,7 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
         rows of the largest class when that is smaller.
 
     modalities : dict of str to columns, default=None
-        Column groups, see :func:`skfusion.compose.resolve_modalities`.
+        Column groups, see :func:`skfusion.blocks.resolve_modalities`.
 
     n_jobs : int, default=None
         Modalities fitted in parallel.
@@ -838,7 +838,7 @@ class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
         of training rows when that is smaller).
 
     modalities : dict of str to columns, default=None
-        Column groups, see :func:`skfusion.compose.resolve_modalities`.
+        Column groups, see :func:`skfusion.blocks.resolve_modalities`.
 
     n_jobs : int, default=None
         Modalities fitted in parallel.

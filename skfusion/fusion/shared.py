@@ -71,7 +71,7 @@ class SharedSpace(FusionMixin, TransformerMixin, BaseEstimator):
         eigenproblem described above (the only method at present).
 
     modalities : dict of str to columns, default=None
-        Column groups, see :func:`skfusion.compose.resolve_modalities`.
+        Column groups, see :func:`skfusion.blocks.resolve_modalities`.
         ``None`` reads them from ``modality__feature`` column names. At least
         two modalities are needed.
 
