@@ -136,30 +136,12 @@ class ModalityTransformer(ColumnTransformer):
             _safe_set_output(self.remainder, transform=transform)
         return self
 
-    def fit(self, X, y=None, **params):
-        """Fit every modality transformer on its columns.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_columns)
-            The study table.
-
-        y : array-like of shape (n_samples,), default=None
-            Targets, passed on to transformers that use them.
-
-        **params : dict
-            Routed to the modality transformers (metadata routing).
-
-        Returns
-        -------
-        self : ModalityTransformer
-            The fitted transformer.
-        """
-        self._check_modality_columns(X)
-        return super().fit(X, y, **params)
-
     def fit_transform(self, X, y=None, **params):
         """Fit every modality transformer and return the blocked matrix.
+
+        :meth:`fit` goes through this method too (as in
+        :class:`~sklearn.compose.ColumnTransformer`), so both check the
+        modality columns.
 
         Parameters
         ----------
