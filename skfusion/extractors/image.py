@@ -1,6 +1,7 @@
 """Image extractors: resized pixels, classical descriptors, torch embedders.
 
-The extractors share one reader, so a column may mix formats:
+The extractors share one reader (``_readers.read_image``), so a column may
+mix formats:
 
 - PNG, JPEG, TIFF, BMP (and anything else Pillow opens) through Pillow. The
   first frame of a multi-frame file is used and the EXIF orientation applied.
@@ -27,20 +28,20 @@ imported until an extractor reads something.
 """
 
 import copy
-import importlib
 import io
-import os
+import pkgutil
 import threading
 import warnings
 from numbers import Integral, Real
-from pathlib import Path
 
 import numpy as np
+from scipy import special, stats
 
 from ..utils._device import resolve_device
 from ..utils._sklearn_compat import Interval, StrOptions
 from ._base import BaseExtractor
-from ._io import DEFAULT_MAX_FILE_BYTES, check_finite, import_optional
+from ._io import DEFAULT_MAX_FILE_BYTES, import_optional
+from ._readers import DEFAULT_MAX_PIXELS, LUMA, read_image, resize
 
 __all__ = [
     "ImageFeatures",
@@ -49,15 +50,10 @@ __all__ = [
     "TorchImageEmbedder",
 ]
 
-#: Default bound on the decoded pixels (or voxels) of one input: 2**27, about
-#: 134 million, i.e. at most 1 GiB as float64.
-DEFAULT_MAX_PIXELS = 2**27
 
 _VOLUME_REDUCTIONS = frozenset({"middle", "mip", "mean"})
 _IMAGENET_MEAN = (0.485, 0.456, 0.406)
 _IMAGENET_STD = (0.229, 0.224, 0.225)
-# ITU-R 601-2 luma, as Pillow's convert("L").
-_LUMA = np.array([0.299, 0.587, 0.114])
 _INTENSITY_STATISTICS = (
     "mean",
     "std",
@@ -84,370 +80,6 @@ _COMMON_IMAGE_CONSTRAINTS = {
     "window": [StrOptions({"auto", "minmax"}), tuple, list],
     "max_pixels": [Interval(Integral, 1, None, closed="left"), None],
 }
-
-
-# -- reading --------------------------------------------------------------------
-
-
-def _read_image(
-    source,
-    *,
-    mode="L",
-    max_pixels=DEFAULT_MAX_PIXELS,
-    volume="middle",
-    axis=2,
-    window="auto",
-    scale="unit",
-    needed_by="an image extractor",
-):
-    """Read one image (a path or an array) as a float array.
-
-    Parameters
-    ----------
-    source : path-like or ndarray
-        A file (format told by its suffix or, for DICOM, its preamble) or an
-        in-memory array: 2-D grey, 3-D with 1, 3 or 4 channels last (colour),
-        any other 3-D or 4-D array is a volume (4-D: the first volume along
-        the last axis).
-
-    mode : {"L", "RGB", "L+RGB"}
-        Grey (H, W) or colour (H, W, 3) output, or (``"L+RGB"``) the pair
-        ``(grey, colour)`` where ``grey`` is what ``"L"`` gives and
-        ``colour`` what ``"RGB"`` gives, or None for a grey input (one
-        channel, or three equal ones).
-
-    max_pixels : int or None
-        Refuse an input with more pixels (voxels for volumes) than this,
-        checked from the header before decoding.
-
-    volume : {"middle", "mip", "mean", "volume"}
-        How a volume becomes an image: the middle slice along ``axis``
-        (``vol.take(n // 2, axis)``), its maximum or mean along ``axis``, or
-        (``"volume"``) no reduction: the volume is returned with ``axis``
-        moved first, shape (D, H, W).
-
-    axis : int
-        Volume axis that slices are taken along or projected over.
-
-    window : {"auto", "minmax"} or (center, width)
-        Intensity window mapped to [0, 1] for DICOM and NIfTI: ``"auto"`` is
-        the DICOM file's own VOI window when it has one and min-max
-        otherwise; a pair is applied as ``(x - center) / width + 0.5``,
-        clipped.
-
-    scale : {"unit", "none"}
-        ``"unit"``: values in [0, 1] (8-bit / 255, 16-bit / 65535, DICOM and
-        NIfTI windowed, uint8 arrays / 255, float arrays kept). ``"none"``:
-        stored values (DICOM: rescaled modality values such as Hounsfield
-        units, without windowing or MONOCHROME1 inversion).
-
-    needed_by : str
-        Name used in the message when an optional dependency is missing.
-
-    Returns
-    -------
-    image : ndarray of float64, or a pair of them with ``mode="L+RGB"``
-        Shape (H, W), (H, W, 3), or (D, H, W) with ``volume="volume"``.
-    """
-    if isinstance(source, np.ndarray):
-        image = _from_array(source, scale=scale, volume=volume, axis=axis)
-        if isinstance(image, _Volume):
-            # Arrays keep their values (uint8 aside): no window.
-            image = _reduce_volume(image.data, volume, axis, window, "none")
-        return _to_mode(image, mode, volume)
-    path = Path(os.fspath(source))
-    file_format = _file_format(path)
-    if file_format == "nifti":
-        data = _read_nifti(path, max_pixels, needed_by)
-        return _to_mode(_reduce_volume(data, volume, axis, window, scale), mode, volume)
-    if file_format == "dicom":
-        image = _read_dicom(path, max_pixels, volume, axis, window, scale, needed_by)
-        return _to_mode(image, mode, volume)
-    if volume == "volume":
-        raise ValueError(
-            "volume='volume' needs a 3-D input (NIfTI, multi-frame DICOM or a "
-            "3-D array); got a 2-D image file."
-        )
-    return _read_pillow(path, mode, max_pixels, scale, needed_by)
-
-
-def _file_format(path):
-    """ "nifti", "dicom" (by suffix or preamble) or "pillow" (anything else)."""
-    name = path.name.lower()
-    if name.endswith((".nii", ".nii.gz")):
-        return "nifti"
-    if name.endswith((".dcm", ".dicom")) or _has_dicom_preamble(path):
-        return "dicom"
-    return "pillow"
-
-
-class _Volume:
-    """Marks an in-memory array as a volume rather than a colour image."""
-
-    def __init__(self, data):
-        self.data = data
-
-
-def _from_array(array, *, scale, volume, axis):
-    if array.dtype == object or not (
-        np.issubdtype(array.dtype, np.number) or array.dtype == bool
-    ):
-        raise TypeError(f"expected a numeric array, got dtype {array.dtype}")
-    _check_pixels_finite(array)
-    data = np.asarray(array, dtype=np.float64)
-    if scale == "unit" and array.dtype == np.uint8:
-        data = data / 255.0
-    if data.ndim == 4:
-        data = data[..., 0]
-    if data.ndim == 3 and data.shape[-1] in (1, 3, 4) and volume != "volume":
-        if data.shape[-1] == 1:
-            return data[..., 0]
-        return data[..., :3]
-    if data.ndim == 3:
-        return _Volume(data)
-    if data.ndim != 2:
-        raise ValueError(f"expected a 2-D, 3-D or 4-D array, got shape {array.shape}")
-    if volume == "volume":
-        raise ValueError(f"volume='volume' needs a 3-D array; got shape {array.shape}.")
-    return data
-
-
-def _to_mode(image, mode, volume):
-    if volume == "volume":
-        if image.ndim != 3:
-            raise ValueError(f"expected a 3-D volume, got shape {image.shape}")
-        return image
-    if mode == "L+RGB":
-        if image.ndim == 3 and not _is_grey(image):
-            return image @ _LUMA, image
-        return (image[..., 0] if image.ndim == 3 else image), None
-    if image.ndim == 3:
-        return image if mode == "RGB" else image @ _LUMA
-    return np.repeat(image[..., None], 3, axis=-1) if mode == "RGB" else image
-
-
-def _is_grey(rgb):
-    return np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(
-        rgb[..., 0], rgb[..., 2]
-    )
-
-
-def _check_pixels(n_pixels, max_pixels, shape):
-    if max_pixels is not None and n_pixels > max_pixels:
-        raise ValueError(
-            f"image of shape {shape} has {n_pixels} pixels, over the limit "
-            f"max_pixels={max_pixels} (a possible decompression bomb); raise "
-            "max_pixels if the file is genuine."
-        )
-
-
-def _read_pillow(path, mode, max_pixels, scale, needed_by, size=None):
-    """A Pillow file as an array; 8-bit ones resized by Pillow when ``size`` is set.
-
-    With ``size`` (height, width), an 8-bit image is decoded at the smallest
-    JPEG scale (1/2, 1/4, 1/8) still covering ``size`` and resized by
-    Pillow's anti-aliased bilinear filter, in 8 bits: several times faster
-    than decoding in full and resizing in float. High-bit-depth images are
-    returned unresized.
-    """
-    pil_image = import_optional("PIL.Image", extra="image", needed_by=needed_by)
-    pil_ops = import_optional("PIL.ImageOps", extra="image", needed_by=needed_by)
-    bomb = (pil_image.DecompressionBombWarning, pil_image.DecompressionBombError)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", pil_image.DecompressionBombWarning)
-        try:
-            # Image.open only reads the header: the pixel count is checked
-            # before anything is decoded.
-            with pil_image.open(path) as img:
-                _check_pixels(img.width * img.height, max_pixels, img.size[::-1])
-                resize = size is not None and img.mode not in _HIGH_BIT_MODES
-                if resize:
-                    # Either orientation, as EXIF may transpose the image.
-                    img.draft(None, (max(size), max(size)))
-                img.load()
-                img = pil_ops.exif_transpose(img)
-                if resize:
-                    img = img.convert(mode).resize(
-                        size[::-1], pil_image.Resampling.BILINEAR
-                    )
-                return _pillow_to_array(img, mode, scale)
-        except bomb as exc:
-            raise ValueError(
-                f"{exc} Raise PIL.Image.MAX_IMAGE_PIXELS as well as max_pixels "
-                "if the file is genuine."
-            ) from exc
-
-
-_HIGH_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
-
-
-def _check_pixels_finite(pixels):
-    # Checked as decoded: a NaN would pass for a missing image (an all-NaN
-    # row), or spread through windowing and resizing.
-    check_finite(pixels, "the image", "pixel values")
-
-
-def _pillow_to_array(img, mode, scale):
-    if img.mode in _HIGH_BIT_MODES:
-        # High-bit-depth grey: Pillow's convert("L") clips instead of scaling.
-        data = np.asarray(img, dtype=np.float64)
-        _check_pixels_finite(data)  # a float ("F") image, e.g. a TIFF, may hold NaN
-        if scale == "unit":
-            if img.mode.startswith("I;16"):
-                data = data / 65535.0
-            else:
-                data = _minmax(data)
-        return _to_mode(data, mode, "middle")
-    if mode == "L+RGB":
-        # Both from one decode; Pillow's own grey, as mode="L" reads it.
-        grey = _pillow_to_array(img, "L", scale)
-        if img.mode in ("1", "L", "LA", "La"):
-            return grey, None
-        rgb = _pillow_to_array(img, "RGB", scale)
-        return grey, None if _is_grey(rgb) else rgb
-    # 8-bit images need no more than float32, and resizing runs twice as fast.
-    data = np.asarray(img.convert(mode), dtype=np.float32)
-    return data / np.float32(255.0) if scale == "unit" else data
-
-
-def _has_dicom_preamble(path):
-    with open(path, "rb") as handle:
-        head = handle.read(132)
-    return len(head) == 132 and head[128:] == b"DICM"
-
-
-def _read_dicom(path, max_pixels, volume, axis, window, scale, needed_by):
-    pydicom = import_optional("pydicom", extra="medical", needed_by=needed_by)
-    ds = pydicom.dcmread(path)
-    if "PixelData" not in ds and "FloatPixelData" not in ds:
-        raise ValueError("DICOM file has no pixel data")
-    frames = int(ds.get("NumberOfFrames", 1) or 1)
-    samples = int(ds.get("SamplesPerPixel", 1) or 1)
-    shape = (frames, int(ds.Rows), int(ds.Columns))
-    _check_pixels(int(np.prod(shape)), max_pixels, shape)
-    pixels = ds.pixel_array
-    _check_pixels_finite(pixels)  # float pixel data may hold NaN
-    if samples > 1:
-        # Colour (pydicom converts YBR to RGB): no modality LUT or window.
-        data = np.asarray(pixels, dtype=np.float64)
-        if frames > 1:
-            data = data[frames // 2]
-        if scale == "unit":
-            data = data / float(2 ** int(ds.get("BitsStored", 8)) - 1)
-        return data
-    data = np.asarray(_apply_rescale(pixels, ds, pydicom), dtype=np.float64)
-    if scale == "unit":
-        data = _window_dicom(data, ds, window)
-        if ds.get("PhotometricInterpretation", "") == "MONOCHROME1":
-            data = 1.0 - data
-    if frames > 1:
-        # Frames are the first axis of a multi-frame DICOM.
-        return _reduce_volume(data, volume, 0, "minmax", "none")
-    if volume == "volume":
-        raise ValueError("volume='volume' needs a multi-frame DICOM")
-    return data
-
-
-def _apply_rescale(pixels, ds, pydicom):
-    try:
-        from pydicom.pixels import apply_rescale
-    except ImportError:  # pydicom < 3
-        from pydicom.pixel_data_handlers.util import (
-            apply_modality_lut as apply_rescale,
-        )
-    return apply_rescale(pixels, ds)
-
-
-def _first(value):
-    if isinstance(value, str | bytes) or not hasattr(value, "__len__"):
-        return float(value)
-    return float(value[0])
-
-
-def _window_dicom(data, ds, window):
-    if isinstance(window, tuple | list):
-        return _linear_exact(data, *window)
-    if window == "auto" and "WindowCenter" in ds and "WindowWidth" in ds:
-        center, width = _first(ds.WindowCenter), _first(ds.WindowWidth)
-        function = str(ds.get("VOILUTFunction", "LINEAR")).upper()
-        if function == "SIGMOID":
-            return 1.0 / (1.0 + np.exp(-4.0 * (data - center) / width))
-        if function == "LINEAR_EXACT":
-            return _linear_exact(data, center, width)
-        # LINEAR, DICOM PS3.3 C.11.2.1.2.1, with output range [0, 1].
-        if width <= 1:
-            return (data > center - 0.5).astype(np.float64)
-        return np.clip((data - (center - 0.5)) / (width - 1) + 0.5, 0.0, 1.0)
-    return _minmax(data)
-
-
-def _linear_exact(data, center, width):
-    if width <= 0:
-        raise ValueError(f"window width must be positive, got {width}")
-    return np.clip((data - center) / width + 0.5, 0.0, 1.0)
-
-
-def _minmax(data):
-    low, high = np.min(data), np.max(data)
-    if high <= low:
-        return np.zeros_like(data, dtype=np.float64)
-    return (data - low) / (high - low)
-
-
-def _read_nifti(path, max_pixels, needed_by):
-    nibabel = import_optional("nibabel", extra="medical", needed_by=needed_by)
-    img = nibabel.load(path)
-    shape = tuple(int(n) for n in img.shape)
-    if len(shape) > 3:
-        # 4-D (time or channels last): the first volume.
-        n_voxels = int(np.prod(shape[:3]))
-        _check_pixels(n_voxels, max_pixels, shape[:3])
-        data = np.asarray(img.dataobj[..., 0], dtype=np.float64)
-        while data.ndim > 3:
-            data = data[..., 0]
-    else:
-        _check_pixels(int(np.prod(shape)), max_pixels, shape)
-        data = img.get_fdata(dtype=np.float64)
-    check_finite(data, "the volume", "voxel values")
-    return data
-
-
-def _reduce_volume(data, volume, axis, window, scale):
-    """A volume as one 2-D image (or a (D, H, W) volume for ``"volume"``)."""
-    if data.ndim == 2:
-        if volume == "volume":
-            raise ValueError(f"volume='volume' needs a 3-D input, got {data.shape}")
-    elif data.ndim != 3:
-        raise ValueError(f"expected a 2-D image or 3-D volume, got {data.shape}")
-    if scale == "unit":
-        # Scaled as a whole, before reduction: slices and projections of one
-        # volume share one intensity scale.
-        if isinstance(window, tuple | list):
-            data = _linear_exact(data, *window)
-        else:
-            data = _minmax(data)
-    if data.ndim == 2:
-        return data
-    if axis >= data.ndim:
-        raise ValueError(f"axis={axis} is out of range for a volume of {data.shape}")
-    if volume == "middle":
-        return data.take(data.shape[axis] // 2, axis=axis)
-    if volume == "mip":
-        return data.max(axis=axis)
-    if volume == "mean":
-        return data.mean(axis=axis)
-    return np.moveaxis(data, axis, 0)
-
-
-def _resize(image, shape, needed_by):
-    """Anti-aliased (bi)linear resize to ``shape``; channels, if any, kept."""
-    target = tuple(shape) + image.shape[len(shape) :]
-    if image.shape == target:
-        return image
-    transform = import_optional("skimage.transform", extra="image", needed_by=needed_by)
-    return transform.resize(
-        image, target, order=1, anti_aliasing=True, preserve_range=True
-    )
 
 
 def _check_size(size, n_dims, name, what):
@@ -479,8 +111,8 @@ def _check_window(window, name):
 class _ImageExtractor(BaseExtractor):
     """Reading shared by the image extractors."""
 
-    def _read_array(self, item, *, mode, volume, scale="unit"):
-        return _read_image(
+    def _read_array(self, item, *, mode, volume, scale="unit", size=None):
+        return read_image(
             item,
             mode=mode,
             max_pixels=self.max_pixels,
@@ -488,6 +120,7 @@ class _ImageExtractor(BaseExtractor):
             axis=self.axis,
             window=self.window,
             scale=scale,
+            size=size,
             needed_by=type(self).__name__,
         )
 
@@ -657,7 +290,7 @@ class ImageLoader(_ImageExtractor):
         image = self._read_array(
             item, mode=self.mode, volume=self.volume, scale=self.scale
         )
-        return _resize(image, self._size, type(self).__name__)
+        return resize(image, self._size, type(self).__name__)
 
     def _featurize(self, image):
         return image.ravel()
@@ -905,16 +538,16 @@ class ImageFeatures(_ImageExtractor):
         name = type(self).__name__
         if self.mode == "L" and "colour" in self._groups:
             grey, colour = self._read_array(item, mode="L+RGB", volume=self.volume)
-            grey = _resize(grey, self._size, name)
-            return grey if colour is None else (grey, _resize(colour, self._size, name))
+            grey = resize(grey, self._size, name)
+            return grey if colour is None else (grey, resize(colour, self._size, name))
         image = self._read_array(item, mode=self.mode, volume=self.volume)
-        return _resize(image, self._size, name)
+        return resize(image, self._size, name)
 
     def _featurize(self, image):
         if isinstance(image, tuple):
             grey, colour = image
         elif image.ndim == 3:
-            grey, colour = image @ _LUMA, image
+            grey, colour = image @ LUMA, image
         else:
             grey, colour = image, None
         parts = []
@@ -990,15 +623,15 @@ def _intensity_statistics(grey):
     values = grey.ravel()
     mean = values.mean()
     std = values.std()
+    # A constant image has no skewness or kurtosis: 0 (scipy gives NaN and
+    # warns, so it is not asked).
+    skew = kurtosis = 0.0
     if std > 1e-12:
-        z = (values - mean) / std
-        skew = np.mean(z**3)
-        kurtosis = np.mean(z**4) - 3.0
-    else:
-        skew = kurtosis = 0.0
-    counts = np.histogram(values, 256, (0.0, 1.0))[0]
-    p = counts[counts > 0] / values.size
-    entropy = -np.sum(p * np.log2(p))
+        skew, kurtosis = stats.skew(values), stats.kurtosis(values)
+    # Bin shares of all the pixels: stats.entropy would renormalise over the
+    # pixels inside [0, 1], changing it for a float array outside that range.
+    shares = np.histogram(values, 256, (0.0, 1.0))[0] / values.size
+    entropy = special.entr(shares).sum() / np.log(2)
     percentiles = np.percentile(values, [5, 25, 50, 75, 95])
     return np.array(
         [mean, std, values.min(), values.max(), *percentiles, skew, kurtosis, entropy]
@@ -1028,8 +661,6 @@ def _colour_statistics(grey, colour, n_bins):
 
 
 def _moments(values):
-    from scipy import stats
-
     std = values.std()
     # A constant channel has no skewness (scipy would give NaN and warn).
     skew = float(stats.skew(values)) if std > 1e-6 else 0.0
@@ -1242,7 +873,7 @@ class TorchImageEmbedder(_ImageExtractor):
 
     def _read(self, item):
         image = self._read_array(item, mode=self._mode, volume=self.volume)
-        image = _resize(image, self._size, type(self).__name__)
+        image = resize(image, self._size, type(self).__name__)
         return image[..., None] if image.ndim == 2 else image
 
     def _featurize_batch(self, images):
@@ -1311,8 +942,17 @@ class TorchImageEmbedder(_ImageExtractor):
 def _device_here(device, name):
     """``device``, or the CPU (with a warning) where it is not available."""
     import torch
+    from skorch.exceptions import DeviceWarning
+    from skorch.utils import get_map_location
 
-    if _device_available(device, torch):
+    with warnings.catch_warnings():
+        # The warning below names the estimator instead.
+        warnings.simplefilter("ignore", DeviceWarning)
+        location = get_map_location(device)
+    # skorch falls back from CUDA only; an MPS model may come from a Mac.
+    if location.type == "mps" and not torch.backends.mps.is_available():
+        location = torch.device("cpu")
+    if location.type == torch.device(device).type:
         return device
     warnings.warn(
         f"{name} was fitted on {device!r}, which is not available here; the "
@@ -1525,15 +1165,9 @@ class PretrainedImageEmbedder(TorchImageEmbedder):
         return self._freeze(preset.load(type(self).__name__))
 
     def _read(self, item):
-        if isinstance(item, str | os.PathLike):
-            path = Path(os.fspath(item))
-            if _file_format(path) == "pillow":
-                name = type(self).__name__
-                image = _read_pillow(
-                    path, "RGB", self.max_pixels, "unit", name, size=self._size
-                )
-                return _resize(image, self._size, name)
-        return super()._read(item)
+        # 8-bit Pillow files come back decoded and resized by Pillow.
+        image = self._read_array(item, mode="RGB", volume=self.volume, size=self._size)
+        return resize(image, self._size, type(self).__name__)
 
     def _featurize_batch(self, images):
         if self.model_ is None:
@@ -1578,15 +1212,6 @@ def _normalization(normalize, channels, name):
     return mean, std
 
 
-def _device_available(device, torch):
-    kind = str(device).split(":")[0]
-    if kind == "cuda":
-        return torch.cuda.is_available()
-    if kind == "mps":
-        return torch.backends.mps.is_available()
-    return True
-
-
 def _resolve_model(model, model_params, name, torch):
     if isinstance(model, torch.nn.Module):
         if model_params:
@@ -1598,12 +1223,11 @@ def _resolve_model(model, model_params, name, torch):
     if isinstance(model, str):
         module_name, sep, attribute = model.partition(":")
         if not sep or not module_name or not attribute:
+            # resolve_name would also take "package.module.callable".
             raise ValueError(
                 f"{name}: a model path is 'package.module:callable'; got {model!r}."
             )
-        factory = importlib.import_module(module_name)
-        for part in attribute.split("."):
-            factory = getattr(factory, part)
+        factory = pkgutil.resolve_name(model)
     else:
         factory = model
     resolved = factory(**(model_params or {}))
