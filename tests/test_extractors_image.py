@@ -4,6 +4,7 @@ import csv
 import pickle
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -209,6 +210,24 @@ def test_dicom_without_window_is_min_max_and_monochrome1_inverted(tmp_path):
     np.testing.assert_allclose(block[1], 1 - minmax, atol=1e-6)
 
 
+@pytest.mark.parametrize("function", ["LINEAR_EXACT", "SIGMOID"])
+def test_dicom_voi_lut_functions(tmp_path, function):
+    path = _write_dicom(
+        tmp_path / "ct.dcm",
+        STORED,
+        WindowCenter=150,
+        WindowWidth=200,
+        VOILUTFunction=function,
+    )
+    block = ImageLoader(size=(2, 2)).fit([path]).transform([path])
+    # DICOM PS3.3 C.11.2.1.3, with output range [0, 1].
+    if function == "SIGMOID":
+        expected = 1 / (1 + np.exp(-4 * (STORED - 150) / 200))
+    else:
+        expected = np.clip((STORED - 150) / 200 + 0.5, 0, 1)
+    np.testing.assert_allclose(block[0], expected.ravel(), atol=1e-6)
+
+
 # -- NIfTI ------------------------------------------------------------------------
 
 
@@ -405,6 +424,23 @@ def test_image_features_widths_names_and_hog(images):
     lbp = block[0, [i for i, n in enumerate(names) if n.startswith("lbp")]]
     assert lbp.size == 10 and np.isclose(lbp.sum(), 1)
     assert np.isnan(block[2]).all()
+
+
+def test_image_features_intensity_statistics():
+    scipy_stats = pytest.importorskip("scipy.stats")
+    image = np.random.default_rng(0).random((16, 16)) ** 3
+    column = [image, np.full((16, 16), 0.25)]
+    features = ImageFeatures(size=(16, 16), features=("intensity",)).fit(column)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        block = features.transform(column)
+    skew, kurtosis, entropy = block[0, 9:]
+    assert skew == pytest.approx(scipy_stats.skew(image.ravel()), rel=1e-12)
+    assert kurtosis == pytest.approx(scipy_stats.kurtosis(image.ravel()), rel=1e-12)
+    counts = np.histogram(image, 256, (0, 1))[0]
+    assert entropy == pytest.approx(scipy_stats.entropy(counts, base=2), rel=1e-12)
+    # A constant image: no skewness or kurtosis, one grey level.
+    np.testing.assert_array_equal(block[1, 9:], 0)
 
 
 def test_image_features_rgb_histogram_and_groups(images):
