@@ -166,8 +166,8 @@ def default_strategies(
         weights, because weighted edges cost 75x the fit),
         ``late:mean`` and ``late:stacking`` (one model per modality),
         ``shared:mcca`` (multi-set CCA + logistic / ridge; only with two
-        modalities or more; :class:`FusionStudy` sets its number of
-        components to the narrowest modality's width, at most 20), and
+        modalities or more; ``SharedSpace(n_components="auto")``: as many
+        components as the narrowest modality's width, at most 20), and
         ``deep:concat`` and ``deep:attention`` (deep fusion with skorch, with
         weight decay and early stopping on an inner split).
 
@@ -240,7 +240,7 @@ def default_strategies(
             names,
         )
     strategies["shared:mcca"] = (
-        make_pipeline(SharedSpace(n_components=2), linear()),
+        make_pipeline(SharedSpace(n_components="auto"), linear()),
         names,
     )
 
