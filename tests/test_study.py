@@ -14,6 +14,7 @@ from skfusion.datasets import make_multimodal_classification
 from skfusion.extractors._base import BaseExtractor
 from skfusion.fusion import BlockScaler
 from skfusion.study import FusionStudy
+from skfusion.study._analysis import pooled_metrics
 
 
 def _table(n_samples=120, missing_rate=0.15, random_state=0):
@@ -622,8 +623,8 @@ def test_pooled_metrics_with_subject_bootstrap_intervals(fitted_study):
     # Seeded from random_state: the same seed gives the same intervals.
     seed = study.bootstrap_["random_state"]
     assert seed == study.fold_seeds_[0]
-    again = study._pooled_metrics(y, groups, seed)
-    other = study._pooled_metrics(y, groups, seed + 1)
+    again = pooled_metrics(study, y, groups, seed)
+    other = pooled_metrics(study, y, groups, seed + 1)
     for name in study.strategies_:
         assert again[name, "roc_auc"] == (
             summary.loc[name, "roc_auc_pooled"],

@@ -18,9 +18,9 @@ from skfusion.study import (
     statistics,
 )
 from skfusion.study.statistics import (
-    _bootstrap_weights,
     _delong_covariance,
-    _resampled_metric,
+    bootstrap_weights,
+    resampled_metric,
     subject_bootstrap_ci,
 )
 
@@ -213,8 +213,8 @@ def test_named_metrics_equal_sklearn_on_the_resampled_rows(
         "values": score + 0.3,
     }[response]
     y_true = y.astype(float) if response == "values" else y
-    weights = next(_bootstrap_weights(np.arange(len(y)) // 2, 80, 0))
-    vectorised = _resampled_metric(name, y_true, y_pred, weights, pos_label=1)
+    weights = next(bootstrap_weights(np.arange(len(y)) // 2, 80, 0))
+    vectorised = resampled_metric(name, y_true, y_pred, weights, pos_label=1)
     expected = np.full(len(weights), np.nan)
     for b, row in enumerate(weights):
         drawn = _resample_rows(row)
@@ -236,8 +236,8 @@ def test_roc_auc_ovr_is_the_mean_one_vs_rest_auc():
     y = rng.integers(0, 3, size=60)
     proba = rng.dirichlet([1, 1, 1], size=60) + np.eye(3)[y]
     proba /= proba.sum(axis=1, keepdims=True)
-    weights = next(_bootstrap_weights(np.arange(60), 50, 0))
-    values = _resampled_metric("roc_auc_ovr", y, proba, weights)
+    weights = next(bootstrap_weights(np.arange(60), 50, 0))
+    values = resampled_metric("roc_auc_ovr", y, proba, weights)
     for row, value in zip(weights, values, strict=True):
         drawn = _resample_rows(row)
         assert value == pytest.approx(

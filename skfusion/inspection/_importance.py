@@ -7,7 +7,7 @@ from joblib import Parallel, delayed
 from sklearn.metrics import check_scoring
 from sklearn.utils import Bunch, check_random_state
 
-from ..compose import resolve_modalities
+from ..blocks import resolve_modalities
 from ..utils._sklearn_compat import HasMethods, Interval, validate_params
 
 __all__ = ["modality_importance"]

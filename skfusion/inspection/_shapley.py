@@ -1,15 +1,17 @@
 """Shapley values of modalities for a cross-validated score."""
 
 import warnings
+from functools import partial
 from itertools import combinations
 from math import factorial
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import clone, is_classifier
 from sklearn.dummy import DummyClassifier, DummyRegressor
+from sklearn.metrics import check_scoring
 from sklearn.model_selection import (
     KFold,
     StratifiedKFold,
@@ -19,10 +21,10 @@ from sklearn.model_selection import (
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils.multiclass import type_of_target
 
-from ..compose import resolve_modalities
+from ..blocks import MissingModalityWarning, resolve_modalities
 from ..utils._sklearn_compat import HasMethods, Interval, validate_params
 
-__all__ = ["modality_shapley"]
+__all__ = ["modality_shapley", "modality_shapley_from_folds"]
 
 
 @validate_params(
@@ -67,10 +69,12 @@ def modality_shapley(
     matrix with no observed value: its value is the score of
     :class:`~sklearn.dummy.DummyClassifier` with ``strategy="prior"`` (for a
     classifier) or :class:`~sklearn.dummy.DummyRegressor` (otherwise) on the
-    same folds, with the same scoring. The ``UserWarning`` that
-    :class:`~skfusion.fusion.BlockScaler` raises about never-observed columns
-    is silenced while the coalitions are scored, since the masking causes it
-    on purpose.
+    same folds, with the same scoring. The
+    :class:`~skfusion.blocks.MissingModalityWarning` that
+    :class:`~skfusion.fusion.BlockScaler` and late fusion raise about
+    never-observed modalities is silenced while the coalitions are scored,
+    since the masking causes it on purpose. The coalitions are scored by
+    :func:`modality_shapley_from_folds`.
 
     Every coalition is scored on the same folds: an integer ``cv`` becomes a
     shuffled (stratified, for a classifier) K-fold seeded by
@@ -124,8 +128,8 @@ def modality_shapley(
         calls.
 
     n_jobs : int, default=None
-        Number of jobs, one coalition per job. ``None`` means 1 unless in a
-        :func:`joblib.parallel_backend` context.
+        Number of jobs, one coalition and fold per job. ``None`` means 1
+        unless in a :func:`joblib.parallel_backend` context.
 
     Returns
     -------
@@ -153,6 +157,7 @@ def modality_shapley(
     See Also
     --------
     modality_importance : Permutation importance of a fitted model.
+    modality_shapley_from_folds : The same values over precomputed folds.
 
     Examples
     --------
@@ -172,53 +177,206 @@ def modality_shapley(
     >>> bool(abs(total - (result.full_score - result.empty_score)) < 1e-10)
     True
     """
-    groups = resolve_modalities(X, modalities)
-    names = list(groups)
     rng = check_random_state(random_state)
     classifier = is_classifier(estimator)
     splits = _fixed_splits(cv, X, y, classifier, rng)
-
-    exact = len(names) <= max_exact
-    if exact:
-        orders = None
-        coalitions = [
-            frozenset(subset)
-            for size in range(1, len(names) + 1)
-            for subset in combinations(names, size)
-        ]
-    else:
-        orders = [rng.permutation(names).tolist() for _ in range(n_permutations)]
-        coalitions = list(
-            dict.fromkeys(
-                frozenset(order[:size])
-                for order in orders
-                for size in range(1, len(names) + 1)
-            )
-        )
-
-    scores = Parallel(n_jobs=n_jobs)(
-        delayed(_coalition_score)(estimator, X, y, groups, coalition, splits, scoring)
-        for coalition in coalitions
-    )
-    coalition_scores = dict(zip(coalitions, scores, strict=True))
     dummy = DummyClassifier(strategy="prior") if classifier else DummyRegressor()
     empty_score = float(
         cross_val_score(
             dummy, X, y, cv=splits, scoring=scoring, error_score="raise"
         ).mean()
     )
-    coalition_scores = {frozenset(): empty_score, **coalition_scores}
-
-    if exact:
-        values = _exact_shapley(names, coalition_scores)
-    else:
-        values = _sampled_shapley(names, orders, coalition_scores)
+    X = X if hasattr(X, "iloc") else np.asarray(X)
+    y = y if hasattr(y, "iloc") else np.asarray(y)
+    folds = [(_rows(X, train), _rows(X, test)) for train, test in splits]
+    result = modality_shapley_from_folds(
+        partial(_refit_score, estimator, check_scoring(estimator, scoring), y, splits),
+        folds,
+        empty_score=empty_score,
+        modalities=modalities,
+        max_exact=max_exact,
+        n_permutations=n_permutations,
+        random_state=rng,
+        n_jobs=n_jobs,
+    )
+    names = list(result.shapley_values)
     return Bunch(
-        shapley_values=values,
-        coalition_scores=coalition_scores,
-        full_score=coalition_scores[frozenset(names)],
+        shapley_values=result.shapley_values,
+        coalition_scores=result.coalition_scores,
+        full_score=result.coalition_scores[frozenset(names)],
         empty_score=empty_score,
     )
+
+
+@validate_params(
+    {
+        "fit_score": [callable],
+        "folds": [list],
+        "empty_score": [Real],
+        "modalities": [list, tuple, dict, None],
+        "known_scores": [dict, None],
+        "also": [list, tuple, set, frozenset],
+        "max_exact": [Interval(Integral, 0, None, closed="left")],
+        "n_permutations": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def modality_shapley_from_folds(
+    fit_score,
+    folds,
+    *,
+    empty_score,
+    modalities=None,
+    known_scores=None,
+    also=(),
+    max_exact=6,
+    n_permutations=200,
+    random_state=None,
+    n_jobs=None,
+):
+    """Shapley value of each modality from a score over precomputed folds.
+
+    The core of :func:`modality_shapley` and of the modality contributions of
+    :class:`~skfusion.study.FusionStudy`, for blocked matrices that are
+    already extracted and split: the value of a coalition ``S`` of modalities
+    is the mean over the folds of ``fit_score`` called on the fold's blocks
+    with every modality outside ``S`` set to all-NaN, the package's encoding
+    of a missing modality. How a model is fitted and scored (sample weights,
+    groups, error messages) is the caller's, so that the coalitions are
+    scored exactly like the full model was.
+
+    Up to ``max_exact`` modalities the values are exact, from every
+    coalition; above, they are estimated from ``n_permutations`` random
+    orders of the modalities, each crediting every modality with the score
+    change when it joins the modalities before it. Either way they add up to
+    ``full_score - empty_score``. While ``fit_score`` runs,
+    :class:`~skfusion.blocks.MissingModalityWarning` is silenced: the masking
+    causes it on purpose.
+
+    Parameters
+    ----------
+    fit_score : callable
+        ``fit_score(X_train, X_test, fold, coalition) -> float``: fits a model
+        on ``X_train``, the masked training blocks of fold number ``fold``,
+        and returns its score on ``X_test``, the masked test blocks;
+        ``coalition`` is the frozenset of the modalities left unmasked (for
+        messages). Called once per fold and coalition not in
+        ``known_scores``, in parallel over ``n_jobs``.
+
+    folds : list of (X_train, X_test)
+        The blocked matrices (DataFrames or arrays) of the training and test
+        rows of every fold.
+
+    empty_score : float
+        The value of the empty coalition: no model fits a matrix without an
+        observed value, so the caller scores a prior (dummy) model on the
+        same folds.
+
+    modalities : list of str, dict of str to columns or None, default=None
+        The modalities that share the score. A list names them (their blocks
+        read from ``modality__feature`` column names) in the order in which
+        the orders are drawn; a dict gives explicit blocks, see
+        :func:`skfusion.blocks.resolve_modalities`; ``None`` takes every
+        modality of the column names. The blocks are resolved fold by fold,
+        so a fold's blocks may differ in width from another's.
+
+    known_scores : dict of frozenset to float, default=None
+        Coalition values already known (a full model scored on the same
+        folds, say), used as given instead of refitted.
+
+    also : iterable of frozenset, default=()
+        Coalitions to score even if the Shapley values do not need them (the
+        leave-one-out coalitions of an ablation, with sampled values).
+
+    max_exact : int, default=6
+        Largest number of modalities for which the values are exact.
+
+    n_permutations : int, default=200
+        Number of random orders above ``max_exact``.
+
+    random_state : int, RandomState instance or None, default=None
+        Draws the random orders. Pass an int for reproducible output across
+        multiple function calls.
+
+    n_jobs : int, default=None
+        Number of jobs over the coalitions and folds. ``None`` means 1 unless
+        in a :func:`joblib.parallel_backend` context.
+
+    Returns
+    -------
+    result : :class:`~sklearn.utils.Bunch`
+        Dictionary-like object with attributes:
+
+        shapley_values : dict of str to float
+            Shapley value of each modality.
+        coalition_scores : dict of frozenset to float
+            Value of every coalition used, the empty one included: the known
+            scores first, then the mean over the folds of those scored.
+
+    See Also
+    --------
+    modality_shapley : The same values from an estimator and a ``cv``.
+
+    Examples
+    --------
+    A score that counts the modalities left unmasked is additive, so each
+    modality's Shapley value is its own count:
+
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from skfusion.inspection import modality_shapley_from_folds
+    >>> X = pd.DataFrame(np.ones((4, 3)), columns=["a__x", "b__x", "b__y"])
+    >>> def observed_columns(X_train, X_test, fold, coalition):
+    ...     return float(X_test.notna().all().sum())
+    >>> result = modality_shapley_from_folds(
+    ...     observed_columns, [(X, X)], empty_score=0.0
+    ... )
+    >>> result.shapley_values
+    {'a': 1.0, 'b': 2.0}
+    """
+    if not folds:
+        raise ValueError("folds must hold at least one (X_train, X_test) pair.")
+    names = list(_fold_groups(folds[0][0], modalities))
+    known = {frozenset(): float(empty_score), **(known_scores or {})}
+    exact = len(names) <= max_exact
+    if exact:
+        orders = None
+        needed = [
+            frozenset(subset)
+            for size in range(1, len(names) + 1)
+            for subset in combinations(names, size)
+        ]
+        needed += [c for c in map(frozenset, also) if c not in needed]
+    else:
+        rng = check_random_state(random_state)
+        orders = [rng.permutation(names).tolist() for _ in range(n_permutations)]
+        needed = {
+            frozenset(order[:size])
+            for order in orders
+            for size in range(1, len(names) + 1)
+        }
+        needed |= set(map(frozenset, also))
+        needed = sorted(needed, key=lambda c: (len(c), sorted(c)))
+    coalitions = [c for c in needed if c not in known]
+
+    values = Parallel(n_jobs=n_jobs)(
+        delayed(_masked_fold_score)(
+            fit_score, X_train, X_test, fold, coalition, modalities
+        )
+        for coalition in coalitions
+        for fold, (X_train, X_test) in enumerate(folds)
+    )
+    scores = dict(known)
+    for position, coalition in enumerate(coalitions):
+        per_fold = values[position * len(folds) : (position + 1) * len(folds)]
+        scores[coalition] = float(np.mean(per_fold))
+    if exact:
+        shapley = _exact_shapley(names, scores)
+    else:
+        shapley = _sampled_shapley(names, orders, scores)
+    return Bunch(shapley_values=shapley, coalition_scores=scores)
 
 
 def _fixed_splits(cv, X, y, classifier, rng):
@@ -232,6 +390,24 @@ def _fixed_splits(cv, X, y, classifier, rng):
     return list(cv.split(X, y))
 
 
+def _rows(X, rows):
+    return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
+
+
+def _fold_groups(X, modalities):
+    """Column positions of each modality that shares the score, in order."""
+    if not isinstance(modalities, list | tuple):
+        return resolve_modalities(X, modalities)
+    groups = resolve_modalities(X)
+    absent = [name for name in modalities if name not in groups]
+    if absent:
+        raise ValueError(
+            f"Modalities {absent} have no column in the blocks; they have "
+            f"{list(groups)}."
+        )
+    return {name: groups[name] for name in modalities}
+
+
 def _mask_modalities(X, groups, coalition):
     """A float copy of ``X`` with every modality outside ``coalition`` all-NaN."""
     values = np.array(X, dtype=float, copy=True)
@@ -243,34 +419,29 @@ def _mask_modalities(X, groups, coalition):
     return values
 
 
-def _coalition_score(estimator, X, y, groups, coalition, splits, scoring):
-    X_masked = _mask_modalities(X, groups, coalition)
+def _masked_fold_score(fit_score, X_train, X_test, fold, coalition, modalities):
+    groups = _fold_groups(X_train, modalities)
+    X_train = _mask_modalities(X_train, groups, coalition)
+    X_test = _mask_modalities(X_test, groups, coalition)
     with warnings.catch_warnings():
-        # The masking is deliberate: the warnings of BlockScaler and
-        # LateFusion* about modalities no training row has would repeat for
-        # every fold of every coalition.
-        warnings.filterwarnings(
-            "ignore", message=".*no observed value", category=UserWarning
-        )
-        warnings.filterwarnings(
-            "ignore", message=".*missing in every training row", category=UserWarning
-        )
-        try:
-            scores = cross_val_score(
-                clone(estimator),
-                X_masked,
-                y,
-                cv=splits,
-                scoring=scoring,
-                error_score="raise",
-            )
-        except Exception as exc:
-            raise ValueError(
-                f"Scoring the coalition of modalities {sorted(coalition)} failed, "
-                "with the other modalities set to all-NaN. modality_shapley needs "
-                "an estimator that accepts a modality missing in every row."
-            ) from exc
-    return float(np.mean(scores))
+        # The masking is deliberate: the warnings about modalities no training
+        # row has would repeat for every fold of every coalition.
+        warnings.simplefilter("ignore", MissingModalityWarning)
+        return float(fit_score(X_train, X_test, fold, coalition))
+
+
+def _refit_score(estimator, scorer, y, splits, X_train, X_test, fold, coalition):
+    """Score of a clone of ``estimator`` refitted on one fold of a coalition."""
+    train, test = splits[fold]
+    try:
+        model = clone(estimator).fit(X_train, _rows(y, train))
+        return scorer(model, X_test, _rows(y, test))
+    except Exception as exc:
+        raise ValueError(
+            f"Scoring the coalition of modalities {sorted(coalition)} failed, "
+            "with the other modalities set to all-NaN. modality_shapley needs "
+            "an estimator that accepts a modality missing in every row."
+        ) from exc
 
 
 def _exact_shapley(names, coalition_scores):

@@ -10,11 +10,9 @@ imported on first use, so this module imports without it.
 import inspect
 
 import numpy as np
-import pandas as pd
 from sklearn.metrics import auc, roc_curve
 
-_PATTERN_SEPARATOR = "+"
-_NO_MODALITY = "none"
+from ._analysis import modality_presence, pattern_counts, tested_availability
 
 
 def _figure(width, height):
@@ -29,98 +27,6 @@ def _horizontal(boxplot):
     if "orientation" in inspect.signature(boxplot).parameters:
         return {"orientation": "horizontal"}
     return {"vert": False}
-
-
-def availability_pattern(availability):
-    """Name the availability pattern of each row.
-
-    Parameters
-    ----------
-    availability : DataFrame of shape (n_samples, n_modalities)
-        Boolean table, one column per modality: whether the modality is
-        present in the row.
-
-    Returns
-    -------
-    patterns : Series of shape (n_samples,)
-        The present modalities of each row joined with ``"+"`` in column
-        order, or ``"none"`` for a row without any modality.
-    """
-    names = np.asarray(availability.columns, dtype=object)
-    present = availability.to_numpy(dtype=bool)
-    patterns = [
-        _PATTERN_SEPARATOR.join(names[row]) if row.any() else _NO_MODALITY
-        for row in present
-    ]
-    return pd.Series(patterns, index=availability.index, name="pattern")
-
-
-def tested_availability(study):
-    """The availability of the rows some split tests.
-
-    A study records which modalities a row has from the blocks of the test
-    rows; a row that no split tests (a custom splitter's training-only rows)
-    has no record, and is left out rather than counted as missing every
-    modality.
-
-    Parameters
-    ----------
-    study : FusionStudy
-        A fitted study.
-
-    Returns
-    -------
-    availability : DataFrame of bool
-        The rows of ``study.availability_`` that some split tests, in table
-        order.
-    """
-    tested = np.unique(np.concatenate([test for _, test in study.splits_]))
-    if len(tested) == len(study.availability_):
-        return study.availability_
-    return study.availability_.iloc[tested]
-
-
-def modality_presence(availability):
-    """Count the rows in which each modality is present.
-
-    Parameters
-    ----------
-    availability : DataFrame of shape (n_samples, n_modalities)
-        Boolean table, one column per modality.
-
-    Returns
-    -------
-    presence : DataFrame
-        Indexed by modality, with columns ``n_present`` and ``pct_present``
-        (a percentage of the rows).
-    """
-    n_present = availability.sum(axis=0).astype(int)
-    pct = 100 * n_present / max(len(availability), 1)
-    presence = pd.DataFrame({"n_present": n_present, "pct_present": pct})
-    presence.index.name = "modality"
-    return presence
-
-
-def pattern_counts(availability):
-    """Count the rows of each availability pattern, most frequent first.
-
-    Parameters
-    ----------
-    availability : DataFrame of shape (n_samples, n_modalities)
-        Boolean table, one column per modality.
-
-    Returns
-    -------
-    counts : DataFrame
-        Indexed by pattern (see :func:`availability_pattern`), with columns
-        ``n_samples`` and ``pct_samples``.
-    """
-    n = availability_pattern(availability).value_counts(sort=True)
-    counts = pd.DataFrame(
-        {"n_samples": n.astype(int), "pct_samples": 100 * n / max(n.sum(), 1)}
-    )
-    counts.index.name = "pattern"
-    return counts
 
 
 def plot_fold_scores(study, metric=None):

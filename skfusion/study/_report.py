@@ -469,7 +469,7 @@ def _cohort_blocks(study):
 
 
 def _missingness_blocks(study):
-    from ._plots import modality_presence, pattern_counts, tested_availability
+    from ._analysis import modality_presence, pattern_counts, tested_availability
 
     availability = tested_availability(study)
     presence = modality_presence(availability)

@@ -27,7 +27,10 @@ __all__ = [
     "bootstrap_ci",
     "calibration_table",
     "corrected_resampled_ttest",
+    "bootstrap_weights",
     "delong_test",
+    "percentile_interval",
+    "resampled_metric",
     "subject_bootstrap_ci",
 ]
 
@@ -466,8 +469,14 @@ _NAMED_METRICS = {
 }
 
 
-def _bootstrap_weights(groups, n_resamples, random_state):
-    """Yield the subject weights of every resample, a chunk at a time.
+def bootstrap_weights(groups, n_resamples, random_state=None):
+    """Yield the subject weights of every bootstrap resample, a chunk at a time.
+
+    A resample draws as many groups as there are, with replacement; the weight
+    of a sample is how many times its group is drawn. These are the resamples
+    of :func:`subject_bootstrap_ci`, for a caller that scores several sets of
+    predictions of the same samples on the same resamples (the strategies and
+    repeats of a :class:`~skfusion.study.FusionStudy`).
 
     Parameters
     ----------
@@ -478,13 +487,27 @@ def _bootstrap_weights(groups, n_resamples, random_state):
     n_resamples : int
         The number of resamples, over all chunks.
 
-    random_state : int, RandomState instance or None
+    random_state : int, RandomState instance or None, default=None
         Seeds the draws; the same seed yields the same weights.
 
     Yields
     ------
     weights : ndarray of shape (n_chunk, n_samples)
         How many times each sample is drawn in each resample of the chunk.
+
+    See Also
+    --------
+    resampled_metric : A metric on every resample of a chunk of weights.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfusion.study.statistics import bootstrap_weights
+    >>> weights = np.vstack(list(bootstrap_weights([0, 0, 1, 1], 3, random_state=0)))
+    >>> weights.shape
+    (3, 4)
+    >>> bool((weights[:, 0] == weights[:, 1]).all())  # a group is drawn whole
+    True
     """
     rng = check_random_state(random_state)
     _, codes = np.unique(groups, return_inverse=True)
@@ -498,12 +521,45 @@ def _bootstrap_weights(groups, n_resamples, random_state):
         yield counts[:, codes].astype(float)
 
 
-def _resampled_metric(metric, y_true, y_pred, weights, pos_label=None):
-    """The metric on every resample of a chunk of weights; NaN where undefined.
+def resampled_metric(metric, y_true, y_pred, weights, pos_label=None):
+    """A metric on every resample of a chunk of weights; NaN where undefined.
 
-    A named metric (see :func:`subject_bootstrap_ci`) is computed on all the
-    resamples at once; a callable ``metric(y_true, y_pred)`` on each resample
-    in turn, its rows repeated as drawn.
+    Parameters
+    ----------
+    metric : str or callable
+        A metric name of :func:`subject_bootstrap_ci`, computed on all the
+        resamples at once as a weighted metric; or a callable
+        ``metric(y_true, y_pred) -> float``, computed on each resample in
+        turn, its rows repeated as drawn (a ``ValueError`` it raises leaves
+        the resample NaN).
+
+    y_true : ndarray of shape (n_samples,)
+        The target.
+
+    y_pred : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        What the metric scores, as in :func:`subject_bootstrap_ci`.
+
+    weights : ndarray of shape (n_resamples, n_samples)
+        How many times each sample is drawn in each resample, as yielded by
+        :func:`bootstrap_weights`; a row of ones gives the metric on the
+        samples themselves.
+
+    pos_label : object, default=None
+        The positive class of the metrics that take one.
+
+    Returns
+    -------
+    values : ndarray of shape (n_resamples,)
+        The metric on each resample.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfusion.study.statistics import resampled_metric
+    >>> y = np.array([0, 1, 1, 0])
+    >>> weights = np.array([[1.0, 1.0, 1.0, 1.0], [0.0, 2.0, 1.0, 1.0]])
+    >>> resampled_metric("accuracy", y, np.array([0, 1, 0, 0]), weights).tolist()
+    [0.75, 0.75]
     """
     if isinstance(metric, str):
         function = _NAMED_METRICS[metric][0]
@@ -521,8 +577,33 @@ def _resampled_metric(metric, y_true, y_pred, weights, pos_label=None):
     return values
 
 
-def _percentile_interval(distribution, confidence):
-    """Percentile bounds of the finite values, and how many there are."""
+def percentile_interval(distribution, confidence):
+    """Percentile bounds of the finite values of a bootstrap distribution.
+
+    Parameters
+    ----------
+    distribution : ndarray of shape (n_resamples,)
+        A statistic on every resample; NaN marks a resample on which it is
+        undefined, and is left out.
+
+    confidence : float
+        The confidence level, in ``(0, 1)``.
+
+    Returns
+    -------
+    low, high : float
+        The bounds (NaN when no value is finite).
+
+    n_valid : int
+        The number of finite values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfusion.study.statistics import percentile_interval
+    >>> percentile_interval(np.array([1.0, 2.0, np.nan, 3.0]), 0.5)
+    (1.5, 2.5, 3)
+    """
     distribution = distribution[np.isfinite(distribution)]
     if len(distribution) == 0:
         return np.nan, np.nan, 0
@@ -681,16 +762,16 @@ def subject_bootstrap_ci(
 
     if isinstance(metric, str):
         ones = np.ones((1, n_samples))
-        estimate = float(_resampled_metric(metric, y_true, y_pred, ones, pos_label)[0])
+        estimate = float(resampled_metric(metric, y_true, y_pred, ones, pos_label)[0])
     else:
         estimate = float(metric(y_true, y_pred))
     distribution = np.concatenate(
         [
-            _resampled_metric(metric, y_true, y_pred, weights, pos_label)
-            for weights in _bootstrap_weights(groups, n_resamples, random_state)
+            resampled_metric(metric, y_true, y_pred, weights, pos_label)
+            for weights in bootstrap_weights(groups, n_resamples, random_state)
         ]
     )
-    low, high, n_valid = _percentile_interval(distribution, confidence)
+    low, high, n_valid = percentile_interval(distribution, confidence)
     return SubjectBootstrapResult(estimate, low, high, n_valid)
 
 

@@ -1,0 +1,757 @@
+"""The study's analysis of stored predictions: scores, summary, comparison,
+calibration, availability patterns and modality contributions."""
+
+import warnings
+from functools import partial
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.dummy import DummyClassifier, DummyRegressor
+from sklearn.metrics import brier_score_loss, check_scoring
+
+from ..blocks import modality_availability
+from ..inspection import modality_importance, modality_shapley_from_folds
+from ..utils._sklearn_compat import scorer_with_pos_label
+from ._predictions import stored_predictions
+from ._runner import columns_of, fit_and_predict
+from .statistics import (
+    bootstrap_ci,
+    bootstrap_weights,
+    calibration_table,
+    corrected_resampled_ttest,
+    delong_test,
+    percentile_interval,
+    resampled_metric,
+)
+
+__all__ = [
+    "availability_pattern",
+    "calibrate",
+    "compare",
+    "fold_scores",
+    "make_scorers",
+    "measure_contributions",
+    "modality_presence",
+    "pattern_counts",
+    "pooled_metrics",
+    "row_availability",
+    "score_availability_patterns",
+    "summarise",
+    "tested_availability",
+]
+
+_DEFAULT_SCORING = {
+    "binary": ["roc_auc", "balanced_accuracy", "accuracy"],
+    "multiclass": ["balanced_accuracy", "accuracy", "roc_auc_ovr"],
+    "regression": ["r2", "neg_mean_absolute_error"],
+}
+# Subject bootstrap of the pooled out-of-fold metrics.
+_N_BOOTSTRAP = 1000
+_CONFIDENCE = 0.95
+# Probability of the positive class from which a row is called positive, for
+# the sensitivity and specificity of a binary study.
+_THRESHOLD = 0.5
+# Scorers whose subject bootstrap is vectorised: the metric name of
+# statistics.resampled_metric, the response it scores and the scorer's sign.
+# Other scorers are evaluated resample by resample (slower).
+_POOLED_METRICS = {
+    "roc_auc": ("roc_auc", "positive score", 1),
+    "average_precision": ("average_precision", "positive score", 1),
+    "roc_auc_ovr": ("roc_auc_ovr", "proba", 1),
+    "accuracy": ("accuracy", "labels", 1),
+    "balanced_accuracy": ("balanced_accuracy", "labels", 1),
+    "f1": ("f1", "labels", 1),
+    "precision": ("precision", "labels", 1),
+    "recall": ("recall", "labels", 1),
+    "r2": ("r2", "labels", 1),
+    "neg_mean_absolute_error": ("mean_absolute_error", "labels", -1),
+    "neg_mean_squared_error": ("mean_squared_error", "labels", -1),
+    "neg_root_mean_squared_error": ("root_mean_squared_error", "labels", -1),
+}
+_PATTERN_SEPARATOR = "+"
+_NO_MODALITY = "none"
+
+
+def make_scorers(scoring, task, pos_label):
+    """The metric names and their scorers (``pos_label`` set for a binary task)."""
+    if scoring is None:
+        scoring = _DEFAULT_SCORING[task]
+    elif isinstance(scoring, str):
+        scoring = [scoring]
+    metrics = list(scoring)
+    scorers = {m: check_scoring(None, scoring=m) for m in metrics}
+    if task == "binary":
+        scorers = {
+            m: scorer_with_pos_label(scorer, pos_label) for m, scorer in scorers.items()
+        }
+    return metrics, scorers
+
+
+# -- the stored predictions of a fitted study ---------------------------------------
+
+
+def _n_repeats(study):
+    return max(r for r, _ in study.split_ids_) + 1
+
+
+def _tested_rows(study, repeat):
+    return np.concatenate(
+        [
+            test
+            for (r, _), (_, test) in zip(study.split_ids_, study.splits_, strict=True)
+            if r == repeat
+        ]
+    )
+
+
+def _stand_in(study, name, repeat):
+    """A scorer-compatible stand-in answering with stored OOF predictions."""
+    proba = study.oof_proba_[name]
+    decision = study._oof_decision[name]
+    return stored_predictions(
+        study.classes_,
+        _labels(study, name, repeat),
+        None if proba is None else proba[repeat],
+        None if decision is None else decision[repeat],
+    )
+
+
+def _labels(study, name, repeat):
+    """Stored predicted labels of one repeat, in the dtype of the classes.
+
+    Labels that are not numbers are stored in an object array (None where
+    a row is not tested); scikit-learn's metrics take an object array of
+    booleans for an unknown target, so they get the classes' dtype back.
+    """
+    labels = study.oof_predictions_[name][repeat]
+    if (
+        study.classes_ is None
+        or labels.dtype != object
+        or study.classes_.dtype == object
+    ):
+        return labels
+    cast = labels.copy()
+    cast[pd.isna(cast)] = study.classes_[0]  # never scored: untested rows
+    return cast.astype(study.classes_.dtype)
+
+
+def _positive_scores(study, name, repeat=0):
+    """Scores of the positive class in one repeat (binary targets)."""
+    proba = study.oof_proba_[name]
+    if proba is not None:
+        return proba[repeat, :, study._positive]
+    decision = study._oof_decision[name]
+    if decision is None:
+        return None
+    # A binary decision function scores classes_[1].
+    return decision[repeat] if study._positive == 1 else -decision[repeat]
+
+
+def _score_rows(scorer, stand_in, y_true, positions):
+    """A scorer on the stored predictions of some rows (positions in the table)."""
+    return scorer(stand_in, positions[:, None], y_true)
+
+
+# -- fold scores and summary ----------------------------------------------------------
+
+
+def fold_scores(study, y, fit_times):
+    """One row per strategy, split and metric: the ``fold_scores_`` table."""
+    rows = []
+    for split in range(len(study.splits_)):
+        for name in study.strategies_:
+            repeat, fold = study.split_ids_[split]
+            train, test = study.splits_[split]
+            stand_in = _stand_in(study, name, repeat)
+            for metric, scorer in study._scorers.items():
+                rows.append(
+                    {
+                        "strategy": name,
+                        "repeat": repeat,
+                        "fold": fold,
+                        "metric": metric,
+                        "score": float(scorer(stand_in, test[:, None], y[test])),
+                        "fit_time": fit_times[split, name],
+                        "n_train": len(train),
+                        "n_test": len(test),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def summarise(study, y, groups, seed):
+    """The summary of a study whose fold scores are in.
+
+    Returns
+    -------
+    summary : DataFrame
+        ``summary_``.
+
+    bootstrap : dict
+        ``bootstrap_``.
+
+    threshold : float or None
+        ``threshold_``.
+
+    notes : list of str
+        What the report must say of the intervals.
+    """
+    scores = study.fold_scores_
+    threshold = _THRESHOLD if study.task_ == "binary" else None
+    pooled = pooled_metrics(study, y, groups, seed, threshold)
+    tested = _tested_rows(study, 0)
+    bootstrap = {
+        "n_resamples": _N_BOOTSTRAP,
+        "confidence": _CONFIDENCE,
+        "resampled": "rows" if groups is None else "groups",
+        "n_resampled": len(
+            np.unique(tested if groups is None else np.asarray(groups)[tested])
+        ),
+        "random_state": seed,
+    }
+    notes = []
+    if groups is None and study.n_groups_ is not None:
+        notes.append(
+            "The subject bootstrap of the pooled metrics resampled rows, not "
+            "groups: its intervals ignore the grouping and may be too narrow."
+        )
+    rates = ["sensitivity", "specificity"] if study.task_ == "binary" else []
+    rows = {}
+    for name in study.strategies_:
+        row = {
+            "kind": study.strategy_kinds_[name],
+            "modalities": "+".join(study.strategy_modalities_[name]),
+        }
+        own = scores[scores["strategy"] == name]
+        for metric in study.metrics_:
+            values = own.loc[own["metric"] == metric, "score"].to_numpy()
+            row[f"{metric}_mean"] = float(np.mean(values))
+            row[f"{metric}_std"] = (
+                float(np.std(values, ddof=1)) if len(values) > 1 else np.nan
+            )
+            low, high = _confidence_interval(values, seed)
+            row[f"{metric}_ci_low"], row[f"{metric}_ci_high"] = low, high
+            estimate, low, high = pooled[name, metric]
+            row[f"{metric}_pooled"] = estimate
+            row[f"{metric}_boot_low"], row[f"{metric}_boot_high"] = low, high
+        for rate in rates:
+            estimate, low, high = pooled[name, rate]
+            row[rate] = estimate
+            row[f"{rate}_boot_low"], row[f"{rate}_boot_high"] = low, high
+        row["brier"] = _brier(study, name, y)
+        row["fit_time"] = float(
+            own.drop_duplicates(["repeat", "fold"])["fit_time"].mean()
+        )
+        rows[name] = row
+    summary = pd.DataFrame.from_dict(rows, orient="index")
+    summary.index.name = "strategy"
+    if len(study.splits_) < 2:
+        notes.append(
+            "A single train/test split: the corrected resampled t-test and "
+            "the confidence intervals of the fold scores need at least 2 "
+            "folds and are not applicable (NaN). The pooled metrics with "
+            "their subject-bootstrap intervals, DeLong's test, the Brier "
+            "score and the calibration are computed on the test rows."
+        )
+    return summary, bootstrap, threshold, notes
+
+
+def best_unimodal(study):
+    """The unimodal strategy with the best mean primary score, or None."""
+    unimodal = [s for s, kind in study.strategy_kinds_.items() if kind == "unimodal"]
+    if not unimodal:
+        return None
+    column = f"{study.primary_metric_}_mean"
+    return max(unimodal, key=lambda s: study.summary_.loc[s, column])
+
+
+def _confidence_interval(values, seed):
+    if len(values) < 2 or np.ptp(values) == 0:
+        mean = float(np.mean(values))
+        return (mean, mean) if len(values) >= 2 else (np.nan, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        low, high = bootstrap_ci(values, random_state=seed)
+    return float(low), float(high)
+
+
+def pooled_metrics(study, y, groups, seed, threshold=_THRESHOLD):
+    """Pooled out-of-fold metrics with their subject-bootstrap intervals.
+
+    Each metric is computed on the out-of-fold predictions of every tested
+    row at once, in each repeat, and averaged over the repeats. A resample
+    draws the tested rows (whole groups, given ``groups``) with
+    replacement, the same resamples for every strategy, metric and repeat;
+    its value is the mean over the repeats of the metric on the resampled
+    rows, and the interval is the percentile interval of those values.
+
+    Returns
+    -------
+    pooled : dict of (str, str) to (float, float, float)
+        ``(estimate, low, high)`` of every strategy and metric, and of the
+        sensitivity and specificity at ``threshold`` of a binary target.
+    """
+    n_repeats = _n_repeats(study)
+    # Every repeat of an integer cv tests every row; a splitter has one.
+    tested = np.sort(_tested_rows(study, 0))
+    y_tested = y[tested]
+    units = tested if groups is None else np.asarray(groups)[tested]
+
+    estimates, inputs = {}, {}
+    for name in study.strategies_:
+        for metric in study.metrics_:
+            scorer = study._scorers[metric]
+            per_repeat = []
+            for repeat in range(n_repeats):
+                stand_in = _stand_in(study, name, repeat)
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        value = scorer(stand_in, tested[:, None], y_tested)
+                    per_repeat.append(float(value))
+                except ValueError:
+                    per_repeat.append(np.nan)
+            estimates[name, metric] = float(np.mean(per_repeat))
+            inputs[name, metric] = [
+                _bootstrap_input(study, name, metric, repeat, tested, y_tested)
+                for repeat in range(n_repeats)
+            ]
+        if study.task_ == "binary":
+            _rate_inputs(study, name, tested, y_tested, threshold, estimates, inputs)
+    inputs = {
+        key: per_repeat
+        for key, per_repeat in inputs.items()
+        if all(spec is not None for spec in per_repeat)
+    }
+
+    distributions = {key: [] for key in inputs}
+    for weights in bootstrap_weights(units, _N_BOOTSTRAP, seed):
+        for key, per_repeat in inputs.items():
+            values = [
+                sign * resampled_metric(metric, y_true, y_pred, weights, label)
+                for metric, sign, y_true, y_pred, label in per_repeat
+            ]
+            distributions[key].append(np.mean(values, axis=0))
+    pooled = {}
+    for key, estimate in estimates.items():
+        if key in distributions and np.isfinite(estimate):
+            low, high, _ = percentile_interval(
+                np.concatenate(distributions[key]), _CONFIDENCE
+            )
+        else:
+            low = high = np.nan
+        pooled[key] = (estimate, low, high)
+    return pooled
+
+
+def _bootstrap_input(study, name, metric, repeat, tested, y_tested):
+    """``(metric, sign, y_true, y_pred, pos_label)`` of one repeat, or None.
+
+    A scorer with a vectorised metric gets the stored responses it scores;
+    any other scorer is called on the stored predictions of each resample.
+    """
+    if metric not in _POOLED_METRICS:
+        stand_in = _stand_in(study, name, repeat)
+        scorer = partial(_score_rows, study._scorers[metric], stand_in)
+        return scorer, 1, y_tested, tested, None
+    resampled, response, sign = _POOLED_METRICS[metric]
+    if response == "positive score":
+        if study.task_ != "binary":
+            return None
+        scores = _positive_scores(study, name, repeat)
+        y_pred = None if scores is None else scores[tested]
+    elif response == "proba":
+        proba = study.oof_proba_[name]
+        y_pred = None if proba is None else proba[repeat, tested]
+    else:
+        y_pred = _labels(study, name, repeat)[tested]
+    if y_pred is None:
+        return None
+    return resampled, sign, y_tested, y_pred, study.pos_label_
+
+
+def _rate_inputs(study, name, tested, y_tested, threshold, estimates, inputs):
+    """Sensitivity and specificity at ``threshold`` (binary targets)."""
+    n_repeats = _n_repeats(study)
+    proba = study.oof_proba_[name]
+    per_repeat = None
+    if proba is not None:
+        actual = y_tested == study.pos_label_
+        per_repeat = [
+            (actual, proba[repeat, tested, study._positive] >= threshold)
+            for repeat in range(n_repeats)
+        ]
+    ones = np.ones((1, len(tested)))
+    for rate in ("sensitivity", "specificity"):
+        if per_repeat is None:
+            estimates[name, rate] = np.nan
+            inputs[name, rate] = [None]
+            continue
+        estimates[name, rate] = float(
+            np.mean(
+                [
+                    resampled_metric(rate, actual, called, ones, True)[0]
+                    for actual, called in per_repeat
+                ]
+            )
+        )
+        inputs[name, rate] = [
+            (rate, 1, actual, called, True) for actual, called in per_repeat
+        ]
+
+
+def _brier(study, name, y):
+    proba = study.oof_proba_.get(name)
+    if proba is None:
+        return np.nan
+    values = []
+    for repeat_proba in proba:
+        tested = ~np.isnan(repeat_proba).any(axis=1)
+        if study.task_ == "binary":
+            positive = y[tested] == study.pos_label_
+            values.append(
+                brier_score_loss(positive, repeat_proba[tested, study._positive])
+            )
+        else:
+            values.append(
+                brier_score_loss(y[tested], repeat_proba[tested], labels=study.classes_)
+            )
+    return float(np.mean(values))
+
+
+# -- comparison and calibration -----------------------------------------------------
+
+
+def compare(study, y):
+    """Every strategy against ``best_unimodal_``: the ``comparison_`` table."""
+    primary = study.primary_metric_
+    scores = study.fold_scores_[study.fold_scores_["metric"] == primary]
+    columns = ["reference", "difference", "t_statistic", "p_value"]
+    if study.task_ == "binary":
+        columns += ["auc", "reference_auc", "delong_z", "delong_p_value"]
+    reference = study.best_unimodal_
+    table = pd.DataFrame(
+        index=pd.Index(list(study.strategies_), name="strategy"),
+        columns=columns,
+        dtype=object,
+    )
+    if reference is None:
+        return table
+    n_train = round(np.mean([len(train) for train, _ in study.splits_]))
+    n_test = round(np.mean([len(test) for _, test in study.splits_]))
+    ordered = scores.sort_values(["repeat", "fold"])
+    reference_scores = ordered.loc[ordered["strategy"] == reference, "score"].to_numpy()
+    binary = study.task_ == "binary"
+    reference_proba = _positive_scores(study, reference) if binary else None
+    tested = _tested_rows(study, 0)
+    for name in study.strategies_:
+        own = ordered.loc[ordered["strategy"] == name, "score"].to_numpy()
+        row = {
+            "reference": reference,
+            "difference": float(np.mean(own - reference_scores)),
+        }
+        # One split gives one paired score: no t-test (see notes_).
+        if name == reference or len(own) < 2:
+            row.update(t_statistic=np.nan, p_value=np.nan)
+        else:
+            test = corrected_resampled_ttest(own, reference_scores, n_train, n_test)
+            row.update(t_statistic=test.statistic, p_value=test.pvalue)
+        if binary:
+            own_proba = _positive_scores(study, name)
+            if own_proba is None or reference_proba is None:
+                row.update(
+                    auc=np.nan,
+                    reference_auc=np.nan,
+                    delong_z=np.nan,
+                    delong_p_value=np.nan,
+                )
+            else:
+                result = delong_test(
+                    (y[tested] == study.pos_label_).astype(int),
+                    own_proba[tested],
+                    reference_proba[tested],
+                )
+                row.update(
+                    auc=result.auc_a,
+                    reference_auc=result.auc_b,
+                    delong_z=result.statistic if name != reference else np.nan,
+                    delong_p_value=result.pvalue if name != reference else np.nan,
+                )
+        table.loc[name] = pd.Series(row)
+    return table.infer_objects()
+
+
+def calibrate(study, y):
+    """Reliability table of every strategy with probabilities (first repeat)."""
+    if study.task_ == "regression":
+        return {}
+    tested = _tested_rows(study, 0)
+    tables = {}
+    for name, proba in study.oof_proba_.items():
+        if proba is None:
+            continue
+        proba = proba[0, tested]
+        if study.task_ == "binary":
+            outcome = (y[tested] == study.pos_label_).astype(int)
+            confidence = proba[:, study._positive]
+        else:
+            predicted = study.classes_[np.argmax(proba, axis=1)]
+            outcome = (predicted == y[tested]).astype(int)
+            confidence = proba.max(axis=1)
+        if len(np.unique(outcome)) < 2:
+            continue
+        tables[name] = calibration_table(outcome, np.clip(confidence, 0, 1))
+    return tables
+
+
+# -- availability -------------------------------------------------------------------
+
+
+def row_availability(blocks, splits, index, names):
+    """Which modality each row has, from the test blocks of the splits."""
+    present = np.zeros((len(index), len(names)), dtype=bool)
+    for (_, test), (_, test_X) in zip(splits, blocks, strict=True):
+        present[test] = modality_availability(test_X)[names].to_numpy()
+    return pd.DataFrame(present, index=index, columns=names)
+
+
+def availability_pattern(availability):
+    """Name the availability pattern of each row.
+
+    Parameters
+    ----------
+    availability : DataFrame of shape (n_samples, n_modalities)
+        Boolean table, one column per modality: whether the modality is
+        present in the row.
+
+    Returns
+    -------
+    patterns : Series of shape (n_samples,)
+        The present modalities of each row joined with ``"+"`` in column
+        order, or ``"none"`` for a row without any modality.
+    """
+    names = np.asarray(availability.columns, dtype=object)
+    present = availability.to_numpy(dtype=bool)
+    patterns = [
+        _PATTERN_SEPARATOR.join(names[row]) if row.any() else _NO_MODALITY
+        for row in present
+    ]
+    return pd.Series(patterns, index=availability.index, name="pattern")
+
+
+def tested_availability(study):
+    """The availability of the rows some split tests.
+
+    A study records which modalities a row has from the blocks of the test
+    rows; a row that no split tests (a custom splitter's training-only rows)
+    has no record, and is left out rather than counted as missing every
+    modality.
+
+    Parameters
+    ----------
+    study : FusionStudy
+        A fitted study.
+
+    Returns
+    -------
+    availability : DataFrame of bool
+        The rows of ``study.availability_`` that some split tests, in table
+        order.
+    """
+    tested = np.unique(np.concatenate([test for _, test in study.splits_]))
+    if len(tested) == len(study.availability_):
+        return study.availability_
+    return study.availability_.iloc[tested]
+
+
+def modality_presence(availability):
+    """Count the rows in which each modality is present.
+
+    Parameters
+    ----------
+    availability : DataFrame of shape (n_samples, n_modalities)
+        Boolean table, one column per modality.
+
+    Returns
+    -------
+    presence : DataFrame
+        Indexed by modality, with columns ``n_present`` and ``pct_present``
+        (a percentage of the rows).
+    """
+    n_present = availability.sum(axis=0).astype(int)
+    pct = 100 * n_present / max(len(availability), 1)
+    presence = pd.DataFrame({"n_present": n_present, "pct_present": pct})
+    presence.index.name = "modality"
+    return presence
+
+
+def pattern_counts(availability):
+    """Count the rows of each availability pattern, most frequent first.
+
+    Parameters
+    ----------
+    availability : DataFrame of shape (n_samples, n_modalities)
+        Boolean table, one column per modality.
+
+    Returns
+    -------
+    counts : DataFrame
+        Indexed by pattern (see :func:`availability_pattern`), with columns
+        ``n_samples`` and ``pct_samples``.
+    """
+    n = availability_pattern(availability).value_counts(sort=True)
+    counts = pd.DataFrame(
+        {"n_samples": n.astype(int), "pct_samples": 100 * n / max(n.sum(), 1)}
+    )
+    counts.index.name = "pattern"
+    return counts
+
+
+def score_availability_patterns(study, y):
+    """Primary score of each strategy on the rows of each availability pattern."""
+    patterns = availability_pattern(study.availability_).to_numpy()
+    scorer = study._scorers[study.primary_metric_]
+    n_repeats = _n_repeats(study)
+    tested = [_tested_rows(study, repeat) for repeat in range(n_repeats)]
+    # Rows no split tests (a custom splitter's training-only rows) have no
+    # out-of-fold prediction and no availability: they are left out.
+    rows_of = {
+        pattern: [
+            np.intersect1d(np.flatnonzero(patterns == pattern), rows) for rows in tested
+        ]
+        for pattern in pd.unique(patterns[np.sort(tested[0])])
+    }
+    rows = []
+    for name in study.strategies_:
+        stand_ins = [_stand_in(study, name, repeat) for repeat in range(n_repeats)]
+        for pattern, per_repeat in rows_of.items():
+            values = []
+            for stand_in, positions in zip(stand_ins, per_repeat, strict=True):
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        score = scorer(stand_in, positions[:, None], y[positions])
+                    values.append(float(score))
+                except ValueError:
+                    values.append(np.nan)
+            rows.append(
+                {
+                    "strategy": name,
+                    "pattern": pattern,
+                    "n_samples": len(per_repeat[0]),
+                    "metric": study.primary_metric_,
+                    "score": float(np.mean(values)),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+# -- modality contributions ---------------------------------------------------------
+
+
+def measure_contributions(study, blocks, y, groups, models, seed):
+    """Ablation, Shapley values and block importance of each modality.
+
+    The contribution strategy is refitted on the precomputed blocks of every
+    split with the modalities outside each coalition all-NaN (through
+    :func:`~skfusion.inspection.modality_shapley_from_folds`); its full
+    score is the one the evaluation measured and the empty coalition is a
+    prior model on the same splits. ``models`` are the strategy's fitted
+    models on every split, for the block permutation importance.
+
+    Returns
+    -------
+    contributions : DataFrame
+        ``contributions_``.
+
+    coalition_scores : dict of frozenset to float
+        ``coalition_scores_``.
+    """
+    name = study.contribution_strategy_
+    modalities = list(study.strategy_modalities_[name])
+    full = frozenset(modalities)
+    primary = study.fold_scores_["metric"] == study.primary_metric_
+    own = study.fold_scores_[primary & (study.fold_scores_["strategy"] == name)]
+    scorer = study._scorers[study.primary_metric_]
+    fit_score = partial(
+        _refit_score, study.strategies_[name], scorer, y, groups, study.splits_
+    )
+    result = modality_shapley_from_folds(
+        fit_score,
+        [columns_of(split_blocks, modalities) for split_blocks in blocks],
+        empty_score=_dummy_score(study, y),
+        modalities=modalities,
+        known_scores={full: float(own["score"].mean())},
+        # The ablation needs every leave-one-out coalition.
+        also=[full - {m} for m in modalities],
+        max_exact=study.max_exact,
+        n_permutations=study.n_permutations,
+        random_state=np.random.RandomState(seed),
+        n_jobs=study.n_jobs,
+    )
+    scores = result.coalition_scores
+    importances = _block_importances(study, blocks, y, modalities, models, seed)
+    rows = {
+        m: {
+            "ablation": scores[full] - scores[full - {m}],
+            "shapley": result.shapley_values[m],
+            "importance_mean": float(np.mean(importances[m])),
+            "importance_std": float(np.std(importances[m])),
+        }
+        for m in modalities
+    }
+    contributions = pd.DataFrame.from_dict(rows, orient="index")
+    contributions.index.name = "modality"
+    return contributions, scores
+
+
+def _refit_score(
+    estimator, scorer, y, groups, splits, train_X, test_X, fold, coalition
+):
+    """Score of the contribution strategy refitted on one fold of a coalition."""
+    train, test = splits[fold]
+    where = (
+        f"refitting on the modalities {sorted(coalition)} only (the others "
+        "all-NaN), for the modality contributions; the contributions strategy "
+        "must accept a modality missing in every row (BlockScaler pipelines, "
+        "late and deep fusion do), or pass contributions=None,"
+    )
+    *_, model = fit_and_predict(
+        estimator,
+        where,
+        train_X,
+        test_X,
+        y[train],
+        None if groups is None else groups[train],
+        keep_model=True,
+    )
+    return float(scorer(model, test_X, y[test]))
+
+
+def _dummy_score(study, y):
+    dummy = (
+        DummyClassifier(strategy="prior")
+        if study.task_ != "regression"
+        else DummyRegressor()
+    )
+    scorer = study._scorers[study.primary_metric_]
+    positions = np.arange(study.n_samples_)[:, None]
+    values = []
+    for train, test in study.splits_:
+        model = clone(dummy).fit(positions[train], y[train])
+        values.append(float(scorer(model, positions[test], y[test])))
+    return float(np.mean(values))
+
+
+def _block_importances(study, blocks, y, modalities, models, seed):
+    scorer = study._scorers[study.primary_metric_]
+    importances = {m: [] for m in modalities}
+    for model, (split, (_, test)) in zip(models, enumerate(study.splits_), strict=True):
+        _, test_X = columns_of(blocks[split], modalities)
+        result = modality_importance(
+            model, test_X, y[test], scoring=scorer, n_repeats=5, random_state=seed
+        )
+        for m, value in zip(result.modalities, result.importances_mean, strict=True):
+            importances[m].append(value)
+    return importances

@@ -1,0 +1,235 @@
+"""Input checks of a fusion study: the table, the modalities, the target, the folds."""
+
+from numbers import Integral
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+from sklearn.utils.multiclass import type_of_target
+
+from ..utils.validation import non_numeric_rows, preview
+
+__all__ = [
+    "Target",
+    "check_classes_in_splits",
+    "check_fold_count",
+    "check_groups",
+    "check_modalities",
+    "check_target",
+    "plain",
+]
+
+
+class Target(NamedTuple):
+    """What the study records of its target.
+
+    ``task`` is ``"binary"``, ``"multiclass"`` or ``"regression"``;
+    ``classes`` and ``counts`` the class labels and their row counts (None
+    for a regression); ``pos_label`` the positive class of a binary target and
+    ``positive`` its position in ``classes`` (None otherwise).
+    """
+
+    task: str
+    classes: np.ndarray | None
+    counts: dict | None
+    pos_label: object
+    positive: int | None
+
+
+def plain(value):
+    """A NumPy scalar as the Python scalar it holds (for messages and JSON)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _positions(rows):
+    """``positions 3, 7``: row positions for a message."""
+    return "positions " + preview(int(r) for r in rows)[1:-1]
+
+
+def check_modalities(modalities, table):
+    """Check the table and the modalities; return the modality names."""
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(
+            f"FusionStudy needs the study table as a pandas DataFrame; got "
+            f"{type(table).__name__}."
+        )
+    if len(table) == 0:
+        raise ValueError("FusionStudy got an empty table (0 rows).")
+    if not modalities:
+        raise ValueError("FusionStudy needs at least one modality.")
+    names = [modality[0] for modality in modalities]
+    if len(set(names)) != len(names):
+        raise ValueError(f"Modality names must be unique; got {names}.")
+    _check_no_shared_columns(modalities, table)
+    _check_passthrough_numeric(modalities, table)
+    return names
+
+
+def check_target(y, n_rows, pos_label):
+    """The target as a 1-D array, and what it is (a :class:`Target`)."""
+    y = np.asarray(y)
+    if y.ndim != 1 or len(y) != n_rows:
+        raise ValueError(
+            f"y must be 1-D with one value per table row ({n_rows}); got "
+            f"shape {y.shape}."
+        )
+    missing = pd.isna(y)
+    if missing.any():
+        rows = np.flatnonzero(missing)
+        raise ValueError(
+            f"The target is missing in {len(rows)} row(s), at {_positions(rows)}; "
+            "drop or label them before the study."
+        )
+    task = type_of_target(y)
+    if task in ("continuous", "continuous-multioutput"):
+        return y, Target("regression", None, None, None, None)
+    if task not in ("binary", "multiclass"):
+        raise ValueError(
+            f"FusionStudy supports binary, multiclass and continuous targets; "
+            f"got a {task!r} target."
+        )
+    classes, n_rows_of = np.unique(y, return_counts=True)
+    counts = {plain(c): int(n) for c, n in zip(classes, n_rows_of, strict=True)}
+    if len(classes) < 2:
+        raise ValueError(
+            f"The target has a single class ({plain(classes[0])!r}) in "
+            "every row; a classification study needs at least two."
+        )
+    if task != "binary":
+        return y, Target(task, classes, counts, None, None)
+    label = classes[1] if pos_label is None else pos_label
+    if label not in classes:
+        raise ValueError(
+            f"pos_label={pos_label!r} is not a class of the target; "
+            f"the classes are {[plain(c) for c in classes]}."
+        )
+    positive = int(np.flatnonzero(classes == label)[0])
+    return y, Target(task, classes, counts, plain(classes[positive]), positive)
+
+
+def check_groups(groups, n_rows):
+    """The groups as an array (or None) and their number of distinct values."""
+    if groups is None:
+        return None, None
+    groups = np.asarray(groups)
+    if len(groups) != n_rows:
+        raise ValueError(
+            f"groups must have one value per table row ({n_rows}); got {len(groups)}."
+        )
+    if pd.isna(groups).any():
+        rows = np.flatnonzero(pd.isna(groups))
+        raise ValueError(f"groups is missing in row {_positions(rows)}.")
+    return groups, int(pd.Series(groups).nunique())
+
+
+def check_fold_count(cv, task, y, groups, n_groups):
+    """Refuse an integer ``cv`` the groups or classes cannot fill."""
+    if not isinstance(cv, Integral):
+        return
+    if groups is not None and n_groups < cv:
+        raise ValueError(
+            f"cv={cv} folds need at least {cv} groups, and groups "
+            f"has {n_groups} distinct values: rows of one group never "
+            f"straddle folds. Use cv={max(n_groups, 2)} or fewer folds."
+        )
+    if task == "regression":
+        return
+    if groups is None:
+        members = dict(zip(*np.unique(y, return_counts=True), strict=True))
+        unit = "row"
+    else:
+        frame = pd.DataFrame({"y": y, "group": groups})
+        members = frame.groupby("y")["group"].nunique().to_dict()
+        unit = "group"
+    for label, count in members.items():
+        if count < cv:
+            raise ValueError(
+                f"Class {plain(label)!r} is in {count} {unit}(s), fewer than "
+                f"the cv={cv} folds: some test folds would hold none of "
+                "it, where its per-fold scores are not defined. Use "
+                f"cv={max(count, 2)} or fewer folds, or merge or drop the "
+                "class."
+            )
+
+
+def check_classes_in_splits(cv, classes, y, splits, split_ids):
+    """Every class in the training and test rows of every split."""
+    if classes is None:
+        return
+    if isinstance(cv, Integral):
+        # Stratified folds of whole groups: a class in few, large groups.
+        advice = "Use fewer folds, or groups that spread the class more evenly."
+    else:
+        advice = "Use a stratified cv (an integer cv stratifies) or fewer folds."
+    # A class no model can learn is named before one a fold cannot test.
+    for part, index in (("training", 0), ("test", 1)):
+        for (repeat, fold), split in zip(split_ids, splits, strict=True):
+            rows = split[index]
+            absent = [c for c in classes if not np.any(y[rows] == c)]
+            if absent:
+                label = plain(absent[0])
+                where = np.flatnonzero(y == absent[0])
+                raise ValueError(
+                    f"Class {label!r} is absent from the {part} rows of "
+                    f"repeat {repeat}, fold {fold} (its rows are at "
+                    f"{_positions(where)}): a model cannot learn a class it "
+                    "never sees, and a fold's scores are not defined for a "
+                    f"class it does not test. {advice}"
+                )
+
+
+def _check_passthrough_numeric(modalities, table):
+    """A ``"passthrough"`` modality's columns hold numbers (or are missing)."""
+    for name, transformer, columns in modalities:
+        if not (isinstance(transformer, str) and transformer == "passthrough"):
+            continue
+        try:
+            selected = table[columns]
+        except (KeyError, IndexError, TypeError):
+            continue  # the extraction names an absent column
+        if isinstance(selected, pd.Series):
+            selected = selected.to_frame()
+        for column, values in selected.items():
+            bad = non_numeric_rows(values)
+            if bad.size:
+                raise ValueError(
+                    f"FusionStudy: modality {name!r} passes column {column!r} "
+                    f"through, but {bad.size} of its values are not numbers, "
+                    f"first at row {int(bad[0])} ({values.iloc[bad[0]]!r}); "
+                    "encode the column (one-hot, ordinal) or give the modality "
+                    "a transformer that does."
+                )
+
+
+def _check_no_shared_columns(modalities, table):
+    """Refuse a table column that two modalities use.
+
+    Columns given by name or position are compared; a callable or a boolean
+    mask selects columns that only the extraction resolves, and is not checked.
+    """
+    owner = {}
+    for name, _, columns in modalities:
+        if isinstance(columns, str | Integral):
+            columns = [columns]
+        if not isinstance(columns, list | tuple | pd.Index | np.ndarray):
+            continue
+        for column in columns:
+            if isinstance(column, bool | np.bool_):
+                break
+            if isinstance(column, Integral) and not isinstance(column, str):
+                if not 0 <= column < len(table.columns) or column in table.columns:
+                    continue
+                column = table.columns[column]
+            if column in owner and owner[column] == name:
+                raise ValueError(
+                    f"Column {column!r} is listed twice in modality {name!r}; "
+                    "list each column once."
+                )
+            if column in owner:
+                raise ValueError(
+                    f"Column {column!r} is in two modalities, {owner[column]!r} "
+                    f"and {name!r}: a model would count it twice, and the "
+                    "ablation and Shapley values of each would be meaningless. "
+                    "Give each column to one modality."
+                )
+            owner[column] = name

@@ -1,0 +1,473 @@
+"""The study's runner: splits, per-fold extraction and its cache, out-of-fold fits."""
+
+import contextlib
+import inspect
+import time
+import warnings
+from numbers import Integral
+from typing import NamedTuple
+
+import joblib
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from sklearn import config_context
+from sklearn.base import clone
+from sklearn.model_selection import (
+    GroupKFold,
+    KFold,
+    StratifiedGroupKFold,
+    StratifiedKFold,
+)
+from sklearn.utils.metadata_routing import get_routing_for_object
+from sklearn.utils.validation import check_memory
+from tqdm.auto import tqdm
+
+from ..blocks import MODALITY_SEPARATOR, MissingModalityWarning, modality_of_column
+from ..compose import make_modality_transformer
+from ..utils.validation import non_numeric_rows
+
+__all__ = [
+    "OutOfFold",
+    "columns_of",
+    "extract_blocks",
+    "fit_and_predict",
+    "hash_data",
+    "hash_splits",
+    "learns_from_data",
+    "make_splits",
+    "naming_failures",
+    "predict_out_of_fold",
+]
+
+
+# -- splits ----------------------------------------------------------------------
+
+
+def make_splits(cv, n_repeats, classification, table, y, groups, rng):
+    """The folds of every repeat, their ``(repeat, fold)`` ids and shuffle seeds.
+
+    An integer ``cv`` gives ``n_repeats`` shuffled K-folds (stratified for a
+    classification, grouped given ``groups``), each seeded by its own draw
+    from ``rng``; the seeds are returned. (A seed per repeat is what
+    ``fold_seeds_`` records, which sklearn's ``RepeatedStratifiedKFold``, drawing
+    every repeat from one generator, has not; and it has no grouped variant.)
+    A splitter is used as is, once; its seed is None.
+    """
+    if isinstance(cv, Integral):
+        if groups is not None:
+            splitter = StratifiedGroupKFold if classification else GroupKFold
+        else:
+            splitter = StratifiedKFold if classification else KFold
+        splits, ids, seeds = [], [], []
+        for repeat in range(n_repeats):
+            seed = int(rng.randint(np.iinfo(np.int32).max))
+            seeds.append(seed)
+            folds = splitter(n_splits=cv, shuffle=True, random_state=seed)
+            for fold, (train, test) in enumerate(folds.split(table, y, groups)):
+                splits.append((train, test))
+                ids.append((repeat, fold))
+        return splits, ids, seeds
+    if n_repeats != 1:
+        raise ValueError(
+            "n_repeats must be 1 when cv is a splitter; repeat with an integer "
+            "cv or a repeated splitter's own settings."
+        )
+    splits = [
+        (np.asarray(train), np.asarray(test))
+        for train, test in cv.split(table, y, groups)
+    ]
+    tested = np.concatenate([test for _, test in splits])
+    if len(np.unique(tested)) != len(tested):
+        raise ValueError(
+            "The test sets of cv overlap; FusionStudy pools out-of-fold "
+            "predictions and needs each row tested at most once per repeat. "
+            "Use an integer cv with n_repeats to repeat."
+        )
+    return splits, [(0, fold) for fold in range(len(splits))], [None]
+
+
+def hash_splits(splits):
+    """:func:`joblib.hash` of the train and test row positions of every split."""
+    return joblib.hash(
+        [
+            (np.asarray(train, dtype=np.int64), np.asarray(test, dtype=np.int64))
+            for train, test in splits
+        ]
+    )
+
+
+def hash_data(table, y, groups):
+    """:func:`joblib.hash` of the table (index, column names, cells), y, groups.
+
+    Column by column, so that two tables of the same content hash alike
+    whatever their memory layout; array cells (images) by content.
+    """
+    columns = [(name, column.to_numpy()) for name, column in table.items()]
+    return joblib.hash(
+        [
+            table.index.to_numpy(),
+            columns,
+            np.asarray(y),
+            None if groups is None else np.asarray(groups),
+        ]
+    )
+
+
+# -- extraction ------------------------------------------------------------------
+
+
+def learns_from_data(transformer):
+    """Whether a modality's transformer must be fitted inside every fold.
+
+    A transformer is assumed to learn from the rows it is fitted on (a scaler,
+    an encoder) unless its class declares ``_learns_from_data = False``, as
+    skfusion's extractors do (:class:`~skfusion.extractors.BaseExtractor`):
+    one that learns nothing is applied once to every row, which gives the
+    same blocks as fitting it per fold, faster. This is the one place the
+    study reads that declaration.
+    """
+    return getattr(transformer, "_learns_from_data", True)
+
+
+def extract_blocks(modalities, table, y, splits, *, memory=None, n_jobs=None):
+    """The (train, test) blocked matrices of every split, modalities in order.
+
+    A transformer that learns from the data is fitted on the training rows
+    of each fold (in parallel over folds), one that does not is applied once
+    to all rows; with ``memory``, both results are cached on disk.
+    """
+    memory = check_memory(memory)
+    once = [m for m in modalities if not learns_from_data(m[1])]
+    per_fold = [m for m in modalities if learns_from_data(m[1])]
+
+    whole = None
+    if once:
+        whole = memory.cache(_extract_all, ignore=["n_jobs"])(once, table, y, n_jobs)
+    fold_blocks = [None] * len(splits)
+    if per_fold:
+        fold_blocks = Parallel(n_jobs=n_jobs)(
+            delayed(memory.cache(_extract_fold))(per_fold, table, y, train, test)
+            for train, test in splits
+        )
+    order = [name for name, _, _ in modalities]
+    blocks = []
+    for (train, test), fitted in zip(splits, fold_blocks, strict=True):
+        parts_train, parts_test = [], []
+        if whole is not None:
+            parts_train.append(whole.iloc[train])
+            parts_test.append(whole.iloc[test])
+        if fitted is not None:
+            parts_train.append(fitted[0])
+            parts_test.append(fitted[1])
+        train_X = _ordered(pd.concat(parts_train, axis=1), order)
+        test_X = _ordered(pd.concat(parts_test, axis=1), order)
+        blocks.append((train_X, test_X))
+    return blocks
+
+
+def columns_of(split_blocks, modalities):
+    """The (train, test) blocks of one split restricted to some modalities."""
+    train_X, test_X = split_blocks
+    prefixes = tuple(f"{m}{MODALITY_SEPARATOR}" for m in modalities)
+    columns = [c for c in train_X.columns if c.startswith(prefixes)]
+    return train_X[columns], test_X[columns]
+
+
+# The helpers below run in the joblib workers (and key the extraction cache).
+
+
+def _modality_transformer(modalities, n_jobs=None):
+    # Cloned: set_output would otherwise reach into the caller's transformers
+    # (and change their joblib hash, which keys the extraction cache).
+    cloned = []
+    for name, transformer, columns in modalities:
+        transformer = clone(transformer, safe=False)
+        if n_jobs is not None and getattr(transformer, "n_jobs", False) is None:
+            transformer.set_params(n_jobs=n_jobs)
+        cloned.append((name, transformer, columns))
+    return make_modality_transformer(*cloned).set_output(transform="pandas")
+
+
+def _extract_all(modalities, table, y, n_jobs):
+    transformer = _modality_transformer(modalities, n_jobs)
+    return _as_float(transformer.fit_transform(table, y), table.index)
+
+
+def _extract_fold(modalities, table, y, train, test):
+    transformer = _modality_transformer(modalities)
+    names = [name for name, _, _ in modalities]
+    with naming_failures(f"extracting {names} on the training rows of a fold", train):
+        train_X = transformer.fit_transform(table.iloc[train], y[train])
+        train_X = _as_float(train_X, table.index[train])
+    with naming_failures(f"extracting {names} on the test rows of a fold", test):
+        test_X = _as_float(transformer.transform(table.iloc[test]), table.index[test])
+    return train_X, test_X
+
+
+def _ordered(blocked, order):
+    rank = {name: i for i, name in enumerate(order)}
+    columns = sorted(blocked.columns, key=lambda c: rank[modality_of_column(c)])
+    return blocked[columns]
+
+
+def _as_float(blocked, index):
+    """The blocked matrix as floats; a cell that is no number is named."""
+    blocked = pd.DataFrame(blocked)
+    try:
+        values = blocked.to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        raise _not_a_number(blocked) from None
+    return pd.DataFrame(values, columns=blocked.columns, index=index)
+
+
+def _not_a_number(blocked):
+    """The error naming the first cell of ``blocked`` that is not a number."""
+    for name, column in blocked.items():
+        bad = non_numeric_rows(column)
+        if bad.size:
+            modality, _, feature = str(name).partition(MODALITY_SEPARATOR)
+            error = ValueError(
+                f"FusionStudy: modality {modality!r}, column {feature!r}: "
+                f"{bad.size} value(s) are not numbers, first at row "
+                f"{int(bad[0])} ({column.iloc[bad[0]]!r}); encode the column "
+                "(one-hot, ordinal) or give the modality a transformer that does."
+            )
+            error.row = int(bad[0])  # for naming_failures
+            return error
+    return ValueError("FusionStudy: the blocked matrix is not numeric.")
+
+
+# -- errors ----------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def naming_failures(where, rows=None):
+    """Say where in the study an error happened, and which table row it names.
+
+    A plain ValueError, TypeError or OSError is raised again, same type, with
+    ``where`` in its message; other exceptions get a note. ``rows`` are the
+    table positions of the rows being extracted: an error that carries the
+    position of its row in them (a ``row`` attribute, see
+    :func:`_row_of`) is told which table row that is.
+    """
+    try:
+        yield
+    except Exception as exc:
+        if type(exc) in (ValueError, TypeError, OSError):
+            detail = "" if rows is None else _table_row(exc, rows)
+            raise type(exc)(f"FusionStudy: {where} failed: {exc}{detail}") from exc
+        exc.add_note(f"FusionStudy: raised by {where}.")
+        raise
+
+
+def _row_of(error):
+    """The position of the row an error is about, or None.
+
+    Read from the ``row`` attribute (an int) of the error or of an error it
+    was raised from (``raise ... from``, as the modality transformer re-raises
+    an extractor's error): the position, among the rows the failing
+    transformer was given, of the row it could not process.
+    """
+    while error is not None:
+        row = getattr(error, "row", None)
+        if isinstance(row, Integral) and not isinstance(row, bool):
+            return int(row)
+        error = error.__cause__
+    return None
+
+
+def _table_row(error, rows):
+    """Which table row a fold-local row position of ``error`` is."""
+    row = _row_of(error)
+    if row is None or not 0 <= row < len(rows):
+        return ""
+    return (
+        " (the rows are counted within the fold: "
+        f"row {row} is table row {int(rows[row])})"
+    )
+
+
+# -- out-of-fold predictions --------------------------------------------------------
+
+
+class OutOfFold(NamedTuple):
+    """What every strategy predicted for the test rows of every split.
+
+    ``predictions``, ``proba`` and ``decision`` map each strategy to its
+    predicted labels (values), shape ``(n_repeats, n_samples)``, its
+    ``predict_proba`` ``(n_repeats, n_samples, n_classes)`` and its
+    ``decision_function`` (each None where the model has none; the decision
+    only for a model without ``predict_proba``), NaN (None) in the rows a
+    repeat does not test. ``fit_times`` maps ``(split, strategy)`` to seconds;
+    ``models`` holds the fitted model of ``keep_models_of`` on every split.
+    """
+
+    predictions: dict
+    proba: dict
+    decision: dict
+    fit_times: dict
+    models: list
+
+
+def predict_out_of_fold(
+    strategies,
+    strategy_modalities,
+    blocks,
+    splits,
+    split_ids,
+    y,
+    groups,
+    *,
+    label_dtype,
+    keep_models_of=None,
+    n_jobs=None,
+    verbose=False,
+):
+    """Fit every strategy on every split and collect its out-of-fold predictions.
+
+    Parameters
+    ----------
+    strategies : dict of str to estimator
+        Unfitted estimators, cloned for each fit.
+
+    strategy_modalities : dict of str to tuple of str
+        The modalities each strategy sees.
+
+    blocks : list of (DataFrame, DataFrame)
+        The extracted (train, test) blocks of every split.
+
+    splits, split_ids : list
+        Train and test positions, and ``(repeat, fold)``, of every split.
+
+    y : ndarray of shape (n_samples,)
+        The target.
+
+    groups : ndarray of shape (n_samples,) or None
+        Passed to the models that take or request them.
+
+    label_dtype : dtype
+        The dtype of the stored predicted labels.
+
+    keep_models_of : str or None
+        The strategy whose fitted models are kept (the fitted-model hook of
+        the modality importance).
+
+    n_jobs : int or None
+        Jobs over splits x strategies.
+
+    verbose : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    out_of_fold : OutOfFold
+    """
+    names = list(strategies)
+    n_repeats = max(r for r, _ in split_ids) + 1
+    n_samples = len(y)
+    tasks = [(split, name) for split in range(len(splits)) for name in names]
+    jobs = (
+        delayed(fit_and_predict)(
+            strategies[name],
+            f"strategy {name!r}, repeat {split_ids[split][0]}, "
+            f"fold {split_ids[split][1]}",
+            *columns_of(blocks[split], strategy_modalities[name]),
+            y[splits[split][0]],
+            None if groups is None else groups[splits[split][0]],
+            keep_model=name == keep_models_of,
+        )
+        for split, name in tasks
+    )
+    results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
+    progress = tqdm(
+        results, total=len(tasks), desc="folds x strategies", disable=not verbose
+    )
+
+    out = OutOfFold({}, {}, {}, {}, [])
+    for (split, name), result in zip(tasks, progress, strict=True):
+        repeat, _ = split_ids[split]
+        _, test = splits[split]
+        labels, proba, decision, fit_time, model = result
+        if name not in out.predictions:
+            out.predictions[name] = _empty((n_repeats, n_samples), label_dtype)
+            out.proba[name] = (
+                None
+                if proba is None
+                else np.full((n_repeats, n_samples, proba.shape[1]), np.nan)
+            )
+            out.decision[name] = (
+                None
+                if decision is None
+                else np.full((n_repeats, n_samples, *decision.shape[1:]), np.nan)
+            )
+        out.predictions[name][repeat, test] = labels
+        if proba is not None:
+            out.proba[name][repeat, test] = proba
+        if decision is not None:
+            out.decision[name][repeat, test] = decision
+        out.fit_times[split, name] = fit_time
+        if model is not None:
+            out.models.append(model)
+    return out
+
+
+def fit_and_predict(
+    estimator, where, train_X, test_X, y_train, groups_train, keep_model
+):
+    """Fit a clone on the training blocks and predict the test blocks.
+
+    Returns the predicted labels, ``predict_proba`` (or None),
+    ``decision_function`` for a model without ``predict_proba`` (or None),
+    the fit time, and the fitted model when ``keep_model``. A modality
+    missing in every training row is a case every strategy handles, so its
+    :class:`~skfusion.blocks.MissingModalityWarning` is silenced.
+    """
+    model = clone(estimator)
+    with naming_failures(where):
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MissingModalityWarning)
+            fit_with_groups(model, train_X, y_train, groups_train)
+        fit_time = time.perf_counter() - start
+        labels = model.predict(test_X)
+        proba = model.predict_proba(test_X) if hasattr(model, "predict_proba") else None
+        decision = None
+        if proba is None and hasattr(model, "decision_function"):
+            decision = model.decision_function(test_X)
+    return labels, proba, decision, fit_time, model if keep_model else None
+
+
+def fit_with_groups(model, X, y, groups):
+    """Fit, passing ``groups`` to a model that takes or requests them.
+
+    A model whose ``fit`` names a ``groups`` parameter gets them directly;
+    a composite (a pipeline, ``GridSearchCV``, ``LogisticRegressionCV``) whose
+    inner splitter requests them gets them through scikit-learn's metadata
+    routing. Others are fitted without.
+    """
+    if groups is None:
+        return model.fit(X, y)
+    if _names_groups(model):
+        return model.fit(X, y, groups=groups)
+    with config_context(enable_metadata_routing=True):
+        try:
+            requested = get_routing_for_object(model).consumes("fit", ["groups"])
+        except (AttributeError, TypeError):
+            requested = set()  # an estimator that knows nothing of routing
+        if requested:
+            return model.fit(X, y, groups=groups)
+    return model.fit(X, y)
+
+
+def _names_groups(estimator):
+    try:
+        return "groups" in inspect.signature(estimator.fit).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _empty(shape, dtype):
+    if np.issubdtype(dtype, np.number):
+        return np.full(shape, np.nan)
+    return np.full(shape, None, dtype=object)
