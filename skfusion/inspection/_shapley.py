@@ -1,4 +1,4 @@
-"""Shapley values of modalities for a cross-validated score."""
+"""Shapley values of modalities, from an estimator and a cv or over given folds."""
 
 import warnings
 from functools import partial

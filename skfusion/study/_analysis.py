@@ -1,5 +1,4 @@
-"""The study's analysis of stored predictions: scores, summary, comparison,
-calibration, availability patterns and modality contributions."""
+"""Study analysis: summary, comparison, calibration, availability, contributions."""
 
 import warnings
 from functools import partial
@@ -27,6 +26,7 @@ from .statistics import (
 
 __all__ = [
     "availability_pattern",
+    "best_unimodal",
     "calibrate",
     "compare",
     "fold_scores",

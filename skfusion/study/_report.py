@@ -45,11 +45,11 @@ _TASKS = {
 _DPI = 100
 # File name, caption and function of _plots of every figure, in report order.
 _FIGURES = [
-    ("fold_scores", "Per-fold scores", "plot_fold_scores"),
-    ("roc", "ROC curves", "plot_roc_curves"),
-    ("calibration", "Calibration", "plot_calibration"),
-    ("contributions", "Modality contributions", "plot_contributions"),
-    ("missingness", "Missing modalities", "plot_missingness"),
+    ("fold_scores", "Per-fold scores"),
+    ("roc", "ROC curves"),
+    ("calibration", "Calibration"),
+    ("contributions", "Modality contributions"),
+    ("missingness", "Missing modalities"),
 ]
 _CSS = """
 body { font-family: system-ui, sans-serif; max-width: 72rem; margin: 2rem auto;
@@ -116,7 +116,7 @@ def write_report(study, path):
             (folder / "plots" / f"{name}.png").write_bytes(png)
     # A figure of an earlier report that this study does not have (a ROC
     # curve after a binary study, say) must not be left next to this one.
-    for name, _, _ in _FIGURES:
+    for name, _ in _FIGURES:
         if figures is None or name not in figures:
             (folder / "plots" / f"{name}.png").unlink(missing_ok=True)
 
@@ -279,11 +279,24 @@ def _render_figures(study):
         import matplotlib  # noqa: F401
     except ImportError:
         return None
-    from . import _plots
+    from ._plots import (
+        plot_calibration,
+        plot_contributions,
+        plot_fold_scores,
+        plot_missingness,
+        plot_roc_curves,
+    )
 
+    plots = {
+        "fold_scores": plot_fold_scores,
+        "roc": plot_roc_curves,
+        "calibration": plot_calibration,
+        "contributions": plot_contributions,
+        "missingness": plot_missingness,
+    }
     figures = {}
-    for name, title, function in _FIGURES:
-        fig = getattr(_plots, function)(study)
+    for name, title in _FIGURES:
+        fig = plots[name](study)
         if fig is None:
             continue
         buffer = io.BytesIO()

@@ -1,10 +1,8 @@
-"""FusionStudy: every strategy on the same folds, with sound statistics.
+"""FusionStudy: every strategy on the same folds, with sound statistics."""
 
-The study checks its inputs (:mod:`._checks`), resolves its strategies, and
-delegates the rest: the folds, the extraction and the out-of-fold fits to
-:mod:`._runner`, every score, interval, test and contribution to
-:mod:`._analysis`.
-"""
+# The study checks its inputs (_checks), resolves its strategies and delegates
+# the rest: the folds, the extraction and the out-of-fold fits to _runner,
+# every score, interval, test and contribution to _analysis.
 
 from numbers import Integral
 
@@ -14,13 +12,30 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
-from . import _analysis, _runner
+from ._analysis import (
+    best_unimodal,
+    calibrate,
+    compare,
+    fold_scores,
+    make_scorers,
+    measure_contributions,
+    row_availability,
+    score_availability_patterns,
+    summarise,
+)
 from ._checks import (
     check_classes_in_splits,
     check_fold_count,
     check_groups,
     check_modalities,
     check_target,
+)
+from ._runner import (
+    extract_blocks,
+    hash_data,
+    hash_splits,
+    make_splits,
+    predict_out_of_fold,
 )
 from ._strategies import default_strategies
 
@@ -372,12 +387,12 @@ class FusionStudy(BaseEstimator):
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         self._set_strategies(seed, grouped=groups is not None)
-        self.metrics_, self._scorers = _analysis.make_scorers(
+        self.metrics_, self._scorers = make_scorers(
             self.scoring, self.task_, self.pos_label_
         )
         self.primary_metric_ = self.metrics_[0]
         check_fold_count(self.cv, self.task_, y, groups, self.n_groups_)
-        self.splits_, self.split_ids_, self.fold_seeds_ = _runner.make_splits(
+        self.splits_, self.split_ids_, self.fold_seeds_ = make_splits(
             self.cv,
             self.n_repeats,
             self.task_ != "regression",
@@ -389,10 +404,10 @@ class FusionStudy(BaseEstimator):
         check_classes_in_splits(
             self.cv, self.classes_, y, self.splits_, self.split_ids_
         )
-        self.splits_hash_ = _runner.hash_splits(self.splits_)
-        self.data_hash_ = _runner.hash_data(table, y, groups)
+        self.splits_hash_ = hash_splits(self.splits_)
+        self.data_hash_ = hash_data(table, y, groups)
 
-        blocks = _runner.extract_blocks(
+        blocks = extract_blocks(
             self.modalities,
             table,
             y,
@@ -400,10 +415,10 @@ class FusionStudy(BaseEstimator):
             memory=self.memory,
             n_jobs=self.n_jobs,
         )
-        self.availability_ = _analysis.row_availability(
+        self.availability_ = row_availability(
             blocks, self.splits_, table.index, self.modality_names_
         )
-        out_of_fold = _runner.predict_out_of_fold(
+        out_of_fold = predict_out_of_fold(
             self.strategies_,
             self.strategy_modalities_,
             blocks,
@@ -420,22 +435,20 @@ class FusionStudy(BaseEstimator):
         self.oof_proba_ = out_of_fold.proba
         self._oof_decision = out_of_fold.decision
 
-        self.fold_scores_ = _analysis.fold_scores(self, y, out_of_fold.fit_times)
+        self.fold_scores_ = fold_scores(self, y, out_of_fold.fit_times)
         # The first repeat's shuffling seed; a splitter has none.
         statistics_seed = seed if self.fold_seeds_[0] is None else self.fold_seeds_[0]
-        self.summary_, self.bootstrap_, self.threshold_, notes = _analysis.summarise(
+        self.summary_, self.bootstrap_, self.threshold_, notes = summarise(
             self, y, groups, statistics_seed
         )
-        self.best_unimodal_ = _analysis.best_unimodal(self)
-        self.comparison_ = _analysis.compare(self, y)
-        self.calibration_ = _analysis.calibrate(self, y)
+        self.best_unimodal_ = best_unimodal(self)
+        self.comparison_ = compare(self, y)
+        self.calibration_ = calibrate(self, y)
         self.notes_.extend(notes)
-        self.availability_scores_ = _analysis.score_availability_patterns(self, y)
+        self.availability_scores_ = score_availability_patterns(self, y)
         if self.contribution_strategy_ is not None:
-            self.contributions_, self.coalition_scores_ = (
-                _analysis.measure_contributions(
-                    self, blocks, y, groups, out_of_fold.models, seed
-                )
+            self.contributions_, self.coalition_scores_ = measure_contributions(
+                self, blocks, y, groups, out_of_fold.models, seed
             )
         else:
             self.contributions_ = None
