@@ -215,7 +215,7 @@ def modality_shapley(
         "empty_score": [Real],
         "modalities": [list, tuple, dict, None],
         "known_scores": [dict, None],
-        "also": [list, tuple, set, frozenset],
+        "extra_coalitions": [list, tuple, set, frozenset],
         "max_exact": [Interval(Integral, 0, None, closed="left")],
         "n_permutations": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
@@ -230,7 +230,7 @@ def modality_shapley_from_folds(
     empty_score,
     modalities=None,
     known_scores=None,
-    also=(),
+    extra_coalitions=(),
     max_exact=6,
     n_permutations=200,
     random_state=None,
@@ -286,7 +286,7 @@ def modality_shapley_from_folds(
         Coalition values already known (a full model scored on the same
         folds, say), used as given instead of refitted.
 
-    also : iterable of frozenset, default=()
+    extra_coalitions : iterable of frozenset, default=()
         Coalitions to score even if the Shapley values do not need them (the
         leave-one-out coalitions of an ablation, with sampled values).
 
@@ -348,7 +348,7 @@ def modality_shapley_from_folds(
             for size in range(1, len(names) + 1)
             for subset in combinations(names, size)
         ]
-        needed += [c for c in map(frozenset, also) if c not in needed]
+        needed += [c for c in map(frozenset, extra_coalitions) if c not in needed]
     else:
         rng = check_random_state(random_state)
         orders = [rng.permutation(names).tolist() for _ in range(n_permutations)]
@@ -357,7 +357,7 @@ def modality_shapley_from_folds(
             for order in orders
             for size in range(1, len(names) + 1)
         }
-        needed |= set(map(frozenset, also))
+        needed |= set(map(frozenset, extra_coalitions))
         needed = sorted(needed, key=lambda c: (len(c), sorted(c)))
     coalitions = [c for c in needed if c not in known]
 

@@ -684,7 +684,7 @@ def measure_contributions(study, blocks, y, groups, models, seed):
         modalities=modalities,
         known_scores={full: float(own["score"].mean())},
         # The ablation needs every leave-one-out coalition.
-        also=[full - {m} for m in modalities],
+        extra_coalitions=[full - {m} for m in modalities],
         max_exact=study.max_exact,
         n_permutations=study.n_permutations,
         random_state=np.random.RandomState(seed),
