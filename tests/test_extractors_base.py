@@ -143,6 +143,19 @@ class FirstSize(ByteStatistics):
         self.first_size_ = len(self._read_first(values, lambda path: path.read_bytes()))
 
 
+def test_row_errors_carry_the_row_position(files, tmp_path):
+    # Callers (the study) map the position back to their own table rows.
+    root, paths = files
+    (root / "bad.bin").write_bytes(b"CORRUPT data")
+    with pytest.raises(ValueError) as info:
+        ByteStatistics(root=root).fit_transform([paths[0], paths[1], "bad.bin"])
+    assert info.value.row == 2
+    (tmp_path / "outside.bin").write_bytes(b"secret")
+    with pytest.raises(PathOutsideRootError) as info:
+        ByteStatistics(root=root).fit_transform(["../outside.bin", paths[0]])
+    assert info.value.row == 0
+
+
 def test_paths_escaping_root_name_extractor_and_row(files, tmp_path):
     root, paths = files
     (tmp_path / "outside.bin").write_bytes(b"secret")

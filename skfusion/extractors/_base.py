@@ -49,7 +49,8 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
     on_error : {"raise", "nan"}
         An unreadable or corrupt item raises a ValueError naming the
         extractor, the row position and the input, or (``"nan"``) gives a NaN
-        row and one warning with the count.
+        row and one warning with the count. The error's ``row`` attribute is
+        that position (an int), for callers that map it back to their table.
     root : str or path-like or None
         Directory that relative paths resolve under and that every file must
         lie in. A path leading out of it raises a ``PathOutsideRootError``
@@ -324,12 +325,16 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
 
     def _handle_error(self, position, item, exc):
         if self.on_error == "raise":
-            raise ValueError(self._row_message(position, item, exc)) from exc
+            error = ValueError(self._row_message(position, item, exc))
+            error.row = position
+            raise error from exc
         return position, item, f"{type(exc).__name__}: {exc}"
 
     def _refuse(self, position, item, exc):
         """Raise a path outside ``root`` again, naming the row: never a NaN row."""
-        raise PathOutsideRootError(self._row_message(position, item, exc)) from exc
+        error = PathOutsideRootError(self._row_message(position, item, exc))
+        error.row = position
+        raise error from exc
 
     def _row_message(self, position, item, exc):
         name = type(self).__name__
