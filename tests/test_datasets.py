@@ -15,7 +15,7 @@ from skfusion.datasets import (
     load_druglib,
     make_multimodal_classification,
 )
-from skfusion.datasets._base import _data_dir
+from skfusion.datasets._base import data_dir
 
 SOURCE_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
 needs_source = pytest.mark.skipif(
@@ -48,12 +48,12 @@ def av_all():
 
 
 def test_bundled_size_within_budget():
-    files = [p for p in _data_dir().rglob("*") if p.is_file()]
+    files = [p for p in data_dir().rglob("*") if p.is_file()]
     assert sum(p.stat().st_size for p in files) <= 8 * 10**6
 
 
 def test_licence_files_present():
-    licences = _data_dir() / "LICENSES"
+    licences = data_dir() / "LICENSES"
     for name in ["druglib.txt", "fsdd.txt", "mnist.txt"]:
         text = (licences / name).read_text()
         assert "Licence:" in text and "https://creativecommons.org/" in text
@@ -62,7 +62,7 @@ def test_licence_files_present():
 @needs_source
 @pytest.mark.parametrize("name", ["drugLibTrain_raw.tsv", "drugLibTest_raw.tsv"])
 def test_druglib_files_identical_to_source(name):
-    bundled = gzip.decompress((_data_dir() / "druglib" / f"{name}.gz").read_bytes())
+    bundled = gzip.decompress((data_dir() / "druglib" / f"{name}.gz").read_bytes())
     assert bundled == (SOURCE_DIR / "druglib_reviews" / name).read_bytes()
 
 

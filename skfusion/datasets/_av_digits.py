@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from ._base import _check_bool, _check_subset, _data_dir, _make_bunch
+from ._base import check_bool, check_subset, data_dir, make_bunch
 
 _MODALITIES = {"audio": ["audio"], "image": ["image"]}
 
@@ -129,11 +129,11 @@ def load_av_digits(*, subset="all", return_X_y=False, as_frame=True):
     >>> X.shape, sorted(set(y.tolist())) == list(range(10))
     ((300, 4), True)
     """
-    _check_subset(subset)
-    _check_bool(return_X_y, "return_X_y")
-    _check_bool(as_frame, "as_frame")
+    check_subset(subset)
+    check_bool(return_X_y, "return_X_y")
+    check_bool(as_frame, "as_frame")
 
-    folder = _data_dir() / "av_digits"
+    folder = data_dir() / "av_digits"
     pairs = pd.read_csv(folder / "pairs.csv")
     with np.load(folder / "images.npz") as arrays:
         images = arrays["images"]
@@ -159,7 +159,7 @@ def load_av_digits(*, subset="all", return_X_y=False, as_frame=True):
     )
     target = pairs["digit"].astype(np.int64).rename("digit")
 
-    return _make_bunch(
+    return make_bunch(
         data,
         target,
         target_names=list(range(10)),

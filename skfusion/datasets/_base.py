@@ -1,4 +1,4 @@
-"""Private helpers shared by the bundled-dataset loaders."""
+"""What the bundled-dataset loaders share: the data folder, argument checks, the Bunch."""
 
 from pathlib import Path
 
@@ -9,24 +9,24 @@ from sklearn.utils import Bunch
 _SUBSETS = ("train", "test", "all")
 
 
-def _data_dir():
+def data_dir():
     """Return the folder that holds the bundled data files."""
     return Path(__file__).resolve().parent / "data"
 
 
-def _check_subset(subset):
+def check_subset(subset):
     if subset not in _SUBSETS:
         raise ValueError(
             f"subset must be one of {list(_SUBSETS)}, got {subset!r} instead."
         )
 
 
-def _check_bool(value, name):
+def check_bool(value, name):
     if not isinstance(value, bool | np.bool_):
         raise ValueError(f"{name} must be a bool, got {value!r} instead.")
 
 
-def _make_bunch(data, target, *, target_names, modalities, descr, as_frame, return_X_y):
+def make_bunch(data, target, *, target_names, modalities, descr, as_frame, return_X_y):
     """Package a study table and its target the way sklearn's loaders do.
 
     Parameters

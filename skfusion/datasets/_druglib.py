@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from ._base import _check_bool, _check_subset, _data_dir, _make_bunch
+from ._base import check_bool, check_subset, data_dir, make_bunch
 
 _FILES = {"train": "drugLibTrain_raw.tsv.gz", "test": "drugLibTest_raw.tsv.gz"}
 
@@ -65,7 +65,7 @@ Learning." Proc. 2018 Int. Conf. on Digital Health (DH'18), 121-125.
 
 
 def _read_split(name):
-    raw = pd.read_csv(_data_dir() / "druglib" / _FILES[name], sep="\t", index_col=0)
+    raw = pd.read_csv(data_dir() / "druglib" / _FILES[name], sep="\t", index_col=0)
     raw.index.name = "review_id"
     data = raw[list(_COLUMNS)].rename(columns=_COLUMNS)
     for column, mapping in [
@@ -182,13 +182,13 @@ def load_druglib(
     >>> X.shape, int(y.min()), int(y.max())
     ((1036, 7), 1, 10)
     """
-    _check_subset(subset)
+    check_subset(subset)
     if target not in _TARGETS:
         raise ValueError(
             f"target must be one of {list(_TARGETS)}, got {target!r} instead."
         )
-    _check_bool(return_X_y, "return_X_y")
-    _check_bool(as_frame, "as_frame")
+    check_bool(return_X_y, "return_X_y")
+    check_bool(as_frame, "as_frame")
 
     names = ["train", "test"] if subset == "all" else [subset]
     parts = [_read_split(name) for name in names]
@@ -205,7 +205,7 @@ def load_druglib(
         y = pd.Series(labels, index=rating.index, name="rating_class", dtype="str")
         target_names = _RATING_CLASSES
 
-    return _make_bunch(
+    return make_bunch(
         data,
         y,
         target_names=target_names,
