@@ -1,4 +1,4 @@
-"""What the bundled-dataset loaders share: the data folder, argument checks, the Bunch."""
+"""What the bundled-dataset loaders share: data folder, argument checks, Bunch."""
 
 from pathlib import Path
 
