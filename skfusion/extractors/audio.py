@@ -12,6 +12,7 @@ from numbers import Integral, Real
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from ..utils._docstrings import fill_docstring
 from ..utils._sklearn_compat import Interval
 from ._base import BaseExtractor
 from ._io import (
@@ -33,6 +34,7 @@ _POOLING = {
 }
 
 
+@fill_docstring
 class AudioFeatures(BaseExtractor):
     """Clip-level statistics of frame-level MFCC, log-mel and spectral features.
 
@@ -99,24 +101,14 @@ class AudioFeatures(BaseExtractor):
     batch_size : int, default=32
         Clips handed to one job.
 
-    n_jobs : int, default=None
-        Number of joblib workers; None means 1.
-
-    verbose : bool, default=False
-        Show a progress bar.
+    %(extractor_jobs)s
 
     on_error : {"raise", "nan"}, default="raise"
         What to do with an unreadable, corrupt, truncated or empty clip, or
         one holding NaN or infinite samples: raise a ValueError naming the
         extractor, the row and the path, or give a NaN row and one warning.
 
-    root : str or path-like, default=None
-        Directory that relative paths resolve under and that every file must
-        lie in.
-
-    max_file_bytes : int, default=512 MiB
-        Files larger than this are refused before they are read; None means
-        no limit.
+    %(extractor_files)s
 
     Attributes
     ----------

@@ -38,6 +38,7 @@ import numpy as np
 from scipy import special, stats
 
 from ..utils._device import resolve_device
+from ..utils._docstrings import fill_docstring
 from ..utils._sklearn_compat import Interval, StrOptions
 from ._base import BaseExtractor
 from ._io import DEFAULT_MAX_FILE_BYTES, import_optional
@@ -125,6 +126,7 @@ class _ImageExtractor(BaseExtractor):
         )
 
 
+@fill_docstring
 class ImageLoader(_ImageExtractor):
     """Resized, flattened pixels of an image column.
 
@@ -183,11 +185,7 @@ class ImageLoader(_ImageExtractor):
     batch_size : int, default=64
         Images handed to one job.
 
-    n_jobs : int, default=None
-        Number of joblib workers; None means 1.
-
-    verbose : bool, default=False
-        Show a progress bar.
+    %(extractor_jobs)s
 
     on_error : {"raise", "nan"}, default="raise"
         An unreadable, corrupt or oversized file, or an input holding NaN
@@ -196,13 +194,7 @@ class ImageLoader(_ImageExtractor):
         NaN row and one warning with the count. A path outside ``root``
         always raises.
 
-    root : str or path-like, default=None
-        Directory that relative paths resolve under and that every file must
-        lie in.
-
-    max_file_bytes : int, default=512 MiB
-        Files larger than this are refused before they are read; None means
-        no limit.
+    %(extractor_files)s
 
     Attributes
     ----------
@@ -299,6 +291,7 @@ class ImageLoader(_ImageExtractor):
         return [f"pixel{i}" for i in range(int(np.prod(self.image_shape_)))]
 
 
+@fill_docstring
 class ImageFeatures(_ImageExtractor):
     """Classical image descriptors: intensity, HOG, LBP, histograms and colour.
 
@@ -397,11 +390,7 @@ class ImageFeatures(_ImageExtractor):
     batch_size : int, default=64
         Images handed to one job.
 
-    n_jobs : int, default=None
-        Number of joblib workers; None means 1.
-
-    verbose : bool, default=False
-        Show a progress bar.
+    %(extractor_jobs)s
 
     on_error : {"raise", "nan"}, default="raise"
         An unreadable file, or an input holding NaN or infinite pixel
@@ -409,12 +398,7 @@ class ImageFeatures(_ImageExtractor):
         path (or the array's shape), or (``"nan"``) gives a NaN row and one
         warning.
 
-    root : str or path-like, default=None
-        Directory that relative paths resolve under and that every file must
-        lie in.
-
-    max_file_bytes : int, default=512 MiB
-        Files larger than this are refused before they are read.
+    %(extractor_files)s
 
     Attributes
     ----------
@@ -667,6 +651,7 @@ def _moments(values):
     return [values.mean(), std, skew]
 
 
+@fill_docstring
 class TorchImageEmbedder(_ImageExtractor):
     """Embeddings of an image column from any torch model, used frozen.
 
@@ -745,12 +730,7 @@ class TorchImageEmbedder(_ImageExtractor):
         path (or the array's shape), or (``"nan"``) gives a NaN row and one
         warning.
 
-    root : str or path-like, default=None
-        Directory that relative paths resolve under and that every file must
-        lie in.
-
-    max_file_bytes : int, default=512 MiB
-        Files larger than this are refused before they are read.
+    %(extractor_files)s
 
     Attributes
     ----------
@@ -997,6 +977,7 @@ _PRESETS = {
 _LOAD_LOCK = threading.Lock()
 
 
+@fill_docstring
 class PretrainedImageEmbedder(TorchImageEmbedder):
     """ImageNet-pretrained embeddings of an image column, offline: named presets.
 
@@ -1071,12 +1052,7 @@ class PretrainedImageEmbedder(TorchImageEmbedder):
         path (or the array's shape), or (``"nan"``) gives a NaN row and one
         warning.
 
-    root : str or path-like, default=None
-        Directory that relative paths resolve under and that every file must
-        lie in.
-
-    max_file_bytes : int, default=512 MiB
-        Files larger than this are refused before they are read.
+    %(extractor_files)s
 
     Attributes
     ----------

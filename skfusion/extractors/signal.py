@@ -10,6 +10,7 @@ from scipy import signal as sp_signal
 from scipy import stats
 from scipy.integrate import trapezoid
 
+from ..utils._docstrings import fill_docstring
 from ..utils._sklearn_compat import Interval
 from ._base import BaseExtractor
 from ._io import DEFAULT_MAX_FILE_BYTES, check_finite
@@ -36,6 +37,7 @@ _TIME_STATS = (
 )
 
 
+@fill_docstring
 class SignalFeatures(BaseExtractor):
     """Spectral band powers and time-domain statistics of ECG/EEG recordings.
 
@@ -89,24 +91,14 @@ class SignalFeatures(BaseExtractor):
     batch_size : int, default=64
         Recordings handed to one job.
 
-    n_jobs : int, default=None
-        Number of joblib workers; None means 1.
-
-    verbose : bool, default=False
-        Show a progress bar.
+    %(extractor_jobs)s
 
     on_error : {"raise", "nan"}, default="raise"
         What to do with an unreadable recording, a non-finite one or one with
         the wrong number of channels: raise a ValueError naming the
         extractor, the row and the input, or give a NaN row and one warning.
 
-    root : str or path-like, default=None
-        Directory that relative paths resolve under and that every file must
-        lie in.
-
-    max_file_bytes : int, default=512 MiB
-        Files larger than this are refused before they are read; None means
-        no limit.
+    %(extractor_files)s
 
     Attributes
     ----------

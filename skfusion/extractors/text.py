@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..utils._device import resolve_device
+from ..utils._docstrings import fill_docstring
 from ._base import BaseExtractor
 from ._io import DEFAULT_MAX_FILE_BYTES, import_optional
 
@@ -56,6 +57,7 @@ class _TextExtractor(BaseExtractor):
         return item
 
 
+@fill_docstring
 class TextStatistics(_TextExtractor):
     """Cheap lexical statistics of a text column.
 
@@ -75,11 +77,7 @@ class TextStatistics(_TextExtractor):
     batch_size : int, default=256
         Texts handed to one job.
 
-    n_jobs : int, default=None
-        Number of joblib workers; None means 1.
-
-    verbose : bool, default=False
-        Show a progress bar.
+    %(extractor_jobs)s
 
     on_error : {"raise", "nan"}, default="raise"
         What to do with an input that is not a string.
@@ -160,6 +158,7 @@ class TextStatistics(_TextExtractor):
         return list(_STATISTICS)
 
 
+@fill_docstring
 class SentenceEmbedder(_TextExtractor):
     """Sentence embeddings of a text column with sentence-transformers.
 

@@ -9,6 +9,7 @@ from sklearn.decomposition import PCA
 from sklearn.utils.validation import check_is_fitted
 
 from ..blocks import FusionMixin
+from ..utils._docstrings import fill_docstring
 from ..utils._sklearn_compat import (
     Interval,
     StrOptions,
@@ -19,6 +20,7 @@ from ..utils._sklearn_compat import (
 __all__ = ["BlockScaler", "FeatureFusion"]
 
 
+@fill_docstring
 class BlockScaler(FusionMixin, TransformerMixin, BaseEstimator):
     """Standardise each modality and weight it so that every block counts alike.
 
@@ -80,14 +82,7 @@ class BlockScaler(FusionMixin, TransformerMixin, BaseEstimator):
         Multiplier of each availability column (``add_indicator=True``): 1
         for a modality present in some but not all training rows, else 0.
 
-    modalities_ : dict of str to ndarray of int
-        Column positions of each modality.
-
-    n_features_in_ : int
-        Number of columns seen in :meth:`fit`.
-
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names seen in :meth:`fit`, when ``X`` had string column names.
+    %(fitted_blocks)s
 
     See Also
     --------
@@ -127,11 +122,7 @@ class BlockScaler(FusionMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix; NaN marks missing values and modalities.
-
-        y : None
-            Ignored.
+        %(blocked_X_unsupervised)s
 
         Returns
         -------
@@ -200,6 +191,7 @@ class BlockScaler(FusionMixin, TransformerMixin, BaseEstimator):
         return np.asarray(names, dtype=object)
 
 
+@fill_docstring
 class FeatureFusion(FusionMixin, TransformerMixin, BaseEstimator):
     """Fuse modalities by concatenating, adding or multiplying their features.
 
@@ -283,14 +275,7 @@ class FeatureFusion(FusionMixin, TransformerMixin, BaseEstimator):
         present one lacks a projection): the training mean of the fused
         output, zeros if no training row has a usable modality.
 
-    modalities_ : dict of str to ndarray of int
-        Column positions of each modality.
-
-    n_features_in_ : int
-        Number of columns seen in :meth:`fit`.
-
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names seen in :meth:`fit`, when ``X`` had string column names.
+    %(fitted_blocks)s
 
     See Also
     --------
@@ -339,11 +324,7 @@ class FeatureFusion(FusionMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix; NaN marks missing values and modalities.
-
-        y : None
-            Ignored.
+        %(blocked_X_unsupervised)s
 
         Returns
         -------

@@ -13,6 +13,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ..blocks import FusionMixin
+from ..utils._docstrings import fill_docstring
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
 from ..utils.validation import encode_class_labels
 
@@ -23,6 +24,7 @@ _KERNELS = {"linear", "poly", "polynomial", "rbf", "laplacian", "sigmoid", "cosi
 _MAX_CALIBRATION_FOLDS = 5
 
 
+@fill_docstring
 class MultipleKernelClassifier(FusionMixin, ClassifierMixin, BaseEstimator):
     """Support vector classifier on a weighted sum of one kernel per modality.
 
@@ -136,14 +138,7 @@ class MultipleKernelClassifier(FusionMixin, ClassifierMixin, BaseEstimator):
     n_samples_seen_ : ndarray of shape (n_features_in_,)
         Number of training rows in which each column was observed.
 
-    modalities_ : dict of str to ndarray of int
-        Column positions of each modality.
-
-    n_features_in_ : int
-        Number of columns seen in :meth:`fit`.
-
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names seen in :meth:`fit`, when ``X`` had string column names.
+    %(fitted_blocks)s
 
     See Also
     --------

@@ -32,6 +32,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from ..blocks import FusionMixin, MissingModalityWarning
+from ..utils._docstrings import fill_docstring
 from ..utils._sklearn_compat import HasMethods, StrOptions, _fit_context
 from ..utils.validation import encode_class_labels
 
@@ -511,6 +512,7 @@ def _vote_fractions(outputs, present, tie_break=1e-3):
     return np.divide(shares, total, out=np.zeros_like(shares), where=total > 0)
 
 
+@fill_docstring
 class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
     """Late fusion: one classifier per modality, probabilities combined.
 
@@ -609,14 +611,7 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
     class_prior_ : ndarray of shape (n_classes,)
         Training class frequencies, the answer for rows with no modality.
 
-    modalities_ : dict of str to ndarray of int
-        Column positions of each modality.
-
-    n_features_in_ : int
-        Number of columns seen in :meth:`fit`.
-
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names seen in :meth:`fit`, when ``X`` had string column names.
+    %(fitted_blocks)s
 
     See Also
     --------
@@ -790,6 +785,7 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
         return -np.mean(np.log(np.clip(picked, 1e-12, None)))
 
 
+@fill_docstring
 class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
     """Late fusion: one regressor per modality, predictions combined.
 
@@ -861,14 +857,7 @@ class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
     target_mean_ : float
         Training mean of ``y``, the answer for rows with no modality.
 
-    modalities_ : dict of str to ndarray of int
-        Column positions of each modality.
-
-    n_features_in_ : int
-        Number of columns seen in :meth:`fit`.
-
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names seen in :meth:`fit`, when ``X`` had string column names.
+    %(fitted_blocks)s
 
     See Also
     --------

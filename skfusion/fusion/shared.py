@@ -8,6 +8,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..blocks import FusionMixin
+from ..utils._docstrings import fill_docstring
 from ..utils._sklearn_compat import (
     Interval,
     StrOptions,
@@ -21,6 +22,7 @@ __all__ = ["SharedSpace"]
 _MAX_AUTO_COMPONENTS = 20
 
 
+@fill_docstring
 class SharedSpace(FusionMixin, TransformerMixin, BaseEstimator):
     """Map every modality into one common space with multi-set CCA.
 
@@ -108,14 +110,7 @@ class SharedSpace(FusionMixin, TransformerMixin, BaseEstimator):
         Number of training rows in which each column was observed; columns
         never observed are set to 0 at transform.
 
-    modalities_ : dict of str to ndarray of int
-        Column positions of each modality.
-
-    n_features_in_ : int
-        Number of columns seen in :meth:`fit`.
-
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names seen in :meth:`fit`, when ``X`` had string column names.
+    %(fitted_blocks)s
 
     See Also
     --------
@@ -170,11 +165,7 @@ class SharedSpace(FusionMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix; NaN marks missing values and modalities.
-
-        y : None
-            Ignored.
+        %(blocked_X_unsupervised)s
 
         Returns
         -------

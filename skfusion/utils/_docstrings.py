@@ -1,0 +1,102 @@
+"""Docstring fragments that several public classes share, filled in at import.
+
+The way :mod:`scipy.stats` documents its distributions: a docstring holds a
+placeholder such as ``%(fitted_blocks)s`` on a line of its own, and
+:func:`fill_docstring` replaces it by the fragment, indented like the
+placeholder. A shared text is then written (and corrected) once.
+"""
+
+import re
+import textwrap
+import types
+
+__all__ = ["FRAGMENTS", "fill_docstring"]
+
+FRAGMENTS = {
+    # Attributes that validate_blocked_data sets on every fusion estimator.
+    "fitted_blocks": """
+        modalities_ : dict of str to ndarray of int
+            Column positions of each modality.
+
+        n_features_in_ : int
+            Number of columns seen in :meth:`fit`.
+
+        feature_names_in_ : ndarray of shape (n_features_in_,)
+            Column names seen in :meth:`fit`, when ``X`` had string column names.
+        """,
+    # The blocked matrix as the X of a transformer's fit.
+    "blocked_X_unsupervised": """
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The blocked matrix; NaN marks missing values and modalities.
+
+        y : None
+            Ignored.
+        """,
+    # Parameters every extractor takes from BaseExtractor.
+    "extractor_jobs": """
+        n_jobs : int, default=None
+            Number of joblib workers; None means 1.
+
+        verbose : bool, default=False
+            Show a progress bar.
+        """,
+    "extractor_files": """
+        root : str or path-like, default=None
+            Directory that relative paths resolve under and that every file must
+            lie in.
+
+        max_file_bytes : int, default=512 MiB
+            Files larger than this are refused before they are read; None means
+            no limit.
+        """,
+}
+
+_PLACEHOLDER = re.compile(
+    r"^(?P<indent>[ \t]*)%\((?P<name>\w+)\)s[ \t]*$", re.MULTILINE
+)
+
+
+def fill_docstring(obj):
+    """Replace each ``%(name)s`` line of ``obj.__doc__`` by ``FRAGMENTS[name]``.
+
+    On a class, the docstrings of the methods it defines are filled too.
+
+    Parameters
+    ----------
+    obj : class or function
+        Its docstring holds placeholders, each alone on its line.
+
+    Returns
+    -------
+    obj : class or function
+        The same object, its docstring filled in.
+
+    Raises
+    ------
+    KeyError
+        For a placeholder that names no fragment.
+
+    Examples
+    --------
+    >>> from skfusion.utils._docstrings import fill_docstring
+    >>> @fill_docstring
+    ... class Example:
+    ...     '''Attributes
+    ...
+    ...     %(fitted_blocks)s
+    ...     '''
+    >>> Example.__doc__.splitlines()[2]
+    '    modalities_ : dict of str to ndarray of int'
+    """
+
+    def fill(match):
+        fragment = textwrap.dedent(FRAGMENTS[match["name"]]).strip("\n")
+        return textwrap.indent(fragment, match["indent"], lambda line: line.strip())
+
+    if obj.__doc__:
+        obj.__doc__ = _PLACEHOLDER.sub(fill, obj.__doc__)
+    if isinstance(obj, type):
+        for member in vars(obj).values():
+            if isinstance(member, types.FunctionType) and member.__doc__:
+                member.__doc__ = _PLACEHOLDER.sub(fill, member.__doc__)
+    return obj
