@@ -167,7 +167,9 @@ def run(repeats=1):
         "diffs": diffs,
         "parallel_diff": parallel_diff,
         "summary": study.summary_,
-        "fold_scores": study.fold_scores_[["strategy", "repeat", "fold", "metric", "score"]],
+        "fold_scores": study.fold_scores_[
+            ["strategy", "repeat", "fold", "metric", "score"]
+        ],
         "metrics": study.metrics_,
         "fit_time": study.fold_scores_.groupby("strategy", sort=False)["fit_time"]
         .sum()
