@@ -1,3 +1,9 @@
+"""SharedSpace and MultipleKernelClassifier.
+
+scikit-learn's estimator checks run on both in tests/test_common.py, on the
+instances of skfusion/utils/_test_common.py.
+"""
+
 import pickle
 import warnings
 
@@ -11,33 +17,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import SVC
-from sklearn.utils.estimator_checks import (
-    check_dataframe_column_names_consistency,
-    check_param_validation,
-    check_set_output_transform_pandas,
-    check_transformer_get_feature_names_out,
-    check_transformer_get_feature_names_out_pandas,
-    parametrize_with_checks,
-)
 
 from skfusion.datasets import make_multimodal_classification
 from skfusion.fusion import MultipleKernelClassifier, SharedSpace
-
-TWO_BLOCKS = {"first": [0], "rest": slice(1, None)}
-
-INSTANCES = [
-    SharedSpace(n_components=1, modalities=TWO_BLOCKS),
-    SharedSpace(n_components=1, regularization=0.1, modalities=TWO_BLOCKS),
-    MultipleKernelClassifier(modalities=TWO_BLOCKS, random_state=0),
-    MultipleKernelClassifier(
-        kernel={"first": "linear", "rest": "poly"},
-        kernel_params={"rest": {"degree": 2}},
-        weights="uniform",
-        class_weight="balanced",
-        modalities=TWO_BLOCKS,
-        random_state=0,
-    ),
-]
 
 
 def _latent_blocks(n_samples=500, sizes=(4, 3, 5), strengths=(2.0, 1.0), seed=0):
@@ -74,34 +56,6 @@ def _data(n_samples=120, sizes=(4, 3), missing_rate=0.0, random_state=0, **kwarg
         random_state=random_state,
         **kwargs,
     )
-
-
-# --------------------------------------------------------------------------------
-# scikit-learn's checks
-# --------------------------------------------------------------------------------
-
-
-@parametrize_with_checks(INSTANCES)
-def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
-
-
-def _extra_cases():
-    for estimator in INSTANCES:
-        checks = [check_param_validation, check_dataframe_column_names_consistency]
-        if hasattr(estimator, "transform"):
-            checks += [
-                check_set_output_transform_pandas,
-                check_transformer_get_feature_names_out,
-                check_transformer_get_feature_names_out_pandas,
-            ]
-        for check in checks:
-            yield pytest.param(estimator, check, id=f"{estimator!r}-{check.__name__}")
-
-
-@pytest.mark.parametrize("estimator, check", list(_extra_cases()))
-def test_extra_sklearn_checks(estimator, check):
-    check(type(estimator).__name__, estimator)
 
 
 # --------------------------------------------------------------------------------
