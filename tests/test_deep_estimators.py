@@ -232,6 +232,59 @@ def test_model_saved_for_cuda_loads_on_a_cpu_only_machine():
     np.testing.assert_allclose(restored.predict_proba(X), expected, rtol=1e-6)
 
 
+def test_device_is_resolved_into_device_and_the_parameter_kept():
+    X, y = make_multimodal_classification(60, random_state=9)
+    model = DeepFusionClassifier(max_epochs=1, **SMALL)
+    assert model.get_params()["device"] == "auto"
+    model.fit(X, y)
+    assert model.get_params()["device"] == "auto"
+    assert model.device_ in ("cpu", "cuda")
+    assert next(model.module_.parameters()).device.type == model.device_
+    restored = pickle.loads(pickle.dumps(model))
+    assert restored.get_params()["device"] == "auto"
+    assert restored.device_ == model.device_
+    cpu = DeepFusionRegressor(max_epochs=1, device="cpu", **SMALL).fit(X, y)
+    assert cpu.device == cpu.device_ == "cpu"
+
+
+def test_auto_model_fitted_on_cuda_loads_on_a_cpu_only_machine():
+    import torch
+    from skorch.exceptions import DeviceWarning
+
+    if torch.cuda.is_available():
+        pytest.skip("this test needs a machine without CUDA")
+    X, y = make_multimodal_classification(80, random_state=9)
+    model = DeepFusionClassifier(max_epochs=2, **SMALL).fit(X, y)
+    expected = model.predict_proba(X)
+    model.device_ = "cuda"  # as if fitted where CUDA was available
+    with pytest.warns(DeviceWarning):
+        restored = pickle.loads(pickle.dumps(model))
+    assert restored.device == "auto" and restored.device_ == "cpu"
+    np.testing.assert_allclose(restored.predict_proba(X), expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["hidden_dim", "embed_dim", "fusion", "rank"])
+def test_module_hyperparameters_have_one_route(name):
+    X, y = make_multimodal_classification(40, random_state=0)
+    model = DeepFusionClassifier(max_epochs=1, **{f"module__{name}": 8})
+    with pytest.raises(ValueError, match=rf"module__{name}.*{name}=\.\.\."):
+        model.fit(X, y)
+    with pytest.raises(ValueError, match="module__n_outputs.*from the data"):
+        DeepFusionRegressor(max_epochs=1, module__n_outputs=3).fit(X, y)
+
+
+def test_early_stopping_split_is_stratified_for_classifiers():
+    X, y = make_multimodal_classification(200, weights=[0.8, 0.2], random_state=3)
+    model = DeepFusionClassifier(max_epochs=2, validation_fraction=0.25, **SMALL).fit(
+        X, y
+    )
+    _, valid_rows = model.validation_rows_
+    assert len(valid_rows) == 50
+    labels = np.asarray(y)
+    proportional = 50 * np.bincount(labels) / len(labels)
+    assert np.all(np.abs(np.bincount(labels[valid_rows]) - proportional) < 1)
+
+
 def test_a_column_no_training_row_observes_is_ignored():
     X, y = make_multimodal_classification(
         80, modality_sizes=(3, 3), missing_rate=0.0, random_state=0
@@ -241,7 +294,8 @@ def test_a_column_no_training_row_observes_is_ignored():
     model = DeepFusionClassifier(max_epochs=3, random_state=0)
     with pytest.warns(UserWarning, match="no observed value"):
         model.fit(X, y)
-    assert np.isinf(model.scale_[X.columns.get_loc("m1__x0")])
+    column = X.columns.get_loc("m1__x0")
+    assert model.n_samples_seen_[column] == 0 and model.scale_[column] == 1
     zeros = model.predict_proba(X.assign(m1__x0=0.0))
     large = model.predict_proba(X.assign(m1__x0=1e6))
     np.testing.assert_allclose(large, zeros)

@@ -2,23 +2,22 @@
 
 import numpy as np
 import pytest
+import torch
 
-torch = pytest.importorskip("torch")
-
-from skfusion.datasets import make_multimodal_classification  # noqa: E402
-from skfusion.deep.encoders import (  # noqa: E402
+from skfusion.datasets import make_multimodal_classification
+from skfusion.deep.encoders import (
     CNN1dEncoder,
     CNN2dEncoder,
     MLPEncoder,
     build_encoder,
 )
-from skfusion.deep.layers import (  # noqa: E402
+from skfusion.deep.layers import (
     FUSION_LAYERS,
     LowRankFusion,
     TensorFusion,
     build_fusion,
 )
-from skfusion.deep.module import FusionNet, _drop_modalities  # noqa: E402
+from skfusion.deep.module import FusionNet, _drop_modalities
 
 # Three modalities: a tabular block, an 8x8 grey image, a 2-channel sequence.
 MODALITY_DIMS = [("tab", 5), ("img", 64), ("seq", 32)]

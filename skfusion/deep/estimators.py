@@ -3,42 +3,37 @@
 ``DeepFusionClassifier`` and ``DeepFusionRegressor`` are skorch
 :class:`~skorch.NeuralNet` subclasses, so every skorch parameter (``lr``,
 ``max_epochs``, ``batch_size``, ``optimizer__weight_decay``, ``callbacks``,
-``module__*``, ...) works as usual and ``GridSearchCV`` tunes them like any
-scikit-learn parameter. On top of skorch they take the blocked matrix
-directly: modality groups are resolved from the column prefixes (or the
-``modalities`` mapping), columns are standardised with training statistics
-inside ``fit`` (in float64, without overflow: a column of 1e300 or 1e-300
-trains as one of 1), missing modalities become availability masks, and the data go
-to the network as tensors sliced per batch (no per-sample indexing and
-collation, which is where skorch's default data path spends its time on small
-networks).
+...) works as usual and ``GridSearchCV`` tunes them like any scikit-learn
+parameter. On top of skorch they take the blocked matrix directly, as clients
+of :class:`skfusion.blocks.FusionMixin`: modality groups are resolved from the
+column prefixes (or the ``modalities`` mapping), columns are standardised with
+training statistics inside ``fit`` (in float64, without overflow: a column of
+1e300 or 1e-300 trains as one of 1), missing modalities become availability
+masks, and the data go to the network as tensors sliced per batch (no
+per-sample indexing and collation, which is where skorch's default data path
+spends its time on small networks). Early stopping watches an inner
+:class:`skorch.dataset.ValidSplit` of the training rows.
 """
 
-import contextlib
+import math
+from collections.abc import Mapping
 from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.base import ClassifierMixin, RegressorMixin
-from sklearn.model_selection import (
-    GroupShuffleSplit,
-    ShuffleSplit,
-    StratifiedShuffleSplit,
-)
+from sklearn.base import ClassifierMixin, RegressorMixin, is_classifier
+from sklearn.model_selection import GroupShuffleSplit
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 from skorch.callbacks import EarlyStopping
+from skorch.dataset import ValidSplit
+from skorch.utils import to_device, to_tensor
 
-from ..blocks import (
-    block_availability,
-    nan_column_statistics,
-    standardize_columns,
-    validate_blocked_data,
-)
+from ..blocks import FusionMixin, nan_column_statistics, standardize_columns
 from ..utils._device import resolve_device
 from ..utils._sklearn_compat import (
     Interval,
@@ -54,6 +49,19 @@ __all__ = ["DeepFusionClassifier", "DeepFusionRegressor"]
 
 # Standardised inputs beyond this many standard deviations are clipped.
 _MAX_STANDARDIZED = 1e6
+
+# FusionNet arguments that the estimators set: the hyperparameters from their
+# top-level parameters of the same name, the layout from the data.
+_MODULE_HYPERPARAMETERS = (
+    "fusion",
+    "encoders",
+    "embed_dim",
+    "hidden_dim",
+    "dropout",
+    "modality_dropout",
+    "rank",
+)
+_MODULE_LAYOUT = ("modality_dims", "n_outputs")
 
 
 class BlockDataset(torch.utils.data.Dataset):
@@ -133,33 +141,21 @@ class TensorBatchIterator:
             yield {"x": x[rows], "mask": mask[rows]}, target
 
 
+def _device_name(device):
+    """A device as ``device_`` holds it: a string (skorch may give a torch.device)."""
+    return None if device is None else str(device)
+
+
 def _discard_message(*args, **kwargs):
     """A callback sink that drops skorch's messages when ``verbose=0``."""
     return None
 
 
-_SKORCH_PARAMETERS = (
-    "module",
-    "criterion",
-    "optimizer",
-    "iterator_train",
-    "iterator_valid",
-    "dataset",
-    "train_split",
-    "callbacks",
-    "predict_nonlinearity",
-    "warm_start",
-    "compile",
-    "use_caching",
-    "torch_load_kwargs",
-)
-
-
-class _DeepFusionBase(NeuralNet):
+class _DeepFusionBase(FusionMixin, NeuralNet):
     """What the classifier and the regressor share."""
 
-    _parameter_constraints = {
-        **dict.fromkeys(_SKORCH_PARAMETERS, "no_validation"),
+    # The parameters the fusion estimators add to skorch's, or constrain.
+    _fusion_parameter_constraints = {
         "fusion": [StrOptions(set(FUSION_LAYERS))],
         "encoders": [dict, None],
         "embed_dim": [Interval(Integral, 1, None, closed="left")],
@@ -182,10 +178,54 @@ class _DeepFusionBase(NeuralNet):
         "device": [str, None],
     }
 
+    def __init__(
+        self,
+        module,
+        criterion,
+        *,
+        fusion,
+        encoders,
+        embed_dim,
+        hidden_dim,
+        dropout,
+        modality_dropout,
+        rank,
+        modalities,
+        early_stopping,
+        validation_fraction,
+        n_iter_no_change,
+        random_state,
+        **kwargs,
+    ):
+        super().__init__(module, criterion, **kwargs)
+        self.fusion = fusion
+        self.encoders = encoders
+        self.embed_dim = embed_dim
+        self.hidden_dim = hidden_dim
+        self.dropout = dropout
+        self.modality_dropout = modality_dropout
+        self.rank = rank
+        self.modalities = modalities
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.random_state = random_state
+
     def _get_param_names(self):
-        # skorch lists its private ``_params_to_validate`` among the params;
-        # it is derived from the constructor's keyword arguments, not one.
+        # skorch 1.4 lists every attribute not ending in "_" as a parameter,
+        # less the names it knows are not (``_metadata_request``), but misses
+        # its own ``_params_to_validate``: scikit-learn would clone and set
+        # that set like a parameter (``check_set_params`` breaks skorch with
+        # it). skorch has no public hook for this list; this extends its own.
         return [n for n in super()._get_param_names() if n != "_params_to_validate"]
+
+    @property
+    def _parameter_constraints(self):
+        # Every other parameter skorch reports (its own, the prefixed
+        # ``module__*``, ``optimizer__*``, ...) is skorch's to validate, which
+        # it does when it initialises the net.
+        skorch_owned = dict.fromkeys(self.get_params(deep=False), "no_validation")
+        return {**skorch_owned, **self._fusion_parameter_constraints}
 
     # -- fitting ------------------------------------------------------------------
 
@@ -218,13 +258,12 @@ class _DeepFusionBase(NeuralNet):
             self.get_params(deep=False),
             caller_name=type(self).__name__,
         )
-        X, y = validate_blocked_data(self, X, y, reset=True, y_numeric=False)
+        self._check_module_parameters()
+        X, y = self._validate_blocks(X, y, reset=True, y_numeric=False)
         targets = self._encode_targets(y)
-        present = block_availability(X, self.modalities_)
-        self.mean_, self.scale_, counts, _ = nan_column_statistics(X, self.modalities_)
-        # A column no training row observes is ignored (standardised to 0),
-        # as the other fusion estimators do.
-        self.scale_[counts == 0] = np.inf
+        present = self._present(X)
+        # A column no training row observes standardises to 0 (blocks' rule).
+        self._fit_column_statistics(X)
         self.column_order_ = np.concatenate(list(self.modalities_.values()))
         rows = present.any(axis=1)
         if not rows.any():
@@ -233,6 +272,7 @@ class _DeepFusionBase(NeuralNet):
             )
         inputs = self._network_inputs(X[rows], present[rows])
         targets = targets[rows]
+        self.device_ = resolve_device(self.device)
 
         seed = None
         if self.random_state is not None:
@@ -253,8 +293,8 @@ class _DeepFusionBase(NeuralNet):
         """Train for ``max_epochs`` more epochs without re-initialising.
 
         The first call fits (as :meth:`fit`); later calls keep the network,
-        the standardisation and the classes of the first; early stopping, when
-        on, watches a fresh inner split of the new rows.
+        the standardisation, the device and the classes of the first; early
+        stopping, when on, watches a fresh inner split of the new rows.
 
         Parameters
         ----------
@@ -277,9 +317,9 @@ class _DeepFusionBase(NeuralNet):
         """
         if not hasattr(self, "module_") or not self.initialized_:
             return self.fit(X, y, **fit_params)
-        X, y = validate_blocked_data(self, X, y, reset=False, y_numeric=False)
+        X, y = self._validate_blocks(X, y, reset=False, y_numeric=False)
         targets = self._encode_more_targets(y)
-        present = block_availability(X, self.modalities_)
+        present = self._present(X)
         rows = present.any(axis=1)
         self.validation_rows_ = self._inner_split(targets[rows], None, None)
         self.shuffle_generator_ = torch.Generator()
@@ -296,38 +336,65 @@ class _DeepFusionBase(NeuralNet):
     def _train(self, inputs, targets, *, initialize, **fit_params):
         """skorch's training loop on prepared tensors."""
         try:
-            with self._on_device():
-                if initialize and (not self.warm_start or not self.initialized_):
-                    self.initialize()
-                NeuralNet.partial_fit(
-                    self, inputs, self._target_tensor(targets), **fit_params
-                )
+            if initialize and (not self.warm_start or not self.initialized_):
+                self.initialize()
+            NeuralNet.partial_fit(
+                self, inputs, self._target_tensor(targets), **fit_params
+            )
         finally:
             # A generator does not pickle; it is only needed while training.
             self.__dict__.pop("shuffle_generator_", None)
 
+    def _check_module_parameters(self):
+        """Refuse ``module__*`` for the FusionNet arguments the estimator sets."""
+        given = self.get_params_for("module")
+        for name in _MODULE_HYPERPARAMETERS:
+            if name in given:
+                raise ValueError(
+                    f"{type(self).__name__} got module__{name}; set the top-level "
+                    f"parameter instead: {type(self).__name__}({name}=...)."
+                )
+        for name in _MODULE_LAYOUT:
+            if name in given:
+                raise ValueError(
+                    f"{type(self).__name__} got module__{name}, which is set from "
+                    "the data in fit; remove it."
+                )
+
     def _inner_split(self, targets, groups, seed):
-        """(train, validation) row indices for early stopping, or None."""
+        """(train, validation) row indices for early stopping, or None.
+
+        skorch's :class:`~skorch.dataset.ValidSplit` draws them: stratified
+        for a classifier where every class can be on both sides, by group
+        (``GroupShuffleSplit``, to which it forwards ``groups``) when groups
+        are given.
+        """
         if not self.early_stopping:
             return None
-        n_valid = int(round(self.validation_fraction * len(targets)))
-        if n_valid < 1 or len(targets) - n_valid < 1:
+        n_rows = len(targets)
+        # As scikit-learn's shuffle splits count the validation rows.
+        n_valid = math.ceil(self.validation_fraction * n_rows)
+        if n_rows - n_valid < 1:
             return None
         if groups is not None:
             if len(np.unique(groups)) < 2:
                 return None
-            splitter = GroupShuffleSplit(
-                1, test_size=self.validation_fraction, random_state=seed
-            )
-            return next(splitter.split(targets, targets, groups))
-        splitter = ShuffleSplit(1, test_size=n_valid, random_state=seed)
-        if isinstance(self, ClassifierMixin):
-            counts = np.bincount(targets)
-            if counts.min() >= 2 and n_valid >= len(counts):
-                splitter = StratifiedShuffleSplit(
-                    1, test_size=n_valid, random_state=seed
+            splitter = ValidSplit(
+                GroupShuffleSplit(
+                    1, test_size=self.validation_fraction, random_state=seed
                 )
-        return next(splitter.split(targets, targets))
+            )
+        else:
+            stratified = False
+            if is_classifier(self):
+                counts = np.bincount(targets)
+                room = min(n_valid, n_rows - n_valid)
+                stratified = counts.min() >= 2 and room >= len(counts)
+            splitter = ValidSplit(
+                self.validation_fraction, stratified=stratified, random_state=seed
+            )
+        train, valid = splitter(np.arange(n_rows), targets, groups=groups)
+        return np.asarray(train.indices), np.asarray(valid.indices)
 
     def get_split_datasets(self, X, y=None, **fit_params):
         """Training and validation datasets: the inner early-stopping split."""
@@ -377,6 +444,7 @@ class _DeepFusionBase(NeuralNet):
 
     def initialize_module(self):
         """Build :class:`FusionNet` for the modalities seen in ``fit``."""
+        self._check_module_parameters()
         kwargs = {
             "modality_dims": [
                 (name, len(indices)) for name, indices in self.modalities_.items()
@@ -394,13 +462,80 @@ class _DeepFusionBase(NeuralNet):
         self.module_ = self.initialized_instance(self.module, kwargs)
         return self
 
+    # -- device -------------------------------------------------------------------
+    # ``device_`` is resolved once, in ``fit``; ``device`` keeps the user's value.
+    # skorch 1.4 places the module and criterion, moves batches and maps loaded
+    # weights with ``self.device`` and cannot parse "auto", so those steps run
+    # on ``device_``: the training and inference steps directly, skorch's own
+    # ``initialize`` and ``load_params`` on a view of the estimator.
+
+    def infer(self, x, **fit_params):
+        """The module's output for a batch, computed on ``device_``."""
+        x = to_tensor(x, device=self.device_)
+        if isinstance(x, Mapping):
+            return self.module_(**x, **fit_params)
+        return self.module_(x, **fit_params)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """The criterion, with the target on ``device_``."""
+        return self.criterion_(y_pred, to_tensor(y_true, device=self.device_))
+
+    def initialize(self):
+        """skorch's ``initialize``, with module and criterion on ``device_``.
+
+        :meth:`fit` calls it; the network's layout comes from the data.
+        """
+        check_is_fitted(self, "device_")
+        self._on_fitted_device(NeuralNet.initialize)
+        return self
+
+    def load_params(self, *args, **kwargs):
+        """skorch's ``load_params`` into a fitted estimator.
+
+        See :meth:`skorch.NeuralNet.load_params`; the weights are mapped to
+        ``device_`` with :func:`skorch.utils.get_map_location` (the CPU, with
+        a ``DeviceWarning``, where that device is missing).
+        """
+        check_is_fitted(self, "device_")
+        return self._on_fitted_device(NeuralNet.load_params, *args, **kwargs)
+
+    def _on_fitted_device(self, method, *args, **kwargs):
+        """Run a skorch method that reads ``self.device`` on ``device_``.
+
+        It runs on a shallow view of the estimator whose ``device`` is
+        ``device_``; what it sets is kept, and the device it settled on (skorch
+        falls back to the CPU where a device is missing) becomes ``device_``.
+        """
+        view = object.__new__(type(self))
+        view.__dict__.update(self.__dict__, device=self.device_)
+        result = method(view, *args, **kwargs)
+        state = vars(view)
+        settled = _device_name(state["device"])
+        self.__dict__.update(state, device=self.device, device_=settled)
+        return None if result is view else result
+
+    def __setstate__(self, state):
+        # skorch maps the pickled tensors to ``state["device"]`` with
+        # get_map_location (the CPU, with a DeviceWarning, where CUDA is
+        # missing) and keeps the device it mapped to; it cannot parse "auto",
+        # so an "auto" estimator maps to the device it was fitted on and
+        # keeps ``device="auto"``.
+        requested = state["device"]
+        if requested == "auto":
+            state = {**state, "device": state.get("device_", "cpu")}
+        super().__setstate__(state)
+        if "device_" in state:
+            self.__dict__["device_"] = _device_name(self.device)
+        if requested == "auto":
+            self.__dict__["device"] = requested
+
     # -- prediction ---------------------------------------------------------------
 
     def _prepared_rows(self, X):
         """Network inputs of the rows that have a modality, and those rows."""
         check_is_fitted(self, "module_")
-        X = validate_blocked_data(self, X, reset=False)
-        present = block_availability(X, self.modalities_)
+        X = self._validate_blocks(X, reset=False)
+        present = self._present(X)
         rows = present.any(axis=1)
         inputs = self._network_inputs(X[rows], present[rows]) if rows.any() else None
         return inputs, rows
@@ -410,8 +545,7 @@ class _DeepFusionBase(NeuralNet):
         inputs, rows = self._prepared_rows(X)
         outputs = None
         if inputs is not None:
-            with self._on_device():
-                outputs = self.forward(inputs, training=False).float().numpy()
+            outputs = self.forward(inputs, training=False).float().numpy()
         return outputs, rows
 
     def modality_attention(self, X):
@@ -431,14 +565,10 @@ class _DeepFusionBase(NeuralNet):
         inputs, rows = self._prepared_rows(X)
         weights = np.full((rows.size, len(self.modalities_)), np.nan)
         if inputs is not None:
-            device = resolve_device(self.device)
+            inputs = to_device(inputs, self.device_)
             # modality_weights runs in evaluation mode without gradients.
             weights[rows] = (
-                self.module_.modality_weights(
-                    inputs["x"].to(device), inputs["mask"].to(device)
-                )
-                .cpu()
-                .numpy()
+                self.module_.modality_weights(inputs["x"], inputs["mask"]).cpu().numpy()
             )
         index = X.index if hasattr(X, "index") else None
         return pd.DataFrame(weights, columns=list(self.modalities_), index=index)
@@ -446,66 +576,22 @@ class _DeepFusionBase(NeuralNet):
     # -- helpers ------------------------------------------------------------------
 
     def _network_inputs(self, X, present):
+        # In float64 first (FusionMixin's standardisation): a column beyond
+        # float32's range (1e300) must standardise as it would at any other
+        # scale. Missing values and never-observed columns become 0. A value a
+        # million standard deviations out (a 1e300 cell in an ordinary column)
+        # is clipped: the float32 cast would make it inf, the network NaN.
+        standardized = self._standardize(X)
         if not np.array_equal(self.column_order_, np.arange(X.shape[1])):
-            X = X[:, self.column_order_]
-            mean, scale = (
-                self.mean_[self.column_order_],
-                self.scale_[self.column_order_],
-            )
-        else:
-            mean, scale = self.mean_, self.scale_
-        # In float64 first: a column beyond float32's range (1e300) must
-        # standardise as it would at any other scale. A value a million
-        # standard deviations out (a 1e300 cell in an ordinary column) is
-        # clipped there: the float32 cast would make it inf, the network NaN.
-        standardized = standardize_columns(X, mean, scale)
+            standardized = standardized[:, self.column_order_]
         np.clip(standardized, -_MAX_STANDARDIZED, _MAX_STANDARDIZED, out=standardized)
-        standardized = standardized.astype(np.float32)
-        np.nan_to_num(standardized, copy=False, nan=0.0)
         return {
-            "x": torch.as_tensor(standardized, dtype=torch.float32),
+            "x": torch.as_tensor(standardized.astype(np.float32)),
             "mask": torch.as_tensor(present, dtype=torch.bool),
         }
 
-    @contextlib.contextmanager
-    def _on_device(self):
-        """Run skorch with ``device="auto"`` resolved; the parameter is restored."""
-        requested = self.device
-        self.device = resolve_device(self.device)
-        try:
-            yield
-        finally:
-            self.device = requested
-
-    def save_params(self, *args, **kwargs):
-        """skorch's ``save_params`` (module, optimizer, history, ...).
-
-        See :meth:`skorch.NeuralNet.save_params`; ``device="auto"`` resolves
-        as in :meth:`fit`.
-        """
-        with self._on_device():
-            return super().save_params(*args, **kwargs)
-
-    def load_params(self, *args, **kwargs):
-        """skorch's ``load_params`` into an initialised estimator.
-
-        See :meth:`skorch.NeuralNet.load_params`; weights saved on a GPU load
-        on a CPU-only machine.
-        """
-        with self._on_device():
-            return super().load_params(*args, **kwargs)
-
-    def __setstate__(self, state):
-        requested = state.get("device")
-        if requested == "auto":
-            state["device"] = resolve_device("auto")
-        super().__setstate__(state)
-        if requested == "auto":
-            self.device = "auto"
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
         tags.non_deterministic = self.random_state is None
         return tags
 
@@ -520,9 +606,17 @@ class DeepFusionClassifier(ClassifierMixin, _DeepFusionBase):
 
     Missing modalities: a modality missing in a row (all-NaN block) is masked
     out of the fusion layer, never fed to the network as NaN; NaN values in a
-    present block are imputed with the training column mean. Modality dropout
-    (``modality_dropout``) teaches the network to predict from any subset. A
-    row with no modality at all gets the training class prior.
+    present block are imputed with the training column mean, and a column no
+    training row observes is set to 0 (it carries nothing learned). Modality
+    dropout (``modality_dropout``) teaches the network to predict from any
+    subset. A row with no modality at all gets the training class prior.
+
+    Module hyperparameters have one route: the top-level parameters
+    ``fusion``, ``encoders``, ``embed_dim``, ``hidden_dim``, ``dropout``,
+    ``modality_dropout`` and ``rank`` (tune them as such in a grid search).
+    :meth:`fit` refuses ``module__<name>`` for any of them, and for
+    ``module__modality_dims`` and ``module__n_outputs``, which come from the
+    data; other ``module__*`` parameters reach a custom ``module`` unchanged.
 
     Parameters
     ----------
@@ -588,10 +682,11 @@ class DeepFusionClassifier(ClassifierMixin, _DeepFusionBase):
     batch_size : int, default=64
         Rows per batch (-1: all rows).
 
-    device : str, default="auto"
+    device : str or None, default="auto"
         ``"auto"`` trains on CUDA when available, else on the CPU; any torch
-        device string otherwise. A model trained on a GPU unpickles on a
-        CPU-only machine.
+        device string otherwise. Resolved in :meth:`fit` into ``device_``;
+        the parameter keeps its value. A model trained on a GPU unpickles on
+        a CPU-only machine (on the CPU, with skorch's ``DeviceWarning``).
 
     verbose : int, default=0
         skorch's epoch log when 1.
@@ -603,8 +698,8 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
         ``criterion`` to ``torch.nn.CrossEntropyLoss``.
 
     **kwargs : dict
-        skorch's prefixed parameters (``module__*``, ``optimizer__*``,
-        ``callbacks__*``, ...).
+        skorch's prefixed parameters (``optimizer__*``, ``callbacks__*``,
+        ``module__*`` for a custom ``module``, ...).
 
     Attributes
     ----------
@@ -618,9 +713,16 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
         Training class frequencies.
 
     mean_, scale_ : ndarray of shape (n_features_in_,)
-        Training column statistics used to standardise the input; the scale
-        of a column no training row observes is infinite (the column is
-        ignored).
+        Training column statistics used to standardise the input (mean 0 and
+        scale 1 for a column no training row observes).
+
+    n_samples_seen_ : ndarray of shape (n_features_in_,)
+        Number of training rows observing each column; a column with 0 is
+        standardised to 0.
+
+    device_ : str or None
+        The torch device the network is on: ``device`` with ``"auto"``
+        resolved in :meth:`fit`.
 
     modalities_ : dict of str to ndarray of int
         Column positions of each modality.
@@ -661,8 +763,8 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
     ['m0', 'm1']
     """
 
-    _parameter_constraints = {
-        **_DeepFusionBase._parameter_constraints,
+    _fusion_parameter_constraints = {
+        **_DeepFusionBase._fusion_parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
@@ -721,21 +823,21 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
             compile=compile,
             use_caching=use_caching,
             torch_load_kwargs=torch_load_kwargs,
+            fusion=fusion,
+            encoders=encoders,
+            embed_dim=embed_dim,
+            hidden_dim=hidden_dim,
+            dropout=dropout,
+            modality_dropout=modality_dropout,
+            rank=rank,
+            modalities=modalities,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            random_state=random_state,
             **kwargs,
         )
-        self.fusion = fusion
-        self.encoders = encoders
-        self.embed_dim = embed_dim
-        self.hidden_dim = hidden_dim
-        self.dropout = dropout
-        self.modality_dropout = modality_dropout
-        self.rank = rank
         self.class_weight = class_weight
-        self.modalities = modalities
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.random_state = random_state
 
     def predict_proba(self, X):
         """Class probabilities.
@@ -774,27 +876,6 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
         """
         check_is_fitted(self, "module_")
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
-
-    def score(self, X, y, sample_weight=None):
-        """Accuracy, as for any scikit-learn classifier.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
-
-        y : array-like of shape (n_samples,)
-            True labels.
-
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
-
-        Returns
-        -------
-        score : float
-            Mean accuracy.
-        """
-        return ClassifierMixin.score(self, X, y, sample_weight=sample_weight)
 
     def initialize_criterion(self):
         """Cross-entropy, weighted by ``class_weight`` when given."""
@@ -895,8 +976,9 @@ class DeepFusionRegressor(RegressorMixin, _DeepFusionBase):
     batch_size : int, default=64
         Rows per batch.
 
-    device : str, default="auto"
-        CUDA when available, else CPU.
+    device : str or None, default="auto"
+        CUDA when available, else CPU; resolved in :meth:`fit` into
+        ``device_``.
 
     verbose : int, default=0
         skorch's epoch log when 1.
@@ -907,7 +989,8 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
         ``criterion`` defaults to ``torch.nn.MSELoss``.
 
     **kwargs : dict
-        skorch's prefixed parameters.
+        skorch's prefixed parameters; module hyperparameters only as the
+        top-level parameters above, as for :class:`DeepFusionClassifier`.
 
     Attributes
     ----------
@@ -918,9 +1001,13 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
         Training mean and standard deviation of ``y`` (computed without
         overflow; the scale is 1 for a constant target).
 
-    mean_, scale_ : ndarray of shape (n_features_in_,)
-        Training column statistics (infinite scale: a column no training row
-        observes, which is ignored).
+    mean_, scale_, n_samples_seen_ : ndarray of shape (n_features_in_,)
+        Training column statistics and observed counts, as for
+        :class:`DeepFusionClassifier` (a column no training row observes is
+        standardised to 0).
+
+    device_ : str or None
+        The torch device the network is on.
 
     modalities_ : dict of str to ndarray of int
         Column positions of each modality.
@@ -1003,20 +1090,20 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
             compile=compile,
             use_caching=use_caching,
             torch_load_kwargs=torch_load_kwargs,
+            fusion=fusion,
+            encoders=encoders,
+            embed_dim=embed_dim,
+            hidden_dim=hidden_dim,
+            dropout=dropout,
+            modality_dropout=modality_dropout,
+            rank=rank,
+            modalities=modalities,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            random_state=random_state,
             **kwargs,
         )
-        self.fusion = fusion
-        self.encoders = encoders
-        self.embed_dim = embed_dim
-        self.hidden_dim = hidden_dim
-        self.dropout = dropout
-        self.modality_dropout = modality_dropout
-        self.rank = rank
-        self.modalities = modalities
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.random_state = random_state
 
     def predict(self, X):
         """Predictions.
@@ -1040,27 +1127,6 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
             predictions[rows] = standardized * self.target_scale_ + self.target_mean_
         return predictions
 
-    def score(self, X, y, sample_weight=None):
-        """Coefficient of determination, as for any scikit-learn regressor.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
-
-        y : array-like of shape (n_samples,)
-            True targets.
-
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
-
-        Returns
-        -------
-        score : float
-            R² of the predictions.
-        """
-        return RegressorMixin.score(self, X, y, sample_weight=sample_weight)
-
     def _encode_targets(self, y):
         targets = np.asarray(y, dtype=float)
         if targets.ndim != 1:
@@ -1069,8 +1135,9 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
                 f"{targets.shape}."
             )
         # Overflow-free statistics: a target of 1e300 trains as one of 1.
-        mean, scale, _, _ = nan_column_statistics(targets[:, np.newaxis])
-        self.target_mean_, self.target_scale_ = float(mean[0]), float(scale[0])
+        statistics = nan_column_statistics(targets[:, np.newaxis])
+        self.target_mean_ = float(statistics.mean[0])
+        self.target_scale_ = float(statistics.scale[0])
         return self._encode_more_targets(targets)
 
     def _encode_more_targets(self, y):
