@@ -160,3 +160,35 @@ def test_infinite_y_names_the_rows():
     y[4] = np.inf
     with pytest.raises(ValueError, match=r"y is infinite in rows \[4\]"):
         LateFusionRegressor().fit(X, y)
+
+
+def test_every_fusion_estimator_is_a_client_of_blocks():
+    # One home for validation, availability, standardisation and tags: every
+    # estimator that consumes a blocked matrix inherits FusionMixin.
+    from skfusion.blocks import FusionMixin
+
+    for estimator in (
+        BlockScaler,
+        FeatureFusion,
+        LateFusionClassifier,
+        LateFusionRegressor,
+        SharedSpace,
+        MultipleKernelClassifier,
+        DeepFusionClassifier,
+        DeepFusionRegressor,
+    ):
+        assert issubclass(estimator, FusionMixin), estimator.__name__
+        assert estimator().__sklearn_tags__().input_tags.allow_nan
+
+
+def test_never_observed_columns_standardise_to_zero_everywhere():
+    from skfusion.blocks import standardize_columns
+
+    values = np.array([[1.0, np.nan], [3.0, np.nan]])
+    mean, scale, counts, _ = nan_column_statistics(values)
+    later = np.array([[2.0, 5.0], [np.nan, np.nan]])
+    assert_array_equal(
+        standardize_columns(later, mean, scale, counts)[:, 1], [0.0, 0.0]
+    )
+    # Without the counts, NaN stays NaN (the caller decides how to fill it).
+    assert np.isnan(standardize_columns(later, mean, scale)[1]).all()
