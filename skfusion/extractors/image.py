@@ -375,28 +375,14 @@ class ImageFeatures(_ImageExtractor):
     color_bins : int, default=8
         Histogram bins per channel, of ``"color_hist"`` and ``"colour"``.
 
-    volume : {"middle", "mip", "mean"}, default="middle"
-        How a 3-D volume becomes an image; see :class:`ImageLoader`.
-
-    axis : int, default=2
-        Volume axis that slices are taken along or projected over.
-
-    window : {"auto", "minmax"} or (center, width), default="auto"
-        Intensity window of DICOM and NIfTI inputs; see :class:`ImageLoader`.
-
-    max_pixels : int, default=2**27
-        Refuse an image with more pixels (voxels), checked before decoding.
+    %(image_reading)s
 
     batch_size : int, default=64
         Images handed to one job.
 
     %(extractor_jobs)s
 
-    on_error : {"raise", "nan"}, default="raise"
-        An unreadable file, or an input holding NaN or infinite pixel
-        values, raises a ValueError naming the extractor, the row and the
-        path (or the array's shape), or (``"nan"``) gives a NaN row and one
-        warning.
+    %(image_on_error)s
 
     %(extractor_files)s
 
@@ -702,33 +688,11 @@ class TorchImageEmbedder(_ImageExtractor):
         Torch device of the model; ``"auto"`` is ``"cuda"`` when available,
         else ``"cpu"``.
 
-    volume : {"middle", "mip", "mean"}, default="middle"
-        How a 3-D volume becomes an image; see :class:`ImageLoader`.
+    %(image_reading)s
 
-    axis : int, default=2
-        Volume axis that slices are taken along or projected over.
+    %(embedder_batches)s
 
-    window : {"auto", "minmax"} or (center, width), default="auto"
-        Intensity window of DICOM and NIfTI inputs; see :class:`ImageLoader`.
-
-    max_pixels : int, default=2**27
-        Refuse an image with more pixels (voxels), checked before decoding.
-
-    batch_size : int, default=32
-        Images per forward pass.
-
-    n_jobs : int, default=None
-        Threads that read images; None means 1. The model itself always
-        runs in this process.
-
-    verbose : bool, default=False
-        Show a progress bar.
-
-    on_error : {"raise", "nan"}, default="raise"
-        An unreadable file, or an input holding NaN or infinite pixel
-        values, raises a ValueError naming the extractor, the row and the
-        path (or the array's shape), or (``"nan"``) gives a NaN row and one
-        warning.
+    %(image_on_error)s
 
     %(extractor_files)s
 
@@ -1024,33 +988,11 @@ class PretrainedImageEmbedder(TorchImageEmbedder):
         Torch device of the network; ``"auto"`` is ``"cuda"`` when
         available, else ``"cpu"``.
 
-    volume : {"middle", "mip", "mean"}, default="middle"
-        How a 3-D volume becomes an image; see :class:`ImageLoader`.
+    %(image_reading)s
 
-    axis : int, default=2
-        Volume axis that slices are taken along or projected over.
+    %(embedder_batches)s
 
-    window : {"auto", "minmax"} or (center, width), default="auto"
-        Intensity window of DICOM and NIfTI inputs; see :class:`ImageLoader`.
-
-    max_pixels : int, default=2**27
-        Refuse an image with more pixels (voxels), checked before decoding.
-
-    batch_size : int, default=32
-        Images per forward pass.
-
-    n_jobs : int, default=None
-        Threads that read images; None means 1. The network itself always
-        runs in this process.
-
-    verbose : bool, default=False
-        Show a progress bar.
-
-    on_error : {"raise", "nan"}, default="raise"
-        An unreadable file, or an input holding NaN or infinite pixel
-        values, raises a ValueError naming the extractor, the row and the
-        path (or the array's shape), or (``"nan"``) gives a NaN row and one
-        warning.
+    %(image_on_error)s
 
     %(extractor_files)s
 

@@ -40,6 +40,39 @@ FRAGMENTS = {
         verbose : bool, default=False
             Show a progress bar.
         """,
+    # Reading options of the image extractors beyond ImageLoader.
+    "image_reading": """
+        volume : {"middle", "mip", "mean"}, default="middle"
+            How a 3-D volume becomes an image; see :class:`ImageLoader`.
+
+        axis : int, default=2
+            Volume axis that slices are taken along or projected over.
+
+        window : {"auto", "minmax"} or (center, width), default="auto"
+            Intensity window of DICOM and NIfTI inputs; see :class:`ImageLoader`.
+
+        max_pixels : int, default=2**27
+            Refuse an image with more pixels (voxels), checked before decoding.
+        """,
+    "image_on_error": """
+        on_error : {"raise", "nan"}, default="raise"
+            An unreadable file, or an input holding NaN or infinite pixel
+            values, raises a ValueError naming the extractor, the row and the
+            path (or the array's shape), or (``"nan"``) gives a NaN row and one
+            warning.
+        """,
+    # Batching of the torch image embedders.
+    "embedder_batches": """
+        batch_size : int, default=32
+            Images per forward pass.
+
+        n_jobs : int, default=None
+            Threads that read images; None means 1. The model itself always
+            runs in this process.
+
+        verbose : bool, default=False
+            Show a progress bar.
+        """,
     "extractor_files": """
         root : str or path-like, default=None
             Directory that relative paths resolve under and that every file must
