@@ -11,6 +11,7 @@ from sklearn.metrics import brier_score_loss, check_scoring
 
 from ..blocks import modality_availability
 from ..inspection import modality_importance, modality_shapley_from_folds
+from ..utils._docstrings import fill_docstring
 from ..utils._sklearn_compat import scorer_with_pos_label
 from ._predictions import stored_predictions
 from ._runner import columns_of, fit_and_predict
@@ -540,6 +541,7 @@ def availability_pattern(availability):
     return pd.Series(patterns, index=availability.index, name="pattern")
 
 
+@fill_docstring
 def tested_availability(study):
     """The availability of the rows some split tests.
 
@@ -548,10 +550,7 @@ def tested_availability(study):
     has no record, and is left out rather than counted as missing every
     modality.
 
-    Parameters
-    ----------
-    study : FusionStudy
-        A fitted study.
+    %(fitted_study)s
 
     Returns
     -------
@@ -565,13 +564,11 @@ def tested_availability(study):
     return study.availability_.iloc[tested]
 
 
+@fill_docstring
 def modality_presence(availability):
     """Count the rows in which each modality is present.
 
-    Parameters
-    ----------
-    availability : DataFrame of shape (n_samples, n_modalities)
-        Boolean table, one column per modality.
+    %(availability_table)s
 
     Returns
     -------
@@ -586,13 +583,11 @@ def modality_presence(availability):
     return presence
 
 
+@fill_docstring
 def pattern_counts(availability):
     """Count the rows of each availability pattern, most frequent first.
 
-    Parameters
-    ----------
-    availability : DataFrame of shape (n_samples, n_modalities)
-        Boolean table, one column per modality.
+    %(availability_table)s
 
     Returns
     -------

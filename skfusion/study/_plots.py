@@ -12,6 +12,7 @@ import inspect
 import numpy as np
 from sklearn.metrics import auc, roc_curve
 
+from ..utils._docstrings import fill_docstring
 from ._analysis import modality_presence, pattern_counts, tested_availability
 
 
@@ -29,6 +30,7 @@ def _horizontal(boxplot):
     return {"vert": False}
 
 
+@fill_docstring
 def plot_fold_scores(study, metric=None):
     """Box plot of the per-fold scores of every strategy.
 
@@ -36,10 +38,7 @@ def plot_fold_scores(study, metric=None):
     best unimodal strategy, the reference of the comparison, is drawn in
     another colour and its mean marked by a dashed line.
 
-    Parameters
-    ----------
-    study : FusionStudy
-        A fitted study.
+    %(fitted_study)s
 
     metric : str, default=None
         The metric to show; the study's primary metric when None.
@@ -85,13 +84,11 @@ def plot_fold_scores(study, metric=None):
     return fig
 
 
+@fill_docstring
 def plot_roc_curves(study):
     """ROC curves of the pooled out-of-fold probabilities of the first repeat.
 
-    Parameters
-    ----------
-    study : FusionStudy
-        A fitted study.
+    %(fitted_study)s
 
     Returns
     -------
@@ -145,13 +142,11 @@ def _reference_and_best(study, names, limit):
     return reference + others[: limit - len(reference)]
 
 
+@fill_docstring
 def plot_calibration(study):
     """Reliability diagram from the study's calibration tables.
 
-    Parameters
-    ----------
-    study : FusionStudy
-        A fitted study.
+    %(fitted_study)s
 
     Returns
     -------
@@ -194,6 +189,7 @@ def plot_calibration(study):
     return fig
 
 
+@fill_docstring
 def plot_contributions(study):
     """Bar chart of the contribution of each modality.
 
@@ -201,10 +197,7 @@ def plot_contributions(study):
     block permutation importance (mean ± standard deviation) where the study
     computed it.
 
-    Parameters
-    ----------
-    study : FusionStudy
-        A fitted study.
+    %(fitted_study)s
 
     Returns
     -------
@@ -250,13 +243,11 @@ def plot_contributions(study):
     return fig
 
 
+@fill_docstring
 def plot_missingness(study):
     """Presence of each modality and counts of the availability patterns.
 
-    Parameters
-    ----------
-    study : FusionStudy
-        A fitted study.
+    %(fitted_study)s
 
     Returns
     -------

@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
+from ..utils._docstrings import fill_docstring
+
 __all__ = ["write_report"]
 
 _NO_MATPLOTLIB = "Plots need matplotlib: pip install 'skfusion[report]'"
@@ -67,6 +69,7 @@ code { background: #f3f3f3; padding: 0 .2rem; }
 """
 
 
+@fill_docstring
 def write_report(study, path):
     """Write the report of a fitted study into a folder.
 
@@ -84,10 +87,7 @@ def write_report(study, path):
     - ``report.html``: the same report as one self-contained file, the figures
       embedded as PNG data URIs and no external resource.
 
-    Parameters
-    ----------
-    study : FusionStudy
-        A fitted study.
+    %(fitted_study)s
 
     path : str or path-like
         The folder to write into; created, with its parents, if needed.
@@ -132,19 +132,7 @@ def write_report(study, path):
 
 
 def _results_table(study):
-    """One row per strategy: the summary joined with the comparison.
-
-    Parameters
-    ----------
-    study : FusionStudy
-        A fitted study.
-
-    Returns
-    -------
-    results : DataFrame
-        Indexed by strategy: the columns of ``summary_`` followed by those of
-        ``comparison_``.
-    """
+    """One row per strategy: the columns of ``summary_``, then ``comparison_``'s."""
     comparison = study.comparison_.drop(
         columns=study.summary_.columns.intersection(study.comparison_.columns)
     )
@@ -154,19 +142,7 @@ def _results_table(study):
 
 
 def _manifest(study):
-    """What produced a study: software, parameters, data, splits and seeds.
-
-    Parameters
-    ----------
-    study : FusionStudy
-        A fitted study.
-
-    Returns
-    -------
-    manifest : dict
-        Nested dict and lists; numpy scalars and NaN remain, for
-        :func:`_jsonable` to convert.
-    """
+    """What produced a study, as nested dicts and lists for :func:`_jsonable`."""
     versions = {"python": platform.python_version(), "platform": platform.platform()}
     for package in _VERSIONED:
         try:

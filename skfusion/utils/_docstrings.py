@@ -82,6 +82,20 @@ FRAGMENTS = {
             Files larger than this are refused before they are read; None means
             no limit.
         """,
+    # The one parameter of the study's analysis, plotting and report helpers.
+    "fitted_study": """
+        Parameters
+        ----------
+        study : FusionStudy
+            A fitted study.
+        """,
+    # The one parameter of the study's availability summaries.
+    "availability_table": """
+        Parameters
+        ----------
+        availability : DataFrame of shape (n_samples, n_modalities)
+            Boolean table, one column per modality.
+        """,
 }
 
 _PLACEHOLDER = re.compile(
