@@ -25,6 +25,8 @@ from numbers import Integral
 import torch
 from torch import nn
 
+from ..utils._docstrings import fill_docstring
+
 __all__ = [
     "FUSION_LAYERS",
     "AttentionFusion",
@@ -68,7 +70,37 @@ def _masked_softmax(scores, mask, dim=1):
     return torch.softmax(scores, dim=dim) * mask
 
 
-class ConcatFusion(nn.Module):
+@fill_docstring
+class _FusionLayer(nn.Module):
+    """Base of the fusion layers: ``forward`` documented once, ``_fuse`` computes.
+
+    Parameters
+    ----------
+    out_dim : int
+        Size of the fused representation.
+    """
+
+    def __init__(self, out_dim):
+        super().__init__()
+        self.out_dim = out_dim
+
+    def forward(self, embeddings, mask):
+        """Fuse a batch.
+
+        Parameters
+        ----------
+        %(fusion_batch)s
+
+        Returns
+        -------
+        Tensor of shape (batch, out_dim)
+            The fused representation.
+        """
+        return self._fuse(embeddings, mask)
+
+
+@fill_docstring
+class ConcatFusion(_FusionLayer):
     """Concatenate the modality embeddings.
 
     A missing modality contributes a block of zeros; the layers downstream
@@ -76,11 +108,7 @@ class ConcatFusion(nn.Module):
 
     Parameters
     ----------
-    n_modalities : int
-        Number of modalities.
-
-    embed_dim : int
-        Size of each embedding.
+    %(fusion_sizes)s
 
     Attributes
     ----------
@@ -97,38 +125,19 @@ class ConcatFusion(nn.Module):
     """
 
     def __init__(self, n_modalities, embed_dim):
-        super().__init__()
-        self.out_dim = n_modalities * embed_dim
+        super().__init__(n_modalities * embed_dim)
 
-    def forward(self, embeddings, mask):
-        """Fuse a batch.
-
-        Parameters
-        ----------
-        embeddings : Tensor of shape (batch, n_modalities, embed_dim)
-            The modality embeddings.
-
-        mask : bool Tensor of shape (batch, n_modalities)
-            True where the modality is present.
-
-        Returns
-        -------
-        Tensor of shape (batch, out_dim)
-            The fused representation.
-        """
+    def _fuse(self, embeddings, mask):
         return _masked(embeddings, mask).flatten(1)
 
 
-class SumFusion(nn.Module):
+@fill_docstring
+class SumFusion(_FusionLayer):
     """Sum the embeddings of the present modalities.
 
     Parameters
     ----------
-    n_modalities : int
-        Number of modalities.
-
-    embed_dim : int
-        Size of each embedding.
+    %(fusion_sizes)s
 
     Attributes
     ----------
@@ -145,41 +154,22 @@ class SumFusion(nn.Module):
     """
 
     def __init__(self, n_modalities, embed_dim):
-        super().__init__()
-        self.out_dim = embed_dim
+        super().__init__(embed_dim)
 
-    def forward(self, embeddings, mask):
-        """Fuse a batch.
-
-        Parameters
-        ----------
-        embeddings : Tensor of shape (batch, n_modalities, embed_dim)
-            The modality embeddings.
-
-        mask : bool Tensor of shape (batch, n_modalities)
-            True where the modality is present.
-
-        Returns
-        -------
-        Tensor of shape (batch, out_dim)
-            The fused representation.
-        """
+    def _fuse(self, embeddings, mask):
         return _masked(embeddings, mask).sum(dim=1)
 
 
-class ProductFusion(nn.Module):
+@fill_docstring
+class ProductFusion(_FusionLayer):
     """Element-wise (Hadamard) product of the present modalities' embeddings.
 
     A missing modality acts as a vector of ones, so the product runs over the
-    present modalities only.
+    present modalities only; a row with no present modality fuses to zeros.
 
     Parameters
     ----------
-    n_modalities : int
-        Number of modalities.
-
-    embed_dim : int
-        Size of each embedding.
+    %(fusion_sizes)s
 
     Attributes
     ----------
@@ -199,30 +189,15 @@ class ProductFusion(nn.Module):
     """
 
     def __init__(self, n_modalities, embed_dim):
-        super().__init__()
-        self.out_dim = embed_dim
+        super().__init__(embed_dim)
 
-    def forward(self, embeddings, mask):
-        """Fuse a batch.
-
-        Parameters
-        ----------
-        embeddings : Tensor of shape (batch, n_modalities, embed_dim)
-            The modality embeddings.
-
-        mask : bool Tensor of shape (batch, n_modalities)
-            True where the modality is present.
-
-        Returns
-        -------
-        Tensor of shape (batch, out_dim)
-            The fused representation (zeros for a row with no modality).
-        """
+    def _fuse(self, embeddings, mask):
         fused = torch.where(mask.unsqueeze(-1), embeddings, 1.0).prod(dim=1)
         return torch.where(mask.any(dim=1, keepdim=True), fused, 0.0)
 
 
-class AttentionFusion(nn.Module):
+@fill_docstring
+class AttentionFusion(_FusionLayer):
     """Attention-weighted average of the present modalities' embeddings.
 
     Each modality gets a score ``s_m = v^T tanh(W e_m + b)``; the weights
@@ -232,11 +207,7 @@ class AttentionFusion(nn.Module):
 
     Parameters
     ----------
-    n_modalities : int
-        Number of modalities.
-
-    embed_dim : int
-        Size of each embedding.
+    %(fusion_sizes)s
 
     hidden_dim : int, default=64
         Width of the scoring layer ``W``.
@@ -258,8 +229,7 @@ class AttentionFusion(nn.Module):
     """
 
     def __init__(self, n_modalities, embed_dim, hidden_dim=64):
-        super().__init__()
-        self.out_dim = embed_dim
+        super().__init__(embed_dim)
         self.project = nn.Linear(embed_dim, hidden_dim)
         self.score = nn.Linear(hidden_dim, 1, bias=False)
 
@@ -268,11 +238,7 @@ class AttentionFusion(nn.Module):
 
         Parameters
         ----------
-        embeddings : Tensor of shape (batch, n_modalities, embed_dim)
-            The modality embeddings.
-
-        mask : bool Tensor of shape (batch, n_modalities)
-            True where the modality is present.
+        %(fusion_batch)s
 
         Returns
         -------
@@ -283,28 +249,14 @@ class AttentionFusion(nn.Module):
         scores = self.score(torch.tanh(self.project(embeddings))).squeeze(-1)
         return _masked_softmax(scores, mask)
 
-    def forward(self, embeddings, mask):
-        """Fuse a batch.
-
-        Parameters
-        ----------
-        embeddings : Tensor of shape (batch, n_modalities, embed_dim)
-            The modality embeddings.
-
-        mask : bool Tensor of shape (batch, n_modalities)
-            True where the modality is present.
-
-        Returns
-        -------
-        Tensor of shape (batch, out_dim)
-            The fused representation.
-        """
+    def _fuse(self, embeddings, mask):
         embeddings = _masked(embeddings, mask)
         alpha = self.weights(embeddings, mask)
         return (alpha.unsqueeze(-1) * embeddings).sum(dim=1)
 
 
-class GatedFusion(nn.Module):
+@fill_docstring
+class GatedFusion(_FusionLayer):
     """Gated multimodal unit, generalised to any number of modalities.
 
     Each modality is projected to ``h_m = tanh(W_m e_m)`` of size
@@ -318,11 +270,7 @@ class GatedFusion(nn.Module):
 
     Parameters
     ----------
-    n_modalities : int
-        Number of modalities.
-
-    embed_dim : int
-        Size of each embedding.
+    %(fusion_sizes)s
 
     hidden_dim : int, default=64
         Size of the projections ``h_m`` and of the output.
@@ -351,10 +299,9 @@ class GatedFusion(nn.Module):
     """
 
     def __init__(self, n_modalities, embed_dim, hidden_dim=64):
-        super().__init__()
+        super().__init__(hidden_dim)
         self.n_modalities = n_modalities
         self.hidden_dim = hidden_dim
-        self.out_dim = hidden_dim
         # One bias-free projection per modality, stored as one batched weight.
         self.proj_weight = nn.Parameter(
             torch.empty(n_modalities, embed_dim, hidden_dim)
@@ -374,11 +321,7 @@ class GatedFusion(nn.Module):
 
         Parameters
         ----------
-        embeddings : Tensor of shape (batch, n_modalities, embed_dim)
-            The modality embeddings.
-
-        mask : bool Tensor of shape (batch, n_modalities)
-            True where the modality is present.
+        %(fusion_batch)s
 
         Returns
         -------
@@ -388,22 +331,7 @@ class GatedFusion(nn.Module):
         """
         return self._gates(_masked(embeddings, mask), mask).mean(dim=-1)
 
-    def forward(self, embeddings, mask):
-        """Fuse a batch.
-
-        Parameters
-        ----------
-        embeddings : Tensor of shape (batch, n_modalities, embed_dim)
-            The modality embeddings.
-
-        mask : bool Tensor of shape (batch, n_modalities)
-            True where the modality is present.
-
-        Returns
-        -------
-        Tensor of shape (batch, out_dim)
-            The fused representation.
-        """
+    def _fuse(self, embeddings, mask):
         embeddings = _masked(embeddings, mask)
         hidden = torch.tanh(torch.einsum("bme,meh->bmh", embeddings, self.proj_weight))
         return (self._gates(embeddings, mask) * hidden).sum(dim=1)
@@ -415,7 +343,8 @@ def _append_one(embeddings):
     return torch.cat([embeddings, ones], dim=-1)
 
 
-class TensorFusion(nn.Module):
+@fill_docstring
+class TensorFusion(_FusionLayer):
     """Tensor fusion network: outer product of the augmented embeddings.
 
     Each embedding is extended with a constant, ``z_m = [e_m; 1]``; the
@@ -432,11 +361,7 @@ class TensorFusion(nn.Module):
 
     Parameters
     ----------
-    n_modalities : int
-        Number of modalities.
-
-    embed_dim : int
-        Size of each embedding.
+    %(fusion_sizes)s
 
     hidden_dim : int, default=64
         Size of the output.
@@ -462,7 +387,7 @@ class TensorFusion(nn.Module):
     """
 
     def __init__(self, n_modalities, embed_dim, hidden_dim=64):
-        super().__init__()
+        super().__init__(hidden_dim)
         size = (embed_dim + 1) ** n_modalities
         if size > _MAX_TENSOR_SIZE:
             raise ValueError(
@@ -471,25 +396,9 @@ class TensorFusion(nn.Module):
                 f"entries, more than {_MAX_TENSOR_SIZE}; use fusion='lowrank' "
                 "or a smaller embed_dim."
             )
-        self.out_dim = hidden_dim
         self.linear = nn.Linear(size, hidden_dim)
 
-    def forward(self, embeddings, mask):
-        """Fuse a batch.
-
-        Parameters
-        ----------
-        embeddings : Tensor of shape (batch, n_modalities, embed_dim)
-            The modality embeddings.
-
-        mask : bool Tensor of shape (batch, n_modalities)
-            True where the modality is present.
-
-        Returns
-        -------
-        Tensor of shape (batch, out_dim)
-            The fused representation.
-        """
+    def _fuse(self, embeddings, mask):
         z = _append_one(_masked(embeddings, mask))
         outer = z[:, 0]
         for m in range(1, z.shape[1]):
@@ -497,7 +406,8 @@ class TensorFusion(nn.Module):
         return self.linear(outer)
 
 
-class LowRankFusion(nn.Module):
+@fill_docstring
+class LowRankFusion(_FusionLayer):
     """Low-rank multimodal fusion: tensor fusion with a rank-``r`` weight.
 
     The weight of :class:`TensorFusion` is factorised into ``rank``
@@ -513,11 +423,7 @@ class LowRankFusion(nn.Module):
 
     Parameters
     ----------
-    n_modalities : int
-        Number of modalities.
-
-    embed_dim : int
-        Size of each embedding.
+    %(fusion_sizes)s
 
     hidden_dim : int, default=64
         Size of the output.
@@ -558,10 +464,9 @@ class LowRankFusion(nn.Module):
     """
 
     def __init__(self, n_modalities, embed_dim, hidden_dim=64, rank=4):
-        super().__init__()
+        super().__init__(hidden_dim)
         if isinstance(rank, bool) or not isinstance(rank, Integral) or rank < 1:
             raise ValueError(f"rank must be a positive integer, got {rank!r}.")
-        self.out_dim = hidden_dim
         self.rank = rank
         std = 1.0 / math.sqrt(embed_dim + 1)
         self.factors = nn.ParameterList(
@@ -573,22 +478,7 @@ class LowRankFusion(nn.Module):
         )
         self.fusion_bias = nn.Parameter(torch.zeros(1, hidden_dim))
 
-    def forward(self, embeddings, mask):
-        """Fuse a batch.
-
-        Parameters
-        ----------
-        embeddings : Tensor of shape (batch, n_modalities, embed_dim)
-            The modality embeddings.
-
-        mask : bool Tensor of shape (batch, n_modalities)
-            True where the modality is present.
-
-        Returns
-        -------
-        Tensor of shape (batch, out_dim)
-            The fused representation.
-        """
+    def _fuse(self, embeddings, mask):
         z = _append_one(_masked(embeddings, mask))
         product = None
         for m, factor in enumerate(self.factors):
@@ -600,7 +490,8 @@ class LowRankFusion(nn.Module):
         )
 
 
-class SharedFusion(nn.Module):
+@fill_docstring
+class SharedFusion(_FusionLayer):
     """One shared network applied to every modality, averaged over modalities.
 
     A trunk ``Linear -> ReLU -> Dropout -> Linear`` with the same weights for
@@ -612,11 +503,7 @@ class SharedFusion(nn.Module):
 
     Parameters
     ----------
-    n_modalities : int
-        Number of modalities.
-
-    embed_dim : int
-        Size of each embedding.
+    %(fusion_sizes)s
 
     hidden_dim : int, default=64
         Width of the trunk and size of the output.
@@ -639,8 +526,7 @@ class SharedFusion(nn.Module):
     """
 
     def __init__(self, n_modalities, embed_dim, hidden_dim=64, dropout=0.1):
-        super().__init__()
-        self.out_dim = hidden_dim
+        super().__init__(hidden_dim)
         self.trunk = nn.Sequential(
             nn.Linear(embed_dim, hidden_dim),
             nn.ReLU(),
@@ -648,27 +534,13 @@ class SharedFusion(nn.Module):
             nn.Linear(hidden_dim, hidden_dim),
         )
 
-    def forward(self, embeddings, mask):
-        """Fuse a batch.
-
-        Parameters
-        ----------
-        embeddings : Tensor of shape (batch, n_modalities, embed_dim)
-            The modality embeddings.
-
-        mask : bool Tensor of shape (batch, n_modalities)
-            True where the modality is present.
-
-        Returns
-        -------
-        Tensor of shape (batch, out_dim)
-            The fused representation.
-        """
+    def _fuse(self, embeddings, mask):
         outputs = _masked(self.trunk(_masked(embeddings, mask)), mask)
         count = mask.sum(dim=1, keepdim=True).clamp(min=1)
         return outputs.sum(dim=1) / count
 
 
+@fill_docstring
 def build_fusion(name, n_modalities, embed_dim, hidden_dim, *, rank=4, dropout=0.1):
     """Build a fusion layer by name.
 
@@ -678,11 +550,7 @@ def build_fusion(name, n_modalities, embed_dim, hidden_dim, *, rank=4, dropout=0
             "lowrank", "shared"}
         The fusion layer.
 
-    n_modalities : int
-        Number of modalities.
-
-    embed_dim : int
-        Size of each embedding.
+    %(fusion_sizes)s
 
     hidden_dim : int
         Hidden or output size of the layers that have one (attention
