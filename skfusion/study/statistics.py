@@ -20,6 +20,8 @@ from sklearn.calibration import calibration_curve
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils.multiclass import type_of_target
 
+from ..utils._docstrings import fill_docstring
+
 __all__ = [
     "DeLongResult",
     "SubjectBootstrapResult",
@@ -200,6 +202,7 @@ def corrected_resampled_ttest(scores_a, scores_b, n_train, n_test):
     return TTestResult(float(statistic), pvalue, mean, df)
 
 
+@fill_docstring
 def bootstrap_ci(
     values, *, confidence=0.95, n_resamples=9999, statistic=np.mean, random_state=None
 ):
@@ -224,9 +227,7 @@ def bootstrap_ci(
         The statistic of a one-dimensional sample. If it accepts an ``axis``
         keyword, it is evaluated on all resamples at once.
 
-    random_state : int, RandomState instance or None, default=None
-        Controls the resampling. Pass an int for reproducible output across
-        multiple function calls.
+    %(resampling_random_state)s
 
     Returns
     -------
@@ -612,6 +613,7 @@ def percentile_interval(distribution, confidence):
     return float(low), float(high), len(distribution)
 
 
+@fill_docstring
 def subject_bootstrap_ci(
     y_true,
     y_pred,
@@ -680,9 +682,7 @@ def subject_bootstrap_ci(
         The positive class of ``"roc_auc"``, ``"sensitivity"`` and
         ``"specificity"``; None takes the greater label, as scikit-learn does.
 
-    random_state : int, RandomState instance or None, default=None
-        Controls the resampling. Pass an int for reproducible output across
-        multiple function calls.
+    %(resampling_random_state)s
 
     Returns
     -------
