@@ -13,6 +13,22 @@ import types
 __all__ = ["FRAGMENTS", "fill_docstring"]
 
 FRAGMENTS = {
+    # The sizes every fusion layer of skfusion.deep.layers is built from.
+    "fusion_sizes": """
+        n_modalities : int
+            Number of modalities.
+
+        embed_dim : int
+            Size of each embedding.
+        """,
+    # The batch every fusion layer of skfusion.deep.layers is called on.
+    "fusion_batch": """
+        embeddings : Tensor of shape (batch, n_modalities, embed_dim)
+            The modality embeddings.
+
+        mask : bool Tensor of shape (batch, n_modalities)
+            True where the modality is present.
+        """,
     # Attributes that validate_blocked_data sets on every fusion estimator.
     "fitted_blocks": """
         modalities_ : dict of str to ndarray of int
