@@ -26,6 +26,14 @@ from ..utils._sklearn_compat import HasMethods, Interval, validate_params
 
 __all__ = ["modality_shapley", "modality_shapley_from_folds"]
 
+# The parameters of the cooperative game that both entry points share.
+_GAME_CONSTRAINTS = {
+    "max_exact": [Interval(Integral, 0, None, closed="left")],
+    "n_permutations": [Interval(Integral, 1, None, closed="left")],
+    "random_state": ["random_state"],
+    "n_jobs": [Integral, None],
+}
+
 
 @validate_params(
     {
@@ -35,10 +43,7 @@ __all__ = ["modality_shapley", "modality_shapley_from_folds"]
         "cv": ["cv_object"],
         "scoring": [str, callable, None],
         "modalities": [dict, None],
-        "max_exact": [Interval(Integral, 0, None, closed="left")],
-        "n_permutations": [Interval(Integral, 1, None, closed="left")],
-        "random_state": ["random_state"],
-        "n_jobs": [Integral, None],
+        **_GAME_CONSTRAINTS,
     },
     prefer_skip_nested_validation=True,
 )
@@ -216,10 +221,7 @@ def modality_shapley(
         "modalities": [list, tuple, dict, None],
         "known_scores": [dict, None],
         "extra_coalitions": [list, tuple, set, frozenset],
-        "max_exact": [Interval(Integral, 0, None, closed="left")],
-        "n_permutations": [Interval(Integral, 1, None, closed="left")],
-        "random_state": ["random_state"],
-        "n_jobs": [Integral, None],
+        **_GAME_CONSTRAINTS,
     },
     prefer_skip_nested_validation=True,
 )
