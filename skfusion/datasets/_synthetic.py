@@ -46,17 +46,14 @@ def _class_labels(n_samples, weights, n_classes):
     return np.repeat(np.arange(n_classes), counts)
 
 
-def _check_params(
-    n_samples,
-    modality_sizes,
-    informativeness,
-    interaction,
-    n_classes,
-    missing_rate,
-    modality_names,
-    as_frame,
-):
-    """Validate the generator's arguments; return sizes, strengths and names."""
+def _check_bool(value, name):
+    """Raise unless ``value`` is a bool."""
+    if not isinstance(value, bool | np.bool_):
+        raise ValueError(f"{name} must be a bool, got {value!r} instead.")
+
+
+def _check_modalities(n_samples, modality_sizes, informativeness):
+    """Validate the sizes of the data; return the block sizes and strengths."""
     if not _is_int(n_samples) or n_samples < 1:
         raise ValueError(
             f"n_samples must be a positive int, got {n_samples!r} instead."
@@ -84,10 +81,12 @@ def _check_params(
             "informativeness must be a non-negative float or one non-negative "
             f"float per modality, got {informativeness!r} instead."
         )
-    strengths = [float(s) for s in strengths]
+    return sizes, [float(s) for s in strengths]
 
-    if not isinstance(interaction, bool | np.bool_):
-        raise ValueError(f"interaction must be a bool, got {interaction!r} instead.")
+
+def _check_target(interaction, n_classes, missing_rate, n_modalities):
+    """Validate the classes, their interaction and the missing rate."""
+    _check_bool(interaction, "interaction")
     if not _is_int(n_classes) or n_classes < 2:
         raise ValueError(f"n_classes must be an int >= 2, got {n_classes!r} instead.")
     if interaction and (n_classes != 2 or n_modalities < 2):
@@ -105,28 +104,26 @@ def _check_params(
             "every modality."
         )
 
+
+def _check_names(modality_names, n_modalities):
+    """Validate the modality names; return them, ``m0, m1, ...`` by default."""
     if modality_names is None:
-        names = [f"m{i}" for i in range(n_modalities)]
-    else:
-        names = _check_sequence(modality_names, "modality_names")
-        if len(names) != n_modalities:
-            raise ValueError(
-                f"modality_names has {len(names)} names but there are "
-                f"{n_modalities} modalities."
-            )
-        if not all(
-            isinstance(n, str) and n and MODALITY_SEPARATOR not in n for n in names
-        ):
-            raise ValueError(
-                f"modality_names must be non-empty strings without "
-                f"{MODALITY_SEPARATOR!r} (the "
-                f"modality/feature separator), got {modality_names!r} instead."
-            )
-        if len(set(names)) != len(names):
-            raise ValueError(f"modality_names must be unique, got {names!r}.")
-    if not isinstance(as_frame, bool | np.bool_):
-        raise ValueError(f"as_frame must be a bool, got {as_frame!r} instead.")
-    return sizes, strengths, names
+        return [f"m{i}" for i in range(n_modalities)]
+    names = _check_sequence(modality_names, "modality_names")
+    if len(names) != n_modalities:
+        raise ValueError(
+            f"modality_names has {len(names)} names but there are "
+            f"{n_modalities} modalities."
+        )
+    if not all(isinstance(n, str) and n and MODALITY_SEPARATOR not in n for n in names):
+        raise ValueError(
+            f"modality_names must be non-empty strings without "
+            f"{MODALITY_SEPARATOR!r} (the "
+            f"modality/feature separator), got {modality_names!r} instead."
+        )
+    if len(set(names)) != len(names):
+        raise ValueError(f"modality_names must be unique, got {names!r}.")
+    return names
 
 
 def _class_means(rng, n_features, n_classes, separation):
@@ -266,16 +263,10 @@ def make_multimodal_classification(
     >>> X.shape, sorted(set(y.tolist()))
     ((50, 20), [0, 1])
     """
-    sizes, strengths, names = _check_params(
-        n_samples,
-        modality_sizes,
-        informativeness,
-        interaction,
-        n_classes,
-        missing_rate,
-        modality_names,
-        as_frame,
-    )
+    sizes, strengths = _check_modalities(n_samples, modality_sizes, informativeness)
+    _check_target(interaction, n_classes, missing_rate, len(sizes))
+    names = _check_names(modality_names, len(sizes))
+    _check_bool(as_frame, "as_frame")
     if interaction and weights is not None:
         raise ValueError("weights cannot be combined with interaction=True.")
     rng = check_random_state(random_state)
