@@ -13,6 +13,7 @@ from sklearn.pipeline import make_pipeline
 
 from skfusion.datasets import make_multimodal_classification
 from skfusion.fusion import BlockScaler, FeatureFusion
+from skfusion.utils._test_common import scale_modality
 
 ELEMENTWISE = ["sum", "mean", "product"]
 
@@ -612,13 +613,6 @@ def test_feature_fusion_no_usable_modality_gives_zeros():
     assert_array_equal(Xt, 0.0)
 
 
-def _scaled(X, modality, factor):
-    X = X.copy()
-    columns = [c for c in X.columns if c.startswith(f"{modality}__")]
-    X[columns] = X[columns] * factor
-    return X
-
-
 SCALE_INVARIANT = {
     "blockscaler": lambda: BlockScaler(add_indicator=True),
     "concat": lambda: FeatureFusion("concat"),
@@ -639,7 +633,7 @@ def test_early_fusion_is_scale_invariant(name, factor):
     X.iloc[3, 1] = np.nan
     expected = make().fit_transform(X)
     with _no_numpy_warnings():
-        scaled = make().fit_transform(_scaled(X, "m1", factor))
+        scaled = make().fit_transform(scale_modality(X, "m1", factor))
     assert_allclose(scaled, expected, rtol=1e-9, atol=1e-12)
 
 
@@ -647,5 +641,5 @@ def test_block_scaler_pipeline_is_scale_invariant():
     X, y = _data(40, sizes=(3, 4), missing_rate=0.2)
     model = make_pipeline(BlockScaler(), LogisticRegression())
     expected = model.fit(X, y).predict_proba(X)
-    scaled = _scaled(X, "m0", 1e300)
+    scaled = scale_modality(X, "m0", 1e300)
     assert_allclose(model.fit(scaled, y).predict_proba(scaled), expected, rtol=1e-9)

@@ -20,6 +20,7 @@ from sklearn.svm import SVC
 
 from skfusion.datasets import make_multimodal_classification
 from skfusion.fusion import MultipleKernelClassifier, SharedSpace
+from skfusion.utils._test_common import scale_modality
 
 
 def _latent_blocks(n_samples=500, sizes=(4, 3, 5), strengths=(2.0, 1.0), seed=0):
@@ -425,20 +426,14 @@ def test_shared_space_falls_back_when_lapack_returns_too_few_components(
 # --------------------------------------------------------------------------------
 
 
-def _scaled(X, modality, factor):
-    X = X.copy()
-    columns = [c for c in X.columns if c.startswith(f"{modality}__")]
-    X[columns] = X[columns] * factor
-    return X
-
-
 @pytest.mark.parametrize("factor", [1e300, 1e-300])
 def test_shared_space_is_scale_invariant(factor):
     X, _ = _data(80, missing_rate=0.2)
     expected = SharedSpace(n_components=2).fit_transform(X)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
-        scaled = SharedSpace(n_components=2).fit_transform(_scaled(X, "m1", factor))
+        X_scaled = scale_modality(X, "m1", factor)
+        scaled = SharedSpace(n_components=2).fit_transform(X_scaled)
     assert_allclose(scaled, expected, rtol=1e-7, atol=1e-9)
 
 
@@ -448,7 +443,7 @@ def test_multiple_kernel_classifier_is_scale_invariant(kernel, factor):
     X, y = _data(80, missing_rate=0.2)
     model = MultipleKernelClassifier(kernel=kernel, random_state=0)
     expected = model.fit(X, y).predict_proba(X)
-    scaled = _scaled(X, "m0", factor)
+    scaled = scale_modality(X, "m0", factor)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         proba = model.fit(scaled, y).predict_proba(scaled)

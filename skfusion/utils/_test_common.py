@@ -31,6 +31,23 @@ from ..fusion import (
 )
 
 TWO_BLOCKS = {"first": [0], "rest": slice(1, None)}
+# A small network that still learns the checks' tiny problems.
+_SMALL_NET = {
+    "modalities": TWO_BLOCKS,
+    "embed_dim": 8,
+    "hidden_dim": 16,
+    "lr": 0.05,
+    "max_epochs": 25,
+    "batch_size": -1,
+}
+
+
+def scale_modality(X, modality, factor):
+    """A copy of the blocked DataFrame ``X`` with one modality times ``factor``."""
+    X = X.copy()
+    columns = [c for c in X.columns if c.startswith(f"{modality}__")]
+    X[columns] = X[columns] * factor
+    return X
 
 
 class CharacterCountModel:
@@ -110,12 +127,7 @@ INSTANCES = {
     DeepFusionClassifier: [
         DeepFusionClassifier(
             fusion="attention",
-            modalities=TWO_BLOCKS,
-            embed_dim=8,
-            hidden_dim=16,
-            lr=0.05,
-            max_epochs=25,
-            batch_size=-1,
+            **_SMALL_NET,
             n_iter_no_change=5,
             device="cpu",
             random_state=0,
@@ -124,12 +136,7 @@ INSTANCES = {
     DeepFusionRegressor: [
         DeepFusionRegressor(
             fusion="lowrank",
-            modalities=TWO_BLOCKS,
-            embed_dim=8,
-            hidden_dim=16,
-            lr=0.05,
-            max_epochs=25,
-            batch_size=-1,
+            **_SMALL_NET,
             early_stopping=False,
             random_state=0,
         ),
