@@ -261,17 +261,25 @@ def test_extraction_runs_once_per_fold_not_once_per_strategy(extractor, expected
     assert expected_calls(len(y), 3) <= n_calls <= expected_calls(len(y), 3) + 3
 
 
-def test_memory_caches_the_fold_extraction(tmp_path):
-    X, y = _table(60, missing_rate=0.0)
+def _number_study(n_samples, extractor, **params):
+    """A study of one extractor on a ``number`` column, with its table and y."""
+    X, y = _table(n_samples, missing_rate=0.0)
     table = X.assign(number=np.arange(len(X), dtype=float))
-    _LearningCountingExtractor.calls = 0
     study = FusionStudy(
-        [("number", _LearningCountingExtractor(), "number")],
+        [("number", extractor, "number")],
         strategies={"number": _scaled_logistic()},
         cv=3,
         contributions=None,
         random_state=0,
-        memory=str(tmp_path),
+        **params,
+    )
+    return study, table, y
+
+
+def test_memory_caches_the_fold_extraction(tmp_path):
+    _LearningCountingExtractor.calls = 0
+    study, table, y = _number_study(
+        60, _LearningCountingExtractor(), memory=str(tmp_path)
     )
     study.fit(table, y)
     first = _LearningCountingExtractor.calls
@@ -542,15 +550,7 @@ class _FailingLearningExtractor(_LearningCountingExtractor):
 
 
 def test_a_fold_extraction_error_names_the_table_row():
-    X, y = _table(90, missing_rate=0.0)
-    table = X.assign(number=np.arange(len(X), dtype=float))
-    study = FusionStudy(
-        [("number", _FailingLearningExtractor(), "number")],
-        strategies={"number": _scaled_logistic()},
-        cv=3,
-        contributions=None,
-        random_state=0,
-    )
+    study, table, y = _number_study(90, _FailingLearningExtractor())
     with pytest.raises(ValueError, match="row \\d+ is table row 50\\b"):
         study.fit(table, y)
 
