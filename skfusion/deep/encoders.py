@@ -135,7 +135,59 @@ class MLPEncoder(nn.Module):
         return self.net(x)
 
 
-class CNN2dEncoder(nn.Module):
+class _ConvEncoder(nn.Module):
+    """Base of the convolutional encoders, for ``len(shape) - 1`` spatial axes.
+
+    One ``Conv -> GroupNorm -> ReLU -> MaxPool(2)`` block per entry of
+    ``channels`` (an axis shorter than 2 is no longer pooled), then an
+    average over space, dropout and a projection to ``embed_dim``.
+    """
+
+    _layers = {
+        1: (nn.Conv1d, nn.MaxPool1d, nn.AdaptiveAvgPool1d),
+        2: (nn.Conv2d, nn.MaxPool2d, nn.AdaptiveAvgPool2d),
+    }
+
+    def __init__(self, in_features, shape, embed_dim, channels, kernel_size, dropout):
+        super().__init__()
+        owner = type(self).__name__
+        n_dims = self._n_dims
+        conv, max_pool, average_pool = self._layers[n_dims - 1]
+        in_features = _check_positive_int(in_features, "in_features", owner)
+        self.shape = _check_shape(shape, n_dims, in_features, owner)
+        embed_dim = _check_positive_int(embed_dim, "embed_dim", owner)
+        channels = _check_channels(channels, owner)
+        kernel_size = _check_positive_int(kernel_size, "kernel_size", owner)
+        dropout = _check_dropout(dropout, owner)
+        self.out_features = embed_dim
+
+        c_in, *sizes = self.shape
+        blocks = []
+        for c_out in channels:
+            pool = tuple(2 if size >= 2 else 1 for size in sizes)
+            blocks += [
+                conv(c_in, c_out, kernel_size, padding=kernel_size // 2),
+                nn.GroupNorm(1, c_out),
+                nn.ReLU(),
+                max_pool(pool if n_dims == 3 else pool[0])
+                if max(pool) > 1
+                else nn.Identity(),
+            ]
+            # Even kernels with "same" padding grow each side by one.
+            grown = [size + 1 - kernel_size % 2 for size in sizes]
+            sizes = [size // p for size, p in zip(grown, pool, strict=True)]
+            c_in = c_out
+        self.features = nn.Sequential(*blocks)
+        self.pool = average_pool(1)
+        self.dropout = nn.Dropout(dropout)
+        self.proj = nn.Linear(c_in, embed_dim)
+
+    def _encode(self, x):
+        x = self.pool(self.features(x)).flatten(1)
+        return self.proj(self.dropout(x))
+
+
+class CNN2dEncoder(_ConvEncoder):
     """Small convolutional encoder for a flattened image block.
 
     The flat block is reshaped to ``(batch, C, H, W)``, passed through one
@@ -187,6 +239,8 @@ class CNN2dEncoder(nn.Module):
     torch.Size([2, 16])
     """
 
+    _n_dims = 3  # (C, H, W)
+
     def __init__(
         self,
         in_features,
@@ -197,36 +251,8 @@ class CNN2dEncoder(nn.Module):
         dropout=0.1,
         channels_last=True,
     ):
-        super().__init__()
-        owner = type(self).__name__
-        in_features = _check_positive_int(in_features, "in_features", owner)
-        self.shape = _check_shape(shape, 3, in_features, owner)
-        embed_dim = _check_positive_int(embed_dim, "embed_dim", owner)
-        channels = _check_channels(channels, owner)
-        kernel_size = _check_positive_int(kernel_size, "kernel_size", owner)
-        dropout = _check_dropout(dropout, owner)
+        super().__init__(in_features, shape, embed_dim, channels, kernel_size, dropout)
         self.channels_last = bool(channels_last)
-        self.out_features = embed_dim
-
-        c_in, height, width = self.shape
-        blocks = []
-        for c_out in channels:
-            pool = (2 if height >= 2 else 1, 2 if width >= 2 else 1)
-            blocks += [
-                nn.Conv2d(c_in, c_out, kernel_size, padding=kernel_size // 2),
-                nn.GroupNorm(1, c_out),
-                nn.ReLU(),
-                nn.MaxPool2d(pool) if pool != (1, 1) else nn.Identity(),
-            ]
-            # Even kernels with "same" padding grow each side by one.
-            height += 1 - kernel_size % 2
-            width += 1 - kernel_size % 2
-            height, width = height // pool[0], width // pool[1]
-            c_in = c_out
-        self.features = nn.Sequential(*blocks)
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.dropout = nn.Dropout(dropout)
-        self.proj = nn.Linear(c_in, embed_dim)
 
     def forward(self, x):
         """Encode a batch.
@@ -246,11 +272,10 @@ class CNN2dEncoder(nn.Module):
             x = x.reshape(-1, h, w, c).permute(0, 3, 1, 2)
         else:
             x = x.reshape(-1, c, h, w)
-        x = self.pool(self.features(x)).flatten(1)
-        return self.proj(self.dropout(x))
+        return self._encode(x)
 
 
-class CNN1dEncoder(nn.Module):
+class CNN1dEncoder(_ConvEncoder):
     """Small 1-D convolutional encoder for a flattened multichannel sequence.
 
     The flat block is reshaped to ``(batch, C, L)`` (channels first: the
@@ -298,6 +323,8 @@ class CNN1dEncoder(nn.Module):
     torch.Size([3, 16])
     """
 
+    _n_dims = 2  # (C, L)
+
     def __init__(
         self,
         in_features,
@@ -307,32 +334,7 @@ class CNN1dEncoder(nn.Module):
         kernel_size=5,
         dropout=0.1,
     ):
-        super().__init__()
-        owner = type(self).__name__
-        in_features = _check_positive_int(in_features, "in_features", owner)
-        self.shape = _check_shape(shape, 2, in_features, owner)
-        embed_dim = _check_positive_int(embed_dim, "embed_dim", owner)
-        channels = _check_channels(channels, owner)
-        kernel_size = _check_positive_int(kernel_size, "kernel_size", owner)
-        dropout = _check_dropout(dropout, owner)
-        self.out_features = embed_dim
-
-        c_in, length = self.shape
-        blocks = []
-        for c_out in channels:
-            pool = 2 if length >= 2 else 1
-            blocks += [
-                nn.Conv1d(c_in, c_out, kernel_size, padding=kernel_size // 2),
-                nn.GroupNorm(1, c_out),
-                nn.ReLU(),
-                nn.MaxPool1d(pool) if pool > 1 else nn.Identity(),
-            ]
-            length = (length + 1 - kernel_size % 2) // pool
-            c_in = c_out
-        self.features = nn.Sequential(*blocks)
-        self.pool = nn.AdaptiveAvgPool1d(1)
-        self.dropout = nn.Dropout(dropout)
-        self.proj = nn.Linear(c_in, embed_dim)
+        super().__init__(in_features, shape, embed_dim, channels, kernel_size, dropout)
 
     def forward(self, x):
         """Encode a batch.
@@ -347,9 +349,7 @@ class CNN1dEncoder(nn.Module):
         Tensor of shape (batch, embed_dim)
             The embedding.
         """
-        x = x.reshape(-1, *self.shape)
-        x = self.pool(self.features(x)).flatten(1)
-        return self.proj(self.dropout(x))
+        return self._encode(x.reshape(-1, *self.shape))
 
 
 _ENCODERS = {"mlp": MLPEncoder, "cnn2d": CNN2dEncoder, "cnn1d": CNN1dEncoder}
