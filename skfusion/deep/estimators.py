@@ -151,19 +151,6 @@ def _discard_message(*args, **kwargs):
     return None
 
 
-def _init_arguments(arguments):
-    """A public ``__init__``'s ``locals()`` as keywords for ``_DeepFusionBase``.
-
-    The public classes spell out their signatures (scikit-learn reads the
-    parameters and defaults from them) and forward them all in one call.
-    """
-    arguments = dict(arguments)
-    del arguments["self"]
-    arguments.pop("__class__", None)
-    kwargs = arguments.pop("kwargs")
-    return {**arguments, **kwargs}
-
-
 class _DeepFusionBase(FusionMixin, NeuralNet):
     """What the classifier and the regressor share."""
 
@@ -817,9 +804,39 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
         random_state=None,
         **kwargs,
     ):
-        arguments = _init_arguments(locals())
-        del arguments["class_weight"]
-        super().__init__(**arguments)
+        super().__init__(
+            module,
+            criterion,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            iterator_train=iterator_train,
+            iterator_valid=iterator_valid,
+            dataset=dataset,
+            train_split=train_split,
+            callbacks=callbacks,
+            predict_nonlinearity=predict_nonlinearity,
+            warm_start=warm_start,
+            verbose=verbose,
+            device=device,
+            compile=compile,
+            use_caching=use_caching,
+            torch_load_kwargs=torch_load_kwargs,
+            fusion=fusion,
+            encoders=encoders,
+            embed_dim=embed_dim,
+            hidden_dim=hidden_dim,
+            dropout=dropout,
+            modality_dropout=modality_dropout,
+            rank=rank,
+            modalities=modalities,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            random_state=random_state,
+            **kwargs,
+        )
         self.class_weight = class_weight
 
     def predict_proba(self, X):
@@ -1054,7 +1071,39 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
         random_state=None,
         **kwargs,
     ):
-        super().__init__(**_init_arguments(locals()))
+        super().__init__(
+            module,
+            criterion,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            iterator_train=iterator_train,
+            iterator_valid=iterator_valid,
+            dataset=dataset,
+            train_split=train_split,
+            callbacks=callbacks,
+            predict_nonlinearity=predict_nonlinearity,
+            warm_start=warm_start,
+            verbose=verbose,
+            device=device,
+            compile=compile,
+            use_caching=use_caching,
+            torch_load_kwargs=torch_load_kwargs,
+            fusion=fusion,
+            encoders=encoders,
+            embed_dim=embed_dim,
+            hidden_dim=hidden_dim,
+            dropout=dropout,
+            modality_dropout=modality_dropout,
+            rank=rank,
+            modalities=modalities,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            random_state=random_state,
+            **kwargs,
+        )
 
     def predict(self, X):
         """Predictions.
