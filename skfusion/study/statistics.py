@@ -309,9 +309,11 @@ def _check_confidence(confidence):
     return float(confidence)
 
 
-def _weighted_auc(positive, score, weights):
-    # Mann-Whitney with weights: each positive beats the weight of the
-    # negatives scored below it, and half the weight of those tied with it.
+def _weighted_counts_by_score(positive, score, weights):
+    """Weighted positives and negatives per distinct score, in increasing order.
+
+    ``weights`` has one row per resample; tied scores form one group.
+    """
     order = np.argsort(score, kind="stable")
     ordered = score[order]
     starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
@@ -319,6 +321,13 @@ def _weighted_auc(positive, score, weights):
     positive = positive[order]
     pos = np.add.reduceat(weights * positive, starts, axis=1)
     neg = np.add.reduceat(weights * ~positive, starts, axis=1)
+    return pos, neg
+
+
+def _weighted_auc(positive, score, weights):
+    # Mann-Whitney with weights: each positive beats the weight of the
+    # negatives scored below it, and half the weight of those tied with it.
+    pos, neg = _weighted_counts_by_score(positive, score, weights)
     below = np.cumsum(neg, axis=1) - neg
     n_pos, n_neg = pos.sum(axis=1), neg.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -330,13 +339,7 @@ def _weighted_auc(positive, score, weights):
 def _weighted_average_precision(positive, score, weights):
     # sklearn's step integral: the precision at each distinct threshold, from
     # the highest down, weighted by the recall it adds.
-    order = np.argsort(-score, kind="stable")
-    ordered = score[order]
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    weights = weights[:, order]
-    positive = positive[order]
-    pos = np.add.reduceat(weights * positive, starts, axis=1)
-    neg = np.add.reduceat(weights * ~positive, starts, axis=1)
+    pos, neg = _weighted_counts_by_score(positive, -score, weights)
     true_pos = np.cumsum(pos, axis=1)
     called = true_pos + np.cumsum(neg, axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
