@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import GroupKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
@@ -15,6 +15,7 @@ from skfusion.extractors._base import BaseExtractor
 from skfusion.fusion import BlockScaler
 from skfusion.study import FusionStudy
 from skfusion.study._analysis import pooled_metrics
+from skfusion.utils._test_common import DelegatingClassifier
 
 
 def _table(n_samples=120, missing_rate=0.15, random_state=0):
@@ -62,7 +63,7 @@ def fitted_study():
     return study.fit(X, y, groups=groups), X, y, groups
 
 
-class _RecordingClassifier(ClassifierMixin, BaseEstimator):
+class _RecordingClassifier(DelegatingClassifier):
     """Logistic regression that records the rows it was trained on."""
 
     seen = []
@@ -72,15 +73,8 @@ class _RecordingClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y):
         type(self).seen.append((self.tag, tuple(X.index)))
-        self.model_ = make_pipeline(BlockScaler(), LogisticRegression()).fit(X, y)
-        self.classes_ = self.model_.classes_
-        return self
-
-    def predict(self, X):
-        return self.model_.predict(X)
-
-    def predict_proba(self, X):
-        return self.model_.predict_proba(X)
+        model = make_pipeline(BlockScaler(), LogisticRegression())
+        return self._fitted(model.fit(X, y))
 
 
 def test_every_strategy_is_trained_and_tested_on_identical_folds():

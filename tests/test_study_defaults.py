@@ -3,7 +3,6 @@
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, GroupKFold, StratifiedGroupKFold
 from sklearn.pipeline import make_pipeline
@@ -11,6 +10,7 @@ from sklearn.pipeline import make_pipeline
 from skfusion.datasets import make_multimodal_classification
 from skfusion.fusion import BlockScaler
 from skfusion.study import FusionStudy, _strategies, default_strategies
+from skfusion.utils._test_common import DelegatingClassifier
 
 
 def _modalities(X, names=("m0", "m1")):
@@ -130,22 +130,14 @@ def test_grouped_defaults_tune_on_grouped_inner_folds():
     assert np.isfinite(study.summary_.loc["unimodal:m0", "roc_auc_mean"])
 
 
-class _GroupsRecorder(ClassifierMixin, BaseEstimator):
+class _GroupsRecorder(DelegatingClassifier):
     """Logistic regression that records whether it got groups."""
 
     calls = []
 
     def fit(self, X, y, groups=None):
         type(self).calls.append(groups is not None)
-        self.model_ = LogisticRegression().fit(X, y)
-        self.classes_ = self.model_.classes_
-        return self
-
-    def predict(self, X):
-        return self.model_.predict(X)
-
-    def predict_proba(self, X):
-        return self.model_.predict_proba(X)
+        return self._fitted(LogisticRegression().fit(X, y))
 
 
 def test_a_grid_search_strategy_receives_the_groups():

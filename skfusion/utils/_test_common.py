@@ -7,6 +7,7 @@ by position: the first column is one modality, the rest another.
 """
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.preprocessing import StandardScaler
 
 from ..compose import ModalityTransformer
@@ -40,6 +41,25 @@ _SMALL_NET = {
     "max_epochs": 25,
     "batch_size": -1,
 }
+
+
+class DelegatingClassifier(ClassifierMixin, BaseEstimator):
+    """Base of test classifiers whose ``fit`` sets ``model_``: the rest delegates.
+
+    Tests subclass it to record what ``fit`` receives (rows, groups) and fit
+    an ordinary model as ``model_``.
+    """
+
+    def _fitted(self, model):
+        self.model_ = model
+        self.classes_ = model.classes_
+        return self
+
+    def predict(self, X):
+        return self.model_.predict(X)
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)
 
 
 def scale_modality(X, modality, factor):
