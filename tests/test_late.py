@@ -653,30 +653,27 @@ def test_regressor_modality_in_one_training_row(combiner):
     assert model.score(X, y) > 0.5
 
 
-@pytest.mark.parametrize("combiner", COMBINERS)
-def test_one_huge_finite_value_is_handled(combiner):
-    X, y = _data()
+def _outputs_with_one_huge_value(estimator, combiner, data):
+    """Probabilities (or predictions) of a model fitted with one 1e300 cell."""
+    X, y = data
     X.iloc[3, 1] = 1e300
-
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
-        model = LateFusionClassifier(combiner=combiner, cv=3, random_state=0)
-        proba = model.fit(X, y).predict_proba(X)
+        model = estimator(combiner=combiner, cv=3, random_state=0).fit(X, y)
+        return getattr(model, "predict_proba", model.predict)(X)
 
+
+@pytest.mark.parametrize("combiner", COMBINERS)
+def test_one_huge_finite_value_is_handled(combiner):
+    proba = _outputs_with_one_huge_value(LateFusionClassifier, combiner, _data())
     assert np.isfinite(proba).all()
     assert_allclose(proba.sum(axis=1), 1.0)
 
 
 @pytest.mark.parametrize("combiner", REGRESSION_COMBINERS)
 def test_regressor_one_huge_finite_value_is_handled(combiner):
-    X, y = _regression_data()
-    X.iloc[3, 1] = 1e300
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", RuntimeWarning)
-        model = LateFusionRegressor(combiner=combiner, cv=3, random_state=0)
-        predicted = model.fit(X, y).predict(X)
-
+    data = _regression_data()
+    predicted = _outputs_with_one_huge_value(LateFusionRegressor, combiner, data)
     assert np.isfinite(predicted).all()
 
 
