@@ -9,29 +9,23 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
+# Every fusion family, by the module that holds it.
+from skfusion import fusion
 from skfusion.blocks import nan_column_statistics, standardize_columns
 from skfusion.datasets import make_multimodal_classification
 from skfusion.deep import DeepFusionClassifier, DeepFusionRegressor
-from skfusion.fusion import (
-    BlockScaler,
-    FeatureFusion,
-    LateFusionClassifier,
-    LateFusionRegressor,
-    MultipleKernelClassifier,
-    SharedSpace,
-)
 
 DEEP = {"embed_dim": 4, "hidden_dim": 8, "max_epochs": 1, "random_state": 0}
 
 
 def _estimators():
     return [
-        BlockScaler(),
-        FeatureFusion("sum"),
-        LateFusionClassifier(combiner="stacking", cv=3, random_state=0),
-        LateFusionRegressor(combiner="weighted", cv=3, random_state=0),
-        SharedSpace(n_components=1),
-        MultipleKernelClassifier(random_state=0),
+        fusion.BlockScaler(),
+        fusion.FeatureFusion("sum"),
+        fusion.LateFusionClassifier(combiner="stacking", cv=3, random_state=0),
+        fusion.LateFusionRegressor(combiner="weighted", cv=3, random_state=0),
+        fusion.SharedSpace(n_components=1),
+        fusion.MultipleKernelClassifier(random_state=0),
         DeepFusionClassifier(**DEEP),
         DeepFusionRegressor(**DEEP),
     ]
@@ -122,7 +116,7 @@ def test_reordered_columns_name_the_first_misplaced_column(estimator):
 
 def test_reordered_columns_in_a_pipeline():
     X, y = _data()
-    model = make_pipeline(BlockScaler(), LogisticRegression()).fit(X, y)
+    model = make_pipeline(fusion.BlockScaler(), LogisticRegression()).fit(X, y)
     with pytest.raises(ValueError, match=r"column 'm0__x2' is at position 0"):
         model.predict(X[["m0__x2", "m0__x0", "m0__x1", "m1__x0", "m1__x1"]])
 
@@ -143,7 +137,7 @@ def test_nan_in_y_names_the_rows(estimator):
 
 @pytest.mark.parametrize(
     "estimator",
-    [LateFusionClassifier(), DeepFusionClassifier(**DEEP)],
+    [fusion.LateFusionClassifier(), DeepFusionClassifier(**DEEP)],
     ids=lambda e: type(e).__name__,
 )
 def test_missing_label_in_y_names_the_rows(estimator):
@@ -159,7 +153,7 @@ def test_infinite_y_names_the_rows():
     y = y.astype(float)
     y[4] = np.inf
     with pytest.raises(ValueError, match=r"y is infinite in rows \[4\]"):
-        LateFusionRegressor().fit(X, y)
+        fusion.LateFusionRegressor().fit(X, y)
 
 
 def test_every_fusion_estimator_is_a_client_of_blocks():
@@ -168,12 +162,12 @@ def test_every_fusion_estimator_is_a_client_of_blocks():
     from skfusion.blocks import FusionMixin
 
     for estimator in (
-        BlockScaler,
-        FeatureFusion,
-        LateFusionClassifier,
-        LateFusionRegressor,
-        SharedSpace,
-        MultipleKernelClassifier,
+        fusion.BlockScaler,
+        fusion.FeatureFusion,
+        fusion.LateFusionClassifier,
+        fusion.LateFusionRegressor,
+        fusion.SharedSpace,
+        fusion.MultipleKernelClassifier,
         DeepFusionClassifier,
         DeepFusionRegressor,
     ):
