@@ -361,6 +361,7 @@ def validate_blocked_data(estimator, X, y="no_validation", *, reset, **check_par
     feature_names = (
         np.asarray(X.columns, dtype=object) if hasattr(X, "columns") else None
     )
+    groups = None
     if feature_names is not None:
         groups = (
             _resolve_modality_indices(
@@ -376,11 +377,13 @@ def validate_blocked_data(estimator, X, y="no_validation", *, reset, **check_par
     )
     X_checked = validated[0] if isinstance(validated, tuple) else validated
     if reset:
-        groups = _resolve_modality_indices(
-            getattr(estimator, "feature_names_in_", None),
-            X_checked.shape[1],
-            estimator.modalities,
-        )
+        fitted_names = getattr(estimator, "feature_names_in_", None)
+        # Resolved above from the same names unless scikit-learn kept none
+        # (non-string column labels): then the groups are by position.
+        if groups is None or fitted_names is None:
+            groups = _resolve_modality_indices(
+                fitted_names, X_checked.shape[1], estimator.modalities
+            )
         estimator.modalities_ = groups
     index = X.index if hasattr(X, "index") else None
     _check_no_infinity(X_checked, estimator, feature_names, index)
