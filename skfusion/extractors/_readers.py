@@ -44,7 +44,8 @@ def read_image(
         Grey (H, W) or colour (H, W, 3) output, or (``"L+RGB"``) the pair
         ``(grey, colour)`` where ``grey`` is what ``"L"`` gives and
         ``colour`` what ``"RGB"`` gives, or None for a grey input (one
-        channel, or three equal ones).
+        channel, or three equal ones), from one decode (and, with ``size``,
+        one resize of an 8-bit Pillow file).
 
     max_pixels : int or None
         Refuse an input with more pixels (voxels for volumes) than this,
@@ -71,10 +72,13 @@ def read_image(
         stored values (DICOM: rescaled modality values such as Hounsfield
         units, without windowing or MONOCHROME1 inversion).
 
-    size : (int, int) or None
-        (height, width) that an 8-bit Pillow file is decoded and resized to
-        by Pillow (see :func:`_read_pillow`); other inputs keep their own
-        size, for :func:`resize`.
+    size : tuple of int or None
+        Output (height, width), or (depth, height, width) with
+        ``volume="volume"``. An 8-bit Pillow file is decoded (a JPEG at a
+        reduced scale) and resized by Pillow (see :func:`_read_pillow`);
+        every other input (DICOM, NIfTI, arrays, 16-bit and float files,
+        volumes) is read in full and resized by :func:`resize`. None keeps
+        the input's own size.
 
     needed_by : str
         Name used in the message when an optional dependency is missing.
@@ -83,28 +87,44 @@ def read_image(
     -------
     image : ndarray of float, or a pair of them with ``mode="L+RGB"``
         Shape (H, W), (H, W, 3), or (D, H, W) with ``volume="volume"``;
-        float32 for 8-bit Pillow files, float64 otherwise.
+        float32 for 8-bit Pillow files, float64 otherwise (resized DICOM,
+        NIfTI and arrays: the dtype scikit-image's ``resize`` gives).
     """
     if isinstance(source, np.ndarray):
         image = _from_array(source, scale=scale, volume=volume, axis=axis)
         if isinstance(image, _Volume):
             # Arrays keep their values (uint8 aside): no window.
             image = _reduce_volume(image.data, volume, axis, window, "none")
-        return _to_mode(image, mode, volume)
+        return _resize_all(_to_mode(image, mode, volume), size, needed_by)
     path = Path(os.fspath(source))
     file_format = _file_format(path)
     if file_format == "nifti":
         data = _read_nifti(path, max_pixels, needed_by)
-        return _to_mode(_reduce_volume(data, volume, axis, window, scale), mode, volume)
-    if file_format == "dicom":
+        image = _reduce_volume(data, volume, axis, window, scale)
+        image = _to_mode(image, mode, volume)
+    elif file_format == "dicom":
         image = _read_dicom(path, max_pixels, volume, axis, window, scale, needed_by)
-        return _to_mode(image, mode, volume)
-    if volume == "volume":
+        image = _to_mode(image, mode, volume)
+    elif volume == "volume":
         raise ValueError(
             "volume='volume' needs a 3-D input (NIfTI, multi-frame DICOM or a "
             "3-D array); got a 2-D image file."
         )
-    return _read_pillow(path, mode, max_pixels, scale, needed_by, size=size)
+    else:
+        image = _read_pillow(path, mode, max_pixels, scale, needed_by, size=size)
+    # A no-op for what Pillow already resized.
+    return _resize_all(image, size, needed_by)
+
+
+def _resize_all(image, size, needed_by):
+    """``image``, or each image of a (grey, colour) pair, resized to ``size``."""
+    if size is None:
+        return image
+    if isinstance(image, tuple):
+        return tuple(
+            None if part is None else resize(part, size, needed_by) for part in image
+        )
+    return resize(image, size, needed_by)
 
 
 def _file_format(path):
@@ -180,11 +200,13 @@ def _check_pixels(n_pixels, max_pixels, shape):
 def _read_pillow(path, mode, max_pixels, scale, needed_by, size=None):
     """A Pillow file as an array; 8-bit ones resized by Pillow when ``size`` is set.
 
-    With ``size`` (height, width), an 8-bit image is decoded at the smallest
-    JPEG scale (1/2, 1/4, 1/8) still covering ``size`` and resized by
-    Pillow's anti-aliased bilinear filter, in 8 bits: several times faster
-    than decoding in full and resizing in float. High-bit-depth images are
-    returned unresized.
+    With ``size``, an image in an 8-bit mode (any but I;16, I and F) is
+    decoded, resized and turned upright by :func:`_pillow_resized`, then
+    converted to float32 once: several times faster than decoding in full
+    and resizing in float with scikit-image (whose anti-aliasing is a
+    Gaussian filter before bilinear interpolation; the two agree to under
+    one grey level on average, see ``ImageLoader``). High-bit-depth images
+    are returned unresized.
     """
     pil_image = import_optional("PIL.Image", extra="image", needed_by=needed_by)
     pil_ops = import_optional("PIL.ImageOps", extra="image", needed_by=needed_by)
@@ -196,16 +218,11 @@ def _read_pillow(path, mode, max_pixels, scale, needed_by, size=None):
             # before anything is decoded.
             with pil_image.open(path) as img:
                 _check_pixels(img.width * img.height, max_pixels, img.size[::-1])
-                by_pillow = size is not None and img.mode not in _HIGH_BIT_MODES
-                if by_pillow:
-                    # Either orientation, as EXIF may transpose the image.
-                    img.draft(None, (max(size), max(size)))
-                img.load()
-                img = pil_ops.exif_transpose(img)
-                if by_pillow:
-                    img = img.convert(mode).resize(
-                        size[::-1], pil_image.Resampling.BILINEAR
-                    )
+                if size is not None and img.mode not in _HIGH_BIT_MODES:
+                    img = _pillow_resized(img, mode, size, pil_image)
+                else:
+                    img.load()
+                    img = pil_ops.exif_transpose(img)
                 return _pillow_to_array(img, mode, scale)
         except bomb as exc:
             raise ValueError(
@@ -215,6 +232,66 @@ def _read_pillow(path, mode, max_pixels, scale, needed_by, size=None):
 
 
 _HIGH_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
+_GREY_MODES = ("1", "L", "LA", "La")
+# A JPEG is drafted to at least twice the target (Pillow's thumbnail default,
+# reducing_gap=2): its DCT scaling is a box filter, close to a full decode
+# only when the resize that follows still reduces by 2 or more.
+_DRAFT_GAP = 2
+# EXIF orientation -> the transpose that turns the image upright, as
+# PIL.ImageOps.exif_transpose applies it; 5-8 swap height and width.
+_EXIF_ORIENTATION = 0x0112
+_UPRIGHT = {
+    2: "FLIP_LEFT_RIGHT",
+    3: "ROTATE_180",
+    4: "FLIP_TOP_BOTTOM",
+    5: "TRANSPOSE",
+    6: "ROTATE_270",
+    7: "TRANSVERSE",
+    8: "ROTATE_90",
+}
+
+
+def _pillow_resized(img, mode, size, pil_image):
+    """An opened 8-bit image decoded and resized to ``size`` by Pillow, upright.
+
+    1. A JPEG is decoded at the smallest of libjpeg's DCT scales 1/8, 1/4
+       and 1/2 whose both sides still cover twice ``max(size)``
+       (``Image.draft``): the target is covered whichever way the EXIF
+       orientation turns the image, and the resize still reduces by 2 or
+       more, so the result stays near that of a full decode. Other formats,
+       and JPEGs under twice the target, are decoded in full.
+    2. The image is converted to its own colour, "L" for grey files and
+       "RGB" for colour ones, whatever ``mode`` says: ``mode`` is taken
+       from the resized image, so the grey of ``"L+RGB"`` (one resize) is
+       the image ``"L"`` gives, and that of a colour file is within one
+       grey level of ``img.convert("L").resize(...)``. Never resized as "P"
+       or "1" (which Pillow resizes by nearest neighbour) nor with alpha
+       (which Pillow premultiplies; the conversion drops it, as without
+       ``size``).
+    3. It is resized in 8 bits by Pillow's ``BILINEAR`` filter, a triangle
+       whose support widens with the reduction factor (anti-aliased when
+       shrinking), over exactly the drafted region of the original (the box
+       ``draft`` returns), in the stored orientation ...
+    4. ... and then transposed upright by its EXIF orientation, as
+       ``PIL.ImageOps.exif_transpose`` would before resizing.
+    """
+    cover = max(size) * _DRAFT_GAP
+    drafted = img.draft(None, (cover, cover))
+    img.load()
+    upright = _UPRIGHT.get(img.getexif().get(_EXIF_ORIENTATION, 1))
+    height, width = size
+    if upright in ("TRANSPOSE", "ROTATE_270", "TRANSVERSE", "ROTATE_90"):
+        height, width = width, height
+    working = "L" if img.mode in _GREY_MODES else "RGB"
+    if img.mode != working:
+        img = img.convert(working)
+    # The drafted image may hold a fraction of a pixel past the original's
+    # right and bottom edges (its size is rounded up): resize the box only.
+    box = None if drafted is None else drafted[1]
+    img = img.resize((width, height), pil_image.Resampling.BILINEAR, box=box)
+    if upright is not None:
+        img = img.transpose(pil_image.Transpose[upright])
+    return img
 
 
 def _check_pixels_finite(pixels):
@@ -237,12 +314,14 @@ def _pillow_to_array(img, mode, scale):
     if mode == "L+RGB":
         # Both from one decode; Pillow's own grey, as mode="L" reads it.
         grey = _pillow_to_array(img, "L", scale)
-        if img.mode in ("1", "L", "LA", "La"):
+        if img.mode in _GREY_MODES:
             return grey, None
         rgb = _pillow_to_array(img, "RGB", scale)
         return grey, None if _is_grey(rgb) else rgb
     # 8-bit images need no more than float32, and resizing runs twice as fast.
-    data = np.asarray(img.convert(mode), dtype=np.float32)
+    if img.mode != mode:
+        img = img.convert(mode)
+    data = np.asarray(img, dtype=np.float32)
     return data / np.float32(255.0) if scale == "unit" else data
 
 
