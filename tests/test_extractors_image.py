@@ -144,6 +144,180 @@ def test_import_does_not_load_optional_dependencies():
     assert result.stdout.strip() == "[]"
 
 
+# -- Pillow reading: draft, one resize, orientation --------------------------------
+
+
+def _photo(height, width, seed=0):
+    """A smooth colour image with two hard-edged shapes, off centre."""
+    rng = np.random.default_rng(seed)
+    coarse = rng.integers(0, 256, (height // 16 + 2, width // 16 + 2, 3), np.uint8)
+    smooth = Image.fromarray(coarse).resize((width, height), Image.Resampling.BICUBIC)
+    pixels = np.array(smooth)
+    pixels[height // 5 : height // 2, width // 3 : width // 2] = (250, 20, 40)
+    rows, cols = np.ogrid[:height, :width]
+    radius = min(height, width) // 6
+    pixels[(rows - 2 * height // 3) ** 2 + (cols - width // 4) ** 2 < radius**2] = (
+        10,
+        30,
+        220,
+    )
+    return pixels
+
+
+@pytest.fixture
+def resized_from(monkeypatch):
+    """The sizes of the images that Pillow resizes, in call order."""
+    sizes = []
+    resize = Image.Image.resize
+
+    def spy(self, *args, **kwargs):
+        sizes.append(self.size)
+        return resize(self, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "resize", spy)
+    return sizes
+
+
+def test_large_jpeg_is_drafted_close_to_a_full_decode(tmp_path, resized_from):
+    path = tmp_path / "large.jpg"
+    Image.fromarray(_photo(1030, 777)).save(path, quality=90)
+    full = _pillow_resized(path, (48, 64), "RGB")
+    del resized_from[:]
+    block = ImageLoader(size=(48, 64), mode="RGB").fit([path]).transform([path])
+    # Decoded at 1/4: the smallest scale whose sides cover 2 * 64 (1/8 would
+    # give 98 x 129 pixels).
+    assert resized_from == [(195, 258)]
+    difference = np.abs(block[0] - full.ravel())
+    assert difference.mean() < 0.005 and difference.max() < 0.05
+    assert block.dtype == np.float32
+
+
+def test_small_jpeg_is_not_drafted_below_twice_the_target(tmp_path, resized_from):
+    path = tmp_path / "small.jpg"
+    Image.fromarray(_photo(150, 200)).save(path, quality=90)
+    del resized_from[:]
+    # 150 x 200 cannot be halved and still cover 2 * 64: decoded in full, as
+    # Image.open(path).convert("RGB").resize(...) gives it.
+    block = ImageLoader(size=(64, 64), mode="RGB").fit([path]).transform([path])
+    assert resized_from == [(200, 150)]
+    full = _pillow_resized(path, (64, 64), "RGB")
+    np.testing.assert_allclose(block[0], full.ravel(), atol=1e-6)
+    del resized_from[:]
+    ImageLoader(size=(32, 32)).fit([path]).transform([path])
+    assert resized_from[0] == (100, 75)  # halved, still over 2 * 32 each way
+
+
+_UPRIGHT_TO_STORED = {
+    1: None,
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_90,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_270,
+}
+
+
+@pytest.mark.parametrize("orientation", sorted(_UPRIGHT_TO_STORED))
+def test_exif_orientation_is_applied_to_a_drafted_jpeg(
+    tmp_path, orientation, resized_from
+):
+    upright = Image.fromarray(_photo(650, 1030))
+    turn = _UPRIGHT_TO_STORED[orientation]
+    stored = upright if turn is None else upright.transpose(turn)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = tmp_path / f"turned{orientation}.jpg"
+    stored.save(path, exif=exif, quality=95)
+    del resized_from[:]
+    loader = ImageLoader(size=(40, 64), mode="RGB").fit([path])
+    block = loader.transform([path])
+    assert min(resized_from[0]) == 163  # drafted to 1/4 of 650
+    expected = upright.resize((64, 40), Image.Resampling.BILINEAR)
+    difference = np.abs(block[0] - np.asarray(expected).ravel() / 255)
+    # The right way up (a wrong turn differs by ~0.2 on average, a draft
+    # resized without its box by ~0.015), up to the JPEG's loss (~0.002).
+    assert difference.mean() < 0.005
+
+
+def test_one_read_gives_the_grey_and_the_colour_of_separate_reads(
+    tmp_path, resized_from
+):
+    Image.fromarray(_photo(300, 260)).save(tmp_path / "colour.png")
+    Image.fromarray(_photo(300, 260)).save(tmp_path / "colour.jpg", quality=90)
+    grey = _photo(40, 48, seed=1)[..., 1]
+    Image.fromarray(grey).save(tmp_path / "grey.png")
+    Image.fromarray(np.stack([grey] * 3, -1)).save(tmp_path / "grey_rgb.png")
+    column = [str(tmp_path / n) for n in ("colour.png", "colour.jpg", "grey.png")]
+    column.append(str(tmp_path / "grey_rgb.png"))
+    kwargs = {"size": (32, 32), "hog_pixels_per_cell": (8, 8)}
+    grey_groups = ("intensity", "hog", "lbp", "color_hist")
+    both = ImageFeatures(features=(*grey_groups, "colour"), **kwargs).fit(column)
+    del resized_from[:]
+    block = both.transform(column)
+    assert len(resized_from) == len(column)  # one decode, one resize each
+    grey_only = ImageFeatures(features=grey_groups, **kwargs).fit(column)
+    colour_only = ImageFeatures(features=("colour",), mode="RGB", **kwargs)
+    expected = np.hstack(
+        [grey_only.transform(column), colour_only.fit(column).transform(column)]
+    )
+    np.testing.assert_array_equal(block, expected)
+    saturation = block[:, list(both.get_feature_names_out()).index("colour_s_mean")]
+    assert (saturation[2:] == 0).all() and (saturation[:2] > 0.2).all()
+
+
+def _save_in_mode(path, mode):
+    """The 24 x 32 colour pattern saved as a PNG of Pillow mode ``mode``."""
+    rgb = _rgb_pattern(24, 32)
+    if mode == "P":
+        img = Image.fromarray(rgb).quantize(16)
+    elif mode == "RGBA":
+        alpha = np.where(np.arange(32) < 16, 0, 255).astype(np.uint8)
+        img = Image.fromarray(np.dstack([rgb, np.broadcast_to(alpha, (24, 32))]))
+    elif mode == "LA":
+        alpha = np.full((24, 32), 128, np.uint8)
+        img = Image.fromarray(np.dstack([rgb[..., 1], alpha]))
+    else:
+        img = Image.fromarray(rgb[..., 1] > 100) if mode == "1" else None
+    assert img.mode == mode
+    img.save(path)
+    return path
+
+
+@pytest.mark.parametrize("file_mode", ["P", "LA", "RGBA", "1"])
+@pytest.mark.parametrize("mode", ["L", "RGB"])
+def test_palette_alpha_and_bilevel_files_are_resized_in_grey_or_rgb(
+    tmp_path, file_mode, mode
+):
+    path = _save_in_mode(tmp_path / f"pattern_{file_mode}.png", file_mode)
+    block = ImageLoader(size=(6, 8), mode=mode).fit([path]).transform([path])
+    own = "L" if file_mode in ("LA", "1") else "RGB"
+    expected = _pillow_resized(path, (6, 8), mode, own)
+    np.testing.assert_allclose(block[0], expected.ravel(), atol=1e-6)
+    # Not Pillow's resize of the file's own mode: nearest neighbour for P
+    # and 1, premultiplied alpha for LA and RGBA (the alpha is dropped).
+    with Image.open(path) as img:
+        as_stored = img.resize((8, 6), Image.Resampling.BILINEAR).convert(mode)
+    assert not np.allclose(block[0], np.asarray(as_stored).ravel() / 255, atol=1e-3)
+
+
+def test_sixteen_bit_png_keeps_the_float_path(tmp_path, resized_from):
+    ramp = np.linspace(0, 65535, 30 * 40).reshape(30, 40).astype(np.uint16)
+    ramp[10:20, 10:20] = 65535
+    Image.fromarray(ramp).save(tmp_path / "ramp16.png")
+    with Image.open(tmp_path / "ramp16.png") as img:
+        assert img.mode.startswith("I")  # high bit depth, not 8 bits
+    del resized_from[:]
+    loader = ImageLoader(size=(8, 8)).fit([tmp_path / "ramp16.png"])
+    block = loader.transform([tmp_path / "ramp16.png"])
+    assert not resized_from  # not by Pillow, which would clip to 8 bits
+    expected = skimage_transform.resize(
+        ramp / 65535.0, (8, 8), order=1, anti_aliasing=True
+    )
+    np.testing.assert_allclose(block[0], expected.ravel(), rtol=1e-6, atol=1e-7)
+
+
 # -- DICOM ------------------------------------------------------------------------
 
 
