@@ -27,7 +27,12 @@ from sklearn.preprocessing import MaxAbsScaler, StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .utils._sklearn_compat import _is_constant_feature
-from .utils.validation import check_finite_target, non_numeric_rows, preview
+from .utils.validation import (
+    check_finite_target,
+    holds_numbers,
+    non_numeric_rows,
+    preview,
+)
 
 __all__ = [
     "MODALITY_SEPARATOR",
@@ -462,7 +467,12 @@ def _check_numeric_columns(X, groups):
         for modality, positions in groups.items()
         for position in positions
     }
+    # Column dtypes first: slicing each of thousands of numeric columns out of
+    # a DataFrame at every fit and predict would cost more than the model.
+    dtypes = X.dtypes.to_numpy()
     for position in range(X.shape[1]):
+        if holds_numbers(dtypes[position]):
+            continue
         name, column = X.columns[position], X.iloc[:, position]
         bad = non_numeric_rows(column)
         if bad.size:

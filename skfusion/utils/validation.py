@@ -12,6 +12,7 @@ from sklearn.utils.multiclass import check_classification_targets
 __all__ = [
     "check_finite_target",
     "encode_class_labels",
+    "holds_numbers",
     "non_numeric_rows",
     "preview",
 ]
@@ -91,6 +92,21 @@ def check_finite_target(estimator, y):
             )
 
 
+def holds_numbers(dtype):
+    """Whether a column of this dtype can only hold numbers (or booleans).
+
+    Parameters
+    ----------
+    dtype : dtype
+        A column's dtype (NumPy or pandas extension).
+
+    Returns
+    -------
+    numeric : bool
+    """
+    return pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
+
+
 def non_numeric_rows(values):
     """Positions of the cells of a column that hold something not a number.
 
@@ -106,7 +122,7 @@ def non_numeric_rows(values):
     rows : ndarray of int
         Positions (0-based) of the cells that are neither numbers nor missing.
     """
-    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+    if holds_numbers(values.dtype):
         return np.array([], dtype=int)
     converted = pd.to_numeric(values, errors="coerce")
     return np.flatnonzero(converted.isna().to_numpy() & values.notna().to_numpy())
