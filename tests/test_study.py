@@ -683,3 +683,38 @@ def test_a_grouped_study_bootstraps_whole_groups(fitted_study):
         row = study.summary_.loc[strategy]
         low, high = row[f"{metric}_boot_low"], row[f"{metric}_boot_high"]
         assert low <= row[f"{metric}_pooled"] <= high
+
+
+class _SlowFitClassifier(DelegatingClassifier):
+    """Logistic regression whose fit takes at least ``delay`` seconds."""
+
+    def __init__(self, delay=0.05):
+        self.delay = delay
+
+    def fit(self, X, y):
+        import time
+
+        time.sleep(self.delay)
+        return self._fitted(_scaled_logistic().fit(X, y))
+
+
+def test_timings_and_fit_times_measure_the_stages(tmp_path):
+    X, y = _table()
+    strategies = {**_fast_strategies(), "slow": _SlowFitClassifier(delay=0.05)}
+    study = FusionStudy(
+        _modalities(X), strategies=strategies, cv=3, random_state=0
+    ).fit(X, y)
+    stages = ["extraction", "cross-validation", "statistics", "contributions"]
+    assert list(study.timings_) == [*stages, "total"]
+    assert all(study.timings_[stage] >= 0 for stage in stages)
+    assert study.timings_["total"] == pytest.approx(
+        sum(study.timings_[stage] for stage in stages)
+    )
+    # The fit time is the fit alone, per fold: the slow strategy's sleep.
+    assert study.summary_.loc["slow", "fit_time"] >= 0.05
+    assert study.summary_.loc["slow", "fit_time"] < study.timings_["cross-validation"]
+    fit_total = study.fold_scores_.drop_duplicates(["strategy", "fold"])["fit_time"]
+    assert fit_total.sum() <= study.timings_["cross-validation"]
+    report = (study.report(tmp_path) / "report.md").read_text()
+    assert "## Time" in report
+    assert "| cross-validation |" in report

@@ -212,6 +212,7 @@ def _manifest(study):
                 study.split_ids_, study.splits_, strict=True
             )
         ],
+        "timings": getattr(study, "timings_", None),
         "notes": list(study.notes_),
     }
 
@@ -399,9 +400,30 @@ def _report_blocks(study, figures):
     blocks += _contribution_blocks(study)
     figure("contributions")
 
+    timings = getattr(study, "timings_", None)
+    if timings:
+        blocks.append(("h2", "Time"))
+        blocks.append(
+            (
+                "p",
+                "Wall-clock seconds of each stage of the study; the fit time of "
+                "each strategy (mean per fold) is in the comparison table.",
+            )
+        )
+        blocks.append(("table", _timings_table(timings)))
+
     blocks.append(("h2", "Notes"))
     blocks.append(("list", list(study.notes_) or ["None."]))
     return blocks
+
+
+def _timings_table(timings):
+    return pd.DataFrame(
+        {
+            "stage": list(timings),
+            "seconds": [f"{seconds:.1f}" for seconds in timings.values()],
+        }
+    )
 
 
 def _evaluation_fact(study):

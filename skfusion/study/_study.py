@@ -4,6 +4,7 @@
 # the rest: the folds, the extraction and the out-of-fold fits to _runner,
 # every score, interval, test and contribution to _analysis.
 
+import time
 from numbers import Integral
 
 import numpy as np
@@ -278,6 +279,14 @@ class FusionStudy(BaseEstimator):
         Mean primary score of every refitted subset of modalities; the empty
         set is the prior (dummy) model.
 
+    timings_ : dict of str to float
+        Wall-clock seconds of each stage of ``fit``: ``"extraction"`` (the
+        modality transformers, on all rows or per fold), ``"cross-validation"``
+        (fitting and predicting every strategy on every split; the per-fold
+        fit times are ``fit_time`` in ``fold_scores_`` and ``summary_``),
+        ``"statistics"`` (scores, intervals, comparison, calibration),
+        ``"contributions"`` and their ``"total"``.
+
     See Also
     --------
     skfusion.inspection.modality_shapley : Shapley values on one blocked matrix.
@@ -407,6 +416,7 @@ class FusionStudy(BaseEstimator):
         self.splits_hash_ = hash_splits(self.splits_)
         self.data_hash_ = hash_data(table, y, groups)
 
+        clock = _StageClock()
         blocks = extract_blocks(
             self.modalities,
             table,
@@ -415,6 +425,7 @@ class FusionStudy(BaseEstimator):
             memory=self.memory,
             n_jobs=self.n_jobs,
         )
+        clock.lap("extraction")
         self.availability_ = row_availability(
             blocks, self.splits_, table.index, self.modality_names_
         )
@@ -431,6 +442,7 @@ class FusionStudy(BaseEstimator):
             n_jobs=self.n_jobs,
             verbose=self.verbose,
         )
+        clock.lap("cross-validation")
         self.oof_predictions_ = out_of_fold.predictions
         self.oof_proba_ = out_of_fold.proba
         self._oof_decision = out_of_fold.decision
@@ -446,6 +458,7 @@ class FusionStudy(BaseEstimator):
         self.calibration_ = calibrate(self, y)
         self.notes_.extend(notes)
         self.availability_scores_ = score_availability_patterns(self, y)
+        clock.lap("statistics")
         if self.contribution_strategy_ is not None:
             self.contributions_, self.coalition_scores_ = measure_contributions(
                 self, blocks, y, groups, out_of_fold.models, seed
@@ -453,6 +466,8 @@ class FusionStudy(BaseEstimator):
         else:
             self.contributions_ = None
             self.coalition_scores_ = {}
+        clock.lap("contributions")
+        self.timings_ = clock.timings()
         return self
 
     def report(self, path):
@@ -509,6 +524,22 @@ class FusionStudy(BaseEstimator):
             self.modality_names_,
             self.notes_,
         )
+
+
+class _StageClock:
+    """Wall-clock seconds of consecutive stages, for ``timings_``."""
+
+    def __init__(self):
+        self._start = self._last = time.perf_counter()
+        self._laps = {}
+
+    def lap(self, stage):
+        now = time.perf_counter()
+        self._laps[stage] = now - self._last
+        self._last = now
+
+    def timings(self):
+        return {**self._laps, "total": self._last - self._start}
 
 
 def _resolve_strategies(
