@@ -344,3 +344,97 @@ def test_regressor_target_of_any_scale():
             warnings.simplefilter("error", RuntimeWarning)
             predicted = DeepFusionRegressor(**params).fit(X, y * factor).predict(X)
         np.testing.assert_allclose(predicted / factor, expected, rtol=1e-4, atol=1e-6)
+
+
+class _BatchCounter:
+    """A callback with per-batch hooks: it must see every batch."""
+
+    def __new__(cls):
+        from skorch.callbacks import Callback
+
+        class Counter(Callback):
+            def initialize(self):
+                self.begun = self.ended = self.grads = 0
+                return self
+
+            def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+                self.begun += 1
+
+            def on_batch_end(self, net, batch=None, training=False, **kwargs):
+                self.ended += 1
+
+            def on_grad_computed(self, net, named_parameters, **kwargs):
+                self.grads += 1
+
+        return Counter()
+
+
+def test_history_per_epoch_without_per_batch_records():
+    # The lean loop records per epoch what skorch's default callbacks would
+    # (losses, *_best, batch counts) and nothing per batch.
+    X, y = make_multimodal_classification(100, random_state=0)
+    model = DeepFusionClassifier(max_epochs=3, batch_size=16, **SMALL).fit(X, y)
+    n_train = len(model.validation_rows_[0])
+    for epoch in model.history_:
+        assert {"train_loss", "valid_loss", "train_loss_best", "valid_loss_best"} <= (
+            set(epoch)
+        )
+        assert np.isfinite(epoch["train_loss"]) and np.isfinite(epoch["valid_loss"])
+        assert epoch["batches"] == []
+        assert epoch["train_batch_count"] == -(-n_train // 16)
+        assert epoch["valid_batch_count"] == 1  # one large validation batch
+    losses = model.history_[:, "valid_loss"]
+    best = model.history_[:, "valid_loss_best"]
+    assert best == [loss == min(losses[: i + 1]) for i, loss in enumerate(losses)]
+    assert set(dict(model.callbacks_)) == {"epoch_timer", "early_stopping"}
+    verbose = DeepFusionClassifier(max_epochs=1, verbose=1, **SMALL)
+    verbose.fit(X, y)
+    assert "print_log" in dict(verbose.callbacks_)
+
+
+def test_train_loss_is_the_mean_over_the_rows():
+    # The epoch's train_loss is the row-weighted mean of its batch losses, as
+    # skorch's PassthroughScoring computes it: with lr=0 nothing changes, so
+    # it equals the loss of the whole training set.
+    X, y = make_multimodal_classification(50, random_state=1)
+    params = {**SMALL, "lr": 1e-12, "dropout": 0.0}
+    model = DeepFusionClassifier(max_epochs=1, batch_size=7, **params)
+    model.fit(X, y, groups=None)
+    train_rows = model.validation_rows_[0]
+    proba = model.predict_proba(X.iloc[train_rows])
+    expected = -np.mean(np.log(proba[np.arange(len(train_rows)), y[train_rows]]))
+    assert model.history_[-1, "train_loss"] == pytest.approx(expected, rel=1e-4)
+
+
+def test_callbacks_with_per_batch_hooks_see_every_batch():
+    X, y = make_multimodal_classification(80, random_state=0)
+    counter = _BatchCounter()
+    model = DeepFusionClassifier(
+        max_epochs=2,
+        batch_size=16,
+        early_stopping=False,
+        callbacks=[("counter", counter)],
+        **SMALL,
+    ).fit(X, y)
+    assert counter.begun == counter.ended == counter.grads == 2 * 5
+    assert len(model.history_[-1, "batches"]) == 5
+    assert "train_loss" in model.history_[-1, "batches", -1]
+    assert "train_loss" in model.history_[-1]
+
+
+def test_complete_and_incomplete_data_train_alike():
+    # A complete training set goes to the network without a mask; the same
+    # rows with one missing cell block (a row lacking a modality) take the
+    # masked path. Both train, predict and stay reproducible.
+    X, y = make_multimodal_classification(120, random_state=0)
+    first = DeepFusionClassifier(max_epochs=3, **SMALL).fit(X, y)
+    again = DeepFusionClassifier(max_epochs=3, **SMALL).fit(X, y)
+    np.testing.assert_array_equal(first.predict_proba(X), again.predict_proba(X))
+    missing = X.copy()
+    missing.iloc[0, [c.startswith("m1__") for c in X.columns]] = np.nan
+    masked = DeepFusionClassifier(max_epochs=3, **SMALL).fit(missing, y)
+    proba = masked.predict_proba(missing)
+    assert np.isfinite(proba).all()
+    # The row without its modality is predicted from the other one alone:
+    # changing the missing block's (NaN) values cannot change it.
+    assert not np.allclose(proba, first.predict_proba(X))

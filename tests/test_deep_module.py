@@ -320,3 +320,59 @@ def test_learns_cross_modal_xor(fusion):
     with torch.no_grad():
         accuracy = (net.eval()(x, mask).argmax(dim=1) == target).float().mean()
     assert accuracy >= 0.9, accuracy
+
+
+@pytest.mark.parametrize("fusion", FUSION_LAYERS)
+def test_mask_none_is_every_modality_present(fusion):
+    # mask=None skips the mask arithmetic; it must compute what a mask of
+    # all-True does, for every fusion layer, in training and evaluation mode.
+    torch.manual_seed(0)
+    net = FusionNet([("a", 3), ("b", 4), ("c", 2)], fusion=fusion, n_outputs=2)
+    net.eval()
+    x = torch.randn(5, 9)
+    ones = torch.ones(5, 3, dtype=torch.bool)
+    torch.testing.assert_close(net(x), net(x, ones))
+    if fusion in ("attention", "gated"):
+        torch.testing.assert_close(
+            net.modality_weights(x), net.modality_weights(x, ones)
+        )
+    net.train()
+    torch.manual_seed(1)
+    dropped = net(x)
+    torch.manual_seed(1)
+    torch.testing.assert_close(dropped, net(x, ones))
+
+
+def test_mask_none_keeps_modality_dropout():
+    # With modality dropout on, a batch without a mask still drops modalities.
+    torch.manual_seed(0)
+    net = FusionNet([("a", 3), ("b", 3)], modality_dropout=0.5, dropout=0.0)
+    x = torch.randn(64, 6)
+    net.train()
+    torch.manual_seed(2)
+    without_mask = net(x)
+    torch.manual_seed(2)
+    with_mask = net(x, torch.ones(64, 2, dtype=torch.bool))
+    torch.testing.assert_close(without_mask, with_mask)
+    net.eval()
+    assert not torch.allclose(without_mask, net(x))
+
+
+@pytest.mark.parametrize("n_layers", [1, 2, 3])
+def test_mlp_encoder_layers(n_layers):
+    encoder = MLPEncoder(7, embed_dim=5, hidden_dim=9, dropout=0.0, n_layers=n_layers)
+    linears = [m for m in encoder.net if isinstance(m, torch.nn.Linear)]
+    assert len(linears) == n_layers
+    assert linears[0].in_features == 7 and linears[-1].out_features == 5
+    # One layer: a rectified embedding; more: a linear projection last.
+    assert isinstance(encoder.net[-1], torch.nn.Linear) == (n_layers > 1)
+    if n_layers == 1:
+        assert (encoder(torch.randn(4, 7)) >= 0).all()
+    with pytest.raises(ValueError, match="n_layers must be a positive integer"):
+        MLPEncoder(7, n_layers=0)
+
+
+def test_zero_dropout_builds_no_dropout_layer():
+    net = FusionNet([("a", 3), ("b", 3)], dropout=0.0, fusion="shared")
+    assert not any(isinstance(m, torch.nn.Dropout) for m in net.modules())
+    assert any(isinstance(m, torch.nn.Dropout) for m in FusionNet([("a", 3)]).modules())

@@ -30,6 +30,11 @@ def _check_dropout(dropout, owner):
     return float(dropout)
 
 
+def _dropout(p):
+    """``nn.Dropout(p)``, or nothing at all for ``p=0`` (no per-batch call)."""
+    return nn.Dropout(p) if p > 0 else nn.Identity()
+
+
 def _check_shape(shape, n_dims, in_features, owner):
     try:
         shape = tuple(shape)
@@ -66,10 +71,14 @@ def _check_channels(channels, owner):
 
 
 class MLPEncoder(nn.Module):
-    """Two-layer perceptron encoder for a tabular or embedding block.
+    """Perceptron encoder for a tabular or embedding block.
 
-    ``Linear -> ReLU -> Dropout -> Linear``: the block of ``in_features``
-    columns is mapped to an embedding of ``embed_dim`` values.
+    The block of ``in_features`` columns is mapped to an embedding of
+    ``embed_dim`` values. With ``n_layers=1`` the encoder is
+    ``Linear -> ReLU -> Dropout`` (the embedding is a rectified layer); with
+    ``n_layers=k > 1`` it is ``k - 1`` hidden layers
+    ``Linear -> ReLU -> Dropout`` of ``hidden_dim`` units and a linear
+    projection to ``embed_dim``.
 
     Parameters
     ----------
@@ -80,10 +89,13 @@ class MLPEncoder(nn.Module):
         Size of the embedding.
 
     hidden_dim : int, default=64
-        Width of the hidden layer.
+        Width of the hidden layers (unused with ``n_layers=1``).
 
     dropout : float, default=0.1
-        Dropout probability after the hidden layer, in [0, 1).
+        Dropout probability after every rectified layer, in [0, 1).
+
+    n_layers : int, default=2
+        Number of linear layers.
 
     Attributes
     ----------
@@ -102,22 +114,30 @@ class MLPEncoder(nn.Module):
     >>> encoder = MLPEncoder(10, embed_dim=8)
     >>> encoder(torch.zeros(4, 10)).shape
     torch.Size([4, 8])
+    >>> len(MLPEncoder(10, embed_dim=8, n_layers=3).net)
+    7
     """
 
-    def __init__(self, in_features, embed_dim=32, hidden_dim=64, dropout=0.1):
+    def __init__(
+        self, in_features, embed_dim=32, hidden_dim=64, dropout=0.1, n_layers=2
+    ):
         super().__init__()
         owner = type(self).__name__
         in_features = _check_positive_int(in_features, "in_features", owner)
         embed_dim = _check_positive_int(embed_dim, "embed_dim", owner)
         hidden_dim = _check_positive_int(hidden_dim, "hidden_dim", owner)
         dropout = _check_dropout(dropout, owner)
+        n_layers = _check_positive_int(n_layers, "n_layers", owner)
         self.out_features = embed_dim
-        self.net = nn.Sequential(
-            nn.Linear(in_features, hidden_dim),
-            nn.ReLU(),
-            nn.Dropout(dropout),
-            nn.Linear(hidden_dim, embed_dim),
-        )
+        if n_layers == 1:
+            layers = [nn.Linear(in_features, embed_dim), nn.ReLU(), _dropout(dropout)]
+        else:
+            layers, width = [], in_features
+            for _ in range(n_layers - 1):
+                layers += [nn.Linear(width, hidden_dim), nn.ReLU(), _dropout(dropout)]
+                width = hidden_dim
+            layers.append(nn.Linear(width, embed_dim))
+        self.net = nn.Sequential(*layers)
 
     def forward(self, x):
         """Encode a batch.

@@ -15,6 +15,7 @@ spends its time on small networks). Early stopping watches an inner
 :class:`skorch.dataset.ValidSplit` of the training rows.
 """
 
+import itertools
 import math
 from collections.abc import Mapping
 from numbers import Integral, Real
@@ -29,8 +30,8 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
-from skorch.callbacks import EarlyStopping
-from skorch.dataset import ValidSplit
+from skorch.callbacks import Callback, EarlyStopping, PassthroughScoring
+from skorch.dataset import ValidSplit, get_len, unpack_data
 from skorch.utils import to_device, to_tensor
 
 from ..blocks import FusionMixin, nan_column_statistics, standardize_columns
@@ -63,6 +64,9 @@ _MODULE_HYPERPARAMETERS = (
 )
 _MODULE_LAYOUT = ("modality_dims", "n_outputs")
 
+# The callback methods skorch calls for every batch.
+_BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
+
 
 class BlockDataset(torch.utils.data.Dataset):
     """The prepared blocked matrix as tensors: inputs, availability mask, target.
@@ -75,12 +79,19 @@ class BlockDataset(torch.utils.data.Dataset):
 
     y : tensor of shape (n_samples,) or (n_samples, 1), default=None
         Targets; None at prediction time.
+
+    Attributes
+    ----------
+    complete : bool
+        Whether every row has every modality (checked once, here): batches
+        of such data need no mask.
     """
 
     def __init__(self, X, y=None):
         self.x = torch.as_tensor(X["x"])
         self.mask = torch.as_tensor(X["mask"])
         self.y = None if y is None else torch.as_tensor(y)
+        self.complete = bool(self.mask.all())
 
     def __len__(self):
         return self.x.shape[0]
@@ -97,6 +108,16 @@ class BlockDataset(torch.utils.data.Dataset):
             None if self.y is None else self.y[index],
         )
 
+    def to(self, device):
+        """The dataset on ``device`` (itself where it is there already)."""
+        if device is None or self.x.device == torch.device(device):
+            return self
+        moved = BlockDataset(
+            {"x": self.x.to(device), "mask": self.mask.to(device)},
+            None if self.y is None else self.y.to(device),
+        )
+        return moved
+
 
 class TensorBatchIterator:
     """Mini-batches of a :class:`BlockDataset`, sliced as whole tensors.
@@ -104,7 +125,7 @@ class TensorBatchIterator:
     Parameters
     ----------
     dataset : BlockDataset
-        The data.
+        The data, on the device the batches are wanted on.
 
     batch_size : int
         Rows per batch; -1 means all rows.
@@ -114,36 +135,70 @@ class TensorBatchIterator:
 
     generator : torch.Generator, default=None
         Source of the shuffling, for reproducible epochs.
+
+    omit_mask : bool, default=False
+        Give ``mask=None`` (every modality present) instead of the mask; only
+        for a dataset whose ``complete`` is True.
     """
 
-    def __init__(self, dataset, batch_size, shuffle=False, generator=None):
+    def __init__(
+        self, dataset, batch_size, shuffle=False, generator=None, omit_mask=False
+    ):
         self.dataset = dataset
         self.batch_size = len(dataset) if batch_size == -1 else batch_size
         self.shuffle = shuffle
         self.generator = generator
+        self.omit_mask = omit_mask
 
     def __len__(self):
         return -(-len(self.dataset) // self.batch_size)
 
     def __iter__(self):
         n_rows = len(self.dataset)
-        if self.shuffle:
-            order = torch.randperm(n_rows, generator=self.generator)
-        else:
-            order = None
         x, mask, y = self.dataset.x, self.dataset.mask, self.dataset.y
+        order = None
+        if self.shuffle:
+            # Drawn on the CPU (the generator's device), indexed on the data's.
+            order = torch.randperm(n_rows, generator=self.generator).to(x.device)
+        elif n_rows <= self.batch_size:
+            yield {"x": x, "mask": None if self.omit_mask else mask}, y
+            return
         for start in range(0, n_rows, self.batch_size):
             if order is None:
                 rows = slice(start, start + self.batch_size)
             else:
                 rows = order[start : start + self.batch_size]
-            target = y[rows] if y is not None else torch.zeros(x[rows].shape[0])
-            yield {"x": x[rows], "mask": mask[rows]}, target
+            batch_mask = None if self.omit_mask else mask[rows]
+            yield {"x": x[rows], "mask": batch_mask}, None if y is None else y[rows]
+
+
+# Rows of an evaluation batch: as many as make about 2**22 input values
+# (16 MB of float32), at least ``batch_size``. Evaluation needs no gradient,
+# so large batches cost no memory beyond one layer's activations and save the
+# per-batch Python work.
+_EVALUATION_VALUES = 2**22
 
 
 def _device_name(device):
     """A device as ``device_`` holds it: a string (skorch may give a torch.device)."""
     return None if device is None else str(device)
+
+
+def _on_device(tensor, device):
+    """``tensor`` on ``device``: itself when it is there (or device is None)."""
+    if device is None or not isinstance(tensor, torch.Tensor):
+        return to_tensor(tensor, device=device)
+    if tensor.device.type == "cpu" and device == "cpu":
+        return tensor
+    return tensor.to(device)
+
+
+def _batch_length(batch):
+    """Rows of a batch: of its ``x``, of a tensor, or as skorch counts."""
+    data = batch[0] if isinstance(batch, (tuple, list)) else batch
+    if isinstance(data, dict) and isinstance(data.get("x"), torch.Tensor):
+        return data["x"].shape[0]
+    return get_len(data)
 
 
 def _discard_message(*args, **kwargs):
@@ -416,18 +471,47 @@ class _DeepFusionBase(FusionMixin, NeuralNet):
         return super().get_dataset(X, y)
 
     def get_iterator(self, dataset, training=False):
-        """Whole-tensor mini-batches for :class:`BlockDataset`, else skorch's."""
+        """Whole-tensor mini-batches for :class:`BlockDataset`, else skorch's.
+
+        The data move to ``device_`` once, here, not batch by batch.
+        Evaluation (validation and prediction) runs in batches of about
+        2**22 input values, at least ``batch_size`` rows. Data with every
+        modality in every row go to a :class:`FusionNet` without a mask.
+        """
         if not isinstance(dataset, BlockDataset):
             return super().get_iterator(dataset, training=training)
-        batch_size = self.batch_size
+        dataset = dataset.to(getattr(self, "device_", None))
+        batch_size = len(dataset) if self.batch_size == -1 else self.batch_size
+        if not training:
+            width = max(1, dataset.x.shape[1])
+            batch_size = max(batch_size, _EVALUATION_VALUES // width)
         generator = getattr(self, "shuffle_generator_", None)
+        # A custom ``module`` may not accept mask=None.
+        omit_mask = dataset.complete and isinstance(
+            getattr(self, "module_", None), FusionNet
+        )
         return TensorBatchIterator(
-            dataset, batch_size, shuffle=training, generator=generator
+            dataset,
+            max(1, batch_size),
+            shuffle=training,
+            generator=generator,
+            omit_mask=omit_mask,
         )
 
     def get_default_callbacks(self):
-        """skorch's callbacks, plus early stopping on the inner validation rows."""
-        callbacks = list(super().get_default_callbacks())
+        """The callbacks every fit has: only those that do something.
+
+        skorch's defaults less the two ``PassthroughScoring`` callbacks
+        (:meth:`run_single_epoch` records ``train_loss`` and ``valid_loss``
+        itself, and their ``*_best`` flags) and, with ``verbose=0``, less
+        ``PrintLog``; plus early stopping on the inner validation rows.
+        """
+        callbacks = [
+            (name, callback)
+            for name, callback in super().get_default_callbacks()
+            if name not in ("train_loss", "valid_loss")
+            and (self.verbose or name != "print_log")
+        ]
         if getattr(self, "validation_rows_", None) is not None:
             callbacks.append(
                 (
@@ -441,6 +525,118 @@ class _DeepFusionBase(FusionMixin, NeuralNet):
                 )
             )
         return callbacks
+
+    # -- the training loop --------------------------------------------------------
+    # skorch notifies every callback and records the loss and size of every
+    # batch in the history, which costs more than a small network's step. Here
+    # that per-batch work runs only when a callback has a per-batch hook or
+    # reads the per-batch records; otherwise an epoch is the bare loop, and
+    # the history gets per epoch what skorch's default callbacks would record.
+
+    def _needs_batch_hooks(self):
+        """Whether a callback has a per-batch hook or reads per-batch records."""
+        for _, callback in getattr(self, "callbacks_", ()):
+            if isinstance(callback, PassthroughScoring):
+                return True
+            kind = type(callback)
+            if any(
+                getattr(kind, hook, None) is not getattr(Callback, hook)
+                for hook in _BATCH_HOOKS
+            ):
+                return True
+        return False
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """One pass over the training or validation data.
+
+        Records ``<prefix>_loss`` (the mean loss over the rows),
+        ``<prefix>_loss_best`` and ``<prefix>_batch_count`` in the history.
+        Callbacks are notified of every batch, and the batch losses recorded,
+        only when a callback has a per-batch hook (see skorch's
+        :meth:`~skorch.NeuralNet.run_single_epoch`).
+
+        Parameters
+        ----------
+        iterator : iterable of batches or None
+            The batches; None skips the pass.
+
+        training : bool
+            Whether this is the training pass.
+
+        prefix : str
+            ``"train"`` or ``"valid"``: the prefix of the history keys.
+
+        step_fn : callable
+            :meth:`train_step` or :meth:`validation_step`.
+
+        **fit_params : dict
+            Passed to ``step_fn``.
+        """
+        if iterator is None:
+            return
+        batch_hooks = self._batch_hooks_ = self._needs_batch_hooks()
+        # The mode once per pass (skorch sets it at every step).
+        self._set_training(training)
+        losses, sizes = [], []
+        for batch in iterator:
+            if batch_hooks:
+                self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            size = _batch_length(batch)
+            losses.append(step["loss"].detach())
+            sizes.append(size)
+            if batch_hooks:
+                self.history.record_batch(prefix + "_loss", step["loss"].item())
+                self.history.record_batch(prefix + "_batch_size", size)
+                self.notify("on_batch_end", batch=batch, training=training, **step)
+        self.history.record(prefix + "_batch_count", len(losses))
+        if not losses:
+            return
+        # One transfer per epoch: the batch losses stay on the device until here.
+        weights = torch.as_tensor(sizes, dtype=torch.float64)
+        batch_losses = torch.stack(losses).double().cpu()
+        loss = float((batch_losses * weights).sum() / weights.sum())
+        key = prefix + "_loss"
+        epochs = len(self.history)
+        earlier = [
+            row[key] for row in itertools.islice(self.history, epochs - 1) if key in row
+        ]
+        self.history.record(key, loss)
+        self.history.record(key + "_best", not earlier or loss < min(earlier))
+
+    def train_step(self, batch, **fit_params):
+        """One optimisation step; see :meth:`skorch.NeuralNet.train_step`.
+
+        Without per-batch callbacks the step skips skorch's step accumulator
+        and its ``on_grad_computed`` notification.
+        """
+        if getattr(self, "_batch_hooks_", True):
+            return super().train_step(batch, **fit_params)
+        first = []
+
+        def step_fn():
+            self._zero_grad_optimizer()
+            step = self.train_step_single(batch, **fit_params)
+            if not first:
+                first.append(step)
+            return step["loss"]
+
+        self._step_optimizer(step_fn)
+        return first[0]
+
+    def train_step_single(self, batch, **fit_params):
+        """Forward, loss and backward; see skorch's ``train_step_single``.
+
+        The training mode is set once per epoch by :meth:`run_single_epoch`,
+        and again here only when per-batch callbacks might have changed it.
+        """
+        if getattr(self, "_batch_hooks_", True):
+            self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        loss.backward()
+        return {"loss": loss, "y_pred": y_pred}
 
     def initialize_module(self):
         """Build :class:`FusionNet` for the modalities seen in ``fit``."""
@@ -471,14 +667,33 @@ class _DeepFusionBase(FusionMixin, NeuralNet):
 
     def infer(self, x, **fit_params):
         """The module's output for a batch, computed on ``device_``."""
+        if isinstance(x, dict) and x.keys() == {"x", "mask"}:
+            # A batch of TensorBatchIterator (its mask may be None).
+            mask = x["mask"]
+            if mask is not None:
+                mask = _on_device(mask, self.device_)
+            return self.module_(_on_device(x["x"], self.device_), mask, **fit_params)
         x = to_tensor(x, device=self.device_)
         if isinstance(x, Mapping):
             return self.module_(**x, **fit_params)
         return self.module_(x, **fit_params)
 
+    def evaluation_step(self, batch, training=False):
+        """The module's output for a batch; see skorch's ``evaluation_step``.
+
+        The mode is switched only where the module is not in it already
+        (walking every submodule costs more than a small network's pass).
+        """
+        self.check_is_fitted()
+        Xi, _ = unpack_data(batch)
+        with torch.set_grad_enabled(training):
+            if self.module_.training != training:
+                self._set_training(training)
+            return self.infer(Xi)
+
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """The criterion, with the target on ``device_``."""
-        return self.criterion_(y_pred, to_tensor(y_true, device=self.device_))
+        return self.criterion_(y_pred, _on_device(y_true, self.device_))
 
     def initialize(self):
         """skorch's ``initialize``, with module and criterion on ``device_``.

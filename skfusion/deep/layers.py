@@ -6,7 +6,9 @@ Every layer is called as ``layer(embeddings, mask)`` with
   (the embeddings of missing modalities are zeros, but a layer never lets
   them influence its output), and
 - ``mask``, a bool tensor of shape ``(batch, n_modalities)``, True where the
-  modality is present,
+  modality is present, or None when every modality of every row is (the
+  layer then skips the masking: no arithmetic for data with nothing
+  missing),
 
 and returns a tensor of shape ``(batch, out_dim)``; ``out_dim`` is an
 attribute of the layer. A row with no present modality does not raise; the
@@ -26,6 +28,7 @@ import torch
 from torch import nn
 
 from ..utils._docstrings import fill_docstring
+from .encoders import _dropout
 
 __all__ = [
     "FUSION_LAYERS",
@@ -55,6 +58,8 @@ _MAX_TENSOR_SIZE = 1_000_000
 
 
 def _masked(embeddings, mask):
+    if mask is None:
+        return embeddings
     # ``where`` rather than a product: 0 * inf would be NaN.
     return torch.where(mask.unsqueeze(-1), embeddings, 0.0)
 
@@ -62,8 +67,11 @@ def _masked(embeddings, mask):
 def _masked_softmax(scores, mask, dim=1):
     """Softmax over the present entries of ``dim``; missing entries get 0.
 
-    A row with no present entry gets all zeros rather than NaN.
+    A row with no present entry gets all zeros rather than NaN. ``mask=None``
+    (everything present) is a plain softmax.
     """
+    if mask is None:
+        return torch.softmax(scores, dim=dim)
     scores = scores.masked_fill(~mask, float("-inf"))
     any_present = mask.any(dim=dim, keepdim=True)
     scores = torch.where(any_present, scores, 0.0)
@@ -192,6 +200,8 @@ class ProductFusion(_FusionLayer):
         super().__init__(embed_dim)
 
     def _fuse(self, embeddings, mask):
+        if mask is None:
+            return embeddings.prod(dim=1)
         fused = torch.where(mask.unsqueeze(-1), embeddings, 1.0).prod(dim=1)
         return torch.where(mask.any(dim=1, keepdim=True), fused, 0.0)
 
@@ -314,7 +324,9 @@ class GatedFusion(_FusionLayer):
     def _gates(self, embeddings, mask):
         logits = self.gate(embeddings.flatten(1))
         logits = logits.view(-1, self.n_modalities, self.hidden_dim)
-        return _masked_softmax(logits, mask.unsqueeze(-1).expand_as(logits), dim=1)
+        if mask is not None:
+            mask = mask.unsqueeze(-1).expand_as(logits)
+        return _masked_softmax(logits, mask, dim=1)
 
     def weights(self, embeddings, mask):
         """Gate of each modality, averaged over the hidden units.
@@ -530,11 +542,13 @@ class SharedFusion(_FusionLayer):
         self.trunk = nn.Sequential(
             nn.Linear(embed_dim, hidden_dim),
             nn.ReLU(),
-            nn.Dropout(dropout),
+            _dropout(dropout),
             nn.Linear(hidden_dim, hidden_dim),
         )
 
     def _fuse(self, embeddings, mask):
+        if mask is None:
+            return self.trunk(embeddings).mean(dim=1)
         outputs = _masked(self.trunk(_masked(embeddings, mask)), mask)
         count = mask.sum(dim=1, keepdim=True).clamp(min=1)
         return outputs.sum(dim=1) / count

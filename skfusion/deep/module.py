@@ -6,7 +6,7 @@ from numbers import Integral
 import torch
 from torch import nn
 
-from .encoders import build_encoder
+from .encoders import _dropout, build_encoder
 from .layers import build_fusion
 
 __all__ = ["FusionNet"]
@@ -184,6 +184,7 @@ class FusionNet(nn.Module):
 
         self.modality_names = names
         self.widths = [int(width) for _, width in modality_dims]
+        self.n_features = sum(self.widths)
         self.modality_dropout = float(modality_dropout)
         self.encoders = nn.ModuleList(
             build_encoder(
@@ -198,20 +199,29 @@ class FusionNet(nn.Module):
         self.fusion_layer = build_fusion(
             fusion, len(names), embed_dim, hidden_dim, rank=rank, dropout=dropout
         )
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = _dropout(dropout)
         # A one-hidden-layer head: with a linear head, layers whose output is a
         # sum of per-modality terms (concat, sum, attention, shared) could not
         # represent a cross-modal interaction at all.
         self.head = nn.Sequential(
             nn.Linear(self.fusion_layer.out_dim, hidden_dim),
             nn.ReLU(),
-            nn.Dropout(dropout),
+            _dropout(dropout),
             nn.Linear(hidden_dim, n_outputs),
         )
 
     def _embed(self, x, mask):
         x = torch.nan_to_num(x)
         blocks = torch.split(x, self.widths, dim=1)
+        if mask is None:
+            # Every modality present: nothing to mask.
+            return torch.stack(
+                [
+                    encoder(block)
+                    for encoder, block in zip(self.encoders, blocks, strict=True)
+                ],
+                dim=1,
+            )
         embeddings = []
         for m, (encoder, block) in enumerate(zip(self.encoders, blocks, strict=True)):
             # A missing block is zeroed before its encoder too, so that huge
@@ -222,10 +232,12 @@ class FusionNet(nn.Module):
         return torch.where(mask.unsqueeze(-1), embeddings, 0.0)
 
     def _check_input(self, x, mask):
-        if x.ndim != 2 or x.shape[1] != sum(self.widths):
+        if x.ndim != 2 or x.shape[1] != self.n_features:
             raise ValueError(
-                f"x must have shape (batch, {sum(self.widths)}), got {tuple(x.shape)}."
+                f"x must have shape (batch, {self.n_features}), got {tuple(x.shape)}."
             )
+        if mask is None:
+            return None
         if mask.shape != (x.shape[0], len(self.widths)):
             raise ValueError(
                 f"mask must have shape ({x.shape[0]}, {len(self.widths)}), got "
@@ -233,7 +245,7 @@ class FusionNet(nn.Module):
             )
         return mask.bool()
 
-    def forward(self, x, mask):
+    def forward(self, x, mask=None):
         """Predict a batch.
 
         Parameters
@@ -241,9 +253,11 @@ class FusionNet(nn.Module):
         x : Tensor of shape (batch, n_features)
             The standardised blocked matrix; NaN is replaced by 0.
 
-        mask : bool Tensor of shape (batch, n_modalities)
+        mask : bool Tensor of shape (batch, n_modalities), default=None
             True where the modality is present. A row without any present
-            modality gets a fused representation of zeros.
+            modality gets a fused representation of zeros. None means every
+            modality of every row is present: no mask arithmetic at all
+            (modality dropout, when on, still applies in training mode).
 
         Returns
         -------
@@ -251,14 +265,19 @@ class FusionNet(nn.Module):
             The head's outputs (logits for a classifier).
         """
         mask = self._check_input(x, mask)
-        if self.training:
+        if self.training and self.modality_dropout > 0:
+            if mask is None:
+                mask = torch.ones(
+                    (x.shape[0], len(self.widths)), dtype=torch.bool, device=x.device
+                )
             mask = _drop_modalities(mask, self.modality_dropout)
         embeddings = self._embed(x, mask)
         fused = self.fusion_layer(embeddings, mask)
-        fused = torch.where(mask.any(dim=1, keepdim=True), fused, 0.0)
+        if mask is not None:
+            fused = torch.where(mask.any(dim=1, keepdim=True), fused, 0.0)
         return self.head(self.dropout(fused))
 
-    def modality_weights(self, x, mask):
+    def modality_weights(self, x, mask=None):
         """Per-row weight of each modality, for attention and gated fusion.
 
         Computed in evaluation mode (no dropout) without gradient.
@@ -268,8 +287,8 @@ class FusionNet(nn.Module):
         x : Tensor of shape (batch, n_features)
             The standardised blocked matrix.
 
-        mask : bool Tensor of shape (batch, n_modalities)
-            True where the modality is present.
+        mask : bool Tensor of shape (batch, n_modalities), default=None
+            True where the modality is present; None when all are.
 
         Returns
         -------

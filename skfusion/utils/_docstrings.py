@@ -26,8 +26,9 @@ FRAGMENTS = {
         embeddings : Tensor of shape (batch, n_modalities, embed_dim)
             The modality embeddings.
 
-        mask : bool Tensor of shape (batch, n_modalities)
-            True where the modality is present.
+        mask : bool Tensor of shape (batch, n_modalities) or None
+            True where the modality is present; None when every modality of
+            every row is (the layer then does no masking at all).
         """,
     # Attributes that validate_blocked_data sets on every fusion estimator.
     "fitted_blocks": """
