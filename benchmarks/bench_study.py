@@ -218,7 +218,8 @@ def main_realistic(args):
     wall, study = run_realistic(args.n_jobs)
     primary = study.primary_metric_
     print(f"default study, n_jobs={args.n_jobs}: {wall:.1f} s")
-    print(pd.Series(study.timings_).round(1).to_string())
+    # An skfusion from before timings_ (for a "before" run) has none.
+    print(pd.Series(getattr(study, "timings_", {}), dtype=float).round(1).to_string())
     print()
     print(study.summary_[[f"{primary}_mean", "fit_time"]].round(3).to_string())
     scores = study.fold_scores_[["strategy", "repeat", "fold", "metric", "score"]]

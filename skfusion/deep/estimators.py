@@ -112,11 +112,10 @@ class BlockDataset(torch.utils.data.Dataset):
         """The dataset on ``device`` (itself where it is there already)."""
         if device is None or self.x.device == torch.device(device):
             return self
-        moved = BlockDataset(
+        return BlockDataset(
             {"x": self.x.to(device), "mask": self.mask.to(device)},
             None if self.y is None else self.y.to(device),
         )
-        return moved
 
 
 class TensorBatchIterator:
@@ -186,11 +185,10 @@ def _device_name(device):
 
 def _on_device(tensor, device):
     """``tensor`` on ``device``: itself when it is there (or device is None)."""
-    if device is None or not isinstance(tensor, torch.Tensor):
+    if not isinstance(tensor, torch.Tensor):
         return to_tensor(tensor, device=device)
-    if tensor.device.type == "cpu" and device == "cpu":
-        return tensor
-    return tensor.to(device)
+    # ``Tensor.to`` returns the tensor itself when it is on ``device``.
+    return tensor if device is None else tensor.to(device)
 
 
 def _batch_length(batch):

@@ -219,7 +219,7 @@ def _read_pillow(path, mode, max_pixels, scale, needed_by, size=None):
             with pil_image.open(path) as img:
                 _check_pixels(img.width * img.height, max_pixels, img.size[::-1])
                 if size is not None and img.mode not in _HIGH_BIT_MODES:
-                    img = _pillow_resized(img, mode, size, pil_image)
+                    img = _pillow_resized(img, mode, size, pil_image, pil_ops)
                 else:
                     img.load()
                     img = pil_ops.exif_transpose(img)
@@ -237,21 +237,12 @@ _GREY_MODES = ("1", "L", "LA", "La")
 # reducing_gap=2): its DCT scaling is a box filter, close to a full decode
 # only when the resize that follows still reduces by 2 or more.
 _DRAFT_GAP = 2
-# EXIF orientation -> the transpose that turns the image upright, as
-# PIL.ImageOps.exif_transpose applies it; 5-8 swap height and width.
+# EXIF orientation tag; orientations 5-8 turn the image by 90 degrees.
 _EXIF_ORIENTATION = 0x0112
-_UPRIGHT = {
-    2: "FLIP_LEFT_RIGHT",
-    3: "ROTATE_180",
-    4: "FLIP_TOP_BOTTOM",
-    5: "TRANSPOSE",
-    6: "ROTATE_270",
-    7: "TRANSVERSE",
-    8: "ROTATE_90",
-}
+_TURNED = (5, 6, 7, 8)
 
 
-def _pillow_resized(img, mode, size, pil_image):
+def _pillow_resized(img, mode, size, pil_image, pil_ops):
     """An opened 8-bit image decoded and resized to ``size`` by Pillow, upright.
 
     1. A JPEG is decoded at the smallest of libjpeg's DCT scales 1/8, 1/4
@@ -272,15 +263,15 @@ def _pillow_resized(img, mode, size, pil_image):
        whose support widens with the reduction factor (anti-aliased when
        shrinking), over exactly the drafted region of the original (the box
        ``draft`` returns), in the stored orientation ...
-    4. ... and then transposed upright by its EXIF orientation, as
-       ``PIL.ImageOps.exif_transpose`` would before resizing.
+    4. ... and then turned upright by ``PIL.ImageOps.exif_transpose`` (the
+       resized image keeps the file's EXIF); the turn commutes with the
+       resize, so this equals turning first.
     """
     cover = max(size) * _DRAFT_GAP
     drafted = img.draft(None, (cover, cover))
     img.load()
-    upright = _UPRIGHT.get(img.getexif().get(_EXIF_ORIENTATION, 1))
     height, width = size
-    if upright in ("TRANSPOSE", "ROTATE_270", "TRANSVERSE", "ROTATE_90"):
+    if img.getexif().get(_EXIF_ORIENTATION, 1) in _TURNED:
         height, width = width, height
     working = "L" if img.mode in _GREY_MODES else "RGB"
     if img.mode != working:
@@ -288,10 +279,8 @@ def _pillow_resized(img, mode, size, pil_image):
     # The drafted image may hold a fraction of a pixel past the original's
     # right and bottom edges (its size is rounded up): resize the box only.
     box = None if drafted is None else drafted[1]
-    img = img.resize((width, height), pil_image.Resampling.BILINEAR, box=box)
-    if upright is not None:
-        img = img.transpose(pil_image.Transpose[upright])
-    return img
+    resized = img.resize((width, height), pil_image.Resampling.BILINEAR, box=box)
+    return pil_ops.exif_transpose(resized)
 
 
 def _check_pixels_finite(pixels):
