@@ -30,18 +30,20 @@ N_PRETRAINED = 64
 REPEATS = 3
 
 
-def _best_times(functions):
-    """Best wall time of each function over a few interleaved runs.
+def _median_times(functions, repeats=REPEATS):
+    """Median wall time of each function over interleaved runs.
 
-    The first run also warms caches.
+    One untimed run of each first warms caches (the files, the imports).
     """
+    for function in functions:
+        function()
     times = [[] for _ in functions]
-    for _ in range(REPEATS):
+    for _ in range(repeats):
         for function, runs in zip(functions, times, strict=True):
             start = time.perf_counter()
             function()
             runs.append(time.perf_counter() - start)
-    return [min(runs) for runs in times]
+    return [float(np.median(runs)) for runs in times]
 
 
 # -- inputs ---------------------------------------------------------------------
@@ -93,13 +95,12 @@ def _signal_paths(folder):
 
 
 def _direct_read_resize(path, size, mode="L"):
+    """Pillow open, convert, bilinear resize, float in [0, 1]."""
     from PIL import Image
-    from skimage.transform import resize
 
     with Image.open(path) as img:
-        pixels = np.asarray(img.convert(mode), dtype=np.float32) / 255.0
-    target = size + pixels.shape[2:]
-    return resize(pixels, target, order=1, anti_aliasing=True, preserve_range=True)
+        img = img.convert(mode).resize(size[::-1], Image.Resampling.BILINEAR)
+        return np.asarray(img, dtype=np.float32) / 255.0
 
 
 def _direct_image_loader(paths):
@@ -395,10 +396,94 @@ def _pretrained_case(folder):
     ]
 
 
-def run():
+# -- JPEG decoding: draft and Pillow's resize against the plain Pillow loop -----
+
+
+N_SMALL_JPEGS = 300
+N_LARGE_JPEGS = 24
+
+
+def _photographs(folder, count, shape, name):
+    """Smooth colour JPEGs with texture, like photographs (quality 90)."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    height, width = shape
+    paths = []
+    for i in range(count):
+        coarse = rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)
+        smooth = np.asarray(
+            Image.fromarray(coarse).resize((width, height), Image.Resampling.BICUBIC),
+            dtype=np.int16,
+        )
+        texture = rng.integers(-12, 13, (height, width, 3), dtype=np.int16)
+        pixels = np.clip(smooth + texture, 0, 255).astype(np.uint8)
+        path = Path(folder) / f"{name}{i}.jpg"
+        Image.fromarray(pixels).save(path, quality=90)
+        paths.append(str(path))
+    return paths
+
+
+def _direct_pillow_loop(paths, size, mode):
+    """The loop a user writes: open, convert, resize (no draft), stack."""
+    from PIL import Image
+
+    rows = []
+    for path in paths:
+        with Image.open(path) as img:
+            small = img.convert(mode).resize(size)
+        rows.append(np.asarray(small, dtype=np.float32).ravel())
+    return np.stack(rows) / 255.0
+
+
+def _jpeg_cases(folder):
+    from skfusion.extractors import ImageLoader
+
+    small = _photographs(folder, N_SMALL_JPEGS, (150, 200), "small")
+    large = _photographs(folder, N_LARGE_JPEGS, (2000, 2000), "large")
+    return [
+        (
+            "ImageLoader (32x32 L) - 300 JPEGs of 200x150",
+            small,
+            lambda n_jobs: ImageLoader(size=(32, 32), mode="L", n_jobs=n_jobs),
+            lambda paths: _direct_pillow_loop(paths, (32, 32), "L"),
+        ),
+        (
+            "ImageLoader (224x224 RGB) - 24 JPEGs of 2000x2000 (direct: no draft)",
+            large,
+            lambda n_jobs: ImageLoader(size=(224, 224), mode="RGB", n_jobs=n_jobs),
+            lambda paths: _direct_pillow_loop(paths, (224, 224), "RGB"),
+        ),
+    ]
+
+
+CASES = {
+    "jpeg": _jpeg_cases,
+    "libraries": _cases,
+}
+
+
+def run(cases=("jpeg", "libraries"), repeats=REPEATS):
+    """Time every extractor of ``cases`` against its direct loop.
+
+    Parameters
+    ----------
+    cases : sequence of {"jpeg", "libraries"}, default=("jpeg", "libraries")
+        ``"jpeg"``: ImageLoader on small and on large JPEGs against the
+        plain Pillow loop; ``"libraries"``: every extractor against the
+        library it wraps.
+    repeats : int, default=REPEATS
+        Timed runs per function (after one warm-up run); medians are kept.
+
+    Returns
+    -------
+    results : DataFrame
+        One row per extractor.
+    """
     rows = []
     with tempfile.TemporaryDirectory() as folder:
-        for name, items, make_extractor, direct in _cases(folder):
+        chosen = [case for group in cases for case in CASES[group](folder)]
+        for name, items, make_extractor, direct in chosen:
             column = pd.Series(items)
             serial = make_extractor(None).fit(column)
             parallel = make_extractor(2).fit(column)
@@ -408,7 +493,7 @@ def run():
             ]
             if direct is not None:
                 functions.append(lambda d=direct, i=items: d(i))
-            times = _best_times(functions)
+            times = _median_times(functions, repeats)
             wrapper_time, parallel_time = times[:2]
             row = {
                 "extractor": name,
@@ -425,8 +510,22 @@ def run():
     return pd.DataFrame(rows)
 
 
-def main():
-    results = run()
+def main(argv=None):
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--cases",
+        nargs="+",
+        choices=sorted(CASES),
+        default=["jpeg", "libraries"],
+        help="which groups of extractors to time (default: all)",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=REPEATS, help="timed runs per function"
+    )
+    args = parser.parse_args(argv or [])
+    results = run(args.cases, args.repeats)
     columns = [
         "extractor",
         "items",
@@ -442,4 +541,6 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1:])

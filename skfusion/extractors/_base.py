@@ -22,7 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
 from ._io import (
     PathOutsideRootError,
-    check_file_size,
+    check_file,
     is_missing,
     resolve_path,
 )
@@ -316,11 +316,7 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
         if not (self._reads_files and isinstance(item, str | os.PathLike)):
             return item
         path = resolve_path(item, self.root)
-        if path.is_dir():
-            raise IsADirectoryError(f"{str(path)!r} is a directory, not a file")
-        if not path.is_file():
-            raise FileNotFoundError(f"no such file: {str(path)!r}")
-        check_file_size(path, self.max_file_bytes)
+        check_file(path, self.max_file_bytes)
         return path
 
     def _handle_error(self, position, item, exc):

@@ -3,6 +3,7 @@
 import importlib
 import math
 import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +53,8 @@ def resolve_path(path, root=None):
     Returns
     -------
     path : Path
-        The resolved path (symbolic links followed).
+        The absolute path; with ``root``, resolved (symbolic links followed)
+        so that it can be checked against ``root``.
 
     Raises
     ------
@@ -61,7 +63,8 @@ def resolve_path(path, root=None):
     """
     path = Path(os.fspath(path)).expanduser()
     if root is None:
-        return path.resolve()
+        # Nothing to confine: ``abspath`` spares realpath's lstat per component.
+        return Path(os.path.abspath(path))
     root_dir = Path(os.fspath(root)).expanduser().resolve()
     resolved = (root_dir / path).resolve()
     if not resolved.is_relative_to(root_dir):
@@ -72,9 +75,20 @@ def resolve_path(path, root=None):
     return resolved
 
 
-def check_file_size(path, max_bytes):
-    """Refuse a file larger than ``max_bytes`` before reading it."""
-    size = path.stat().st_size
+def check_file(path, max_bytes):
+    """Refuse a missing file, a directory, or one over ``max_bytes``, by one stat.
+
+    Returns the file's size in bytes.
+    """
+    try:
+        info = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        raise FileNotFoundError(f"no such file: {str(path)!r}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise IsADirectoryError(f"{str(path)!r} is a directory, not a file")
+    if not stat.S_ISREG(info.st_mode):
+        raise FileNotFoundError(f"no such file: {str(path)!r}")
+    size = info.st_size
     if max_bytes is not None and size > max_bytes:
         raise ValueError(
             f"file is {size} bytes, over the limit max_file_bytes={max_bytes}; "

@@ -97,21 +97,28 @@ def read_image(
             image = _reduce_volume(image.data, volume, axis, window, "none")
         return _resize_all(_to_mode(image, mode, volume), size, needed_by)
     path = Path(os.fspath(source))
-    file_format = _file_format(path)
-    if file_format == "nifti":
+    name = path.name.lower()
+    if name.endswith((".nii", ".nii.gz")):
         data = _read_nifti(path, max_pixels, needed_by)
         image = _reduce_volume(data, volume, axis, window, scale)
         image = _to_mode(image, mode, volume)
-    elif file_format == "dicom":
+        return _resize_all(image, size, needed_by)
+    image = None
+    if not name.endswith((".dcm", ".dicom")):
+        # One open: the preamble is read from the handle Pillow then reads.
+        with open(path, "rb") as handle:
+            if not _has_dicom_preamble(handle):
+                if volume == "volume":
+                    raise ValueError(
+                        "volume='volume' needs a 3-D input (NIfTI, multi-frame "
+                        "DICOM or a 3-D array); got a 2-D image file."
+                    )
+                image = _read_pillow(
+                    handle, mode, max_pixels, scale, needed_by, size=size
+                )
+    if image is None:
         image = _read_dicom(path, max_pixels, volume, axis, window, scale, needed_by)
         image = _to_mode(image, mode, volume)
-    elif volume == "volume":
-        raise ValueError(
-            "volume='volume' needs a 3-D input (NIfTI, multi-frame DICOM or a "
-            "3-D array); got a 2-D image file."
-        )
-    else:
-        image = _read_pillow(path, mode, max_pixels, scale, needed_by, size=size)
     # A no-op for what Pillow already resized.
     return _resize_all(image, size, needed_by)
 
@@ -125,16 +132,6 @@ def _resize_all(image, size, needed_by):
             None if part is None else resize(part, size, needed_by) for part in image
         )
     return resize(image, size, needed_by)
-
-
-def _file_format(path):
-    """ "nifti", "dicom" (by suffix or preamble) or "pillow" (anything else)."""
-    name = path.name.lower()
-    if name.endswith((".nii", ".nii.gz")):
-        return "nifti"
-    if name.endswith((".dcm", ".dicom")) or _has_dicom_preamble(path):
-        return "dicom"
-    return "pillow"
 
 
 class _Volume:
@@ -197,8 +194,8 @@ def _check_pixels(n_pixels, max_pixels, shape):
         )
 
 
-def _read_pillow(path, mode, max_pixels, scale, needed_by, size=None):
-    """A Pillow file as an array; 8-bit ones resized by Pillow when ``size`` is set.
+def _read_pillow(file, mode, max_pixels, scale, needed_by, size=None):
+    """A Pillow file (path or open binary file) as an array, resized if 8-bit.
 
     With ``size``, an image in an 8-bit mode (any but I;16, I and F) is
     decoded, resized and turned upright by :func:`_pillow_resized`, then
@@ -216,7 +213,7 @@ def _read_pillow(path, mode, max_pixels, scale, needed_by, size=None):
         try:
             # Image.open only reads the header: the pixel count is checked
             # before anything is decoded.
-            with pil_image.open(path) as img:
+            with pil_image.open(file) as img:
                 _check_pixels(img.width * img.height, max_pixels, img.size[::-1])
                 if size is not None and img.mode not in _HIGH_BIT_MODES:
                     img = _pillow_resized(img, mode, size, pil_image, pil_ops)
@@ -314,9 +311,10 @@ def _pillow_to_array(img, mode, scale):
     return data / np.float32(255.0) if scale == "unit" else data
 
 
-def _has_dicom_preamble(path):
-    with open(path, "rb") as handle:
-        head = handle.read(132)
+def _has_dicom_preamble(handle):
+    """Whether an open binary file starts with DICOM's preamble; rewinds it."""
+    head = handle.read(132)
+    handle.seek(0)
     return len(head) == 132 and head[128:] == b"DICM"
 
 

@@ -314,5 +314,3 @@ def _check_several_modalities(estimator, n_features):
             f"{len(estimator.modalities_)} modality ({list(estimator.modalities_)}) "
             f"and {n_features} feature(s)."
         )
-
-
