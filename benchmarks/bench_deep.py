@@ -159,9 +159,13 @@ def _hand_loop(case, device, network, optimizer):
 
 
 def _hand_identical(case, device):
+    import functools
+
     import torch
 
-    return _hand_loop(case, device, _default_network, torch.optim.AdamW)
+    # The optimizer as the estimator builds it: fused where torch can.
+    adamw = functools.partial(torch.optim.AdamW, fused=True)
+    return _hand_loop(case, device, _default_network, adamw)
 
 
 def _hand_minimal(case, device):

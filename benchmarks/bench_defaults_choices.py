@@ -7,17 +7,34 @@
 (b) Deep fusion: settings around the default deep-fusion strategy
     (class-weighted loss, AdamW weight decay 1e-2, patience 15) on the same
     synthetic table and on DrugLib.
+(c) Deep architecture (``--architecture``): the MLP encoders' depth (one
+    rectified layer, or a hidden layer and a linear embedding) and the
+    dropout, with the study's deep options, for concat and attention
+    fusion, on every dataset of ``bench_defaults`` (COVID X-rays when
+    ../shared is present, spoken + written digits, DrugLib, the synthetic
+    table), with the fit time of each.
 
-Scores: 3 stratified shuffled folds (seed 0), balanced accuracy on the
-synthetic table, ROC AUC on DrugLib. Run as
-``OMP_NUM_THREADS=1 python -m benchmarks.bench_defaults_choices``.
+Scores: 3 stratified shuffled folds (seed 0; grouped by patient on the
+COVID table), balanced accuracy on the synthetic table and the digits, ROC
+AUC on DrugLib and COVID. Run as
+``OMP_NUM_THREADS=1 python -m benchmarks.bench_defaults_choices`` for (a)
+and (b), with ``--architecture`` for (c).
 """
 
+import argparse
+import tempfile
 import time
 
+import numpy as np
+from joblib import Memory
 from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import PCA
-from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.model_selection import (
+    StratifiedGroupKFold,
+    StratifiedKFold,
+    cross_val_score,
+    cross_validate,
+)
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -29,7 +46,7 @@ from skfusion.study._strategies import (
     _linear,
 )
 
-from .bench_defaults import druglib, synthetic
+from .bench_defaults import av_digits, covid, druglib, synthetic
 
 CV = StratifiedKFold(3, shuffle=True, random_state=0)
 DEEP_SETTINGS = {
@@ -101,10 +118,74 @@ def deep_settings():
             )
 
 
-def main():
+ARCHITECTURES = {
+    "2 layers, dropout 0.1": {"n_layers": 2, "dropout": 0.1},
+    "2 layers, dropout 0": {"n_layers": 2, "dropout": 0.0},
+    "1 layer, dropout 0.1": {"n_layers": 1, "dropout": 0.1},
+    "1 layer, dropout 0": {"n_layers": 1, "dropout": 0.0},
+}
+ARCHITECTURE_DATA = (
+    (covid, "roc_auc"),
+    (av_digits, "balanced_accuracy"),
+    (druglib, "roc_auc"),
+    (synthetic, "balanced_accuracy"),
+)
+
+
+def architectures():
+    """Encoder depth and dropout on every dataset: mean score and fit time."""
+    with tempfile.TemporaryDirectory() as cache:
+        # The modality transformers of a fold are fitted once, for every row.
+        memory = Memory(cache, verbose=0)
+        for load, metric in ARCHITECTURE_DATA:
+            data = load()
+            if data is None:
+                print(f"{load.__name__:<10} skipped (no ../shared data)")
+                continue
+            table, y, groups, modalities = data
+            if groups is None:
+                folds = list(CV.split(table, y))
+            else:
+                cv = StratifiedGroupKFold(3, shuffle=True, random_state=0)
+                folds = list(cv.split(table, y, groups))
+            names = [name for name, _, _ in modalities]
+            for fusion in ("concat", "attention"):
+                for label, settings in ARCHITECTURES.items():
+                    depth = {"n_layers": settings["n_layers"]}
+                    deep = _deep(
+                        fusion=fusion,
+                        dropout=settings["dropout"],
+                        encoders=dict.fromkeys(names, ("mlp", depth)),
+                    )
+                    model = make_pipeline(
+                        make_modality_transformer(*modalities), deep, memory=memory
+                    )
+                    result = cross_validate(model, table, y, cv=folds, scoring=metric)
+                    print(
+                        f"{load.__name__:<10} {fusion:<9} {label:<22} {metric} "
+                        f"{result['test_score'].mean():.3f} "
+                        f"(folds {np.round(result['test_score'], 3).tolist()}, "
+                        f"fit {np.mean(result['fit_time']):.1f} s)",
+                        flush=True,
+                    )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--architecture",
+        action="store_true",
+        help="measure the deep encoders' depth and dropout (c) instead",
+    )
+    args = parser.parse_args(argv or [])
+    if args.architecture:
+        architectures()
+        return
     wide_blocks()
     deep_settings()
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1:])

@@ -186,3 +186,64 @@ def test_never_observed_columns_standardise_to_zero_everywhere():
     )
     # Without the counts, NaN stays NaN (the caller decides how to fill it).
     assert np.isnan(standardize_columns(later, mean, scale)[1]).all()
+
+
+# --------------------------------------------------------------------------------
+# validation after fit: the fast path for plain numeric frames
+# --------------------------------------------------------------------------------
+
+
+def _frames_of_every_numeric_dtype():
+    X, _ = _data()
+    as_float32 = X.astype(np.float32)
+    mixed = X.astype({X.columns[0]: np.float32})
+    counts = X.fillna(0).round().astype(np.int64)
+    flags = X.fillna(0) > 0
+    nullable = X.astype("Float64")  # an extension dtype: scikit-learn's path
+    return {
+        "float64": X,
+        "float32": as_float32,
+        "mixed": mixed,
+        "int": counts,
+        "bool": flags,
+        "nullable": nullable,
+    }
+
+
+@pytest.mark.parametrize("kind", sorted(_frames_of_every_numeric_dtype()))
+def test_validation_after_fit_equals_scikit_learns(kind):
+    from sklearn.utils.validation import validate_data
+
+    from skfusion.blocks import validate_blocked_data
+
+    X = _frames_of_every_numeric_dtype()[kind]
+    scaler = fusion.BlockScaler().fit(X)
+    fast = validate_blocked_data(scaler, X, reset=False)
+    reference = validate_data(
+        scaler,
+        X,
+        reset=False,
+        ensure_all_finite=False,
+        dtype=[np.float64, np.float32],
+    )
+    assert fast.dtype == reference.dtype
+    assert_array_equal(fast, reference)
+
+
+def test_validation_after_fit_still_refuses_infinity_and_empty_frames():
+    from skfusion.blocks import validate_blocked_data
+
+    X, _ = _data()
+    scaler = fusion.BlockScaler().fit(X)
+    infinite = X.copy()
+    infinite.iloc[3, 1] = np.inf
+    column = X.columns[1]
+    with pytest.raises(ValueError, match=f"infinity in column '{column}'.*row 3"):
+        validate_blocked_data(scaler, infinite, reset=False)
+    with pytest.raises(ValueError, match="0 sample"):
+        validate_blocked_data(scaler, X.iloc[:0], reset=False)
+    # Fitted without names, given names: scikit-learn's warning, as ever.
+    by_position = {"m0": [0, 1, 2], "m1": [3, 4]}
+    unnamed = fusion.BlockScaler(modalities=by_position).fit(X.to_numpy())
+    with pytest.warns(UserWarning, match="feature names"):
+        validate_blocked_data(unnamed, X, reset=False)

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold, cross_validate
@@ -438,3 +439,39 @@ def test_complete_and_incomplete_data_train_alike():
     # The row without its modality is predicted from the other one alone:
     # changing the missing block's (NaN) values cannot change it.
     assert not np.allclose(proba, first.predict_proba(X))
+
+
+def test_optimizer_is_fused_unless_the_user_decides():
+    X, y = make_multimodal_classification(200, modality_sizes=(3, 4), random_state=0)
+    params = {"max_epochs": 3, "random_state": 0}
+    fused = DeepFusionClassifier(**params).fit(X, y)
+    assert fused.optimizer_.defaults["fused"] is True
+    loop = DeepFusionClassifier(**params, optimizer__fused=False).fit(X, y)
+    assert not loop.optimizer_.defaults["fused"]
+    foreach = DeepFusionClassifier(**params, optimizer__foreach=True).fit(X, y)
+    assert not foreach.optimizer_.defaults["fused"]
+    # The same update up to float rounding.
+    np.testing.assert_allclose(
+        fused.predict_proba(X), loop.predict_proba(X), rtol=1e-4, atol=1e-5
+    )
+    # An optimizer without a fused kernel is built as skorch builds it.
+    rprop = DeepFusionClassifier(**params, optimizer=torch.optim.Rprop).fit(X, y)
+    assert isinstance(rprop.optimizer_, torch.optim.Rprop)
+    assert pickle.loads(pickle.dumps(fused)).optimizer_.defaults["fused"] is True
+
+
+class _RefusesFused(torch.optim.AdamW):
+    """An optimizer that takes ``fused`` but has no kernel for it here."""
+
+    def __init__(self, params, lr=1e-3, fused=None, **kwargs):
+        if fused:
+            raise RuntimeError("no fused kernel for this device")
+        super().__init__(params, lr=lr, **kwargs)
+
+
+def test_an_optimizer_refusing_fused_is_built_without_it():
+    X, y = make_multimodal_classification(120, modality_sizes=(3, 4), random_state=0)
+    model = DeepFusionClassifier(max_epochs=2, optimizer=_RefusesFused, random_state=0)
+    model.fit(X, y)
+    assert isinstance(model.optimizer_, _RefusesFused)
+    assert not model.optimizer_.defaults["fused"]

@@ -375,4 +375,7 @@ def test_mlp_encoder_layers(n_layers):
 def test_zero_dropout_builds_no_dropout_layer():
     net = FusionNet([("a", 3), ("b", 3)], dropout=0.0, fusion="shared")
     assert not any(isinstance(m, torch.nn.Dropout) for m in net.modules())
-    assert any(isinstance(m, torch.nn.Dropout) for m in FusionNet([("a", 3)]).modules())
+    assert any(
+        isinstance(m, torch.nn.Dropout)
+        for m in FusionNet([("a", 3)], dropout=0.1).modules()
+    )

@@ -15,6 +15,7 @@ spends its time on small networks). Early stopping watches an inner
 :class:`skorch.dataset.ValidSplit` of the training rows.
 """
 
+import inspect
 import itertools
 import math
 from collections.abc import Mapping
@@ -197,6 +198,25 @@ def _batch_length(batch):
     if isinstance(data, dict) and isinstance(data.get("x"), torch.Tensor):
         return data["x"].shape[0]
     return get_len(data)
+
+
+def _takes_fused(optimizer, kwargs, args):
+    """Whether to build ``optimizer`` fused: it takes ``fused``, none was
+    chosen, and every parameter is on the CPU or a CUDA device."""
+    if "fused" in kwargs or "foreach" in kwargs:
+        return False
+    try:
+        if "fused" not in inspect.signature(optimizer).parameters:
+            return False
+    except (TypeError, ValueError):
+        return False
+    groups = args[0] if args else kwargs.get("params", ())
+    devices = {
+        parameter.device.type
+        for group in groups
+        for parameter in (group["params"] if isinstance(group, dict) else [group])
+    }
+    return bool(devices) and devices <= {"cpu", "cuda"}
 
 
 def _discard_message(*args, **kwargs):
@@ -636,6 +656,31 @@ class _DeepFusionBase(FusionMixin, NeuralNet):
         loss.backward()
         return {"loss": loss, "y_pred": y_pred}
 
+    def initialize_optimizer(self, triggered_directly=None):
+        """skorch's optimizer, fused where torch has a fused kernel for it.
+
+        An optimizer class that takes ``fused`` (Adam, AdamW, SGD, ...) is
+        built with ``fused=True`` when the parameters are on the CPU or a
+        CUDA device: one kernel updates every parameter, the same update as
+        the per-parameter loop up to float rounding, and several times
+        faster for small networks. ``optimizer__fused`` or
+        ``optimizer__foreach``, when given, decide instead; where torch
+        refuses the fused kernel, the optimizer is built as skorch builds it.
+        """
+        named_parameters = self.get_all_learnable_params()
+        args, kwargs = self.get_params_for_optimizer("optimizer", named_parameters)
+        if _takes_fused(self.optimizer, kwargs, args):
+            try:
+                self.optimizer_ = self.optimizer(*args, **kwargs, fused=True)
+                return self
+            except (RuntimeError, ValueError, TypeError):
+                # e.g. a torch without the fused kernel for this device.
+                args, kwargs = self.get_params_for_optimizer(
+                    "optimizer", self.get_all_learnable_params()
+                )
+        self.optimizer_ = self.optimizer(*args, **kwargs)
+        return self
+
     def initialize_module(self):
         """Build :class:`FusionNet` for the modalities seen in ``fit``."""
         self._check_module_parameters()
@@ -750,6 +795,8 @@ class _DeepFusionBase(FusionMixin, NeuralNet):
         X = self._validate_blocks(X, reset=False)
         present = self._present(X)
         rows = present.any(axis=1)
+        if rows.all():  # no copy of X when every row has a modality
+            return self._network_inputs(X, present), rows
         inputs = self._network_inputs(X[rows], present[rows]) if rows.any() else None
         return inputs, rows
 
@@ -794,10 +841,14 @@ class _DeepFusionBase(FusionMixin, NeuralNet):
         # scale. Missing values and never-observed columns become 0. A value a
         # million standard deviations out (a 1e300 cell in an ordinary column)
         # is clipped: the float32 cast would make it inf, the network NaN.
-        standardized = self._standardize(X)
+        standardized = self._standardize(X, fill_missing=False)
         if not np.array_equal(self.column_order_, np.arange(X.shape[1])):
             standardized = standardized[:, self.column_order_]
+        # Clipping keeps NaN (filled next) and takes an overflow to the bound.
         np.clip(standardized, -_MAX_STANDARDIZED, _MAX_STANDARDIZED, out=standardized)
+        missing = np.isnan(standardized)
+        if missing.any():
+            standardized[missing] = 0.0
         return {
             "x": torch.as_tensor(standardized.astype(np.float32)),
             "mask": torch.as_tensor(present, dtype=torch.bool),
@@ -850,8 +901,13 @@ class DeepFusionClassifier(ClassifierMixin, _DeepFusionBase):
         Width of the encoders' hidden layer and of the fused representation
         of the tensor, low-rank, gated and shared layers.
 
-    dropout : float, default=0.1
-        Dropout in the encoders and before the head.
+    dropout : float, default=0.0
+        Dropout in the encoders and before the head. None by default: on
+        the four datasets of ``benchmarks/bench_defaults_choices.py
+        --architecture`` dropout 0.1 scored no better on average
+        (``benchmarks/RESULTS.md``), AdamW's weight decay and early stopping
+        regularise already, and on the CPU dropout costs a third of a small
+        network's training step.
 
     modality_dropout : float, default=0.0
         Probability of dropping each present modality of a training row
@@ -1006,7 +1062,7 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
         encoders=None,
         embed_dim=32,
         hidden_dim=64,
-        dropout=0.1,
+        dropout=0.0,
         modality_dropout=0.0,
         rank=4,
         class_weight=None,
@@ -1153,8 +1209,9 @@ class DeepFusionRegressor(RegressorMixin, _DeepFusionBase):
     hidden_dim : int, default=64
         Width of the hidden layers.
 
-    dropout : float, default=0.1
-        Dropout in the encoders and before the head.
+    dropout : float, default=0.0
+        Dropout in the encoders and before the head (see
+        :class:`DeepFusionClassifier`).
 
     modality_dropout : float, default=0.0
         Probability of dropping each present modality of a training row.
@@ -1274,7 +1331,7 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
         encoders=None,
         embed_dim=32,
         hidden_dim=64,
-        dropout=0.1,
+        dropout=0.0,
         modality_dropout=0.0,
         rank=4,
         modalities=None,

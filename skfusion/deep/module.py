@@ -80,13 +80,13 @@ class FusionNet(nn.Module):
         Size of every modality embedding.
 
     hidden_dim : int, default=64
-        Hidden width of the MLP encoders and of the fusion layers that have
-        one.
+        Hidden width of the head, of deeper MLP encoders and of the fusion
+        layers that have one.
 
     n_outputs : int, default=2
         Number of outputs of the head.
 
-    dropout : float, default=0.1
+    dropout : float, default=0.0
         Dropout probability in the encoders and before the head.
 
     modality_dropout : float, default=0.0
@@ -140,7 +140,7 @@ class FusionNet(nn.Module):
         embed_dim=32,
         hidden_dim=64,
         n_outputs=2,
-        dropout=0.1,
+        dropout=0.0,
         modality_dropout=0.0,
         rank=4,
     ):
