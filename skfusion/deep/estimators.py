@@ -51,6 +51,8 @@ __all__ = ["DeepFusionClassifier", "DeepFusionRegressor"]
 
 # Standardised inputs beyond this many standard deviations are clipped.
 _MAX_STANDARDIZED = 1e6
+# Values standardised at a time for the network (512 KB of float64).
+_STANDARDIZE_CHUNK_VALUES = 2**16
 
 # FusionNet arguments that the estimators set: the hyperparameters from their
 # top-level parameters of the same name, the layout from the data.
@@ -841,16 +843,27 @@ class _DeepFusionBase(FusionMixin, NeuralNet):
         # scale. Missing values and never-observed columns become 0. A value a
         # million standard deviations out (a 1e300 cell in an ordinary column)
         # is clipped: the float32 cast would make it inf, the network NaN.
-        standardized = self._standardize(X, fill_missing=False)
-        if not np.array_equal(self.column_order_, np.arange(X.shape[1])):
-            standardized = standardized[:, self.column_order_]
-        # Clipping keeps NaN (filled next) and takes an overflow to the bound.
-        np.clip(standardized, -_MAX_STANDARDIZED, _MAX_STANDARDIZED, out=standardized)
-        missing = np.isnan(standardized)
-        if missing.any():
-            standardized[missing] = 0.0
+        # Standardised a few hundred kilobytes of rows at a time into the
+        # float32 matrix: a float64 copy of the whole matrix would cost more
+        # in fresh memory than the arithmetic.
+        n_rows, n_columns = X.shape
+        values = np.empty((n_rows, n_columns), dtype=np.float32)
+        reorder = not np.array_equal(self.column_order_, np.arange(n_columns))
+        step = max(1, _STANDARDIZE_CHUNK_VALUES // max(1, n_columns))
+        # A value beyond float32's range casts to inf and is clipped below to
+        # the bound, as if clipped first.
+        with np.errstate(over="ignore"):
+            for start in range(0, n_rows, step):
+                chunk = self._standardize(X[start : start + step], fill_missing=False)
+                if reorder:
+                    chunk = chunk[:, self.column_order_]
+                values[start : start + step] = chunk
+        # Clipping keeps NaN, filled next (without a mask when there is none).
+        np.clip(values, -_MAX_STANDARDIZED, _MAX_STANDARDIZED, out=values)
+        if np.isnan(np.sum(values)):
+            values[np.isnan(values)] = 0.0
         return {
-            "x": torch.as_tensor(standardized.astype(np.float32)),
+            "x": torch.as_tensor(values),
             "mask": torch.as_tensor(present, dtype=torch.bool),
         }
 
@@ -1123,11 +1136,15 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
             no modality.
         """
         outputs, rows = self._network_outputs(X)
-        proba = np.tile(self.class_prior_, (rows.size, 1))
         if outputs is not None:
             # In float64, so that every row sums to 1 to float64 precision.
             logits = torch.from_numpy(outputs).double()
-            proba[rows] = torch.softmax(logits, dim=1).numpy()
+            network_proba = torch.softmax(logits, dim=1).numpy()
+            if rows.all():
+                return network_proba
+        proba = np.tile(self.class_prior_, (rows.size, 1))
+        if outputs is not None:
+            proba[rows] = network_proba
         return proba
 
     def predict(self, X):
