@@ -298,6 +298,12 @@ def _save_and_compare(scores, args):
             f"over {len(both)} scores"
         )
         if change != 0.0:
+            both["abs_diff"] = (both["score"] - both["score_earlier"]).abs()
+            per = both.groupby(["strategy", "metric"], sort=False)["abs_diff"].max()
+            changed = per.unstack("metric")
+            print(
+                changed[changed.max(axis=1) > 0].to_string(float_format="{:.2e}".format)
+            )
             raise SystemExit("The fold scores changed.")
 
 
