@@ -609,7 +609,7 @@ def nan_column_statistics(X, groups=None):
     scale = np.ones(n_features)
     varying = np.zeros(n_features, dtype=bool)
     if observed.any():
-        seen = X[:, observed]
+        seen = X if observed.all() else X[:, observed]
         # max_abs_, not scale_: scale_ treats magnitudes below 10 * eps as 0.
         magnitude = MaxAbsScaler().fit(seen).max_abs_
         magnitude[magnitude == 0] = 1.0

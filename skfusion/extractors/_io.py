@@ -61,10 +61,10 @@ def resolve_path(path, root=None):
     PathOutsideRootError
         When the resolved path is not inside ``root``.
     """
-    path = Path(os.fspath(path)).expanduser()
     if root is None:
         # Nothing to confine: ``abspath`` spares realpath's lstat per component.
-        return Path(os.path.abspath(path))
+        return Path(os.path.abspath(os.path.expanduser(os.fspath(path))))
+    path = Path(os.fspath(path)).expanduser()
     root_dir = Path(os.fspath(root)).expanduser().resolve()
     resolved = (root_dir / path).resolve()
     if not resolved.is_relative_to(root_dir):

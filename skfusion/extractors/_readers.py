@@ -96,7 +96,7 @@ def read_image(
             # Arrays keep their values (uint8 aside): no window.
             image = _reduce_volume(image.data, volume, axis, window, "none")
         return _resize_all(_to_mode(image, mode, volume), size, needed_by)
-    path = Path(os.fspath(source))
+    path = source if isinstance(source, Path) else Path(os.fspath(source))
     name = path.name.lower()
     if name.endswith((".nii", ".nii.gz")):
         data = _read_nifti(path, max_pixels, needed_by)
@@ -268,7 +268,8 @@ def _pillow_resized(img, mode, size, pil_image, pil_ops):
     drafted = img.draft(None, (cover, cover))
     img.load()
     height, width = size
-    if img.getexif().get(_EXIF_ORIENTATION, 1) in _TURNED:
+    orientation = img.getexif().get(_EXIF_ORIENTATION, 1)
+    if orientation in _TURNED:
         height, width = width, height
     working = "L" if img.mode in _GREY_MODES else "RGB"
     if img.mode != working:
@@ -277,6 +278,8 @@ def _pillow_resized(img, mode, size, pil_image, pil_ops):
     # right and bottom edges (its size is rounded up): resize the box only.
     box = None if drafted is None else drafted[1]
     resized = img.resize((width, height), pil_image.Resampling.BILINEAR, box=box)
+    if orientation == 1:  # upright already: no second parse of the EXIF
+        return resized
     return pil_ops.exif_transpose(resized)
 
 
