@@ -475,3 +475,34 @@ def test_an_optimizer_refusing_fused_is_built_without_it():
     model.fit(X, y)
     assert isinstance(model.optimizer_, _RefusesFused)
     assert not model.optimizer_.defaults["fused"]
+
+
+def test_network_inputs_do_not_depend_on_chunks_memory_order_or_column_layout(
+    monkeypatch,
+):
+    from skfusion.deep import estimators
+
+    X, y = make_multimodal_classification(
+        300, modality_sizes=(3, 4), missing_rate=0.2, random_state=0
+    )
+    model = DeepFusionClassifier(max_epochs=2, random_state=0).fit(X, y)
+    validated = X.to_numpy()
+    whole, missing = model._network_matrix(validated)
+    assert missing and not np.isnan(whole).any()
+    monkeypatch.setattr(estimators, "_STANDARDIZE_CHUNK_VALUES", 7)
+    for layout in (validated, np.ascontiguousarray(validated)):
+        chunked, _ = model._network_matrix(layout)
+        np.testing.assert_array_equal(chunked, whole)
+    # Modalities interleaved by position: the network sees each block whole,
+    # as a model fitted on the columns in block order does.
+    interleaved = [0, 3, 1, 4, 2, 5, 6]
+    by_position = {"m0": [0, 2, 4], "m1": [1, 3, 5, 6]}
+    shuffled = X.iloc[:, interleaved].to_numpy()
+    apart = DeepFusionClassifier(max_epochs=2, random_state=0, modalities=by_position)
+    apart.fit(shuffled, y)
+    np.testing.assert_array_equal(
+        apart._network_matrix(shuffled)[0], model._network_matrix(validated)[0]
+    )
+    np.testing.assert_allclose(
+        apart.predict_proba(shuffled), model.predict_proba(X), rtol=1e-5, atol=1e-6
+    )

@@ -24,6 +24,7 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 import torch
+from scipy.special import softmax
 from sklearn.base import ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.model_selection import GroupShuffleSplit
 from sklearn.utils import check_random_state
@@ -219,6 +220,14 @@ def _takes_fused(optimizer, kwargs, args):
         for parameter in (group["params"] if isinstance(group, dict) else [group])
     }
     return bool(devices) and devices <= {"cpu", "cuda"}
+
+
+def _as_network_inputs(values, present):
+    """The dict of tensors a :class:`BlockDataset` holds."""
+    return {
+        "x": torch.as_tensor(values),
+        "mask": torch.as_tensor(present, dtype=torch.bool),
+    }
 
 
 def _discard_message(*args, **kwargs):
@@ -795,12 +804,20 @@ class _DeepFusionBase(FusionMixin, NeuralNet):
         """Network inputs of the rows that have a modality, and those rows."""
         check_is_fitted(self, "module_")
         X = self._validate_blocks(X, reset=False)
-        present = self._present(X)
-        rows = present.any(axis=1)
-        if rows.all():  # no copy of X when every row has a modality
-            return self._network_inputs(X, present), rows
-        inputs = self._network_inputs(X[rows], present[rows]) if rows.any() else None
-        return inputs, rows
+        # Standardised first: the pass finds whether anything is missing, and
+        # rows standardise alone, so the rows to keep are sliced afterwards.
+        values, missing = self._network_matrix(X)
+        if not missing:  # every modality of every row: no mask to compute
+            rows = np.ones(len(values), dtype=bool)
+            present = np.ones((len(values), len(self.modalities_)), dtype=bool)
+        else:
+            present = self._present(X)
+            rows = present.any(axis=1)
+            if not rows.any():
+                return None, rows
+            if not rows.all():
+                values, present = values[rows], present[rows]
+        return _as_network_inputs(values, present), rows
 
     def _network_outputs(self, X):
         """Network outputs for rows with a modality; mask of those rows."""
@@ -838,34 +855,47 @@ class _DeepFusionBase(FusionMixin, NeuralNet):
     # -- helpers ------------------------------------------------------------------
 
     def _network_inputs(self, X, present):
+        """The network's inputs for ``X`` (validated) and its availability mask."""
+        return _as_network_inputs(self._network_matrix(X)[0], present)
+
+    def _network_matrix(self, X):
+        """Standardised float32 inputs, and whether ``X`` had a NaN.
+
+        Missing values become 0 (see the comments for the rest).
+        """
         # In float64 first (FusionMixin's standardisation): a column beyond
         # float32's range (1e300) must standardise as it would at any other
         # scale. Missing values and never-observed columns become 0. A value a
         # million standard deviations out (a 1e300 cell in an ordinary column)
         # is clipped: the float32 cast would make it inf, the network NaN.
-        # Standardised a few hundred kilobytes of rows at a time into the
-        # float32 matrix: a float64 copy of the whole matrix would cost more
-        # in fresh memory than the arithmetic.
+        # Standardised a few hundred kilobytes at a time, along X's contiguous
+        # axis, into the float32 matrix (in X's memory order): a float64 copy
+        # of the whole matrix costs more in fresh memory than the arithmetic.
+        mean, scale, counts = self.mean_, self.scale_, self.n_samples_seen_
+        if not np.array_equal(self.column_order_, np.arange(X.shape[1])):
+            order = self.column_order_
+            X, mean, scale = X[:, order], mean[order], scale[order]
+            counts = counts[order]
         n_rows, n_columns = X.shape
-        values = np.empty((n_rows, n_columns), dtype=np.float32)
-        reorder = not np.array_equal(self.column_order_, np.arange(n_columns))
-        step = max(1, _STANDARDIZE_CHUNK_VALUES // max(1, n_columns))
-        # A value beyond float32's range casts to inf and is clipped below to
-        # the bound, as if clipped first.
-        with np.errstate(over="ignore"):
-            for start in range(0, n_rows, step):
-                chunk = self._standardize(X[start : start + step], fill_missing=False)
-                if reorder:
-                    chunk = chunk[:, self.column_order_]
-                values[start : start + step] = chunk
-        # Clipping keeps NaN, filled next (without a mask when there is none).
-        np.clip(values, -_MAX_STANDARDIZED, _MAX_STANDARDIZED, out=values)
-        if np.isnan(np.sum(values)):
+        by_column = X.flags.f_contiguous and not X.flags.c_contiguous
+        values = np.empty(X.shape, dtype=np.float32, order="F" if by_column else "C")
+        length = n_rows if by_column else n_columns
+        step = max(1, _STANDARDIZE_CHUNK_VALUES // max(1, length))
+        missing = False
+        for start in range(0, n_columns if by_column else n_rows, step):
+            part = slice(start, start + step)
+            where = (slice(None), part) if by_column else (part, slice(None))
+            columns = part if by_column else slice(None)
+            chunk = standardize_columns(
+                X[where], mean[columns], scale[columns], counts[columns]
+            )
+            # Clipping keeps NaN; a sum is NaN when any value is.
+            np.clip(chunk, -_MAX_STANDARDIZED, _MAX_STANDARDIZED, out=chunk)
+            missing = missing or bool(np.isnan(np.sum(chunk)))
+            values[where] = chunk
+        if missing:
             values[np.isnan(values)] = 0.0
-        return {
-            "x": torch.as_tensor(values),
-            "mask": torch.as_tensor(present, dtype=torch.bool),
-        }
+        return values, missing
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -1138,8 +1168,7 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
         outputs, rows = self._network_outputs(X)
         if outputs is not None:
             # In float64, so that every row sums to 1 to float64 precision.
-            logits = torch.from_numpy(outputs).double()
-            network_proba = torch.softmax(logits, dim=1).numpy()
+            network_proba = softmax(outputs.astype(np.float64), axis=1)
             if rows.all():
                 return network_proba
         proba = np.tile(self.class_prior_, (rows.size, 1))
