@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from sklearn.preprocessing import MaxAbsScaler, StandardScaler
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .utils._sklearn_compat import _is_constant_feature
@@ -563,9 +563,10 @@ class ColumnStatistics(NamedTuple):
 def nan_column_statistics(X, groups=None):
     """Per-column mean and standard deviation of the observed entries.
 
-    Built on scikit-learn's NaN-aware scalers: each column is divided by its
-    largest absolute value (:class:`~sklearn.preprocessing.MaxAbsScaler`)
-    before :class:`~sklearn.preprocessing.StandardScaler` computes the mean and
+    Built on scikit-learn's NaN-aware scaler: each column is divided by its
+    largest absolute value (NaN ignored, as
+    :class:`~sklearn.preprocessing.MaxAbsScaler` finds it) before
+    :class:`~sklearn.preprocessing.StandardScaler` computes the mean and
     variance, and the statistics are multiplied back. They therefore neither
     overflow (values beyond ~1e154 would square to infinity) nor lose
     precision for tiny values: the standardised columns of ``X * c`` equal
@@ -610,8 +611,9 @@ def nan_column_statistics(X, groups=None):
     varying = np.zeros(n_features, dtype=bool)
     if observed.any():
         seen = X if observed.all() else X[:, observed]
-        # max_abs_, not scale_: scale_ treats magnitudes below 10 * eps as 0.
-        magnitude = MaxAbsScaler().fit(seen).max_abs_
+        # MaxAbsScaler's max_abs_ (not its scale_, which treats magnitudes
+        # below 10 * eps as 0), without its second validation of X.
+        magnitude = np.fmax.reduce(np.abs(seen), axis=0)
         magnitude[magnitude == 0] = 1.0
         unit = StandardScaler().fit(seen / magnitude)  # values in [-1, 1]
         constant = _is_constant_feature(unit.var_, unit.mean_, n_observed[observed])

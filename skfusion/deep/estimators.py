@@ -1201,11 +1201,12 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
         return self
 
     def _encode_targets(self, y):
-        check_classification_targets(y)
-        if type_of_target(y) not in ("binary", "multiclass"):
+        kind = type_of_target(y, input_name="y")
+        if kind not in ("binary", "multiclass"):
+            check_classification_targets(y)  # scikit-learn's message, if its case
             raise ValueError(
                 f"{type(self).__name__} supports binary and multiclass targets; "
-                f"got {type_of_target(y)!r}."
+                f"got {kind!r}."
             )
         targets = encode_class_labels(self, y)
         self.class_prior_ = np.bincount(targets) / len(targets)
