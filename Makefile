@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: install install-dev demo test test-slow lint bench clean
+.PHONY: install install-dev demo test test-slow lint bench clean docs
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,13 @@ demo: $(PY)
 
 lint: install-dev
 	$(VENV)/bin/ruff check skfusion tests benchmarks scripts examples
+
+# The documentation site, offline, warnings as errors; the gallery runs the
+# examples on bundled data.
+docs: install-dev
+	rm -rf docs/_build docs/generated docs/auto_examples
+	OMP_NUM_THREADS=1 $(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+	@echo "Documentation written to docs/_build/html/index.html"
 
 test: install-dev lint
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)

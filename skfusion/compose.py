@@ -82,7 +82,7 @@ class ModalityTransformer(ColumnTransformer):
     transformers_ : list
         The fitted modality transformers.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Columns of the study table seen in :meth:`fit`.
 
     n_features_in_ : int

@@ -111,3 +111,22 @@ def test_study_command_on_the_chest_xray_table(tmp_path, capsys):
     assert results["roc_auc_mean"].between(0.3, 1.0).all()
     html = (out / "report.html").read_text()
     assert html.count("data:image/png;base64,") >= 4
+
+
+def test_bundled_quickstart_example_runs(capsys):
+    runpy.run_path(str(REPO / "examples" / "plot_bundled_quickstart.py"))
+    printed = capsys.readouterr().out
+    assert "logisticregression__C" in printed
+    assert "['tabular', 'text']" in printed
+
+
+def test_api_reference_lists_every_public_estimator():
+    from skfusion.utils import all_estimators
+
+    api = (REPO / "docs" / "api.rst").read_text()
+    for name, estimator in all_estimators():
+        module = estimator.__module__.split(".")[1]
+        section = api.split(f".. currentmodule:: skfusion.{module}")[1].split(
+            ".. currentmodule::"
+        )[0]
+        assert f"\n   {name}\n" in section, name

@@ -1024,11 +1024,11 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
     class_prior_ : ndarray of shape (n_classes,)
         Training class frequencies.
 
-    mean_, scale_ : ndarray of shape (n_features_in_,)
+    mean_, scale_ : ndarray of shape (``n_features_in_``,)
         Training column statistics used to standardise the input (mean 0 and
         scale 1 for a column no training row observes).
 
-    n_samples_seen_ : ndarray of shape (n_features_in_,)
+    n_samples_seen_ : ndarray of shape (``n_features_in_``,)
         Number of training rows observing each column; a column with 0 is
         standardised to 0.
 
@@ -1045,7 +1045,7 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
     n_features_in_ : int
         Number of columns seen in :meth:`fit`.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Column names seen in :meth:`fit`, when ``X`` had string column names.
 
     See Also
@@ -1318,7 +1318,7 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
         Training mean and standard deviation of ``y`` (computed without
         overflow; the scale is 1 for a constant target).
 
-    mean_, scale_, n_samples_seen_ : ndarray of shape (n_features_in_,)
+    mean_, scale_, n_samples_seen_ : ndarray of shape (``n_features_in_``,)
         Training column statistics and observed counts, as for
         :class:`DeepFusionClassifier` (a column no training row observes is
         standardised to 0).
@@ -1335,7 +1335,7 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
     n_features_in_ : int
         Number of columns seen in :meth:`fit`.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Column names seen in :meth:`fit`, when ``X`` had string column names.
 
     Examples

@@ -146,7 +146,7 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_block : ndarray of shape (n_samples, n_features_out_)
+        X_block : ndarray of shape (n_samples, ``n_features_out_``)
             One row per input row, in the same order; all-NaN where the input
             is missing (or unreadable with ``on_error="nan"``).
         """

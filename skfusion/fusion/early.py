@@ -59,20 +59,20 @@ class BlockScaler(FusionMixin, TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    mean_ : ndarray of shape (n_features_in_,)
+    mean_ : ndarray of shape (``n_features_in_``,)
         Per-column mean of the training rows (NaN ignored).
 
-    scale_ : ndarray of shape (n_features_in_,)
+    scale_ : ndarray of shape (``n_features_in_``,)
         Per-column standard deviation of the training rows; 1 for constant or
         never-observed columns.
 
-    n_samples_seen_ : ndarray of shape (n_features_in_,)
+    n_samples_seen_ : ndarray of shape (``n_features_in_``,)
         Number of training rows in which each column was observed (not NaN).
 
     block_weights_ : dict of str to float
         The weight used for every modality.
 
-    column_factors_ : ndarray of shape (n_features_in_,)
+    column_factors_ : ndarray of shape (``n_features_in_``,)
         Multiplier applied after standardisation: ``sqrt(weight / n_varying)``
         where ``n_varying`` counts the block's columns that varied in
         training; 0 for constant and never-observed columns, which carry no
@@ -248,13 +248,13 @@ class FeatureFusion(FusionMixin, TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    mean_ : ndarray of shape (n_features_in_,)
+    mean_ : ndarray of shape (``n_features_in_``,)
         Per-column training mean (NaN ignored).
 
-    scale_ : ndarray of shape (n_features_in_,)
+    scale_ : ndarray of shape (``n_features_in_``,)
         Per-column training standard deviation.
 
-    n_samples_seen_ : ndarray of shape (n_features_in_,)
+    n_samples_seen_ : ndarray of shape (``n_features_in_``,)
         Number of training rows in which each column was observed; columns
         never observed are set to 0 (their training mean) at transform.
 

@@ -129,13 +129,13 @@ class MultipleKernelClassifier(FusionMixin, ClassifierMixin, BaseEstimator):
     training_availability_ : ndarray of shape (n_train, n_modalities)
         True where a modality was present in a training row.
 
-    mean_ : ndarray of shape (n_features_in_,)
+    mean_ : ndarray of shape (``n_features_in_``,)
         Per-column training mean (NaN ignored).
 
-    scale_ : ndarray of shape (n_features_in_,)
+    scale_ : ndarray of shape (``n_features_in_``,)
         Per-column training standard deviation.
 
-    n_samples_seen_ : ndarray of shape (n_features_in_,)
+    n_samples_seen_ : ndarray of shape (``n_features_in_``,)
         Number of training rows in which each column was observed.
 
     %(fitted_blocks)s

@@ -83,10 +83,10 @@ class SharedSpace(FusionMixin, TransformerMixin, BaseEstimator):
         Dimension of the shared space: ``n_components``, or the number that
         ``"auto"`` chose.
 
-    weights_ : dict of str to ndarray of shape (d_i, n_components_)
+    weights_ : dict of str to ndarray of shape (d_i, ``n_components_``)
         Projection of each modality, applied to its standardised block.
 
-    canonical_correlations_ : ndarray of shape (n_components_,)
+    canonical_correlations_ : ndarray of shape (``n_components_``,)
         ``(lambda - 1) / (n_modalities - 1)`` for each eigenvalue ``lambda``:
         the summed covariance of every pair of modality projections divided
         by ``n_modalities - 1`` times their summed variance, on the training
@@ -95,18 +95,18 @@ class SharedSpace(FusionMixin, TransformerMixin, BaseEstimator):
         more, the mean pairwise correlation of the projections when their
         variances are equal, and close to it otherwise.
 
-    eigenvalues_ : ndarray of shape (n_components_,)
+    eigenvalues_ : ndarray of shape (``n_components_``,)
         The leading eigenvalues ``lambda`` of ``C w = lambda D w``, in
         decreasing order.
 
-    mean_ : ndarray of shape (n_features_in_,)
+    mean_ : ndarray of shape (``n_features_in_``,)
         Per-column training mean (NaN ignored).
 
-    scale_ : ndarray of shape (n_features_in_,)
+    scale_ : ndarray of shape (``n_features_in_``,)
         Per-column training standard deviation; 1 for constant or
         never-observed columns.
 
-    n_samples_seen_ : ndarray of shape (n_features_in_,)
+    n_samples_seen_ : ndarray of shape (``n_features_in_``,)
         Number of training rows in which each column was observed; columns
         never observed are set to 0 at transform.
 
@@ -245,7 +245,7 @@ class SharedSpace(FusionMixin, TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_shared : ndarray of shape (n_samples, n_components_)
+        X_shared : ndarray of shape (n_samples, ``n_components_``)
             Mean of the projections of the modalities present in each row;
             zeros for a row with no modality.
         """

@@ -38,7 +38,7 @@ FRAGMENTS = {
         n_features_in_ : int
             Number of columns seen in :meth:`fit`.
 
-        feature_names_in_ : ndarray of shape (n_features_in_,)
+        feature_names_in_ : ndarray of shape (``n_features_in_``,)
             Column names seen in :meth:`fit`, when ``X`` had string column names.
         """,
     # The blocked matrix as the X of a transformer's fit.
