@@ -38,6 +38,10 @@ lint: install-dev
 docs: install-dev
 	rm -rf docs/_build docs/generated docs/auto_examples
 	OMP_NUM_THREADS=1 $(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+	$(PY) scripts/check_html_in_browser.py docs/_build/html/index.html \
+		docs/_build/html/auto_examples/index.html \
+		docs/_build/html/auto_examples/plot_bundled_quickstart.html \
+		docs/_build/html/generated/skfusion.study.FusionStudy.html
 	@echo "Documentation written to docs/_build/html/index.html"
 
 test: install-dev lint

@@ -34,13 +34,14 @@ numpydoc_class_members_toctree = False
 intersphinx_mapping = {}
 nitpicky = False
 
-templates_path = ["_templates"]
 exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py"]
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"skfusion {release}"
 html_static_path = []
 html_theme_options = {"navigation_with_keys": False}
+# An explicit mode: without one the theme logs a console error on file:// pages.
+html_context = {"default_mode": "light"}
 
 # The gallery runs the examples that need only bundled data; the COVID
 # examples need ../shared/data and are shown without being run.

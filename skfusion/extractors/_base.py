@@ -38,8 +38,10 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
     :meth:`_featurize_batch`) and :meth:`_feature_names`, and may override
     :meth:`_fit` to learn something, or probe the output width, at fit time.
 
-    Common parameters
-    -----------------
+    Notes
+    -----
+    The parameters every extractor has:
+
     batch_size : int
         Items handed to one job (and, for neural models, one forward pass).
     n_jobs : int or None
