@@ -41,6 +41,7 @@ docs: install-dev
 	$(PY) scripts/check_html_in_browser.py docs/_build/html/index.html \
 		docs/_build/html/auto_examples/index.html \
 		docs/_build/html/auto_examples/plot_bundled_quickstart.html \
+		docs/_build/html/user_guide/families.html \
 		docs/_build/html/generated/skfusion.study.FusionStudy.html
 	@echo "Documentation written to docs/_build/html/index.html"
 
