@@ -130,3 +130,16 @@ def test_api_reference_lists_every_public_estimator():
             ".. currentmodule::"
         )[0]
         assert f"\n   {name}\n" in section, name
+
+
+@pytest.mark.parametrize("page", ["blocked_matrix.rst", "study.rst"])
+def test_user_guide_snippets_run(page):
+    import doctest
+
+    result = doctest.testfile(
+        str(REPO / "docs" / "user_guide" / page),
+        module_relative=False,
+        optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS,
+    )
+    assert result.attempted > 0
+    assert result.failed == 0
