@@ -132,7 +132,9 @@ def test_api_reference_lists_every_public_estimator():
         assert f"\n   {name}\n" in section, name
 
 
-@pytest.mark.parametrize("page", ["blocked_matrix.rst", "study.rst"])
+@pytest.mark.parametrize(
+    "page", ["blocked_matrix.rst", "study.rst", "interpretability.rst"]
+)
 def test_user_guide_snippets_run(page):
     import doctest
 
