@@ -42,6 +42,7 @@ docs: install-dev
 		docs/_build/html/auto_examples/index.html \
 		docs/_build/html/auto_examples/plot_bundled_quickstart.html \
 		docs/_build/html/user_guide/families.html \
+		docs/_build/html/auto_examples/plot_bundled_missing_modalities.html \
 		docs/_build/html/generated/skfusion.study.FusionStudy.html
 	@echo "Documentation written to docs/_build/html/index.html"
 

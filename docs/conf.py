@@ -45,12 +45,15 @@ html_theme_options = {"navigation_with_keys": False}
 # An explicit mode: without one the theme logs a console error on file:// pages.
 html_context = {"default_mode": "light"}
 
-# The gallery runs the examples that need only bundled data; the COVID
-# examples need ../shared/data and are shown without being run.
+# The gallery runs every example when ../shared/data (the COVID-19 X-rays,
+# not bundled) is next to the repository, else only those on bundled data
+# (plot_bundled_*): the others are then shown without being run.
+SHARED_DATA = DOCS.parents[1] / "shared" / "data" / "covid_chestxray"
+RUN_BY_DEFAULT = r"plot_" if SHARED_DATA.is_dir() else r"plot_bundled_"
 sphinx_gallery_conf = {
     "examples_dirs": str(DOCS.parent / "examples"),
     "gallery_dirs": "auto_examples",
-    "filename_pattern": os.environ.get("SKFUSION_GALLERY_RUN", r"plot_bundled_"),
+    "filename_pattern": os.environ.get("SKFUSION_GALLERY_RUN", RUN_BY_DEFAULT),
     "download_all_examples": False,
     "remove_config_comments": True,
     "within_subsection_order": "FileNameSortKey",

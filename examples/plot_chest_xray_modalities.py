@@ -41,7 +41,11 @@ from skfusion.compose import make_modality_transformer, modality_availability
 from skfusion.extractors.image import ImageFeatures
 from skfusion.fusion import BlockScaler
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+try:
+    HERE = Path(__file__).resolve().parent
+except NameError:  # sphinx-gallery runs the examples from their folder
+    HERE = Path.cwd()
+DEFAULT_DATA = HERE.parents[1] / "shared" / "data"
 DATA = (Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_DATA) / "covid_chestxray"
 
 # %%

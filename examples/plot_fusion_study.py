@@ -36,7 +36,11 @@ from sklearn.preprocessing import OneHotEncoder
 from skfusion.extractors import ImageFeatures
 from skfusion.study import FusionStudy
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+try:
+    HERE = Path(__file__).resolve().parent
+except NameError:  # sphinx-gallery runs the examples from their folder
+    HERE = Path.cwd()
+DEFAULT_DATA = HERE.parents[1] / "shared" / "data"
 DATA = (Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_DATA) / "covid_chestxray"
 REPORT = Path(sys.argv[2]) if len(sys.argv) > 2 else Path("fusion-study-report")
 
