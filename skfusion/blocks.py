@@ -414,12 +414,9 @@ def _fitted_numeric_frame(estimator, X):
     which goes through ``validate_data``. Prediction on small batches spends
     most of its time in those per-column checks otherwise.
     """
-    fitted = getattr(estimator, "feature_names_in_", None)
-    if fitted is None or not isinstance(X, pd.DataFrame) or len(X) == 0:
+    if not isinstance(X, pd.DataFrame) or len(X) == 0:
         return None
-    if X.shape[1] != fitted.shape[0] or not np.array_equal(
-        np.asarray(X.columns, dtype=object), fitted
-    ):
+    if not _has_fitted_columns(estimator, X):
         return None
     # The distinct dtypes, from an object array (iterating a Series is slow).
     dtypes = set(X.dtypes.to_numpy())
@@ -430,6 +427,14 @@ def _fitted_numeric_frame(estimator, X):
     # As check_array's dtype=[float64, float32]: float32 stays float32.
     float32 = all(dtype == np.float32 for dtype in dtypes)
     return X.to_numpy(dtype=np.float32 if float32 else np.float64)
+
+
+def _has_fitted_columns(estimator, X):
+    """Whether ``X`` has exactly the columns seen at fit, in their order."""
+    fitted = getattr(estimator, "feature_names_in_", None)
+    if fitted is None or not hasattr(X, "columns") or len(X.columns) != len(fitted):
+        return False
+    return np.array_equal(np.asarray(X.columns, dtype=object), fitted)
 
 
 def _check_column_order(estimator, X):
@@ -479,10 +484,8 @@ def _modality_mismatch(estimator, X):
     fitted_names = getattr(estimator, "feature_names_in_", None)
     if fitted_names is None or not hasattr(X, "columns"):
         return None
-    if len(X.columns) == len(fitted_names) and np.array_equal(
-        np.asarray(X.columns, dtype=object), fitted_names
-    ):
-        return None  # the fitted columns, in order
+    if _has_fitted_columns(estimator, X):
+        return None
     name = type(estimator).__name__
     present = set(X.columns)
     for modality, indices in estimator.modalities_.items():

@@ -203,7 +203,7 @@ def _batch_length(batch):
     return get_len(data)
 
 
-def _takes_fused(optimizer, kwargs, args):
+def _takes_fused(optimizer, args, kwargs):
     """Whether to build ``optimizer`` fused: it takes ``fused``, none was
     chosen, and every parameter is on the CPU or a CUDA device."""
     if "fused" in kwargs or "foreach" in kwargs:
@@ -680,7 +680,7 @@ class _DeepFusionBase(FusionMixin, NeuralNet):
         """
         named_parameters = self.get_all_learnable_params()
         args, kwargs = self.get_params_for_optimizer("optimizer", named_parameters)
-        if _takes_fused(self.optimizer, kwargs, args):
+        if _takes_fused(self.optimizer, args, kwargs):
             try:
                 self.optimizer_ = self.optimizer(*args, **kwargs, fused=True)
                 return self
@@ -945,7 +945,7 @@ class DeepFusionClassifier(ClassifierMixin, _DeepFusionBase):
         of the tensor, low-rank, gated and shared layers.
 
     dropout : float, default=0.0
-        Dropout in the encoders and before the head. None by default: on
+        Dropout in the encoders and before the head. No dropout by default: on
         the four datasets of ``benchmarks/bench_defaults_choices.py
         --architecture`` dropout 0.1 scored no better on average
         (``benchmarks/RESULTS.md``), AdamW's weight decay and early stopping
@@ -1166,13 +1166,14 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
             no modality.
         """
         outputs, rows = self._network_outputs(X)
+        # In float64, so that every row sums to 1 to float64 precision.
+        network_proba = None
         if outputs is not None:
-            # In float64, so that every row sums to 1 to float64 precision.
             network_proba = softmax(outputs.astype(np.float64), axis=1)
             if rows.all():
                 return network_proba
         proba = np.tile(self.class_prior_, (rows.size, 1))
-        if outputs is not None:
+        if network_proba is not None:
             proba[rows] = network_proba
         return proba
 
