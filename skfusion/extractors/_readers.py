@@ -103,7 +103,6 @@ def read_image(
         image = _reduce_volume(data, volume, axis, window, scale)
         image = _to_mode(image, mode, volume)
         return _resize_all(image, size, needed_by)
-    image = None
     if not name.endswith((".dcm", ".dicom")):
         # One open: the preamble is read from the handle Pillow then reads.
         with open(path, "rb") as handle:
@@ -116,11 +115,10 @@ def read_image(
                 image = _read_pillow(
                     handle, mode, max_pixels, scale, needed_by, size=size
                 )
-    if image is None:
-        image = _read_dicom(path, max_pixels, volume, axis, window, scale, needed_by)
-        image = _to_mode(image, mode, volume)
-    # A no-op for what Pillow already resized.
-    return _resize_all(image, size, needed_by)
+                # A no-op for what Pillow already resized.
+                return _resize_all(image, size, needed_by)
+    image = _read_dicom(path, max_pixels, volume, axis, window, scale, needed_by)
+    return _resize_all(_to_mode(image, mode, volume), size, needed_by)
 
 
 def _resize_all(image, size, needed_by):
