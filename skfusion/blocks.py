@@ -638,8 +638,9 @@ def nan_column_statistics(X, groups=None):
 def standardize_columns(X, mean, scale, n_observed=None):
     """``(X - mean) / scale``, computed so that it does not overflow.
 
-    Halving first keeps ``X - mean`` finite even for values near the largest
-    float; the result is otherwise bit-for-bit ``(X - mean) / scale``. NaN
+    Where ``X - mean`` would overflow (values near the largest float), both
+    are halved first, which keeps the difference finite; otherwise the result
+    is exactly ``(X - mean) / scale``. NaN
     stays NaN, except in a column never observed in training, which is 0 in
     every row when ``n_observed`` is given: nothing was learned about it.
 
@@ -668,12 +669,20 @@ def standardize_columns(X, mean, scale, n_observed=None):
     array([[-1.,  0.],
            [ 1.,  0.]])
     """
-    # ((X * 0.5 - mean * 0.5) / scale) * 2.0, in place in one new array:
-    # allocating an array per step costs more than the arithmetic.
-    standardized = np.multiply(X, 0.5)
-    standardized -= np.multiply(mean, 0.5)
-    standardized /= scale
-    standardized *= 2.0
+    # In place in one new array: allocating an array per step costs more than
+    # the arithmetic. The floating-point overflow flag, raised by the
+    # subtraction alone, tells when the halved form is needed; halving and
+    # doubling are exact, so both forms agree wherever both are finite.
+    try:
+        with np.errstate(over="raise"):
+            standardized = np.subtract(X, mean)
+    except FloatingPointError:
+        standardized = np.multiply(X, 0.5)
+        standardized -= np.multiply(mean, 0.5)
+        standardized /= scale
+        standardized *= 2.0
+    else:
+        standardized /= scale
     if n_observed is not None:
         standardized[:, np.asarray(n_observed) == 0] = 0.0
     return standardized

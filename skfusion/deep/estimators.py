@@ -889,10 +889,11 @@ class _DeepFusionBase(FusionMixin, NeuralNet):
             chunk = standardize_columns(
                 X[where], mean[columns], scale[columns], counts[columns]
             )
-            # Clipping keeps NaN; a sum is NaN when any value is.
-            np.clip(chunk, -_MAX_STANDARDIZED, _MAX_STANDARDIZED, out=chunk)
-            missing = missing or bool(np.isnan(np.sum(chunk)))
-            values[where] = chunk
+            # Clipped and cast to float32 in one pass; clipping keeps NaN, and
+            # a sum is NaN when any value is.
+            out = values[where]
+            np.clip(chunk, -_MAX_STANDARDIZED, _MAX_STANDARDIZED, out=out)
+            missing = missing or bool(np.isnan(np.sum(out)))
         if missing:
             values[np.isnan(values)] = 0.0
         return values, missing
