@@ -704,7 +704,7 @@ def test_timings_and_fit_times_measure_the_stages(tmp_path):
     study = FusionStudy(
         _modalities(X), strategies=strategies, cv=3, random_state=0
     ).fit(X, y)
-    stages = ["extraction", "cross-validation", "statistics", "contributions"]
+    stages = ["extraction", "cross-validation", "statistics", "contributions", "refit"]
     assert list(study.timings_) == [*stages, "total"]
     assert all(study.timings_[stage] >= 0 for stage in stages)
     assert study.timings_["total"] == pytest.approx(

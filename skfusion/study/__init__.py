@@ -1,5 +1,6 @@
 """The fusion study: comparing strategies with sound statistics."""
 
+from ._external import ExternalValidation
 from ._strategies import (
     MODALITY_KINDS,
     MissingExtraError,
@@ -21,6 +22,7 @@ from .statistics import (
 
 __all__ = [
     "DeLongResult",
+    "ExternalValidation",
     "FusionStudy",
     "MODALITY_KINDS",
     "MissingExtraError",

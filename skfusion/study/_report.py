@@ -104,6 +104,13 @@ def write_report(study, path):
 
     _results_table(study).to_csv(folder / "results.csv", index_label="strategy")
     study.fold_scores_.to_csv(folder / "folds.csv", index=False)
+    external = getattr(study, "external_", None)
+    if external is not None:
+        _external_results(external).to_csv(
+            folder / "external.csv", index_label="strategy"
+        )
+    else:
+        (folder / "external.csv").unlink(missing_ok=True)
     manifest = _jsonable(_manifest(study))
     (folder / "manifest.json").write_text(
         json.dumps(manifest, indent=2, allow_nan=False) + "\n", encoding="utf-8"
@@ -137,6 +144,16 @@ def _results_table(study):
         columns=study.summary_.columns.intersection(study.comparison_.columns)
     )
     results = study.summary_.join(comparison)
+    results.index.name = "strategy"
+    return results
+
+
+def _external_results(external):
+    """One row per refitted strategy: its cohort scores, then the comparison."""
+    comparison = external.comparison.drop(
+        columns=external.summary.columns.intersection(external.comparison.columns)
+    )
+    results = external.summary.join(comparison)
     results.index.name = "strategy"
     return results
 
@@ -399,6 +416,10 @@ def _report_blocks(study, figures):
     blocks.append(("h2", "Modality contributions"))
     blocks += _contribution_blocks(study)
     figure("contributions")
+
+    if getattr(study, "external_", None) is not None:
+        blocks.append(("h2", "External validation"))
+        blocks += _external_blocks(study)
 
     timings = getattr(study, "timings_", None)
     if timings:
@@ -670,6 +691,101 @@ def _pattern_score_blocks(study):
         ),
         ("table", shown),
     ]
+
+
+def _external_blocks(study):
+    """The refitted strategies on the external cohort: scores, DeLong, patterns."""
+    external = study.external_
+    results = _external_results(external)
+    primary = study.primary_metric_
+    bootstrap = external.bootstrap
+    confidence = f"{100 * bootstrap['confidence']:g}%"
+    unit = "groups" if bootstrap["resampled"] == "groups" else "subjects (rows)"
+    reference = study.best_unimodal_ if study.best_unimodal_ in results.index else None
+    binary = study.task_ == "binary"
+    text = (
+        f"The strategies refitted on every row of the study, scored on an "
+        f"external cohort of {external.n_samples} rows"
+        + (f" ({external.n_groups} groups)" if external.n_groups else "")
+        + f". Each metric on all its rows, with a percentile {confidence} "
+        f"interval of {bootstrap['n_resamples']} bootstrap resamples of the "
+        f"{bootstrap['n_resampled']} {unit} (seed {bootstrap['random_state']})."
+    )
+    if reference is not None:
+        text += f" Difference: {primary} minus the reference's ({reference})."
+        if binary:
+            text += " DeLong p: DeLong test of the two AUCs on the cohort."
+    rows = []
+    for name, row in results.iterrows():
+        cells = {
+            "strategy": str(name),
+            "kind": str(row["kind"]),
+            "modalities": str(row["modalities"]),
+            f"{primary} [{confidence} CI]": _with_interval(
+                row, primary, f"{primary}_boot"
+            ),
+        }
+        if reference is not None:
+            is_reference = name == reference
+            cells["difference"] = "–" if is_reference else _score(row["difference"])
+            if binary:
+                cells["DeLong p"] = (
+                    "reference" if is_reference else _p_value(row["delong_p_value"])
+                )
+        if study.task_ != "regression":
+            cells["Brier"] = _score(row.get("brier"))
+        rows.append(cells)
+    blocks = [("p", text), ("table", pd.DataFrame(rows))]
+    if len(study.metrics_) > 1:
+        table = pd.DataFrame({"strategy": results.index.astype(str)})
+        for metric in study.metrics_:
+            table[metric] = [
+                _with_interval(row, metric, f"{metric}_boot")
+                for _, row in results.iterrows()
+            ]
+        blocks += [
+            ("p", f"All metrics on the cohort, {confidence} CI:"),
+            ("table", table),
+        ]
+    if binary and "sensitivity" in results.columns:
+        table = pd.DataFrame({"strategy": results.index.astype(str)})
+        for rate in ("sensitivity", "specificity"):
+            table[f"{rate} [{confidence} CI]"] = [
+                _with_interval(row, rate, f"{rate}_boot")
+                for _, row in results.iterrows()
+            ]
+        blocks += [
+            (
+                "p",
+                f"Sensitivity and specificity at a probability of "
+                f"{study.pos_label_} of at least {study.threshold_:g}:",
+            ),
+            ("table", table),
+        ]
+    scores = external.availability_scores
+    if scores is not None and not scores.empty:
+        table = scores.pivot_table(
+            index="strategy",
+            columns="pattern",
+            values="score",
+            dropna=False,
+            sort=False,
+        ).reindex(list(results.index))
+        sizes = scores.groupby("pattern", sort=False)["n_samples"].first()
+        shown = pd.DataFrame({"strategy": table.index.astype(str)})
+        for pattern in sizes.sort_values(ascending=False, kind="stable").index:
+            shown[f"{pattern} (n={int(sizes[pattern])})"] = (
+                table[pattern].map(_score).to_numpy()
+            )
+        blocks += [
+            (
+                "p",
+                f"{primary} on the cohort's rows with each set of modalities; – "
+                "where the metric is undefined (e.g. a single class).",
+            ),
+            ("table", shown),
+        ]
+    return blocks
 
 
 def _contribution_blocks(study):

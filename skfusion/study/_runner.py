@@ -29,6 +29,7 @@ from ..utils.validation import non_numeric_rows
 
 __all__ = [
     "OutOfFold",
+    "as_float_blocks",
     "columns_of",
     "extract_blocks",
     "fit_and_predict",
@@ -36,6 +37,7 @@ __all__ = [
     "hash_splits",
     "learns_from_data",
     "make_splits",
+    "modality_transformer",
     "naming_failures",
     "predict_out_of_fold",
 ]
@@ -174,10 +176,12 @@ def columns_of(split_blocks, modalities):
     return train_X[columns], test_X[columns]
 
 
-# The helpers below run in the joblib workers (and key the extraction cache).
+def modality_transformer(modalities, n_jobs=None):
+    """The modality transformer of some ``(name, transformer, columns)`` triples.
 
-
-def _modality_transformer(modalities, n_jobs=None):
+    Clones of the transformers, with pandas output; ``n_jobs`` is handed to
+    the extractors whose own ``n_jobs`` is None.
+    """
     # Cloned: set_output would otherwise reach into the caller's transformers
     # (and change their joblib hash, which keys the extraction cache).
     cloned = []
@@ -189,19 +193,24 @@ def _modality_transformer(modalities, n_jobs=None):
     return make_modality_transformer(*cloned).set_output(transform="pandas")
 
 
+# The helpers below run in the joblib workers (and key the extraction cache).
+
+
 def _extract_all(modalities, table, y, n_jobs):
-    transformer = _modality_transformer(modalities, n_jobs)
-    return _as_float(transformer.fit_transform(table, y), table.index)
+    transformer = modality_transformer(modalities, n_jobs)
+    return as_float_blocks(transformer.fit_transform(table, y), table.index)
 
 
 def _extract_fold(modalities, table, y, train, test):
-    transformer = _modality_transformer(modalities)
+    transformer = modality_transformer(modalities)
     names = [name for name, _, _ in modalities]
     with naming_failures(f"extracting {names} on the training rows of a fold", train):
         train_X = transformer.fit_transform(table.iloc[train], y[train])
-        train_X = _as_float(train_X, table.index[train])
+        train_X = as_float_blocks(train_X, table.index[train])
     with naming_failures(f"extracting {names} on the test rows of a fold", test):
-        test_X = _as_float(transformer.transform(table.iloc[test]), table.index[test])
+        test_X = as_float_blocks(
+            transformer.transform(table.iloc[test]), table.index[test]
+        )
     return train_X, test_X
 
 
@@ -211,8 +220,8 @@ def _ordered(blocked, order):
     return blocked[columns]
 
 
-def _as_float(blocked, index):
-    """The blocked matrix as floats; a cell that is no number is named."""
+def as_float_blocks(blocked, index):
+    """The blocked matrix as a float DataFrame; a cell that is no number is named."""
     blocked = pd.DataFrame(blocked)
     try:
         values = blocked.to_numpy(dtype=float)

@@ -31,6 +31,13 @@ from ._checks import (
     check_modalities,
     check_target,
 )
+from ._external import evaluate_cohort
+from ._refit import (
+    best_strategy,
+    named_in_refit,
+    refit_strategies,
+    strategies_to_refit,
+)
 from ._runner import (
     extract_blocks,
     hash_data,
@@ -145,6 +152,16 @@ class FusionStudy(BaseEstimator):
 
     verbose : bool, default=False
         Show a progress bar over folds x strategies.
+
+    refit : bool, "best", str or list of str, default=False
+        Which strategies to fit again on every row after the
+        cross-validation, as :class:`~sklearn.pipeline.Pipeline` objects
+        from the study table to predictions (extraction included; see
+        ``estimators_``): ``"best"`` the best strategy by the mean primary
+        score (``best_strategy_``), ``True`` every strategy, a name or a list
+        of names those strategies, ``False`` none. Whenever anything is
+        refitted, the reference of the comparison (``best_unimodal_``) is
+        refitted too, so that :meth:`evaluate` can compare to it.
 
     Attributes
     ----------
@@ -279,13 +296,34 @@ class FusionStudy(BaseEstimator):
         Mean primary score of every refitted subset of modalities; the empty
         set is the prior (dummy) model.
 
+    best_strategy_ : str
+        The strategy with the best mean primary score: among those ``refit``
+        names (the reference added for the comparison aside), or among all
+        strategies when nothing is refitted.
+
+    estimators_ : dict of str to Pipeline
+        The refitted strategies (empty when ``refit=False``): each a
+        :class:`~sklearn.pipeline.Pipeline` with an ``"extract"`` step (the
+        strategy's modality transformers, fitted on every row) and a
+        ``"model"`` step (the strategy's estimator, fitted on every row), so
+        that ``predict`` and ``predict_proba`` take a new table with the
+        study table's columns. Strategies that see the same modalities
+        share one fitted ``"extract"`` step.
+
+    best_estimator_ : Pipeline
+        ``estimators_[best_strategy_]``; only when something is refitted.
+
+    external_ : ExternalValidation or None
+        The last :meth:`evaluate` (None before): the refitted strategies
+        scored on an external cohort; the report shows it.
+
     timings_ : dict of str to float
         Wall-clock seconds of each stage of ``fit``: ``"extraction"`` (the
         modality transformers, on all rows or per fold), ``"cross-validation"``
         (fitting and predicting every strategy on every split; the per-fold
         fit times are ``fit_time`` in ``fold_scores_`` and ``summary_``),
         ``"statistics"`` (scores, intervals, comparison, calibration),
-        ``"contributions"`` and their ``"total"``.
+        ``"contributions"``, ``"refit"`` and their ``"total"``.
 
     See Also
     --------
@@ -332,6 +370,7 @@ class FusionStudy(BaseEstimator):
         "n_jobs": [Integral, None],
         "memory": [None, str, HasMethods(["cache"])],
         "verbose": ["verbose"],
+        "refit": ["boolean", str, list],
     }
 
     def __init__(
@@ -351,6 +390,7 @@ class FusionStudy(BaseEstimator):
         n_jobs=None,
         memory=None,
         verbose=False,
+        refit=False,
     ):
         self.modalities = modalities
         self.strategies = strategies
@@ -366,6 +406,7 @@ class FusionStudy(BaseEstimator):
         self.n_jobs = n_jobs
         self.memory = memory
         self.verbose = verbose
+        self.refit = refit
 
     def fit(self, table, y, groups=None):
         """Run the study.
@@ -396,6 +437,7 @@ class FusionStudy(BaseEstimator):
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         self._set_strategies(seed, grouped=groups is not None)
+        named_in_refit(self.refit, list(self.strategies_))
         self.metrics_, self._scorers = make_scorers(
             self.scoring, self.task_, self.pos_label_
         )
@@ -467,8 +509,57 @@ class FusionStudy(BaseEstimator):
             self.contributions_ = None
             self.coalition_scores_ = {}
         clock.lap("contributions")
+        self._refit(table, y, groups)
+        clock.lap("refit")
         self.timings_ = clock.timings()
         return self
+
+    def evaluate(self, table, y, groups=None):
+        """Score the refitted strategies on an external cohort.
+
+        Every strategy in ``estimators_`` predicts the new table; each
+        metric of the study is computed on all its rows, with a subject
+        bootstrap interval (groups resampled when ``groups`` are given),
+        and, for a binary target, DeLong's test against the reference
+        (``best_unimodal_``), the calibration, and the scores by pattern of
+        available modalities. The result is kept in ``external_``, and
+        :meth:`report` adds an "External validation" section.
+
+        Parameters
+        ----------
+        table : DataFrame of shape (n_samples, n_columns)
+            The external cohort, with the study table's modality columns.
+
+        y : array-like of shape (n_samples,)
+            Its target; for a classification, labels among ``classes_``.
+
+        groups : array-like of shape (n_samples,), default=None
+            Group of each row (for instance the patient of each image).
+
+        Returns
+        -------
+        external : ExternalValidation
+            Also stored as ``external_``.
+        """
+        check_is_fitted(self, "summary_")
+        if not getattr(self, "estimators_", None):
+            raise ValueError(
+                "FusionStudy.evaluate needs refitted strategies: fit the study "
+                "with refit='best', True or the strategies' names."
+            )
+        self.external_ = evaluate_cohort(self, table, y, groups)
+        return self.external_
+
+    def _refit(self, table, y, groups):
+        asked = strategies_to_refit(self.refit, self)
+        self.external_ = None
+        self.estimators_ = refit_strategies(self, asked, table, y, groups)
+        if self.refit is False:
+            self.best_strategy_ = best_strategy(self)
+            return
+        candidates = named_in_refit(self.refit, list(self.strategies_))
+        self.best_strategy_ = best_strategy(self, candidates)
+        self.best_estimator_ = self.estimators_[self.best_strategy_]
 
     def report(self, path):
         """Write the report: Markdown, self-contained HTML, CSVs, manifest.
