@@ -5,7 +5,9 @@
 extractor for each kind of modality
 (:func:`~skfusion.study.default_modality_transformer`), and writes the full
 report into a folder.
-``skfusion demo`` does the same on a bundled real dataset.
+``skfusion demo`` does the same on a bundled real dataset. ``skfusion predict
+MODEL.skops TABLE.csv`` loads a model saved by ``skfusion study ...
+--save-model`` and writes its predictions for a new table.
 
 Errors are printed to stderr as ``skfusion <command>: error: ...``. The exit
 status is 2 when the command line itself is wrong (argparse's convention) and 1
@@ -52,6 +54,15 @@ exit status:
 Errors go to stderr as "skfusion <command>: error: <message>"; messages name
 the column, the row (0-based position among the data rows, header not
 counted) or the kind at fault.
+"""
+
+_PREDICT_EXIT_STATUS = f"""\
+exit status:
+  0  the predictions were written
+  {DATA_ERROR}  the model or the table cannot be used: a missing or untrusted
+     model file, a column the model reads that is not in the table, an
+     unreadable media file, an output that cannot be written
+  {USAGE_ERROR}  the command line is wrong
 """
 
 _DEMO_EXIT_STATUS = f"""\
@@ -407,6 +418,69 @@ def _positive_label(y, target, text):
     return matches[0].item() if hasattr(matches[0], "item") else matches[0]
 
 
+def _check_cohort(args, modalities):
+    """The external cohort of ``--test``: read and checked like the table."""
+    cohort = _read_table(args.test)
+    source = Path(args.test).name
+    _check_column(cohort, args.target, "target", source)
+    if args.group is not None:
+        _check_column(cohort, args.group, "group", source)
+        _check_no_missing(cohort, args.group, "group", source)
+    _check_no_missing(cohort, args.target, "target", source)
+    for name, kind, columns in modalities:
+        for column in columns:
+            _check_column(cohort, column, f"modality {name!r} ({kind})", source)
+        if kind in _FILE_KINDS:
+            _check_files(cohort[columns[0]], name, kind, args.root)
+    return cohort
+
+
+def _refit_choice(args):
+    """What the study refits: every strategy for --test, the best to save one."""
+    if args.test is not None:
+        return True
+    return "best" if args.save_model is not None else False
+
+
+def _evaluate_cohort(study, cohort, args):
+    groups = None if args.group is None else cohort[args.group].to_numpy()
+    try:
+        return study.evaluate(cohort, cohort[args.target], groups=groups)
+    except (ValueError, OSError) as exc:
+        raise _DataError(f"the external validation failed: {exc}") from exc
+
+
+def _format_external(study):
+    """Each refitted strategy's primary metric on the cohort, with its CI."""
+    external = study.external_
+    metric = study.primary_metric_
+    width = max([len("strategy"), *(len(str(n)) for n in external.summary.index)])
+    lines = [
+        f"External validation on {external.n_samples} rows:",
+        f"{'strategy':<{width}}  {metric} [95% CI]",
+    ]
+    for name, row in external.summary.iterrows():
+        lines.append(
+            f"{name:<{width}}  {row[metric]:.3f} "
+            f"[{row[f'{metric}_boot_low']:.3f}, {row[f'{metric}_boot_high']:.3f}]"
+        )
+    return "\n".join(lines)
+
+
+def _save_model(study, path):
+    from .persist import dump
+
+    try:
+        dump(study.best_estimator_, path)
+    except OSError as exc:
+        raise _DataError(f"cannot save the model to {path}: {exc}") from exc
+    print(
+        f"Model saved to {Path(path).resolve()}: {study.best_strategy_}, refitted "
+        "on every row (load it with skfusion.persist.load, or run skfusion "
+        "predict)."
+    )
+
+
 def _study_command(args, parser):
     start = time.perf_counter()
     modalities = _parse_modalities(args.modality, parser)
@@ -419,6 +493,7 @@ def _study_command(args, parser):
 
     table = _read_table(args.table)
     _check_table(table, args, modalities)
+    cohort = None if args.test is None else _check_cohort(args, modalities)
     study_modalities = [
         (name, default_modality_transformer(kind, table, columns), columns)
         if kind == "tabular"
@@ -442,6 +517,7 @@ def _study_command(args, parser):
         random_state=args.seed,
         n_jobs=args.n_jobs,
         verbose=True,
+        refit=_refit_choice(args),
     )
     print(
         f"skfusion study: {len(table)} rows of {args.table}, target "
@@ -458,9 +534,116 @@ def _study_command(args, parser):
             f"{chosen})."
         )
     _fit_study(study, table, y, groups)
+    if cohort is not None:
+        _evaluate_cohort(study, cohort, args)
     report_dir = _write_report(study, args.out)
     print(f"Task: {study.task_}; primary metric: {study.primary_metric_}.")
+    if cohort is not None:
+        print(_format_external(study))
+    if args.save_model is not None:
+        _save_model(study, args.save_model)
     _print_results(study, report_dir, start)
+    return 0
+
+
+# -- skfusion predict ------------------------------------------------------------
+
+
+def _load_model(path, trusted):
+    from .persist import load
+
+    if not Path(path).is_file():
+        raise _DataError(f"no such model file: {path}")
+    try:
+        return load(path, trusted=trusted)
+    except (OSError, ValueError, TypeError) as exc:
+        raise _DataError(f"cannot load the model {path}: {exc}") from exc
+    except Exception as exc:
+        # skops refuses a type outside the trusted list with its own error.
+        if type(exc).__name__ == "UntrustedTypesFoundException":
+            raise _DataError(
+                f"{path} holds types that are not trusted: {exc}; pass "
+                "--trust TYPE for each one you have checked"
+            ) from exc
+        raise
+
+
+def _modality_columns(model):
+    """``(modality, fitted transformer, columns)`` of a saved pipeline's extraction."""
+    extract = (
+        model.named_steps.get("extract") if hasattr(model, "named_steps") else None
+    )
+    if extract is None or not hasattr(extract, "transformers_"):
+        raise _DataError(
+            "the model is not a pipeline saved by skfusion study --save-model "
+            "(no fitted 'extract' step)"
+        )
+    modalities = []
+    for name, transformer, columns in extract.transformers_:
+        if name == "remainder" or (
+            isinstance(transformer, str) and transformer == "drop"
+        ):
+            continue
+        columns = [columns] if isinstance(columns, str) else list(columns)
+        modalities.append((name, transformer, columns))
+    return modalities
+
+
+def _reads_files(transformer):
+    """Whether a fitted modality transformer reads paths: it has a ``root``."""
+    if isinstance(transformer, str):
+        return False
+    return any(
+        key == "root" or key.endswith("__root") for key in transformer.get_params()
+    )
+
+
+def _set_root(transformer, root):
+    transformer.set_params(
+        **{
+            key: root
+            for key in transformer.get_params()
+            if key == "root" or key.endswith("__root")
+        }
+    )
+
+
+def _predict_command(args, parser):
+    if args.root is not None and not Path(args.root).is_dir():
+        raise _DataError(f"--root {args.root!r} is not a directory")
+    model = _load_model(args.model, args.trust)
+    table = _read_table(args.table)
+    source = Path(args.table).name
+    if args.id is not None:
+        _check_column(table, args.id, "id", source)
+    for name, transformer, columns in _modality_columns(model):
+        for column in columns:
+            _check_column(table, column, f"modality {name!r}", source)
+        if _reads_files(transformer):
+            if args.root is not None:
+                _set_root(transformer, args.root)
+            root = transformer.get_params().get("root", args.root)
+            _check_files(table[columns[0]], name, "files", root)
+    try:
+        labels = model.predict(table)
+        proba = model.predict_proba(table) if hasattr(model, "predict_proba") else None
+    except (ValueError, OSError) as exc:
+        raise _DataError(f"the prediction failed: {exc}") from exc
+    out = pd.DataFrame({"row": np.arange(len(table))})
+    if args.id is not None:
+        out[args.id] = table[args.id].to_numpy()
+    out["prediction"] = labels
+    if proba is not None:
+        for position, label in enumerate(model.classes_):
+            out[f"probability_{label}"] = proba[:, position]
+    try:
+        out.to_csv(args.out, index=False)
+    except OSError as exc:
+        raise _DataError(f"cannot write {args.out}: {exc}") from exc
+    print(
+        f"skfusion predict: {len(table)} rows of {args.table}; predictions "
+        f"written to {Path(args.out).resolve()}"
+    )
     return 0
 
 
@@ -739,8 +922,63 @@ def _build_parser():
         help="skip the modality contributions (ablation, Shapley values, "
         "permutation importance)",
     )
+    study.add_argument(
+        "--test",
+        default=None,
+        metavar="OTHER.csv",
+        help="an external cohort with the same columns: every strategy is "
+        "refitted on the whole table and scored on it (an External validation "
+        "section in the report)",
+    )
+    study.add_argument(
+        "--save-model",
+        default=None,
+        metavar="MODEL.skops",
+        help="save the best strategy, refitted on every row, as a pipeline from "
+        "the table to predictions (skops format; see skfusion predict)",
+    )
     _add_common_options(study, "./skfusion-report")
     study.set_defaults(handler=_study_command, command_parser=study)
+
+    predict = commands.add_parser(
+        "predict",
+        help="predict a new table with a model saved by skfusion study",
+        description=_paragraph(
+            "Load a model saved by skfusion study --save-model (skops format, "
+            "loaded with skfusion's published list of trusted types) and write "
+            "one row per table row to --out: its 0-based row, the --id column "
+            "if given, the predicted class and the probability of each class. "
+            "A missing image, text or other input is a missing modality, as in "
+            "the study."
+        ),
+        epilog=_PREDICT_EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    predict.add_argument("model", help="model file written by --save-model")
+    predict.add_argument("table", help="CSV file with the columns the model reads")
+    predict.add_argument(
+        "--out",
+        default="predictions.csv",
+        help="CSV file the predictions are written to (default: predictions.csv)",
+    )
+    predict.add_argument(
+        "--root",
+        default=None,
+        help="folder that relative media paths start from (default: the root "
+        "the model was fitted with)",
+    )
+    predict.add_argument(
+        "--id", default=None, help="a column of the table copied into the output"
+    )
+    predict.add_argument(
+        "--trust",
+        action="append",
+        default=[],
+        metavar="TYPE",
+        help="a further type to trust when loading (repeatable), e.g. the "
+        "class of your own torch module",
+    )
+    predict.set_defaults(handler=_predict_command, command_parser=predict)
 
     demo = commands.add_parser(
         "demo",

