@@ -7,7 +7,15 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 from sklearn.dummy import DummyClassifier, DummyRegressor
-from sklearn.metrics import brier_score_loss, check_scoring
+from sklearn.metrics import (
+    average_precision_score,
+    brier_score_loss,
+    check_scoring,
+    f1_score,
+    hamming_loss,
+    make_scorer,
+    roc_auc_score,
+)
 
 from ..blocks import modality_availability
 from ..inspection import modality_importance, modality_shapley_from_folds
@@ -31,6 +39,7 @@ __all__ = [
     "calibrate",
     "compare",
     "fold_scores",
+    "label_scores",
     "make_scorers",
     "measure_contributions",
     "modality_presence",
@@ -45,7 +54,24 @@ __all__ = [
 _DEFAULT_SCORING = {
     "binary": ["roc_auc", "balanced_accuracy", "accuracy"],
     "multiclass": ["balanced_accuracy", "accuracy", "roc_auc_ovr"],
+    "multilabel": [
+        "roc_auc",
+        "average_precision",
+        "roc_auc_micro",
+        "neg_hamming_loss",
+        "f1_samples",
+    ],
     "regression": ["r2", "neg_mean_absolute_error"],
+}
+# Metrics of multi-label studies that scikit-learn has no scorer name for.
+_EXTRA_SCORERS = {
+    "roc_auc_micro": make_scorer(
+        roc_auc_score, response_method="predict_proba", average="micro"
+    ),
+    "neg_hamming_loss": make_scorer(hamming_loss, greater_is_better=False),
+    # A row with no label and none predicted scores 0, as scikit-learn's
+    # default does, without a warning for every fold.
+    "f1_samples": make_scorer(f1_score, average="samples", zero_division=0.0),
 }
 # Subject bootstrap of the pooled out-of-fold metrics.
 _N_BOOTSTRAP = 1000
@@ -70,6 +96,14 @@ _POOLED_METRICS = {
     "neg_mean_squared_error": ("mean_squared_error", "labels", -1),
     "neg_root_mean_squared_error": ("root_mean_squared_error", "labels", -1),
 }
+# The same for a multi-label target: per-label probabilities, 0/1 labels.
+_POOLED_MULTILABEL_METRICS = {
+    "roc_auc": ("multilabel_roc_auc", "proba", 1),
+    "average_precision": ("multilabel_average_precision", "proba", 1),
+    "roc_auc_micro": ("micro_roc_auc", "proba", 1),
+    "neg_hamming_loss": ("hamming_loss", "labels", -1),
+    "f1_samples": ("f1_samples", "labels", 1),
+}
 _PATTERN_SEPARATOR = "+"
 _NO_MODALITY = "none"
 
@@ -81,7 +115,10 @@ def make_scorers(scoring, task, pos_label):
     elif isinstance(scoring, str):
         scoring = [scoring]
     metrics = list(scoring)
-    scorers = {m: check_scoring(None, scoring=m) for m in metrics}
+    scorers = {
+        m: _EXTRA_SCORERS[m] if m in _EXTRA_SCORERS else check_scoring(None, scoring=m)
+        for m in metrics
+    }
     if task == "binary":
         scorers = {
             m: scorer_with_pos_label(scorer, pos_label) for m, scorer in scorers.items()
@@ -110,8 +147,12 @@ def _stand_in(study, name, repeat):
     """A scorer-compatible stand-in answering with stored OOF predictions."""
     proba = study.oof_proba_[name]
     decision = study._oof_decision[name]
+    classes = study.classes_
+    if study.task_ == "multilabel":
+        # scikit-learn's multi-label classes_: the classes of every label.
+        classes = [np.array([0, 1])] * len(classes)
     return stored_predictions(
-        study.classes_,
+        classes,
         _labels(study, name, repeat),
         None if proba is None else proba[repeat],
         None if decision is None else decision[repeat],
@@ -352,11 +393,14 @@ def _bootstrap_input(study, name, metric, repeat, tested, y_tested):
     A scorer with a vectorised metric gets the stored responses it scores;
     any other scorer is called on the stored predictions of each resample.
     """
-    if metric not in _POOLED_METRICS:
+    vectorised = (
+        _POOLED_MULTILABEL_METRICS if study.task_ == "multilabel" else _POOLED_METRICS
+    )
+    if metric not in vectorised:
         stand_in = _stand_in(study, name, repeat)
         scorer = partial(_score_rows, study._scorers[metric], stand_in)
         return scorer, 1, y_tested, tested, None
-    resampled, response, sign = _POOLED_METRICS[metric]
+    resampled, response, sign = vectorised[metric]
     if response == "positive score":
         if study.task_ != "binary":
             return None
@@ -409,7 +453,10 @@ def _brier(study, name, y):
     values = []
     for repeat_proba in proba:
         tested = ~np.isnan(repeat_proba).any(axis=1)
-        if study.task_ == "binary":
+        if study.task_ == "multilabel":
+            # The mean over labels of each label's Brier score.
+            values.append(np.mean((repeat_proba[tested] - y[tested]) ** 2))
+        elif study.task_ == "binary":
             positive = y[tested] == study.pos_label_
             values.append(
                 brier_score_loss(positive, repeat_proba[tested, study._positive])
@@ -419,6 +466,50 @@ def _brier(study, name, y):
                 brier_score_loss(y[tested], repeat_proba[tested], labels=study.classes_)
             )
     return float(np.mean(values))
+
+
+def label_scores(study, y):
+    """Each strategy's pooled out-of-fold scores of each label (multi-label).
+
+    Returns
+    -------
+    scores : DataFrame or None
+        One row per strategy and label: ``strategy``, ``label``,
+        ``n_positive`` (tested rows with the label), ``roc_auc`` and
+        ``average_precision`` of the label's probabilities on the pooled
+        out-of-fold rows, mean over repeats (NaN for a strategy without
+        probabilities). None unless the target is multi-label.
+    """
+    if study.task_ != "multilabel":
+        return None
+    rows = []
+    n_repeats = _n_repeats(study)
+    for name in study.strategies_:
+        proba = study.oof_proba_[name]
+        for k, label in enumerate(study.classes_):
+            scores = {"roc_auc": [], "average_precision": []}
+            for repeat in range(n_repeats):
+                tested = _tested_rows(study, repeat)
+                actual = y[tested, k]
+                if proba is None:
+                    continue
+                predicted = proba[repeat, tested, k]
+                scores["roc_auc"].append(roc_auc_score(actual, predicted))
+                scores["average_precision"].append(
+                    average_precision_score(actual, predicted)
+                )
+            rows.append(
+                {
+                    "strategy": name,
+                    "label": label,
+                    "n_positive": int(y[_tested_rows(study, 0), k].sum()),
+                    **{
+                        metric: float(np.mean(values)) if values else np.nan
+                        for metric, values in scores.items()
+                    },
+                }
+            )
+    return pd.DataFrame(rows)
 
 
 # -- comparison and calibration -----------------------------------------------------
@@ -493,7 +584,10 @@ def calibrate(study, y):
         if proba is None:
             continue
         proba = proba[0, tested]
-        if study.task_ == "binary":
+        if study.task_ == "multilabel":
+            # Every (row, label) pair: is the label there, at what probability.
+            outcome, confidence = y[tested].ravel(), proba.ravel()
+        elif study.task_ == "binary":
             outcome = (y[tested] == study.pos_label_).astype(int)
             confidence = proba[:, study._positive]
         else:

@@ -23,10 +23,12 @@ __all__ = [
 class Target(NamedTuple):
     """What the study records of its target.
 
-    ``task`` is ``"binary"``, ``"multiclass"`` or ``"regression"``;
-    ``classes`` and ``counts`` the class labels and their row counts (None
-    for a regression); ``pos_label`` the positive class of a binary target and
-    ``positive`` its position in ``classes`` (None otherwise).
+    ``task`` is ``"binary"``, ``"multiclass"``, ``"multilabel"`` or
+    ``"regression"``; ``classes`` and ``counts`` the class labels and their
+    row counts (for a multi-label target the label names and the rows where
+    each label is 1; None for a regression); ``pos_label`` the positive class
+    of a binary target and ``positive`` its position in ``classes`` (None
+    otherwise).
     """
 
     task: str
@@ -66,7 +68,13 @@ def check_modalities(modalities, table):
 
 
 def check_target(y, n_rows, pos_label):
-    """The target as a 1-D array, and what it is (a :class:`Target`)."""
+    """The target as an array, and what it is (a :class:`Target`).
+
+    A 2-D ``y`` is a multi-label target: one 0/1 column per label (finding),
+    named by the columns of a DataFrame (else ``label0``, ``label1``, ...).
+    """
+    if np.ndim(y) == 2:
+        return _check_multilabel_target(y, n_rows)
     y = np.asarray(y)
     if y.ndim != 1 or len(y) != n_rows:
         raise ValueError(
@@ -107,6 +115,48 @@ def check_target(y, n_rows, pos_label):
     return y, Target(task, classes, counts, plain(classes[positive]), positive)
 
 
+def _check_multilabel_target(y, n_rows):
+    """A 2-D 0/1 indicator target: one column per label, each label varying."""
+    names = (
+        [str(c) for c in y.columns]
+        if isinstance(y, pd.DataFrame)
+        else [f"label{k}" for k in range(np.shape(y)[1])]
+    )
+    values = np.asarray(y)
+    if len(values) != n_rows:
+        raise ValueError(
+            f"y must have one row per table row ({n_rows}); got shape {values.shape}."
+        )
+    missing = pd.isna(values)
+    if missing.any():
+        rows = np.flatnonzero(missing.any(axis=1))
+        raise ValueError(
+            f"The multi-label target is missing in {len(rows)} row(s), at "
+            f"{_positions(rows)}; drop or label them before the study."
+        )
+    if values.shape[1] == 1:
+        raise ValueError(
+            "y has a single label column; pass it as a 1-D target for a binary study."
+        )
+    for name, column in zip(names, values.T, strict=True):
+        bad = np.flatnonzero(~np.isin(column, [0, 1]))
+        if bad.size:
+            raise ValueError(
+                f"Label {name!r} of the multi-label target must be 0 or 1; row "
+                f"{int(bad[0])} holds {plain(column[bad[0]])!r}."
+            )
+        if np.all(column == column[0]):
+            raise ValueError(
+                f"Label {name!r} is {plain(column[0])} in every row; each label "
+                "of a multi-label study needs rows with and without it."
+            )
+    values = values.astype(int)
+    counts = {name: int(n) for name, n in zip(names, values.sum(axis=0), strict=True)}
+    return values, Target(
+        "multilabel", np.asarray(names, dtype=object), counts, None, None
+    )
+
+
 def check_groups(groups, n_rows):
     """The groups as an array (or None) and their number of distinct values."""
     if groups is None:
@@ -134,6 +184,9 @@ def check_fold_count(cv, task, y, groups, n_groups):
         )
     if task == "regression":
         return
+    if task == "multilabel":
+        _check_label_fold_count(cv, y, groups)
+        return
     if groups is None:
         members = dict(zip(*np.unique(y, return_counts=True), strict=True))
         unit = "row"
@@ -152,9 +205,30 @@ def check_fold_count(cv, task, y, groups, n_groups):
             )
 
 
+def _check_label_fold_count(cv, y, groups):
+    """Each label with and without it in at least ``cv`` rows (or groups)."""
+    for k, column in enumerate(y.T):
+        for value, wording in ((1, "with"), (0, "without")):
+            rows = column == value
+            count = int(rows.sum()) if groups is None else len(np.unique(groups[rows]))
+            if count < cv:
+                unit = "row" if groups is None else "group"
+                raise ValueError(
+                    f"Label column {k} has {count} {unit}(s) {wording} it, fewer than "
+                    f"the cv={cv} folds: some test folds would have none. Use "
+                    f"cv={max(count, 2)} or fewer folds, or drop the label."
+                )
+
+
 def check_classes_in_splits(cv, classes, y, splits, split_ids):
-    """Every class in the training and test rows of every split."""
+    """Every class in the training and test rows of every split.
+
+    For a multi-label target: rows with and without every label.
+    """
     if classes is None:
+        return
+    if y.ndim == 2:
+        _check_labels_in_splits(classes, y, splits, split_ids)
         return
     if isinstance(cv, Integral):
         # Stratified folds of whole groups: a class in few, large groups.
@@ -176,6 +250,19 @@ def check_classes_in_splits(cv, classes, y, splits, split_ids):
                     "never sees, and a fold's scores are not defined for a "
                     f"class it does not test. {advice}"
                 )
+
+
+def _check_labels_in_splits(names, y, splits, split_ids):
+    for part, index in (("training", 0), ("test", 1)):
+        for (repeat, fold), split in zip(split_ids, splits, strict=True):
+            rows = split[index]
+            for name, column in zip(names, y.T, strict=True):
+                if len(np.unique(column[rows])) < 2:
+                    raise ValueError(
+                        f"Label {name!r} is {int(column[rows][0])} in every "
+                        f"{part} row of repeat {repeat}, fold {fold}: its scores "
+                        "are not defined there. Use fewer folds."
+                    )
 
 
 def _check_passthrough_numeric(modalities, table):

@@ -22,7 +22,12 @@ from ._analysis import (
     summarise,
 )
 from ._checks import _positions, check_groups, check_modalities, plain
-from ._runner import as_float_blocks, modality_transformer, naming_failures
+from ._runner import (
+    as_float_blocks,
+    modality_transformer,
+    naming_failures,
+    predict_responses,
+)
 
 __all__ = ["ExternalValidation", "evaluate_cohort"]
 
@@ -92,13 +97,7 @@ def evaluate_cohort(study, table, y, groups=None):
                 blocks[seen] = as_float_blocks(extract.transform(table), table.index)
         X = blocks[seen]
         with naming_failures(f"predicting the external cohort with {name!r}"):
-            predictions[name] = np.asarray(model.predict(X))
-            proba[name] = (
-                model.predict_proba(X) if hasattr(model, "predict_proba") else None
-            )
-            decision[name] = None
-            if proba[name] is None and hasattr(model, "decision_function"):
-                decision[name] = model.decision_function(X)
+            predictions[name], proba[name], decision[name] = predict_responses(model, X)
     availability = _cohort_availability(study, table, y, blocks)
 
     n_rows = len(table)

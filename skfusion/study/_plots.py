@@ -272,3 +272,43 @@ def plot_missingness(study):
     right.set(xlabel="rows", title="Availability patterns")
     right.margins(x=0.1)
     return fig
+
+
+@fill_docstring
+def plot_label_scores(study):
+    """Heat map of every strategy's ROC AUC on every label (multi-label).
+
+    %(fitted_study)s
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure or None
+        The figure; None unless the target is multi-label and some strategy
+        predicts probabilities.
+    """
+    scores = getattr(study, "label_scores_", None)
+    if scores is None or scores["roc_auc"].isna().all():
+        return None
+    table = scores.pivot_table(
+        index="strategy", columns="label", values="roc_auc", dropna=False, sort=False
+    ).reindex(index=list(study.strategies_), columns=list(study.classes_))
+    values = table.to_numpy(dtype=float)
+    fig = _figure(1.6 + 0.9 * values.shape[1], 1.2 + 0.45 * values.shape[0])
+    ax = fig.add_subplot()
+    image = ax.imshow(values, vmin=0.5, vmax=1.0, cmap="viridis", aspect="auto")
+    ax.set_xticks(np.arange(values.shape[1]), [str(c) for c in table.columns])
+    ax.set_yticks(np.arange(values.shape[0]), [str(i) for i in table.index])
+    for (row, column), value in np.ndenumerate(values):
+        if np.isfinite(value):
+            ax.text(
+                column,
+                row,
+                f"{value:.2f}",
+                ha="center",
+                va="center",
+                color="white" if value < 0.8 else "black",
+                fontsize="small",
+            )
+    fig.colorbar(image, ax=ax, label="ROC AUC (pooled out-of-fold)")
+    ax.set_title("ROC AUC of each label")
+    return fig

@@ -50,6 +50,7 @@ _FIGURES = [
     ("fold_scores", "Per-fold scores"),
     ("roc", "ROC curves"),
     ("calibration", "Calibration"),
+    ("labels", "ROC AUC of each label"),
     ("contributions", "Modality contributions"),
     ("missingness", "Missing modalities"),
 ]
@@ -277,6 +278,7 @@ def _render_figures(study):
         plot_calibration,
         plot_contributions,
         plot_fold_scores,
+        plot_label_scores,
         plot_missingness,
         plot_roc_curves,
     )
@@ -285,6 +287,7 @@ def _render_figures(study):
         "fold_scores": plot_fold_scores,
         "roc": plot_roc_curves,
         "calibration": plot_calibration,
+        "labels": plot_label_scores,
         "contributions": plot_contributions,
         "missingness": plot_missingness,
     }
@@ -410,6 +413,11 @@ def _report_blocks(study, figures):
     figure("roc")
     figure("calibration")
 
+    if getattr(study, "label_scores_", None) is not None:
+        blocks.append(("h2", "Scores by label"))
+        blocks += _label_blocks(study)
+        figure("labels")
+
     blocks.append(("h2", "Scores by availability pattern"))
     blocks += _pattern_score_blocks(study)
 
@@ -487,7 +495,16 @@ def _cohort_blocks(study):
         f"{_short_hash(study.splits_hash_)} (full values in manifest.json)",
     ]
     blocks = [("h2", "Cohort"), ("list", facts)]
-    if study.target_counts_:
+    if study.task_ == "multilabel":
+        counts = pd.DataFrame(
+            [
+                [str(label), str(count), _percent(100 * count / study.n_samples_)]
+                for label, count in study.target_counts_.items()
+            ],
+            columns=["label", "rows with it", "share of rows"],
+        )
+        blocks += [("p", "Label counts (a row may have several):"), ("table", counts)]
+    elif study.target_counts_:
         total = sum(study.target_counts_.values())
         counts = pd.DataFrame(
             [
@@ -786,6 +803,29 @@ def _external_blocks(study):
             ("table", shown),
         ]
     return blocks
+
+
+def _label_blocks(study):
+    """Each strategy's ROC AUC and average precision of each label."""
+    scores = study.label_scores_
+    table = pd.DataFrame({"strategy": list(study.strategies_)})
+    for label in study.classes_:
+        own = scores[scores["label"] == label].set_index("strategy")
+        n_positive = int(own["n_positive"].iloc[0])
+        table[f"{label} (n={n_positive}) AUC / AP"] = [
+            f"{_score(own.loc[name, 'roc_auc'])} / "
+            f"{_score(own.loc[name, 'average_precision'])}"
+            for name in study.strategies_
+        ]
+    return [
+        (
+            "p",
+            "ROC AUC and average precision of each label's probabilities on "
+            "the pooled out-of-fold rows (mean over repeats); n: tested rows "
+            "with the label.",
+        ),
+        ("table", table),
+    ]
 
 
 def _contribution_blocks(study):

@@ -10,6 +10,7 @@ from typing import NamedTuple
 import joblib
 import numpy as np
 import pandas as pd
+from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 from joblib import Parallel, delayed
 from sklearn import config_context
 from sklearn.base import clone
@@ -40,6 +41,7 @@ __all__ = [
     "modality_transformer",
     "naming_failures",
     "predict_out_of_fold",
+    "predict_responses",
 ]
 
 
@@ -54,10 +56,22 @@ def make_splits(cv, n_repeats, classification, table, y, groups, rng):
     from ``rng``; the seeds are returned. (A seed per repeat is what
     ``fold_seeds_`` records, which sklearn's ``RepeatedStratifiedKFold``, drawing
     every repeat from one generator, has not; and it has no grouped variant.)
-    A splitter is used as is, once; its seed is None.
+    A splitter is used as is, once; its seed is None. A multi-label target
+    (2-D ``y``) is split by iterative stratification (Sechidis et al., 2011;
+    ``iterative-stratification``'s ``MultilabelStratifiedKFold``), which
+    keeps each label's share in every fold as far as the rows allow; with
+    ``groups``, whole groups are stratified on the combinations of labels.
     """
     if isinstance(cv, Integral):
-        if groups is not None:
+        multilabel = np.ndim(y) == 2
+        strata = y
+        if multilabel and groups is None:
+            splitter = MultilabelStratifiedKFold
+        elif multilabel:
+            # Whole groups, stratified on the combinations of labels.
+            splitter = StratifiedGroupKFold
+            strata = np.unique(y, axis=0, return_inverse=True)[1].ravel()
+        elif groups is not None:
             splitter = StratifiedGroupKFold if classification else GroupKFold
         else:
             splitter = StratifiedKFold if classification else KFold
@@ -66,7 +80,7 @@ def make_splits(cv, n_repeats, classification, table, y, groups, rng):
             seed = int(rng.randint(np.iinfo(np.int32).max))
             seeds.append(seed)
             folds = splitter(n_splits=cv, shuffle=True, random_state=seed)
-            for fold, (train, test) in enumerate(folds.split(table, y, groups)):
+            for fold, (train, test) in enumerate(folds.split(table, strata, groups)):
                 splits.append((train, test))
                 ids.append((repeat, fold))
         return splits, ids, seeds
@@ -399,7 +413,9 @@ def predict_out_of_fold(
         _, test = splits[split]
         labels, proba, decision, fit_time, model = result
         if name not in out.predictions:
-            out.predictions[name] = _empty((n_repeats, n_samples), label_dtype)
+            out.predictions[name] = _empty(
+                (n_repeats, n_samples, *np.shape(labels)[1:]), label_dtype
+            )
             out.proba[name] = (
                 None
                 if proba is None
@@ -439,12 +455,26 @@ def fit_and_predict(
             warnings.simplefilter("ignore", MissingModalityWarning)
             fit_with_groups(model, train_X, y_train, groups_train)
         fit_time = time.perf_counter() - start
-        labels = model.predict(test_X)
-        proba = model.predict_proba(test_X) if hasattr(model, "predict_proba") else None
-        decision = None
-        if proba is None and hasattr(model, "decision_function"):
-            decision = model.decision_function(test_X)
+        labels, proba, decision = predict_responses(model, test_X)
     return labels, proba, decision, fit_time, model if keep_model else None
+
+
+def predict_responses(model, X):
+    """``predict``, ``predict_proba`` (or None) and, without it, the decision.
+
+    A multi-label model's probabilities come as one ``(n_samples, n_labels)``
+    array of the probability that each label is 1, also from a model that
+    returns scikit-learn's list of per-label ``(n_samples, 2)`` arrays
+    (``MultiOutputClassifier``).
+    """
+    labels = np.asarray(model.predict(X))
+    proba = model.predict_proba(X) if hasattr(model, "predict_proba") else None
+    if isinstance(proba, list):
+        proba = np.column_stack([label_proba[:, -1] for label_proba in proba])
+    decision = None
+    if proba is None and hasattr(model, "decision_function"):
+        decision = model.decision_function(X)
+    return labels, proba, decision
 
 
 def fit_with_groups(model, X, y, groups):

@@ -21,6 +21,7 @@ from sklearn.model_selection import (
     StratifiedGroupKFold,
     StratifiedKFold,
 )
+from sklearn.multioutput import MultiOutputClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
 
@@ -110,6 +111,7 @@ def default_strategies(
     class_weight="balanced",
     grouped=False,
     random_state=None,
+    multilabel=False,
 ):
     """The strategies a study compares when none are given.
 
@@ -152,6 +154,13 @@ def default_strategies(
     random_state : int or None, default=None
         Seed of every randomised strategy and of the inner folds.
 
+    multilabel : bool, default=False
+        Whether the target is a 2-D 0/1 indicator of several labels: the
+        logistic models and gradient boosting then fit one model per label
+        (:class:`~sklearn.multioutput.MultiOutputClassifier`, each label's
+        classes weighted on its own), late fusion and deep fusion predict
+        every label natively.
+
     Returns
     -------
     strategies : dict of str to (estimator, tuple of str)
@@ -188,8 +197,12 @@ def default_strategies(
         classification=classification, grouped=grouped, random_state=random_state
     )
 
+    def per_label(estimator):
+        # One model per label where the estimator predicts a single target.
+        return MultiOutputClassifier(estimator) if multilabel else estimator
+
     def linear():
-        return _linear(classification, class_weight, cv)
+        return per_label(_linear(classification, class_weight, cv))
 
     strategies = {
         f"unimodal:{name}": (make_pipeline(BlockScaler(), linear()), (name,))
@@ -212,10 +225,12 @@ def default_strategies(
         # Binned first: weighted bin edges would take most of a study's time.
         boosting = make_pipeline(
             QuantileBinning(),
-            HistGradientBoostingClassifier(
-                class_weight=class_weight,
-                early_stopping=True,
-                random_state=random_state,
+            per_label(
+                HistGradientBoostingClassifier(
+                    class_weight=class_weight,
+                    early_stopping=True,
+                    random_state=random_state,
+                )
             ),
         )
         late = {

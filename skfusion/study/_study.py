@@ -18,6 +18,7 @@ from ._analysis import (
     calibrate,
     compare,
     fold_scores,
+    label_scores,
     make_scorers,
     measure_contributions,
     row_availability,
@@ -165,11 +166,13 @@ class FusionStudy(BaseEstimator):
 
     Attributes
     ----------
-    task_ : {"binary", "multiclass", "regression"}
-        The kind of target.
+    task_ : {"binary", "multiclass", "multilabel", "regression"}
+        The kind of target: ``"multilabel"`` for a 2-D 0/1 indicator ``y``
+        (one column per label, e.g. the findings of an X-ray).
 
     classes_ : ndarray or None
-        Class labels (None for a regression).
+        Class labels; for a multi-label target the label names (the columns
+        of a DataFrame ``y``); None for a regression.
 
     pos_label_ : object or None
         The positive class of a binary target (None otherwise).
@@ -200,8 +203,14 @@ class FusionStudy(BaseEstimator):
         Rows of the table and number of distinct groups (None without
         groups).
 
-    y_ : ndarray of shape (n_samples,)
+    y_ : ndarray of shape (n_samples,) or (n_samples, n_labels)
         The target, as an array.
+
+    label_scores_ : DataFrame or None
+        For a multi-label target, each strategy's ROC AUC and average
+        precision of each label on the pooled out-of-fold rows (columns
+        ``strategy, label, n_positive, roc_auc, average_precision``); None
+        otherwise.
 
     target_name_ : str or None
         Name of the target when ``y`` was a named Series.
@@ -416,8 +425,14 @@ class FusionStudy(BaseEstimator):
         table : DataFrame of shape (n_samples, n_columns)
             The study table, one row per subject.
 
-        y : array-like of shape (n_samples,)
-            The target.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            The target: class labels, numbers, or a 0/1 indicator of several
+            labels (a DataFrame with one column per label, for instance one
+            per finding). A multi-label target is split by iterative
+            stratification (whole groups stratified on the combinations of
+            labels when ``groups`` are given) and scored by default with the
+            macro ROC AUC, the macro average precision, the micro ROC AUC,
+            the Hamming loss and the sample-averaged F1.
 
         groups : array-like of shape (n_samples,), default=None
             Group of each row (for instance the patient of each image): rows
@@ -500,6 +515,7 @@ class FusionStudy(BaseEstimator):
         self.calibration_ = calibrate(self, y)
         self.notes_.extend(notes)
         self.availability_scores_ = score_availability_patterns(self, y)
+        self.label_scores_ = label_scores(self, y)
         clock.lap("statistics")
         if self.contribution_strategy_ is not None:
             self.contributions_, self.coalition_scores_ = measure_contributions(
@@ -608,6 +624,7 @@ class FusionStudy(BaseEstimator):
             class_weight=self.class_weight,
             grouped=grouped,
             seed=seed,
+            multilabel=self.task_ == "multilabel",
         )
         self.contribution_strategy_ = _contribution_strategy(
             self.contributions,
@@ -634,7 +651,7 @@ class _StageClock:
 
 
 def _resolve_strategies(
-    strategies, names, *, classification, class_weight, grouped, seed
+    strategies, names, *, classification, class_weight, grouped, seed, multilabel
 ):
     """The estimators, modalities, kinds and notes of the study's strategies."""
     if isinstance(strategies, str | list):
@@ -644,6 +661,7 @@ def _resolve_strategies(
             class_weight=class_weight,
             grouped=grouped,
             random_state=seed,
+            multilabel=multilabel,
         )
         if isinstance(strategies, list):
             resolved = _chosen_defaults(strategies, resolved, notes)

@@ -454,6 +454,49 @@ def _root_mean_squared_error(y_true, y_pred, weights, pos_label):
     return np.sqrt(_mean_squared_error(y_true, y_pred, weights, pos_label))
 
 
+def _labelwise(metric, y_true, y_pred, weights):
+    # One column per label; NaN where a resample leaves a label undefined.
+    return np.column_stack(
+        [
+            metric(y_true[:, k] == 1, y_pred[:, k], weights)
+            for k in range(y_true.shape[1])
+        ]
+    )
+
+
+def _multilabel_roc_auc(y_true, y_pred, weights, pos_label):
+    # sklearn's macro average: the mean of the labels' AUCs, undefined (NaN)
+    # when a label is undefined.
+    return _labelwise(_weighted_auc, y_true, y_pred, weights).mean(axis=1)
+
+
+def _multilabel_average_precision(y_true, y_pred, weights, pos_label):
+    return _labelwise(_weighted_average_precision, y_true, y_pred, weights).mean(axis=1)
+
+
+def _micro_roc_auc(y_true, y_pred, weights, pos_label):
+    # Every (sample, label) cell one observation, weighted as its sample.
+    n_labels = y_true.shape[1]
+    return _weighted_auc(
+        y_true.ravel() == 1, y_pred.ravel(), np.repeat(weights, n_labels, axis=1)
+    )
+
+
+def _hamming_loss(y_true, y_pred, weights, pos_label):
+    wrong = (y_true != y_pred).mean(axis=1)
+    return (weights @ wrong) / weights.sum(axis=1)
+
+
+def _f1_samples(y_true, y_pred, weights, pos_label):
+    # Each sample's F1 of its label set (0 where both sets are empty, as
+    # sklearn's zero_division="warn"), averaged with the sample weights.
+    true, called = y_true == 1, y_pred == 1
+    hits = (true & called).sum(axis=1)
+    size = true.sum(axis=1) + called.sum(axis=1)
+    per_sample = _ratio_or_zero(2 * hits, size)
+    return (weights @ per_sample) / weights.sum(axis=1)
+
+
 # Name -> (weighted metric, kind of target, kind of y_pred).
 _NAMED_METRICS = {
     "roc_auc": (_roc_auc, "binary", "score"),
@@ -467,6 +510,15 @@ _NAMED_METRICS = {
     "recall": (_recall, "binary", "labels"),
     "f1": (_f1, "binary", "labels"),
     "r2": (_r2, "continuous", "values"),
+    "multilabel_roc_auc": (_multilabel_roc_auc, "multilabel", "proba"),
+    "multilabel_average_precision": (
+        _multilabel_average_precision,
+        "multilabel",
+        "proba",
+    ),
+    "micro_roc_auc": (_micro_roc_auc, "multilabel", "proba"),
+    "hamming_loss": (_hamming_loss, "multilabel", "labels"),
+    "f1_samples": (_f1_samples, "multilabel", "labels"),
     "mean_absolute_error": (_mean_absolute_error, "continuous", "values"),
     "mean_squared_error": (_mean_squared_error, "continuous", "values"),
     "root_mean_squared_error": (_root_mean_squared_error, "continuous", "values"),
@@ -537,8 +589,8 @@ def resampled_metric(metric, y_true, y_pred, weights, pos_label=None):
         turn, its rows repeated as drawn (a ``ValueError`` it raises leaves
         the resample NaN).
 
-    y_true : ndarray of shape (n_samples,)
-        The target.
+    y_true : ndarray of shape (n_samples,) or (n_samples, n_labels)
+        The target (2-D for the multi-label metrics).
 
     y_pred : ndarray of shape (n_samples,) or (n_samples, n_classes)
         What the metric scores, as in :func:`subject_bootstrap_ci`.
@@ -662,7 +714,12 @@ def subject_bootstrap_ci(
         class), ``"precision"``, ``"recall"``, ``"f1"`` (of ``pos_label``),
         ``"r2"``, ``"mean_absolute_error"``, ``"mean_squared_error"`` or
         ``"root_mean_squared_error"``, as in :mod:`sklearn.metrics` (errors
-        are positive, not negated as scorers do). Sensitivity, specificity
+        are positive, not negated as scorers do); for a multi-label target
+        (``y_true`` of shape ``(n_samples, n_labels)``, 0/1),
+        ``"multilabel_roc_auc"`` and ``"multilabel_average_precision"`` (the
+        macro averages over labels of ``y_pred``'s per-label probabilities),
+        ``"micro_roc_auc"``, ``"hamming_loss"`` and ``"f1_samples"`` (of the
+        0/1 ``y_pred``). Sensitivity, specificity
         and average precision are undefined (the resample left out) without a
         row of their class; precision, recall and F1 are then 0,
         scikit-learn's default ``zero_division``. Or a callable
@@ -716,7 +773,12 @@ def subject_bootstrap_ci(
     >>> result == subject_bootstrap_ci(y, score, "roc_auc", random_state=0)
     True
     """
-    y_true = column_or_1d(y_true)
+    multilabel = (
+        isinstance(metric, str)
+        and metric in _NAMED_METRICS
+        and _NAMED_METRICS[metric][1] == "multilabel"
+    )
+    y_true = np.asarray(y_true) if multilabel else column_or_1d(y_true)
     y_pred = np.asarray(y_pred)
     n_samples = y_true.shape[0]
     if n_samples == 0:
