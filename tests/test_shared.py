@@ -447,4 +447,8 @@ def test_multiple_kernel_classifier_is_scale_invariant(kernel, factor):
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         proba = model.fit(scaled, y).predict_proba(scaled)
-    assert_allclose(proba, expected, rtol=1e-7, atol=1e-9)
+    # The standardised blocks agree to rounding; libsvm stops its solver at
+    # tol=1e-3, so a rounding-level change of the kernel can move the fitted
+    # probabilities by ~1e-5 on one CPU and not another. A scale the model
+    # did not undo would move them by far more.
+    assert_allclose(proba, expected, rtol=0, atol=1e-4)

@@ -168,3 +168,120 @@ def load_av_digits(*, subset="all", return_X_y=False, as_frame=True):
         as_frame=as_frame,
         return_X_y=return_X_y,
     )
+
+
+# Findings of a digit: each a 0/1 label, several per row, as in a radiology
+# report that lists several findings per image.
+_FINDINGS = {
+    "even": lambda digit: digit % 2 == 0,
+    "greater_than_4": lambda digit: digit > 4,
+    "prime": lambda digit: digit.isin([2, 3, 5, 7]),
+}
+
+_FINDINGS_DESCR = (
+    _DESCR
+    + """
+Multi-label target (load_av_digits_findings)
+    Three 0/1 findings of the digit, several per row: even (0, 2, 4, 6, 8),
+    greater_than_4 (5-9) and prime (2, 3, 5, 7); 300, 300 and 240 of the
+    600 rows are positive.
+"""
+)
+
+
+def load_av_digits_findings(*, subset="all", return_X_y=False, as_frame=True):
+    """Load the audio-visual digits as a multi-label problem with three findings.
+
+    The rows and modalities of :func:`load_av_digits`, with the digit replaced
+    by three 0/1 findings that several rows share and most rows have more
+    than one of, like the findings of a chest X-ray: ``even``,
+    ``greater_than_4`` and ``prime``. Each finding is a binary function of
+    the digit, so both modalities inform all three.
+
+    =================  ===========================================
+    Samples            600 (train 300, test 300)
+    Modalities         audio (8 kHz mono WAV), image (28x28 uint8)
+    Labels             even (300 rows), greater_than_4 (300), prime (240)
+    =================  ===========================================
+
+    Parameters
+    ----------
+    subset : {"train", "test", "all"}, default="all"
+        Which rows to load, by FSDD's official split (recordings 0-4 of every
+        speaker and digit are the test split).
+
+    return_X_y : bool, default=False
+        If True, return ``(data, target)`` instead of a Bunch.
+
+    as_frame : bool, default=True
+        If True, ``data`` and ``target`` are DataFrames. If False, ``data``
+        is an object ndarray, ``target`` an int ndarray of shape
+        (n_samples, 3) and ``frame`` is None.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        Dictionary-like object with attributes:
+
+        data : {DataFrame, ndarray} of shape (n_samples, 4)
+            As for :func:`load_av_digits`: ``audio``, ``image``, ``speaker``
+            and ``split``.
+        target : {DataFrame, ndarray} of shape (n_samples, 3)
+            The 0/1 indicator matrix of the findings, one int column per
+            finding in the order of ``target_names``.
+        frame : DataFrame of shape (n_samples, 7) or None
+            ``data`` with the findings as last columns; None when
+            ``as_frame=False``.
+        feature_names : list of str
+            The columns of ``data``.
+        target_names : list of str
+            ``["even", "greater_than_4", "prime"]``.
+        modalities : dict of str to list of str
+            Suggested grouping of the columns: ``"audio"`` and ``"image"``.
+        DESCR : str
+            Description of the dataset, its licences and citations.
+
+    (data, target) : tuple if ``return_X_y`` is True
+
+    See Also
+    --------
+    load_av_digits : The same rows with the digit as a multi-class target.
+    skfusion.fusion.LateFusionClassifier : Late fusion, multi-label included.
+
+    Notes
+    -----
+    The findings are deterministic functions of the digit, so the label
+    combinations are the ten digits' and the findings are correlated (of the
+    even digits only 2 is prime). Licences and pairing are those of
+    :func:`load_av_digits`.
+
+    Examples
+    --------
+    >>> from skfusion.datasets import load_av_digits_findings
+    >>> X, Y = load_av_digits_findings(subset="train", return_X_y=True)
+    >>> X.shape, Y.shape
+    ((300, 4), (300, 3))
+    >>> list(Y.columns)
+    ['even', 'greater_than_4', 'prime']
+    >>> Y.sum().tolist()
+    [150, 150, 120]
+    """
+    check_subset(subset)
+    check_bool(return_X_y, "return_X_y")
+    check_bool(as_frame, "as_frame")
+    data, digit = load_av_digits(subset=subset, return_X_y=True)
+    findings = pd.DataFrame(
+        {
+            name: is_finding(digit).astype(np.int64)
+            for name, is_finding in _FINDINGS.items()
+        }
+    )
+    return make_bunch(
+        data,
+        findings,
+        target_names=list(_FINDINGS),
+        modalities=_MODALITIES,
+        descr=_FINDINGS_DESCR,
+        as_frame=as_frame,
+        return_X_y=return_X_y,
+    )

@@ -33,9 +33,9 @@ def make_bunch(data, target, *, target_names, modalities, descr, as_frame, retur
     ----------
     data : pandas.DataFrame
         The study table without the target.
-    target : pandas.Series
-        The target, aligned with ``data``; its name becomes the target column
-        of ``frame``.
+    target : pandas.Series or pandas.DataFrame
+        The target, aligned with ``data``; its name (a multi-label target's
+        column names) becomes the target column of ``frame``.
     target_names : list
         Class labels for a classification target, the target name otherwise.
     modalities : dict of str to list of str
@@ -58,8 +58,12 @@ def make_bunch(data, target, *, target_names, modalities, descr, as_frame, retur
         for j, column in enumerate(feature_names):
             values[:, j] = data[column].to_numpy(dtype=object)
         data = values
-        numeric = pd.api.types.is_numeric_dtype(target.dtype)
-        target = target.to_numpy(dtype=None if numeric else object)
+        if isinstance(target, pd.DataFrame):
+            # A multi-label indicator matrix: one numeric column per label.
+            target = target.to_numpy()
+        else:
+            numeric = pd.api.types.is_numeric_dtype(target.dtype)
+            target = target.to_numpy(dtype=None if numeric else object)
 
     if return_X_y:
         return data, target

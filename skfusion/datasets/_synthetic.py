@@ -146,6 +146,35 @@ def _class_means(rng, n_features, n_classes, separation):
     return simplex @ rotation
 
 
+def _check_labels(n_labels, n_classes, interaction):
+    """Validate ``n_labels`` against the other target options."""
+    if n_labels is None:
+        return
+    if not _is_int(n_labels) or n_labels < 2:
+        raise ValueError(
+            f"n_labels must be None or an int >= 2, got {n_labels!r} instead."
+        )
+    if interaction or n_classes != 2:
+        raise ValueError(
+            "n_labels needs n_classes=2 and interaction=False: each label is "
+            f"binary; got n_classes={n_classes} and interaction={interaction}."
+        )
+
+
+def _label_directions(rng, n_features, n_labels):
+    """Unit directions of a block along which the labels shift, one per column.
+
+    Orthonormal when the block has at least ``n_labels`` features, so that
+    the projection on one label's direction ignores the other labels; in a
+    narrower block they are random unit vectors, and the labels blur each
+    other.
+    """
+    gaussian = rng.standard_normal((n_features, n_labels))
+    if n_features >= n_labels:
+        return np.linalg.qr(gaussian)[0]
+    return gaussian / np.linalg.norm(gaussian, axis=0)
+
+
 def make_multimodal_classification(
     n_samples=200,
     *,
@@ -153,6 +182,7 @@ def make_multimodal_classification(
     informativeness=1.0,
     interaction=False,
     n_classes=2,
+    n_labels=None,
     weights=None,
     missing_rate=0.0,
     modality_names=None,
@@ -199,6 +229,17 @@ def make_multimodal_classification(
         Number of classes. The classes are balanced, except with
         ``interaction=True`` where each latent sign is balanced.
 
+    n_labels : int, default=None
+        Number of labels of a multi-label target; None gives one class label
+        per row. With an int (at least 2), ``y`` is a 0/1 indicator matrix of
+        independent balanced labels (or in the proportions of ``weights``,
+        the same for every label), and every block is noise plus, for each
+        label, a shift of ``informativeness`` between its two values along
+        its own direction (orthogonal to the other labels' when the block has
+        ``n_labels`` features or more): each modality informs every label as
+        much as it informs a binary target. Requires ``n_classes=2`` and
+        ``interaction=False``.
+
     missing_rate : float, default=0.0
         Fraction of rows, in [0, 1), in which exactly one modality, chosen
         uniformly at random, is set to all-NaN: the package's encoding of a
@@ -209,7 +250,8 @@ def make_multimodal_classification(
         Proportion of each class (``n_classes`` values, normalised to sum to
         1), for an imbalanced target; the class counts are the rounded
         proportions of ``n_samples``, each at least 1. ``None`` gives every
-        class the same share. Not with ``interaction=True``.
+        class the same share. Not with ``interaction=True``. With
+        ``n_labels``, the proportions of 0 and 1 in each label.
 
     modality_names : sequence of str, default=None
         Name of each modality; ``["m0", "m1", ...]`` when None. The names must
@@ -217,7 +259,8 @@ def make_multimodal_classification(
 
     as_frame : bool, default=True
         If True, return ``X`` as a DataFrame and ``y`` as a Series named
-        ``"y"``; otherwise as ndarrays with the same column order.
+        ``"y"`` (a DataFrame with columns ``"y0"``, ``"y1"``, ... with
+        ``n_labels``); otherwise as ndarrays with the same column order.
 
     random_state : int, RandomState instance or None, default=None
         Determines the random numbers. Pass an int for reproducible output
@@ -229,8 +272,9 @@ def make_multimodal_classification(
         The blocked matrix. Column ``j`` of modality ``name`` is named
         ``f"{name}__x{j}"``; the modalities come in the given order.
 
-    y : {Series, ndarray} of shape (n_samples,)
-        The integer class labels, 0 to ``n_classes - 1``.
+    y : {Series, DataFrame, ndarray} of shape (n_samples,) or (n_samples, n_labels)
+        The integer class labels, 0 to ``n_classes - 1``; with ``n_labels``,
+        the 0/1 indicator matrix.
 
     See Also
     --------
@@ -262,16 +306,31 @@ def make_multimodal_classification(
     ...     50, interaction=True, as_frame=False, random_state=0)
     >>> X.shape, sorted(set(y.tolist()))
     ((50, 20), [0, 1])
+    >>> X, Y = make_multimodal_classification(60, n_labels=3, random_state=0)
+    >>> list(Y.columns), sorted(set(Y.to_numpy().ravel().tolist()))
+    (['y0', 'y1', 'y2'], [0, 1])
     """
     sizes, strengths = _check_modalities(n_samples, modality_sizes, informativeness)
     _check_target(interaction, n_classes, missing_rate, len(sizes))
     names = _check_names(modality_names, len(sizes))
     _check_bool(as_frame, "as_frame")
+    _check_labels(n_labels, n_classes, interaction)
     if interaction and weights is not None:
         raise ValueError("weights cannot be combined with interaction=True.")
     rng = check_random_state(random_state)
 
-    if interaction:
+    if n_labels is not None:
+        labels = _class_labels(n_samples, [1.0, 1.0] if weights is None else weights, 2)
+        y = np.column_stack([rng.permutation(labels) for _ in range(n_labels)])
+        # +/- informativeness / 2 around 0: the two values of a label lie
+        # informativeness apart along the label's direction.
+        signs = y - 0.5
+        blocks = [
+            rng.standard_normal((n_samples, size))
+            + strength * signs @ _label_directions(rng, size, n_labels).T
+            for size, strength in zip(sizes, strengths, strict=True)
+        ]
+    elif interaction:
         latent = [rng.permutation(np.arange(n_samples) % 2) for _ in range(2)]
         y = latent[0] ^ latent[1]
     elif weights is not None:
@@ -279,14 +338,15 @@ def make_multimodal_classification(
     else:
         y = rng.permutation(np.arange(n_samples) % n_classes)
 
-    blocks = []
-    for m, (size, strength) in enumerate(zip(sizes, strengths, strict=True)):
-        noise = rng.standard_normal((n_samples, size))
-        if interaction and m < 2:
-            means, state = _class_means(rng, size, 2, strength), latent[m]
-        else:
-            means, state = _class_means(rng, size, n_classes, strength), y
-        blocks.append(noise + means[state])
+    if n_labels is None:
+        blocks = []
+        for m, (size, strength) in enumerate(zip(sizes, strengths, strict=True)):
+            noise = rng.standard_normal((n_samples, size))
+            if interaction and m < 2:
+                means, state = _class_means(rng, size, 2, strength), latent[m]
+            else:
+                means, state = _class_means(rng, size, n_classes, strength), y
+            blocks.append(noise + means[state])
 
     if missing_rate > 0:
         n_missing = int(round(missing_rate * n_samples))
@@ -304,4 +364,7 @@ def make_multimodal_classification(
         for name, size in zip(names, sizes, strict=True)
         for j in range(size)
     ]
-    return pd.DataFrame(X, columns=columns), pd.Series(y, name="y")
+    X = pd.DataFrame(X, columns=columns)
+    if n_labels is not None:
+        return X, pd.DataFrame(y, columns=[f"y{j}" for j in range(n_labels)])
+    return X, pd.Series(y, name="y")

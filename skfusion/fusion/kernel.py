@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..blocks import FusionMixin
 from ..utils._docstrings import fill_docstring
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
-from ..utils.validation import encode_class_labels
+from ..utils.validation import check_single_label, encode_class_labels
 
 __all__ = ["MultipleKernelClassifier"]
 
@@ -211,13 +211,25 @@ class MultipleKernelClassifier(FusionMixin, ClassifierMixin, BaseEstimator):
             The blocked matrix; NaN marks missing values and modalities.
 
         y : array-like of shape (n_samples,)
-            Class labels.
+            Class labels. A multi-label target (several columns) is refused
+            with a ``ValueError``: use :class:`LateFusionClassifier`.
 
         Returns
         -------
         self : MultipleKernelClassifier
             The fitted classifier.
         """
+        # One-vs-rest per label would need a kernel weighting and a calibrated
+        # SVC per label; late fusion already fits one model per label.
+        check_single_label(
+            self,
+            y,
+            use_instead=(
+                "LateFusionClassifier, or a Pipeline of BlockScaler and a "
+                "multi-label classifier (KNeighborsClassifier, "
+                "RandomForestClassifier, MultiOutputClassifier(SVC()))"
+            ),
+        )
         X, y = self._validate_blocks(X, y, reset=True)
         y_encoded = encode_class_labels(self, y)
         self._fit_column_statistics(X)

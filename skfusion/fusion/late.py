@@ -27,14 +27,17 @@ from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge, RidgeCV
 from sklearn.model_selection import KFold, StratifiedKFold, check_cv
+from sklearn.multioutput import MultiOutputClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils import get_tags
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted
 
 from ..blocks import FusionMixin, MissingModalityWarning
 from ..utils._docstrings import fill_docstring
 from ..utils._sklearn_compat import HasMethods, StrOptions, _fit_context
-from ..utils.validation import encode_class_labels
+from ..utils.validation import encode_class_labels, n_target_columns, preview
 
 __all__ = ["LateFusionClassifier", "LateFusionRegressor", "make_modality_pipeline"]
 
@@ -146,7 +149,8 @@ class _BaseLateFusion(FusionMixin, BaseEstimator):
     # -- fitting ----------------------------------------------------------------------
 
     def _fit_late(self, X, y):
-        X, y = self._validate_blocks(X, y, reset=True)
+        y_given = y
+        X, y = self._validate_blocks(X, y, reset=True, **self._target_checks(y))
         present = self._present(X)
         unknown = set(self.modality_estimators or {}) - set(self.modalities_)
         if unknown:
@@ -170,9 +174,9 @@ class _BaseLateFusion(FusionMixin, BaseEstimator):
                 MissingModalityWarning,
                 stacklevel=3,
             )
-        targets = self._encode_targets(y)
+        targets = self._encode_targets(y, y_given)
         for modality, column in zip(self.modalities_, present.T, strict=True):
-            if column.any() and self._needs_fallback(targets[column]):
+            if column.any() and self._degenerate(targets[column]):
                 # Like a modality missing in every row, it cannot be learned
                 # from; but its presence is informative, so it keeps a model.
                 warnings.warn(
@@ -196,27 +200,58 @@ class _BaseLateFusion(FusionMixin, BaseEstimator):
         self.estimators_ = dict(zip(self.modalities_, fitted, strict=True))
 
         uniform = trained / trained.sum()
-        self.modality_weights_ = dict(
-            zip(self.modalities_, uniform.tolist(), strict=True)
-        )
+        weights = [uniform] * self._n_problems()
         if self.combiner in ("weighted", "stacking"):
             oof = self._out_of_fold_outputs(X, targets, present)
-            if self.combiner == "weighted":
-                weights = self._fit_weights(oof, present, targets) * trained
-                weights = weights / weights.sum() if weights.sum() > 0 else uniform
-                self.modality_weights_ = dict(
-                    zip(self.modalities_, weights.tolist(), strict=True)
-                )
-            else:
-                self.modality_weights_ = None
+            problems = self._problems(oof, targets)
+        if self.combiner == "weighted":
+            weights = []
+            for outputs, problem_targets, fallback in problems:
+                fitted = self._fit_weights(outputs, present, problem_targets, fallback)
+                fitted = fitted * trained
+                weights.append(fitted / fitted.sum() if fitted.sum() > 0 else uniform)
+        if self.combiner == "stacking":
+            self.modality_weights_ = None
+            finals = []
+            for outputs, problem_targets, fallback in problems:
                 final = (
                     self._default_final()
                     if self.final_estimator is None
-                    else (clone(self.final_estimator))
+                    else clone(self.final_estimator)
                 )
-                features = self._stacking_features(oof, present)
-                self.final_estimator_ = final.fit(features, targets)
+                features = self._stacking_features(outputs, present, fallback)
+                finals.append(final.fit(features, problem_targets))
+            self.final_estimator_ = finals if self._is_multilabel() else finals[0]
+        else:
+            self.modality_weights_ = self._weights_by_modality(np.column_stack(weights))
         return self
+
+    def _weights_by_modality(self, weights):
+        """``{modality: weight}`` from an (n_modalities, n_problems) array."""
+        return dict(zip(self.modalities_, weights[:, 0].tolist(), strict=True))
+
+    def _problems(self, outputs, targets):
+        """The combination problems: ``(outputs, targets, fallback)`` triples.
+
+        One problem here: every modality's outputs, the targets and the
+        answer for a row with no modality. A multi-label classifier has one
+        binary problem per label.
+        """
+        return [(outputs, targets, self._fallback_output())]
+
+    def _n_problems(self):
+        return 1
+
+    def _is_multilabel(self):
+        return False
+
+    def _target_checks(self, y):
+        """Extra ``validate_data`` parameters for the target ``y``."""
+        return {}
+
+    def _degenerate(self, targets):
+        """Whether these training targets cannot teach a full model (warned)."""
+        return self._needs_fallback(targets)
 
     def _modality_estimator(self, modality):
         chosen = (self.modality_estimators or {}).get(modality)
@@ -232,8 +267,9 @@ class _BaseLateFusion(FusionMixin, BaseEstimator):
         """The (train, test) splits over all training rows, computed once."""
         if isinstance(self.cv, Integral):
             classifier = is_classifier(self)
+            strata = self._strata(targets) if classifier else targets
             # Stratified folds need as many rows in some class as folds.
-            most = int(np.bincount(targets).max()) if classifier else len(targets)
+            most = int(np.bincount(strata).max()) if classifier else len(targets)
             what = "the largest class has" if classifier else "there are"
             if most < 2:
                 where = "in every class" if classifier else "in all"
@@ -254,8 +290,10 @@ class _BaseLateFusion(FusionMixin, BaseEstimator):
                 )
             splitter = StratifiedKFold if classifier else KFold
             cv = splitter(n_splits, shuffle=True, random_state=self.random_state)
-        else:
-            cv = check_cv(self.cv, targets, classifier=is_classifier(self))
+            return list(cv.split(X, strata))
+        # A splitter of the user's sees the targets themselves (a multi-label
+        # splitter needs the indicator matrix).
+        cv = check_cv(self.cv, targets, classifier=is_classifier(self))
         return list(cv.split(X, targets))
 
     def _fit_modality(self, modality, X, targets, all_targets):
@@ -267,7 +305,7 @@ class _BaseLateFusion(FusionMixin, BaseEstimator):
         """
         if targets.size == 0:
             return self._fallback_estimator().fit(
-                np.zeros((all_targets.size, X.shape[1])), all_targets
+                np.zeros((len(all_targets), X.shape[1])), all_targets
             )
         if self._needs_fallback(targets):
             return self._fallback_estimator().fit(X, targets)
@@ -304,7 +342,7 @@ class _BaseLateFusion(FusionMixin, BaseEstimator):
                 if not test.size:
                     continue
                 train_rows = train[rows[train]]
-                n_fallbacks += self._needs_fallback(targets[train_rows])
+                n_fallbacks += self._degenerate(targets[train_rows])
                 estimator = self._fit_modality(
                     modality,
                     X[train_rows][:, indices],
@@ -324,7 +362,7 @@ class _BaseLateFusion(FusionMixin, BaseEstimator):
             for modality, (_, count), column in zip(
                 self.modalities_, results, present.T, strict=True
             )
-            if count and not self._needs_fallback(targets[column])
+            if count and not self._degenerate(targets[column])
         }
         for modality, count in failing.items():
             warnings.warn(
@@ -337,13 +375,14 @@ class _BaseLateFusion(FusionMixin, BaseEstimator):
             )
         return [self._bounded_outputs(block, targets) for block, _ in results]
 
-    def _fit_weights(self, outputs, present, targets):
+    def _fit_weights(self, outputs, present, targets, fallback):
         """Non-negative weights summing to 1 that minimise the combined loss."""
         n_modalities = len(outputs)
         usable = present.any(axis=1)
 
         def loss(weights):
-            combined = self._combine_weighted(outputs, present, weights)[usable]
+            combined = self._combine_weighted(outputs, present, weights, fallback)
+            combined = combined[usable]
             return self._loss(combined, targets[usable])
 
         start = np.full(n_modalities, 1.0 / n_modalities)
@@ -357,7 +396,7 @@ class _BaseLateFusion(FusionMixin, BaseEstimator):
         weights = np.clip(result.x if result.success else start, 0.0, None)
         return weights / weights.sum()
 
-    def _combine_weighted(self, outputs, present, weights):
+    def _combine_weighted(self, outputs, present, weights, fallback):
         """Weighted mean of the available outputs, weights renormalised per row."""
         stacked = np.stack([np.nan_to_num(o, nan=0.0) for o in outputs])
         row_weights = present.T * np.asarray(weights)[:, np.newaxis]
@@ -365,14 +404,11 @@ class _BaseLateFusion(FusionMixin, BaseEstimator):
         combined = np.einsum("mn,mnk->nk", row_weights, stacked)
         with np.errstate(invalid="ignore", divide="ignore"):
             combined = combined / total[:, np.newaxis]
-        combined[total <= 0] = self._fallback_output()
+        combined[total <= 0] = fallback
         return combined
 
-    def _stacking_features(self, outputs, present):
-        filled = [
-            np.where(np.isnan(block), self._fallback_output(), block)
-            for block in outputs
-        ]
+    def _stacking_features(self, outputs, present, fallback):
+        filled = [np.where(np.isnan(block), fallback, block) for block in outputs]
         return np.hstack([*filled, present.astype(float)])
 
     # -- prediction -------------------------------------------------------------------
@@ -396,17 +432,33 @@ class _BaseLateFusion(FusionMixin, BaseEstimator):
 
     def _combined_output(self, X):
         _, present, outputs = self._modality_outputs(X)
+        problems = self._problems(outputs, None)
         if self.combiner == "stacking":
-            combined = self._predict_final(self._stacking_features(outputs, present))
-        elif self.combiner == "product":
-            combined = _geometric_mean(outputs, present)
-        elif self.combiner == "vote":
-            combined = _vote_fractions(outputs, present)
+            finals = self.final_estimator_
+            finals = finals if self._is_multilabel() else [finals]
         else:
-            weights = [self.modality_weights_[m] for m in self.modalities_]
-            combined = self._combine_weighted(outputs, present, weights)
-        combined[~present.any(axis=1)] = self._fallback_output()
-        return combined
+            weights = np.array([self.modality_weights_[m] for m in self.modalities_])
+            weights = weights.reshape(len(self.modalities_), -1)
+        combined = []
+        for j, (problem_outputs, _, fallback) in enumerate(problems):
+            if self.combiner == "stacking":
+                features = self._stacking_features(problem_outputs, present, fallback)
+                output = self._predict_final(finals[j], features)
+            elif self.combiner == "product":
+                output = _geometric_mean(problem_outputs, present)
+            elif self.combiner == "vote":
+                output = _vote_fractions(problem_outputs, present)
+            else:
+                output = self._combine_weighted(
+                    problem_outputs, present, weights[:, j], fallback
+                )
+            output[~present.any(axis=1)] = fallback
+            combined.append(output)
+        return self._join_problems(combined)
+
+    def _join_problems(self, combined):
+        """The estimator's output from the combined output of each problem."""
+        return combined[0]
 
 
 class _PowerOfTwoScaler(TransformerMixin, BaseEstimator):
@@ -549,6 +601,34 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
     (``"weighted"``, ``"stacking"``) whose training part holds a single class
     or no row with the modality, with a warning naming the modality.
 
+    Multi-label targets: ``y`` may be a 0/1 indicator matrix of shape
+    ``(n_samples, n_labels)`` (scikit-learn's ``"multilabel-indicator"``
+    type, such as a DataFrame with one column per finding). Each modality's
+    model then learns every label: an estimator whose tags say it takes such
+    a target (``classifier_tags.multi_label`` or ``target_tags.multi_output``,
+    as for ``KNeighborsClassifier``, ``RandomForestClassifier`` or a
+    ``MultiOutputClassifier``) is fitted on the whole matrix; any other (the
+    default logistic pipeline included) is wrapped in
+    :class:`~sklearn.multioutput.MultiOutputClassifier`, one clone per label,
+    so that its ``class_weight="balanced"`` weighs each label's classes on
+    their own. A label with a single class among a modality's training rows
+    is warned about, naming the modality and the label; a wrapped estimator
+    gets the class prior of those rows for it, as a single-class modality
+    does, while one fitted on the whole matrix handles it itself (the
+    forests and neighbours predict that class; a ``MultiOutputClassifier``
+    of logistic regressions raises). Each label is then its own binary
+    problem, combined by the same rule as a binary target: per-label weights for
+    ``"weighted"``, one ``final_estimator`` per label for ``"stacking"``
+    (trained on that label's out-of-fold probabilities and the
+    availability indicators), and the same handling of missing modalities.
+    The integer ``cv`` folds are stratified on the label whose rarer class
+    is rarest. :meth:`predict_proba` returns the probability that each
+    label is 1, an array of shape ``(n_samples, n_labels)`` (the convention
+    across skfusion; scikit-learn's ``MultiOutputClassifier`` returns a
+    list of ``(n_samples, 2)`` arrays instead), and :meth:`predict` returns
+    the indicator matrix of the probabilities above 0.5. Every label needs
+    both values in the training rows.
+
     Per-modality models are searchable with ``GridSearchCV`` through
     ``modality_estimators__<modality>__<param>``, e.g.
     ``modality_estimators__image__C`` when ``modality_estimators={"image":
@@ -596,20 +676,31 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
         The fitted model of each modality; None for a modality missing in
         every training row (it then always counts as missing, with a warning
         at fit); a ``DummyClassifier`` for a modality whose training rows
-        hold a single class.
+        hold a single class (of every label, for a multi-label target). For a
+        multi-label target, a ``MultiOutputClassifier`` around the model
+        unless the model handles multi-label targets natively.
 
-    modality_weights_ : dict of str to float or None
+    modality_weights_ : dict of str to float or ndarray or None
         Combination weight of each modality (uniform except for
-        ``"weighted"``); None for ``"stacking"``.
+        ``"weighted"``); for a multi-label target an ndarray of shape
+        ``(n_labels,)``, one weight per label; None for ``"stacking"``.
 
-    final_estimator_ : classifier
-        The fitted stacking model (``combiner="stacking"`` only).
+    final_estimator_ : classifier or list of classifier
+        The fitted stacking model (``combiner="stacking"`` only); for a
+        multi-label target a list of one model per label.
 
-    classes_ : ndarray of shape (n_classes,)
-        The class labels.
+    classes_ : ndarray of shape (n_classes,) or list of ndarray
+        The class labels; for a multi-label target, as for scikit-learn's
+        multi-label classifiers, a list of ``n_labels`` arrays, each
+        ``[0, 1]`` in the dtype of ``y``.
 
-    class_prior_ : ndarray of shape (n_classes,)
-        Training class frequencies, the answer for rows with no modality.
+    class_prior_ : ndarray of shape (n_classes,) or (n_labels,)
+        Training class frequencies, the answer for rows with no modality;
+        for a multi-label target the training frequency of 1 in each label.
+
+    label_names_ : ndarray of shape (n_labels,)
+        Column names of a multi-label ``y`` given as a DataFrame with string
+        column names; defined only then.
 
     %(fitted_blocks)s
 
@@ -630,12 +721,29 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
     ['m0', 'm1']
     >>> model.predict_proba(X[:3]).sum(axis=1).round(6).tolist()
     [1.0, 1.0, 1.0]
+
+    A multi-label target, one column per finding:
+
+    >>> X, Y = make_multimodal_classification(
+    ...     200, modality_sizes=(5, 5), n_labels=3, random_state=0
+    ... )
+    >>> model = LateFusionClassifier(combiner="stacking", random_state=0).fit(X, Y)
+    >>> model.predict_proba(X[:2]).shape, model.predict(X[:2]).shape
+    ((2, 3), (2, 3))
+    >>> model.label_names_.tolist()
+    ['y0', 'y1', 'y2']
     """
 
     _parameter_constraints = {
         **_BaseLateFusion._parameter_constraints,
         "combiner": [StrOptions({"mean", "weighted", "product", "stacking", "vote"})],
     }
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.classifier_tags.multi_label = True
+        return tags
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y):
@@ -646,8 +754,9 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
         X : DataFrame or array-like of shape (n_samples, n_features)
             The blocked matrix; an all-NaN block marks a missing modality.
 
-        y : array-like of shape (n_samples,)
-            Class labels.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or a 0/1 indicator matrix for a multi-label target
+            (a DataFrame's column names are kept as ``label_names_``).
 
         Returns
         -------
@@ -666,8 +775,9 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
 
         Returns
         -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Rows sum to 1; columns follow ``classes_``.
+        proba : ndarray of shape (n_samples, n_classes) or (n_samples, n_labels)
+            Rows sum to 1; columns follow ``classes_``. For a multi-label
+            target, the probability that each label is 1.
         """
         check_is_fitted(self)
         return self._combined_output(X)
@@ -682,11 +792,16 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
 
         Returns
         -------
-        y_pred : ndarray of shape (n_samples,)
-            The most probable class of each row.
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            The most probable class of each row; for a multi-label target
+            the indicator matrix of the labels whose probability is above
+            0.5, in the dtype of ``y``.
         """
         check_is_fitted(self)
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        if self._is_multilabel():
+            return (proba > 0.5).astype(self.classes_[0].dtype)
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def predict_proba_by_modality(self, X):
         """Each modality's own class probabilities.
@@ -699,7 +814,9 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
         Returns
         -------
         proba : dict of str to ndarray of shape (n_samples, n_classes)
-            NaN rows where the modality is missing.
+            NaN rows where the modality is missing. For a multi-label
+            target, arrays of shape (n_samples, n_labels): the probability
+            that each label is 1.
         """
         check_is_fitted(self)
         _, _, outputs = self._modality_outputs(X)
@@ -717,28 +834,116 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
         -------
         y_pred : DataFrame of shape (n_samples, n_modalities)
             One column per modality, NaN where the modality is missing; keeps
-            the index of ``X`` when it is a DataFrame.
+            the index of ``X`` when it is a DataFrame. For a multi-label
+            target, one column per (modality, label) pair, a two-level
+            column index, holding 0/1.
         """
         index = X.index if hasattr(X, "index") else None
         columns = {}
         for modality, proba in self.predict_proba_by_modality(X).items():
+            missing = np.isnan(proba).all(axis=1)
+            if self._is_multilabel():
+                labels = getattr(self, "label_names_", range(proba.shape[1]))
+                predicted = np.where(proba > 0.5, 1.0, 0.0)
+                predicted[missing] = np.nan
+                for label, values in zip(labels, predicted.T, strict=True):
+                    columns[(modality, label)] = values
+                continue
             labels = pd.Series(self.classes_[np.argmax(np.nan_to_num(proba), axis=1)])
-            columns[modality] = labels.where(~np.isnan(proba).all(axis=1)).to_numpy()
+            columns[modality] = labels.where(~missing).to_numpy()
         return pd.DataFrame(columns, index=index)
 
     # -- hooks --------------------------------------------------------------------
 
-    def _encode_targets(self, y):
+    def _is_multilabel(self):
+        # scikit-learn's multi-label classifiers keep one class array per label.
+        return isinstance(getattr(self, "classes_", None), list)
+
+    def _n_problems(self):
+        return len(self.classes_) if self._is_multilabel() else 1
+
+    def _target_checks(self, y):
+        # A 2-D y with several columns is validated as such; a column vector
+        # is left to validate_data, which ravels it with a warning.
+        return {"multi_output": True} if n_target_columns(y) > 1 else {}
+
+    def _encode_targets(self, y, y_given):
+        if hasattr(self, "label_names_"):
+            del self.label_names_  # from an earlier multi-label fit
+        if y.ndim == 2:
+            return self._encode_indicator(y, y_given)
         targets = encode_class_labels(self, y)
         counts = np.bincount(targets, minlength=len(self.classes_))
         self.class_prior_ = counts / len(targets)
         return targets
 
+    def _encode_indicator(self, y, y_given):
+        """Check a multi-label 0/1 indicator matrix; store its classes and prior."""
+        name = type(self).__name__
+        kind = type_of_target(y)
+        values = np.unique(y)
+        if kind != "multilabel-indicator" or not np.isin(values, [0, 1]).all():
+            raise ValueError(
+                f"{name} takes a 1-D y (class labels) or a 0/1 multi-label "
+                f"indicator matrix; y has {y.shape[1]} columns of type {kind!r} "
+                f"with values {preview(values.tolist())}. For one multi-class "
+                "target per column, fit one classifier per column."
+            )
+        columns = getattr(y_given, "columns", None)
+        if columns is not None and all(isinstance(c, str) for c in columns):
+            self.label_names_ = np.asarray(columns, dtype=object)
+        targets = y.astype(np.int64)
+        constant = np.flatnonzero(targets.min(axis=0) == targets.max(axis=0))
+        if constant.size:
+            raise ValueError(
+                f"{name} needs both 0 and 1 in every label of y; label(s) "
+                f"{self._label_list(constant, targets[0])} take a single value "
+                "in every training row. Drop those columns of y."
+            )
+        self.classes_ = [np.array([0, 1], dtype=y.dtype) for _ in range(y.shape[1])]
+        self.class_prior_ = targets.mean(axis=0)
+        return targets
+
+    def _label_list(self, labels, values):
+        """``['name' (value), ...]`` of the labels, for messages."""
+        names = getattr(self, "label_names_", None)
+        return preview(
+            f"{names[j] if names is not None else j!r} ({int(values[j])})"
+            for j in labels
+        )
+
+    def _modality_estimator(self, modality):
+        estimator = super()._modality_estimator(modality)
+        if not self._is_multilabel():
+            return estimator
+        try:
+            tags = get_tags(estimator)
+        except AttributeError:  # no scikit-learn tags: assume a 1-D classifier
+            native = False
+        else:
+            # multi_output alone: MultiOutputClassifier itself, or a pipeline
+            # ending in one, takes the indicator matrix as it is.
+            native = tags.classifier_tags.multi_label or tags.target_tags.multi_output
+        if native:
+            return estimator
+        return MultiOutputClassifier(_PriorIfSingleClass(estimator))
+
     def _default_estimator(self):
         return make_modality_pipeline(LogisticRegression(max_iter=1000))
 
+    def _single_class_labels(self, targets):
+        """Per label, whether the rows ``targets`` hold a single value."""
+        return targets.min(axis=0) == targets.max(axis=0)
+
     def _needs_fallback(self, targets):
+        if self._is_multilabel():
+            return targets.size == 0 or self._single_class_labels(targets).all()
         return np.unique(targets).size < 2
+
+    def _degenerate(self, targets):
+        if self._is_multilabel():
+            return targets.size == 0 or self._single_class_labels(targets).any()
+        return self._needs_fallback(targets)
 
     def _bounded_outputs(self, outputs, targets):
         return outputs
@@ -747,14 +952,24 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
         return DummyClassifier(strategy="prior")
 
     def _fallback_reason(self, targets):
+        if self._is_multilabel():
+            labels = np.flatnonzero(self._single_class_labels(targets))
+            return (
+                f"has a single class in label(s) {self._label_list(labels, targets[0])}"
+                f" of its {len(targets)} training row(s)"
+            )
         label = self.classes_[targets[0]]
         label = label.item() if isinstance(label, np.generic) else label
         return f"has a single class ({label!r}) in its {targets.size} training row(s)"
 
     def _fold_fallback_reason(self):
+        if self._is_multilabel():
+            return "holds a single class of some label (or no row) with it"
         return "holds a single class (or no row) with it"
 
     def _fallback_name(self):
+        if self._is_multilabel():
+            return "the class prior of its rows for those labels"
         return "DummyClassifier(strategy='prior'), the class prior of its rows"
 
     def _default_final(self):
@@ -764,18 +979,55 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
         return len(self.classes_)
 
     def _predict_modality(self, estimator, X):
-        """Probabilities over all classes (a class unseen by the model gets 0)."""
-        return self._over_all_classes(estimator.predict_proba(X), estimator.classes_)
+        """Probabilities over all classes (a class unseen by the model gets 0).
 
-    def _predict_final(self, features):
-        proba = self.final_estimator_.predict_proba(features)
-        return self._over_all_classes(proba, self.final_estimator_.classes_)
+        For a multi-label target, the probability that each label is 1.
+        """
+        proba = estimator.predict_proba(X)
+        if self._is_multilabel():
+            return _positive_proba(proba, estimator.classes_, len(self.classes_))
+        return _over_all_classes(proba, estimator.classes_, len(self.classes_))
 
-    def _over_all_classes(self, proba, seen_classes):
-        """Place the columns of ``proba`` (encoded ``seen_classes``) in a full table."""
-        full = np.zeros((proba.shape[0], len(self.classes_)))
-        full[:, np.asarray(seen_classes, dtype=int)] = proba
-        return full
+    def _predict_final(self, final, features):
+        n_classes = 2 if self._is_multilabel() else len(self.classes_)
+        proba = final.predict_proba(features)
+        return _over_all_classes(proba, final.classes_, n_classes)
+
+    def _strata(self, targets):
+        """The 1-D labels that the integer ``cv`` folds are stratified on."""
+        if not self._is_multilabel():
+            return targets
+        positives = targets.sum(axis=0)
+        rarer = np.minimum(positives, len(targets) - positives)
+        # The rarest finding is the one a fold most easily goes without.
+        return targets[:, np.argmin(rarer)]
+
+    def _problems(self, outputs, targets):
+        """One binary problem per label of a multi-label target.
+
+        Each modality's probability ``p`` of the label is seen as the binary
+        probabilities ``[1 - p, p]`` (NaN where the modality is missing), so
+        that every combiner applies to each label exactly as to a binary
+        target.
+        """
+        if not self._is_multilabel():
+            return super()._problems(outputs, targets)
+        problems = []
+        for j, prior in enumerate(self.class_prior_):
+            views = [np.column_stack([1.0 - o[:, j], o[:, j]]) for o in outputs]
+            label_targets = None if targets is None else targets[:, j]
+            problems.append((views, label_targets, np.array([1.0 - prior, prior])))
+        return problems
+
+    def _weights_by_modality(self, weights):
+        if not self._is_multilabel():
+            return super()._weights_by_modality(weights)
+        return dict(zip(self.modalities_, weights, strict=True))
+
+    def _join_problems(self, combined):
+        if not self._is_multilabel():
+            return super()._join_problems(combined)
+        return np.column_stack([output[:, 1] for output in combined])
 
     def _fallback_output(self):
         return self.class_prior_
@@ -783,6 +1035,72 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
     def _loss(self, proba, targets):
         picked = proba[np.arange(len(targets)), targets]
         return -np.mean(np.log(np.clip(picked, 1e-12, None)))
+
+
+class _PriorIfSingleClass(ClassifierMixin, BaseEstimator):
+    """``estimator``, or the class prior where the training rows hold one class.
+
+    :class:`~sklearn.multioutput.MultiOutputClassifier` fits one clone per
+    label, and most classifiers refuse a label with a single class; among the
+    rows holding a modality (or in an out-of-fold training part) one label of
+    a multi-label target can be constant while the others still teach.
+
+    Parameters
+    ----------
+    estimator : classifier
+        The model fitted when the rows hold two classes.
+    """
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+
+    def fit(self, X, y):
+        if np.unique(y).size < 2:
+            self.estimator_ = DummyClassifier(strategy="prior").fit(X, y)
+        else:
+            self.estimator_ = clone(self.estimator).fit(X, y)
+        self.classes_ = self.estimator_.classes_
+        return self
+
+    def predict(self, X):
+        check_is_fitted(self)
+        return self.estimator_.predict(X)
+
+    def predict_proba(self, X):
+        check_is_fitted(self)
+        return self.estimator_.predict_proba(X)
+
+
+def _over_all_classes(proba, seen_classes, n_classes):
+    """Place the columns of ``proba`` (encoded ``seen_classes``) in a full table."""
+    full = np.zeros((proba.shape[0], n_classes))
+    full[:, np.asarray(seen_classes, dtype=int)] = proba
+    return full
+
+
+def _positive_proba(proba, classes, n_labels):
+    """The probability that each label is 1, shape (n_samples, n_labels).
+
+    Multi-label classifiers answer either with a list of one
+    ``(n_samples, n_classes_seen)`` array per label (``MultiOutputClassifier``,
+    random forests, nearest neighbours; a label seen with a single class has
+    one column) or with that matrix already (``MLPClassifier``, this module).
+    """
+    if not isinstance(proba, list):
+        proba = np.asarray(proba, dtype=float)
+        if proba.shape[1:] != (n_labels,):
+            raise ValueError(
+                f"A multi-label model's predict_proba gave an array of shape "
+                f"{proba.shape}; expected (n_samples, {n_labels}) or a list of "
+                f"{n_labels} arrays."
+            )
+        return proba
+    return np.column_stack(
+        [
+            _over_all_classes(label_proba, label_classes, 2)[:, 1]
+            for label_proba, label_classes in zip(proba, classes, strict=True)
+        ]
+    )
 
 
 @fill_docstring
@@ -940,7 +1258,7 @@ class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
 
     # -- hooks --------------------------------------------------------------------
 
-    def _encode_targets(self, y):
+    def _encode_targets(self, y, y_given):
         targets = np.asarray(y, dtype=float)
         self.target_mean_ = float(targets.mean())
         return targets
@@ -983,8 +1301,8 @@ class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
     def _predict_modality(self, estimator, X):
         return np.asarray(estimator.predict(X), dtype=float).reshape(-1, 1)
 
-    def _predict_final(self, features):
-        return np.asarray(self.final_estimator_.predict(features)).reshape(-1, 1)
+    def _predict_final(self, final, features):
+        return np.asarray(final.predict(features)).reshape(-1, 1)
 
     def _fallback_output(self):
         return np.array([self.target_mean_])

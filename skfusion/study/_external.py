@@ -145,7 +145,9 @@ def evaluate_cohort(study, table, y, groups=None):
 
 
 def _check_cohort_target(study, y, n_rows):
-    """The cohort's target as a 1-D array of the study's kind."""
+    """The cohort's target as an array of the study's kind."""
+    if study.task_ == "multilabel":
+        return _check_cohort_labels(study, y, n_rows)
     y = np.asarray(y)
     if y.ndim != 1 or len(y) != n_rows:
         raise ValueError(
@@ -172,6 +174,33 @@ def _check_cohort_target(study, y, n_rows):
             f"classes are {[plain(c) for c in study.classes_]}."
         )
     return y.astype(study.classes_.dtype) if study.classes_.dtype != object else y
+
+
+def _check_cohort_labels(study, y, n_rows):
+    """A multi-label cohort target: the study's labels, 0 or 1, none missing."""
+    names = list(study.classes_)
+    if isinstance(y, pd.DataFrame):
+        absent = [name for name in names if name not in y.columns]
+        if absent:
+            raise ValueError(
+                f"The external cohort's target lacks the labels {absent}; the "
+                f"study's labels are {names}."
+            )
+        y = y[names]
+    values = np.asarray(y)
+    if values.shape != (n_rows, len(names)):
+        raise ValueError(
+            f"The external cohort's y must have one row per table row and one "
+            f"column per label ({n_rows}, {len(names)}); got shape {values.shape}."
+        )
+    bad = ~np.isin(values, [0, 1])
+    if bad.any():
+        row, column = np.argwhere(bad)[0]
+        raise ValueError(
+            f"Label {names[column]!r} of the external cohort must be 0 or 1; row "
+            f"{row} holds {plain(values[row, column])!r}."
+        )
+    return values.astype(int)
 
 
 def _cohort_availability(study, table, y, blocks):

@@ -11,6 +11,8 @@ from sklearn.utils.multiclass import check_classification_targets
 
 __all__ = [
     "check_finite_target",
+    "check_single_label",
+    "n_target_columns",
     "encode_class_labels",
     "holds_numbers",
     "non_numeric_rows",
@@ -48,6 +50,69 @@ def encode_class_labels(estimator, y):
         )
     estimator.classes_ = encoder.classes_
     return encoder.transform(y)
+
+
+def check_single_label(estimator, y, *, use_instead):
+    """Refuse a 2-D target of several columns, naming what to use instead.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        Named in the message.
+
+    y : array-like
+        Targets. A column vector is let through: scikit-learn's validation
+        ravels it with a warning.
+
+    use_instead : str
+        The estimators that do take such a target, for the message.
+
+    Raises
+    ------
+    ValueError
+        When ``y`` has two dimensions and more than one column.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.svm import SVC
+    >>> from skfusion.utils.validation import check_single_label
+    >>> try:
+    ...     check_single_label(SVC(), np.zeros((4, 3)), use_instead="a forest")
+    ... except ValueError as error:
+    ...     print(error)
+    SVC does not support multi-label targets (y has 3 columns); use a forest.
+    """
+    n_columns = n_target_columns(y)
+    if n_columns > 1:
+        raise ValueError(
+            f"{type(estimator).__name__} does not support multi-label targets (y has "
+            f"{n_columns} columns); use {use_instead}."
+        )
+
+
+def n_target_columns(y):
+    """The number of columns of a 2-D target; 0 for any other.
+
+    Parameters
+    ----------
+    y : array-like
+        Targets: an array, a DataFrame, a list of lists or any object with
+        ``__array__``. What NumPy cannot turn into an array (ragged lists)
+        gives 0 and is left to scikit-learn's own checks.
+
+    Returns
+    -------
+    n_columns : int
+    """
+    shape = getattr(y, "shape", None)
+    if shape is None:
+        try:
+            # np.asarray, not np.shape: array-likes may only offer __array__.
+            shape = np.asarray(y).shape
+        except (TypeError, ValueError):
+            return 0
+    return int(shape[1]) if len(shape) == 2 else 0
 
 
 def check_finite_target(estimator, y):
