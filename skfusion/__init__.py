@@ -21,6 +21,7 @@ _SUBMODULES = [
     "extractors",
     "fusion",
     "inspection",
+    "persist",
     "study",
     "utils",
 ]

@@ -590,12 +590,13 @@ def _modality_columns(model):
 
 
 def _reads_files(transformer):
-    """Whether a fitted modality transformer reads paths: it has a ``root``."""
-    if isinstance(transformer, str):
-        return False
-    return any(
-        key == "root" or key.endswith("__root") for key in transformer.get_params()
-    )
+    """Whether a fitted modality transformer reads its column as file paths."""
+    from .extractors import BaseExtractor
+
+    if isinstance(transformer, BaseExtractor):
+        return transformer._reads_files
+    steps = getattr(transformer, "steps", None)
+    return bool(steps) and any(_reads_files(step) for _, step in steps)
 
 
 def _set_root(transformer, root):

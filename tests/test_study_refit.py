@@ -1,5 +1,6 @@
 """FusionStudy's refitted pipelines and the external validation of a cohort."""
 
+import importlib.util
 import pickle
 from pathlib import Path
 
@@ -272,6 +273,13 @@ def test_covid_xray_study_refits_and_validates_on_held_apart_patients(tmp_path):
         pickle.loads(pickle.dumps(study.best_estimator_)).predict_proba(new_rows),
         expected,
     )
+    if importlib.util.find_spec("skops") is not None:
+        from skfusion import persist
+
+        path = tmp_path / "model.skops"
+        persist.dump(study.best_estimator_, path)
+        assert set(persist.untrusted_types(path)) <= set(persist.TRUSTED_TYPES)
+        assert_allclose(persist.load(path).predict_proba(new_rows), expected)
     external = study.evaluate(cohort, cohort["covid"], groups=cohort["patientid"])
     assert set(external.summary.index) == set(study.estimators_)
     assert external.bootstrap["resampled"] == "groups"

@@ -34,7 +34,8 @@ from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping, PassthroughScoring
 from skorch.dataset import ValidSplit, get_len, unpack_data
-from skorch.utils import to_device, to_tensor
+from skorch.history import History
+from skorch.utils import get_map_location, to_device, to_tensor
 
 from ..blocks import FusionMixin, nan_column_statistics, standardize_columns
 from ..utils._device import resolve_device
@@ -43,6 +44,12 @@ from ..utils._sklearn_compat import (
     Options,
     StrOptions,
     validate_parameter_constraints,
+)
+from ..utils._torch_state import (
+    arrays_to_state_dict,
+    arrays_to_tensors,
+    state_dict_to_arrays,
+    tensors_to_arrays,
 )
 from ..utils.validation import encode_class_labels
 from .layers import FUSION_LAYERS
@@ -67,6 +74,9 @@ _MODULE_HYPERPARAMETERS = (
     "rank",
 )
 _MODULE_LAYOUT = ("modality_dims", "n_outputs")
+
+# The key of the saved state that holds the torch components as plain data.
+_SAVED_COMPONENTS = "__torch_components__"
 
 # The callback methods skorch calls for every batch.
 _BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
@@ -783,20 +793,81 @@ class _DeepFusionBase(FusionMixin, NeuralNet):
         self.__dict__.update(state, device=self.device, device_=settled)
         return None if result is view else result
 
+    # -- saving -------------------------------------------------------------------
+    # skorch pickles the module, criterion and optimizer with torch.save into
+    # bytes inside the pickle: a pickle in the pickle, which skops cannot
+    # inspect. The saved state holds their state dicts as NumPy arrays
+    # instead, and no callbacks (they hold functions: ``print``, the message
+    # sink) or virtual parameters (``functools.partial`` setters); loading
+    # rebuilds all of them as ``fit`` does and then restores the weights and
+    # the optimizer's moments. Pickle and :mod:`skops.io` read the same state.
+    # The batch-shuffling generator needs no saving: ``fit`` drops it and
+    # ``partial_fit`` draws a fresh one.
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        # Both are rebuilt by initialize(), at load or at the next fit; an
+        # unfitted estimator has the empty virtual parameters of __init__.
+        state.pop("callbacks_", None)
+        if "virtual_params_" in state:
+            state["virtual_params_"] = {}
+        if state.get("history_") is not None:
+            # A History is a list of per-epoch dicts; saved as plain ones.
+            state["history_"] = [dict(epoch) for epoch in state["history_"]]
+        if not state.get("initialized_"):
+            return state
+        components = {}
+        for name in self._modules + self._criteria:
+            component = state.pop(name + "_", None)
+            if isinstance(component, torch.nn.Module):
+                components[name] = state_dict_to_arrays(component.state_dict())
+        for name in self._optimizers:
+            optimizer = state.pop(name + "_", None)
+            if isinstance(optimizer, torch.optim.Optimizer):
+                components[name] = tensors_to_arrays(optimizer.state_dict())
+        state[_SAVED_COMPONENTS] = components
+        return state
+
     def __setstate__(self, state):
-        # skorch maps the pickled tensors to ``state["device"]`` with
-        # get_map_location (the CPU, with a DeviceWarning, where CUDA is
-        # missing) and keeps the device it mapped to; it cannot parse "auto",
-        # so an "auto" estimator maps to the device it was fitted on and
-        # keeps ``device="auto"``.
+        state = dict(state)
+        components = state.pop(_SAVED_COMPONENTS, None)
+        epochs = state.get("history_")
+        if epochs is not None:
+            state["history_"] = History(epochs)
+        self.__dict__.update(state)
+        if components is None:
+            return
+        # The components go to the device the estimator was fitted on (for
+        # ``device="auto"``, ``device_``; skorch cannot parse "auto"), or to
+        # the CPU with skorch's DeviceWarning where that device is missing
+        # (a GPU-trained model loads on a CPU-only machine). A non-"auto"
+        # ``device`` becomes the device loaded on, as skorch does.
         requested = state["device"]
-        if requested == "auto":
-            state = {**state, "device": state.get("device_", "cpu")}
-        super().__setstate__(state)
-        if "device_" in state:
-            self.__dict__["device_"] = _device_name(self.device)
-        if requested == "auto":
-            self.__dict__["device"] = requested
+        target = state.get("device_") if requested == "auto" else requested
+        if target is not None:
+            target = _device_name(self._check_device(target, get_map_location(target)))
+        if requested != "auto":
+            self.__dict__["device"] = target
+        self.__dict__["device_"] = target
+        # Rebuilt as fit builds them, so the callbacks, virtual parameters and
+        # a fused optimizer are as after fit; the module's random initial
+        # weights (overwritten below) must not move torch's global generator.
+        self.__dict__["initialized_"] = False
+        with torch.random.fork_rng(devices=[]):
+            self._on_fitted_device(NeuralNet.initialize)
+        # initialize() cleared the history; it is the saved one.
+        self.__dict__["history_"] = History(epochs or ())
+        for name in self._modules + self._criteria:
+            if name in components:
+                getattr(self, name + "_").load_state_dict(
+                    arrays_to_state_dict(components[name])
+                )
+        for name in self._optimizers:
+            if name in components:
+                # load_state_dict moves each moment to its parameter's device.
+                getattr(self, name + "_").load_state_dict(
+                    arrays_to_tensors(components[name])
+                )
 
     # -- prediction ---------------------------------------------------------------
 
@@ -1055,10 +1126,17 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
 
     Notes
     -----
-    Save and restore: pickle or joblib the whole estimator, or use skorch's
+    Save and restore: :func:`skfusion.persist.dump` and
+    :func:`~skfusion.persist.load` (skops, no pickle: the weights and the
+    optimizer's state are saved as NumPy arrays and the network rebuilt at
+    load, so ``partial_fit`` continues where it stopped), pickle or joblib
+    the whole estimator (the same state), or skorch's
     ``save_params(f_params="model.pt")`` and, on a new estimator with the same
     parameters that has been fitted or initialised on data of the same
-    layout, ``load_params(f_params="model.pt")``.
+    layout, ``load_params(f_params="model.pt")``. Callbacks are rebuilt at
+    load, as ``partial_fit`` rebuilds them, and a custom ``module``,
+    ``criterion`` or ``optimizer`` class needs ``trusted=[...]`` in
+    :func:`~skfusion.persist.load`.
 
     Examples
     --------

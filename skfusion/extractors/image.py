@@ -28,7 +28,6 @@ imported until an extractor reads something.
 """
 
 import copy
-import io
 import pkgutil
 import threading
 import warnings
@@ -676,7 +675,12 @@ class TorchImageEmbedder(_ImageExtractor):
     The model is resolved at fit and stored as ``model_``; the ``model``
     parameter is never changed (an instance is deep-copied), so the embedder
     clones and pickles like any estimator. A pickled embedder unpickles on a
-    machine without the GPU it was fitted on (on the CPU).
+    machine without the GPU it was fitted on (on the CPU). The model is
+    saved as its modules' classes, attributes and weights (NumPy arrays),
+    never with ``torch.save``, so :func:`skfusion.persist.load` can check
+    it: name the model's module classes (listed by
+    :func:`~skfusion.persist.untrusted_types`, e.g.
+    ``"torch.nn.modules.conv.Conv2d"``) in its ``trusted``.
 
     Models run in this process, one batch at a time: ``n_jobs`` threads read
     and resize images while the model runs, and ``batch_size`` sets the
@@ -886,26 +890,53 @@ class TorchImageEmbedder(_ImageExtractor):
         with parallel_config(backend="threading"):
             return super()._extract(values)
 
-    def __getstate__(self):
-        state = super().__getstate__()
-        if "model_" in state:
-            import torch
+    # The model and the ``model`` parameter when it is a module instance are
+    # saved as plain data (class references, attributes, NumPy arrays; see
+    # ``skfusion.utils._torch_state``), not with torch.save: that file could
+    # only be read back with ``torch.load(weights_only=False)``, which runs
+    # whatever code it holds, and skops cannot inspect it. Their module
+    # classes are then checked by skops against the trusted types.
 
-            buffer = io.BytesIO()
-            torch.save(state["model_"], buffer)
-            state["model_"] = buffer.getvalue()
+    def __getstate__(self):
+        # A copy: BaseEstimator's state is the instance's own __dict__.
+        state = dict(super().__getstate__())
+        for name in ("model", "model_"):
+            if _is_torch_module(state.get(name)):
+                from ..utils._torch_state import module_to_state
+
+                state[name] = {_SAVED_MODULE: module_to_state(state[name])}
         return state
 
     def __setstate__(self, state):
-        if isinstance(state.get("model_"), bytes):
-            import torch
+        state = dict(state)
+        for name in ("model", "model_"):
+            value = state.get(name)
+            if isinstance(value, dict) and _SAVED_MODULE in value:
+                from ..utils._torch_state import module_from_state
 
-            device = _device_here(state.get("device_", "cpu"), type(self).__name__)
-            state["model_"] = torch.load(
-                io.BytesIO(state["model_"]), map_location=device, weights_only=False
+                state[name] = module_from_state(value[_SAVED_MODULE])
+        fitted = _is_torch_module(state.get("model_"))
+        if fitted:
+            state["device_"] = _device_here(
+                state.get("device_", "cpu"), type(self).__name__
             )
-            state["device_"] = device
         super().__setstate__(state)
+        if fitted:
+            # Frozen again, on the device it runs on (it was rebuilt on the CPU).
+            self.model_ = self._freeze(self.model_)
+
+
+# The key that marks a module saved as plain data in an embedder's state.
+_SAVED_MODULE = "__torch_module__"
+
+
+def _is_torch_module(value):
+    """Whether ``value`` is a torch module, without importing torch for others."""
+    if value is None or isinstance(value, str | bytes | dict):
+        return False
+    import torch
+
+    return isinstance(value, torch.nn.Module)
 
 
 def _device_here(device, name):
@@ -1114,7 +1145,9 @@ class PretrainedImageEmbedder(TorchImageEmbedder):
 
     def __getstate__(self):
         # The weights come from the installed package, not from the pickle.
-        state = super(TorchImageEmbedder, self).__getstate__()
+        # A copy: BaseEstimator's state is the instance's own __dict__, and
+        # this embedder keeps its weights.
+        state = dict(super(TorchImageEmbedder, self).__getstate__())
         if "model_" in state:
             state["model_"] = None
         return state

@@ -307,7 +307,9 @@ class SentenceEmbedder(_TextExtractor):
         return [f"emb{i}" for i in range(self._width)]
 
     def __getstate__(self):
-        state = super().__getstate__()
+        # A copy: BaseEstimator's state is the instance's own __dict__, and
+        # this embedder keeps its model.
+        state = dict(super().__getstate__())
         if state.get("model_path_") is not None:
             state["model_"] = None
         return state
