@@ -69,6 +69,11 @@ TRUSTED_TYPES = (
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
     "sklearn.model_selection._split.StratifiedKFold",
+    # The other inner splitters of the study's default linear models: grouped
+    # (StratifiedGroupKFold, GroupKFold) and for a regression (KFold).
+    "sklearn.model_selection._split.GroupKFold",
+    "sklearn.model_selection._split.KFold",
+    "sklearn.model_selection._split.StratifiedGroupKFold",
     # A SimpleImputer's fitted dtype (``_fit_dtype``), inside late fusion.
     "numpy.dtype",
 )

@@ -734,7 +734,13 @@ def test_predict_names_what_it_cannot_use(study_table, tmp_path, capsys):
     first, rest = _split_table(study_table)
     model_path = tmp_path / "model.skops"
     status = _study(
-        first, "--strategies", "early:linear", "--save-model", str(model_path)
+        first,
+        "--strategies",
+        "early:linear",
+        "--save-model",
+        str(model_path),
+        "--out",
+        str(tmp_path / "report"),
     )
     assert status == 0
     capsys.readouterr()

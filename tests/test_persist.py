@@ -125,19 +125,30 @@ def _cases():
     )
 
 
-def _default_strategy_case(name):
-    """A study's default strategy as ``refit`` builds it: extraction + model."""
+def _default_strategy_case(name, classification=True, grouped=False):
+    """A study's default strategy as ``refit`` builds it: extraction + model.
+
+    Grouped, it is fitted here, with the groups its inner folds need (the
+    case then has no fit arguments).
+    """
 
     def make(tmp_path):
+        from sklearn import config_context
+
         from skfusion.study import default_modality_transformer, default_strategies
 
         table, y = _study_table()
+        if not classification:
+            y = table["m0_x0"] - table["m1_x1"]
         columns = {
             "clinical": ["m0_x0", "m0_x1", "m0_x2", "site"],
             "image": [f"m1_x{j}" for j in range(4)],
         }
         strategies, _ = default_strategies(
-            list(columns), classification=True, random_state=0
+            list(columns),
+            classification=classification,
+            grouped=grouped,
+            random_state=0,
         )
         estimator, seen = strategies[name]
         extract = make_modality_transformer(
@@ -150,7 +161,12 @@ def _default_strategy_case(name):
                 for m in seen
             ]
         ).set_output(transform="pandas")
-        return Pipeline([("extract", extract), ("model", estimator)]), (table, y), table
+        pipeline = Pipeline([("extract", extract), ("model", estimator)])
+        if not grouped:
+            return pipeline, (table, y), table
+        with config_context(enable_metadata_routing=True):
+            pipeline.fit(table, y, groups=np.arange(len(y)) // 2)
+        return pipeline, None, table
 
     return make
 
@@ -171,6 +187,14 @@ def _all_cases():
     yield from _cases()
     for name in _DEFAULT_STRATEGIES:
         yield f"refitted default strategy {name}", _default_strategy_case(name), []
+    # The inner splitters of the other kinds of study.
+    for classification, grouped in ((True, True), (False, False), (False, True)):
+        kind = "classification" if classification else "regression"
+        yield (
+            f"refitted unimodal:clinical, {kind}, grouped={grouped}",
+            _default_strategy_case("unimodal:clinical", classification, grouped),
+            [],
+        )
 
 
 CASES = {name: (make, trusted) for name, make, trusted in _all_cases()}
@@ -185,7 +209,8 @@ def saved(tmp_path_factory):
         if name not in done:
             tmp_path = tmp_path_factory.mktemp("case")
             estimator, fit_args, X = CASES[name][0](tmp_path)
-            estimator.fit(*fit_args)
+            if fit_args is not None:  # else fitted by the case itself
+                estimator.fit(*fit_args)
             path = tmp_path / "model.skops"
             attributes = dict(vars(estimator))
             persist.dump(estimator, path)
