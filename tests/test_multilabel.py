@@ -420,3 +420,82 @@ def test_synthetic_labels_as_arrays_and_reproducible():
 def test_synthetic_labels_invalid_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         make_multimodal_classification(40, **kwargs)
+
+
+# -- deep fusion ----------------------------------------------------------------------
+
+
+def test_deep_fusion_predicts_every_label_with_balanced_label_weights():
+    from skfusion.deep import DeepFusionClassifier
+
+    X, Y = make_multimodal_classification(
+        400, modality_sizes=(5, 5), n_labels=3, missing_rate=0.2, random_state=0
+    )
+    model = DeepFusionClassifier(
+        max_epochs=30, class_weight="balanced", random_state=0
+    ).fit(X.iloc[:300], Y.iloc[:300])
+    proba = model.predict_proba(X.iloc[300:])
+    assert proba.shape == (100, 3)
+    assert ((proba >= 0) & (proba <= 1)).all()
+    assert_array_equal(model.predict(X.iloc[300:]), (proba > 0.5).astype(int))
+    assert model.label_names_.tolist() == list(Y.columns)
+    assert len(model.classes_) == 3
+    for k in range(3):
+        assert roc_auc_score(Y.iloc[300:, k], proba[:, k]) > 0.75
+    # Each label's 1s weighted by n / (2 n_1), its 0s by n / (2 n_0).
+    positives = Y.iloc[:300].to_numpy().sum(axis=0)
+    criterion = model.criterion_
+    assert type(criterion).__name__ == "BCEWithLogitsLoss"
+    np.testing.assert_allclose(
+        criterion.pos_weight.numpy(), (300 - positives) / positives, rtol=1e-6
+    )
+    # A row with no modality gets each label's training frequency.
+    empty = X.iloc[:1].copy()
+    empty[:] = np.nan
+    np.testing.assert_allclose(model.predict_proba(empty)[0], positives / 300)
+    np.testing.assert_allclose(
+        pickle.loads(pickle.dumps(model)).predict_proba(X.iloc[300:]), proba
+    )
+    model.partial_fit(X.iloc[:300], Y.iloc[:300])
+    with pytest.raises(ValueError, match="needs the 3 labels of the first fit"):
+        model.partial_fit(X.iloc[:300], Y.iloc[:300, :2])
+
+
+def test_deep_fusion_refuses_what_is_no_indicator_matrix():
+    from skfusion.deep import DeepFusionClassifier, DeepFusionRegressor
+
+    X, Y = make_multimodal_classification(
+        60, modality_sizes=(3, 3), n_labels=2, random_state=0
+    )
+    with pytest.raises(ValueError, match="0/1 indicator matrix"):
+        DeepFusionClassifier(max_epochs=1).fit(X, Y * 2)
+    with pytest.raises(ValueError, match="single value in every training row"):
+        DeepFusionClassifier(max_epochs=1).fit(X, Y.assign(y0=1))
+    with pytest.raises(ValueError, match="supports a 1-D target"):
+        DeepFusionRegressor(max_epochs=1).fit(X, Y)
+
+
+def test_every_classifier_takes_a_multilabel_target_or_names_its_refusal():
+    from sklearn.base import is_classifier
+
+    from skfusion.utils._test_common import instances_to_check
+
+    X, Y = make_multimodal_classification(
+        80, modality_sizes=(3, 3), n_labels=2, missing_rate=0.0, random_state=0
+    )
+    seen = set()
+    for estimator in instances_to_check():
+        if not is_classifier(estimator) or type(estimator) in seen:
+            continue
+        seen.add(type(estimator))
+        model = clone(estimator)
+        if model.__sklearn_tags__().classifier_tags.multi_label:
+            proba = model.fit(X, Y).predict_proba(X)
+            assert np.shape(proba) == (80, 2), type(model).__name__
+        else:
+            with pytest.raises(ValueError, match=type(model).__name__):
+                model.fit(X, Y)
+    assert {"LateFusionClassifier", "DeepFusionClassifier"} <= {
+        kind.__name__ for kind in seen
+    }
+    assert "MultipleKernelClassifier" in {kind.__name__ for kind in seen}

@@ -175,3 +175,44 @@ def test_bad_multilabel_targets_are_named(edit, message):
     study = FusionStudy(_modalities(X), strategies=["unimodal:m0"], cv=3)
     with pytest.raises(ValueError, match=message):
         study.fit(X, edit(Y))
+
+
+@pytest.mark.slow
+def test_a_multilabel_study_of_the_spoken_and_written_digits(tmp_path):
+    """A real multi-finding table: is the digit even, greater than 4, prime."""
+    pytest.importorskip("librosa")
+    pytest.importorskip("skimage")
+    from skfusion.datasets import load_av_digits_findings
+    from skfusion.extractors import AudioFeatures, ImageFeatures
+
+    digits = load_av_digits_findings()
+    modalities = [
+        ("audio", AudioFeatures(features=("mfcc",)), "audio"),
+        (
+            "image",
+            ImageFeatures(features=("hog",), size=(28, 28), hog_pixels_per_cell=(7, 7)),
+            "image",
+        ),
+    ]
+    study = FusionStudy(
+        modalities,
+        strategies=[
+            "unimodal:audio",
+            "unimodal:image",
+            "early:linear",
+            "late:mean",
+            "deep:concat",
+        ],
+        cv=3,
+        random_state=0,
+        contributions=None,
+        refit="best",
+    ).fit(digits.data, digits.target)
+    assert list(study.classes_) == ["even", "greater_than_4", "prime"]
+    auc = study.summary_["roc_auc_pooled"]
+    for fused in ("early:linear", "late:mean", "deep:concat"):
+        assert auc[fused] > max(auc["unimodal:audio"], auc["unimodal:image"])
+    assert study.label_scores_["roc_auc"].min() > 0.8
+    assert study.best_estimator_.predict(digits.data.iloc[:4]).shape == (4, 3)
+    text = (study.report(tmp_path / "report") / "report.md").read_text()
+    assert "| even (n=" in text

@@ -24,7 +24,7 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 import torch
-from scipy.special import softmax
+from scipy.special import expit, softmax
 from sklearn.base import ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.model_selection import GroupShuffleSplit
 from sklearn.utils import check_random_state
@@ -51,7 +51,7 @@ from ..utils._torch_state import (
     state_dict_to_arrays,
     tensors_to_arrays,
 )
-from ..utils.validation import encode_class_labels
+from ..utils.validation import encode_class_labels, n_target_columns
 from .layers import FUSION_LAYERS
 from .module import FusionNet
 
@@ -240,6 +240,14 @@ def _as_network_inputs(values, present):
     }
 
 
+def _label_names(y):
+    """The string column names of a DataFrame target of several columns."""
+    if isinstance(y, pd.DataFrame) and y.shape[1] > 1:
+        if all(isinstance(column, str) for column in y.columns):
+            return np.asarray(y.columns, dtype=object)
+    return None
+
+
 def _discard_message(*args, **kwargs):
     """A callback sink that drops skorch's messages when ``verbose=0``."""
     return None
@@ -353,8 +361,13 @@ class _DeepFusionBase(FusionMixin, NeuralNet):
             caller_name=type(self).__name__,
         )
         self._check_module_parameters()
-        X, y = self._validate_blocks(X, y, reset=True, y_numeric=False)
+        label_names = _label_names(y)
+        X, y = self._validate_blocks(
+            X, y, reset=True, y_numeric=False, multi_output=n_target_columns(y) > 1
+        )
         targets = self._encode_targets(y)
+        if label_names is not None and np.ndim(targets) == 2:
+            self.label_names_ = label_names
         present = self._present(X)
         # A column no training row observes standardises to 0 (blocks' rule).
         self._fit_column_statistics(X)
@@ -411,7 +424,9 @@ class _DeepFusionBase(FusionMixin, NeuralNet):
         """
         if not hasattr(self, "module_") or not self.initialized_:
             return self.fit(X, y, **fit_params)
-        X, y = self._validate_blocks(X, y, reset=False, y_numeric=False)
+        X, y = self._validate_blocks(
+            X, y, reset=False, y_numeric=False, multi_output=n_target_columns(y) > 1
+        )
         targets = self._encode_more_targets(y)
         present = self._present(X)
         rows = present.any(axis=1)
@@ -480,7 +495,7 @@ class _DeepFusionBase(FusionMixin, NeuralNet):
             )
         else:
             stratified = False
-            if is_classifier(self):
+            if is_classifier(self) and np.ndim(targets) == 1:
                 counts = np.bincount(targets)
                 room = min(n_valid, n_rows - n_valid)
                 stratified = counts.min() >= 2 and room >= len(counts)
@@ -990,6 +1005,13 @@ class DeepFusionClassifier(ClassifierMixin, _DeepFusionBase):
     dropout (``modality_dropout``) teaches the network to predict from any
     subset. A row with no modality at all gets the training class prior.
 
+    Multi-label targets (a 0/1 indicator matrix, one column per label, such
+    as the findings of an X-ray) get one output per label and the binary
+    cross-entropy of each (``BCEWithLogitsLoss`` in place of the default
+    criterion; with ``class_weight="balanced"`` each label's 0s and 1s are
+    weighted on their own); :meth:`predict_proba` gives the probability that
+    each label is 1, :meth:`predict` the 0/1 matrix.
+
     Module hyperparameters have one route: the top-level parameters
     ``fusion``, ``encoders``, ``embed_dim``, ``hidden_dim``, ``dropout``,
     ``modality_dropout`` and ``rank`` (tune them as such in a grid search).
@@ -1090,11 +1112,17 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
     module_ : FusionNet
         The trained network.
 
-    classes_ : ndarray of shape (n_classes,)
-        Class labels.
+    classes_ : ndarray of shape (n_classes,) or list of ndarray
+        Class labels; for a multi-label target, as for scikit-learn's
+        multi-label classifiers, ``n_labels`` arrays ``[0, 1]``.
 
-    class_prior_ : ndarray of shape (n_classes,)
-        Training class frequencies.
+    class_prior_ : ndarray of shape (n_classes,) or (n_labels,)
+        Training class frequencies; for a multi-label target, the training
+        frequency of 1 in each label.
+
+    label_names_ : ndarray of shape (n_labels,)
+        Column names of a multi-label ``y`` given as a DataFrame with string
+        column names; defined only then.
 
     mean_, scale_ : ndarray of shape (``n_features_in_``,)
         Training column statistics used to standardise the input (mean 0 and
@@ -1240,15 +1268,20 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
 
         Returns
         -------
-        proba : ndarray of shape (n_samples, n_classes)
+        proba : ndarray of shape (n_samples, n_classes) or (n_samples, n_labels)
             Softmax of the network's scores; the class prior for rows with
-            no modality.
+            no modality. For a multi-label target, the sigmoid of each
+            label's score: the probability that the label is 1 (its training
+            frequency for rows with no modality).
         """
         outputs, rows = self._network_outputs(X)
         # In float64, so that every row sums to 1 to float64 precision.
         network_proba = None
         if outputs is not None:
-            network_proba = softmax(outputs.astype(np.float64), axis=1)
+            outputs = outputs.astype(np.float64)
+            network_proba = (
+                expit(outputs) if self._is_multilabel() else softmax(outputs, axis=1)
+            )
             if rows.all():
                 return network_proba
         proba = np.tile(self.class_prior_, (rows.size, 1))
@@ -1266,21 +1299,79 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
 
         Returns
         -------
-        y_pred : ndarray of shape (n_samples,)
-            The most probable class of each row.
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            The most probable class of each row; for a multi-label target,
+            the 0/1 matrix of the labels whose probability exceeds 0.5.
         """
         check_is_fitted(self, "module_")
+        if self._is_multilabel():
+            return (self.predict_proba(X) > 0.5).astype(int)
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
+    def _is_multilabel(self):
+        return isinstance(getattr(self, "classes_", None), list)
+
     def initialize_criterion(self):
-        """Cross-entropy, weighted by ``class_weight`` when given."""
+        """Cross-entropy, weighted by ``class_weight`` when given.
+
+        For a multi-label target the default criterion is the binary
+        cross-entropy of each label (``BCEWithLogitsLoss``), each label's
+        classes weighted on their own.
+        """
         kwargs = self.get_params_for("criterion")
-        if self.class_weight is not None and "weight" not in kwargs:
+        criterion = self.criterion
+        if self._is_multilabel():
+            if criterion is torch.nn.CrossEntropyLoss:
+                criterion = torch.nn.BCEWithLogitsLoss
+            if self.class_weight is not None and "weight" not in kwargs:
+                # weight * (pos_weight * y * log p + (1 - y) * log(1 - p)):
+                # each label's 0s weighted by w0 and its 1s by w1.
+                negative, positive = self.class_weights_
+                kwargs["weight"] = torch.as_tensor(negative, dtype=torch.float32)
+                kwargs["pos_weight"] = torch.as_tensor(
+                    positive / negative, dtype=torch.float32
+                )
+        elif self.class_weight is not None and "weight" not in kwargs:
             kwargs["weight"] = torch.as_tensor(self.class_weights_, dtype=torch.float32)
-        self.criterion_ = self.initialized_instance(self.criterion, kwargs)
+        self.criterion_ = self.initialized_instance(criterion, kwargs)
         return self
 
+    def _encode_multilabel_targets(self, y):
+        """A 0/1 indicator target: ``classes_`` per label, priors, weights."""
+        values = np.asarray(y)
+        if not np.isin(values, [0, 1]).all():
+            raise ValueError(
+                f"{type(self).__name__}: a 2-D target must be a 0/1 indicator "
+                "matrix (one column per label)."
+            )
+        values = values.astype(np.float32)
+        n_rows = len(values)
+        positives = values.sum(axis=0)
+        constant = np.flatnonzero((positives == 0) | (positives == n_rows))
+        if constant.size:
+            raise ValueError(
+                f"{type(self).__name__}: label {int(constant[0])} of the "
+                "multi-label target has a single value in every training row."
+            )
+        self.classes_ = [np.array([0, 1])] * values.shape[1]
+        self.class_prior_ = positives / n_rows
+        if isinstance(self.class_weight, dict):
+            raise ValueError(
+                f"{type(self).__name__}: class_weight must be 'balanced' or None "
+                "for a multi-label target."
+            )
+        if self.class_weight is not None:
+            # "balanced" within each label: n / (2 * count) of its 0s and 1s.
+            self.class_weights_ = np.vstack(
+                [n_rows / (2 * (n_rows - positives)), n_rows / (2 * positives)]
+            )
+        return values
+
     def _encode_targets(self, y):
+        # A name of the labels of an earlier fit must not outlive it.
+        self.__dict__.pop("label_names_", None)
+        if n_target_columns(y) > 1:
+            return self._encode_multilabel_targets(y)
         kind = type_of_target(y, input_name="y")
         if kind not in ("binary", "multiclass"):
             check_classification_targets(y)  # scikit-learn's message, if its case
@@ -1297,6 +1388,19 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
         return targets
 
     def _encode_more_targets(self, y):
+        if self._is_multilabel():
+            values = np.asarray(y)
+            if values.ndim != 2 or values.shape[1] != len(self.classes_):
+                raise ValueError(
+                    f"{type(self).__name__}.partial_fit needs the "
+                    f"{len(self.classes_)} labels of the first fit; got shape "
+                    f"{values.shape}."
+                )
+            if not np.isin(values, [0, 1]).all():
+                raise ValueError(
+                    f"{type(self).__name__}.partial_fit: labels must be 0 or 1."
+                )
+            return values.astype(np.float32)
         unseen = np.setdiff1d(np.unique(y), self.classes_)
         if unseen.size:
             raise ValueError(
@@ -1306,10 +1410,18 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
         return np.searchsorted(self.classes_, y)
 
     def _target_tensor(self, targets):
+        if self._is_multilabel():
+            return torch.as_tensor(targets, dtype=torch.float32)
         return torch.as_tensor(targets, dtype=torch.long)
 
     def _n_outputs(self):
         return len(self.classes_)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.classifier_tags.multi_label = True
+        return tags
 
 
 class DeepFusionRegressor(RegressorMixin, _DeepFusionBase):
