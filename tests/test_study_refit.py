@@ -1,6 +1,7 @@
 """FusionStudy's refitted pipelines and the external validation of a cohort."""
 
 import importlib.util
+import json
 import pickle
 from pathlib import Path
 
@@ -197,6 +198,10 @@ def test_evaluate_resamples_groups_and_the_report_shows_it(refitted, tmp_path):
     assert list(results.index) == list(study.estimators_)
     assert "delong_p_value" in results.columns
     assert "External validation" in (folder / "report.html").read_text()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["external"]["n_samples"] == len(cohort)
+    assert manifest["external"]["data_hash"] == external.data_hash
+    assert manifest["refitted"] == list(study.estimators_)
 
 
 def test_evaluate_names_bad_cohorts(refitted):

@@ -24,6 +24,7 @@ from ._analysis import (
 from ._checks import _positions, check_groups, check_modalities, plain
 from ._runner import (
     as_float_blocks,
+    hash_data,
     modality_transformer,
     naming_failures,
     predict_responses,
@@ -47,7 +48,9 @@ class ExternalValidation(NamedTuple):
     modality each row has, ``availability_scores`` the primary metric on
     the rows of each availability pattern, and ``bootstrap`` how the
     intervals were resampled. ``predictions`` and ``proba`` map each
-    strategy to its predicted labels and ``predict_proba`` (None without).
+    strategy to its predicted labels and ``predict_proba`` (None without);
+    ``data_hash`` is the :func:`joblib.hash` of the cohort (table, target,
+    groups), as the study's ``data_hash_`` is of its table.
     """
 
     summary: pd.DataFrame
@@ -60,6 +63,7 @@ class ExternalValidation(NamedTuple):
     proba: dict
     n_samples: int
     n_groups: int | None
+    data_hash: str
 
 
 def evaluate_cohort(study, table, y, groups=None):
@@ -141,6 +145,7 @@ def evaluate_cohort(study, table, y, groups=None):
         proba=proba,
         n_samples=n_rows,
         n_groups=n_groups,
+        data_hash=hash_data(table, y, groups),
     )
 
 

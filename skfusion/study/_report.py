@@ -231,7 +231,22 @@ def _manifest(study):
             )
         ],
         "timings": getattr(study, "timings_", None),
+        "best_strategy": getattr(study, "best_strategy_", None),
+        "refitted": list(getattr(study, "estimators_", {}) or {}),
+        "external": _external_manifest(getattr(study, "external_", None)),
         "notes": list(study.notes_),
+    }
+
+
+def _external_manifest(external):
+    """The external cohort a study was validated on, or None."""
+    if external is None:
+        return None
+    return {
+        "n_samples": external.n_samples,
+        "n_groups": external.n_groups,
+        "data_hash": external.data_hash,
+        "bootstrap": external.bootstrap,
     }
 
 
