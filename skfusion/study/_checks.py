@@ -16,6 +16,7 @@ __all__ = [
     "check_groups",
     "check_modalities",
     "check_target",
+    "check_target_values",
     "plain",
 ]
 
@@ -75,19 +76,7 @@ def check_target(y, n_rows, pos_label):
     """
     if np.ndim(y) == 2:
         return _check_multilabel_target(y, n_rows)
-    y = np.asarray(y)
-    if y.ndim != 1 or len(y) != n_rows:
-        raise ValueError(
-            f"y must be 1-D with one value per table row ({n_rows}); got "
-            f"shape {y.shape}."
-        )
-    missing = pd.isna(y)
-    if missing.any():
-        rows = np.flatnonzero(missing)
-        raise ValueError(
-            f"The target is missing in {len(rows)} row(s), at {_positions(rows)}; "
-            "drop or label them before the study."
-        )
+    y = check_target_values(y, n_rows)
     task = type_of_target(y)
     if task in ("continuous", "continuous-multioutput"):
         return y, Target("regression", None, None, None, None)
@@ -113,6 +102,27 @@ def check_target(y, n_rows, pos_label):
         )
     positive = int(np.flatnonzero(classes == label)[0])
     return y, Target(task, classes, counts, plain(classes[positive]), positive)
+
+
+def check_target_values(y, n_rows, whose="the study's"):
+    """A 1-D target with one value per row and none missing, as an array.
+
+    ``whose`` names the target in the messages (``"the external cohort's"``).
+    """
+    y = np.asarray(y)
+    if y.ndim != 1 or len(y) != n_rows:
+        raise ValueError(
+            f"{whose.capitalize()} y must be 1-D with one value per table row "
+            f"({n_rows}); got shape {y.shape}."
+        )
+    missing = pd.isna(y)
+    if missing.any():
+        rows = np.flatnonzero(missing)
+        raise ValueError(
+            f"{whose.capitalize()} target is missing in {len(rows)} row(s), at "
+            f"{_positions(rows)}; drop or label them."
+        )
+    return y
 
 
 def _check_multilabel_target(y, n_rows):

@@ -21,7 +21,13 @@ from ._analysis import (
     score_availability_patterns,
     summarise,
 )
-from ._checks import _positions, check_groups, check_modalities, plain
+from ._checks import (
+    _positions,
+    check_groups,
+    check_modalities,
+    check_target_values,
+    plain,
+)
 from ._runner import (
     as_float_blocks,
     hash_data,
@@ -153,19 +159,7 @@ def _check_cohort_target(study, y, n_rows):
     """The cohort's target as an array of the study's kind."""
     if study.task_ == "multilabel":
         return _check_cohort_labels(study, y, n_rows)
-    y = np.asarray(y)
-    if y.ndim != 1 or len(y) != n_rows:
-        raise ValueError(
-            f"The external cohort's y must be 1-D with one value per table row "
-            f"({n_rows}); got shape {y.shape}."
-        )
-    missing = pd.isna(y)
-    if missing.any():
-        rows = np.flatnonzero(missing)
-        raise ValueError(
-            f"The external cohort's target is missing in {len(rows)} row(s), at "
-            f"{_positions(rows)}; drop or label them."
-        )
+    y = check_target_values(y, n_rows, whose="the external cohort's")
     if study.task_ == "regression":
         if type_of_target(y) not in ("continuous", "binary", "multiclass"):
             raise ValueError("The external cohort's target must be numeric.")
