@@ -141,22 +141,22 @@ def write_report(study, path):
 
 def _results_table(study):
     """One row per strategy: the columns of ``summary_``, then ``comparison_``'s."""
-    comparison = study.comparison_.drop(
-        columns=study.summary_.columns.intersection(study.comparison_.columns)
+    return _joined(study.summary_, study.comparison_)
+
+
+def _joined(summary, comparison):
+    """A summary's columns, then the comparison's that it does not have."""
+    comparison = comparison.drop(
+        columns=summary.columns.intersection(comparison.columns)
     )
-    results = study.summary_.join(comparison)
+    results = summary.join(comparison)
     results.index.name = "strategy"
     return results
 
 
 def _external_results(external):
     """One row per refitted strategy: its cohort scores, then the comparison."""
-    comparison = external.comparison.drop(
-        columns=external.summary.columns.intersection(external.comparison.columns)
-    )
-    results = external.summary.join(comparison)
-    results.index.name = "strategy"
-    return results
+    return _joined(external.summary, external.comparison)
 
 
 def _manifest(study):
