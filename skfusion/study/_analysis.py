@@ -23,6 +23,7 @@ from ..utils._docstrings import fill_docstring
 from ..utils._sklearn_compat import scorer_with_pos_label
 from ._predictions import stored_predictions
 from ._runner import columns_of, fit_and_predict
+from ._survival import calibration_at_horizon
 from .statistics import (
     bootstrap_ci,
     bootstrap_weights,
@@ -38,6 +39,7 @@ __all__ = [
     "best_unimodal",
     "calibrate",
     "compare",
+    "compare_survival",
     "fold_scores",
     "label_scores",
     "make_scorers",
@@ -148,7 +150,9 @@ def _stand_in(study, name, repeat):
     proba = study.oof_proba_[name]
     decision = study._oof_decision[name]
     classes = study.classes_
-    if study.task_ == "multilabel":
+    if study.task_ == "survival":
+        classes = "survival"
+    elif study.task_ == "multilabel":
         # scikit-learn's multi-label classes_: the classes of every label.
         classes = [np.array([0, 1])] * len(classes)
     return stored_predictions(
@@ -393,6 +397,13 @@ def _bootstrap_input(study, name, metric, repeat, tested, y_tested):
     A scorer with a vectorised metric gets the stored responses it scores;
     any other scorer is called on the stored predictions of each resample.
     """
+    if study.task_ == "survival":
+        # Harrell's C is resampled pair by pair; the metrics that estimate a
+        # censoring distribution keep only their fold-score interval.
+        if metric != "c_harrell":
+            return None
+        risk = _labels(study, name, repeat)[tested]
+        return "harrell_c", 1, y_tested, risk, None
     vectorised = (
         _POOLED_MULTILABEL_METRICS if study.task_ == "multilabel" else _POOLED_METRICS
     )
@@ -448,7 +459,7 @@ def _rate_inputs(study, name, tested, y_tested, threshold, estimates, inputs):
 
 def _brier(study, name, y):
     proba = study.oof_proba_.get(name)
-    if proba is None:
+    if proba is None or study.task_ == "survival":
         return np.nan
     values = []
     for repeat_proba in proba:
@@ -579,6 +590,8 @@ def calibrate(study, y):
     if study.task_ == "regression":
         return {}
     tested = _tested_rows(study, 0)
+    if study.task_ == "survival":
+        return _calibrate_survival(study, y, tested)
     tables = {}
     for name, proba in study.oof_proba_.items():
         if proba is None:
@@ -598,6 +611,61 @@ def calibrate(study, y):
             continue
         tables[name] = calibration_table(outcome, np.clip(confidence, 0, 1))
     return tables
+
+
+def _calibrate_survival(study, y, tested):
+    """Predicted against Kaplan–Meier survival at the median event time."""
+    horizon = study.horizons_[len(study.horizons_) // 2]
+    column = int(np.argmin(np.abs(study.survival_times_ - horizon)))
+    tables = {}
+    for name, survival in study.oof_proba_.items():
+        if survival is None:
+            continue
+        tables[name] = calibration_at_horizon(
+            y[tested], survival[0, tested, column], study.survival_times_[column]
+        )
+    return tables
+
+
+def compare_survival(study, y, groups, seed):
+    """Bootstrap of each strategy's Harrell's C minus the reference's.
+
+    The pooled out-of-fold risks of the first repeat, the same subject
+    resamples (whole groups given ``groups``) for every strategy. Returns
+    a DataFrame of ``c_difference``, its percentile interval
+    (``c_difference_low``, ``c_difference_high``) and ``bootstrap_p_value``
+    (twice the smaller share of resampled differences on either side of 0).
+    """
+    columns = ["c_difference", "c_difference_low", "c_difference_high"]
+    columns.append("bootstrap_p_value")
+    table = pd.DataFrame(
+        np.nan,
+        index=pd.Index(list(study.strategies_), name="strategy"),
+        columns=columns,
+    )
+    reference = study.best_unimodal_
+    if reference is None:
+        return table
+    tested = np.sort(_tested_rows(study, 0))
+    units = tested if groups is None else np.asarray(groups)[tested]
+    risks = {name: _labels(study, name, 0)[tested] for name in study.strategies_}
+    differences = {name: [] for name in study.strategies_ if name != reference}
+    for weights in bootstrap_weights(units, _N_BOOTSTRAP, seed):
+        base = resampled_metric("harrell_c", y[tested], risks[reference], weights)
+        for name in differences:
+            own = resampled_metric("harrell_c", y[tested], risks[name], weights)
+            differences[name].append(own - base)
+    ones = np.ones((1, len(tested)))
+    base = resampled_metric("harrell_c", y[tested], risks[reference], ones)[0]
+    for name, chunks in differences.items():
+        distribution = np.concatenate(chunks)
+        distribution = distribution[np.isfinite(distribution)]
+        own = resampled_metric("harrell_c", y[tested], risks[name], ones)[0]
+        low, high, _ = percentile_interval(distribution, _CONFIDENCE)
+        share = min(np.mean(distribution <= 0), np.mean(distribution >= 0))
+        table.loc[name] = [own - base, low, high, min(1.0, 2 * share)]
+    table.loc[reference, "c_difference"] = 0.0
+    return table
 
 
 # -- availability -------------------------------------------------------------------
@@ -819,6 +887,8 @@ def _refit_score(
 
 
 def _dummy_score(study, y):
+    if study.task_ == "survival":
+        return _dummy_survival_score(study, y)
     dummy = (
         DummyClassifier(strategy="prior")
         if study.task_ != "regression"
@@ -830,6 +900,26 @@ def _dummy_score(study, y):
     for train, test in study.splits_:
         model = clone(dummy).fit(positions[train], y[train])
         values.append(float(scorer(model, positions[test], y[test])))
+    return float(np.mean(values))
+
+
+def _dummy_survival_score(study, y):
+    """The primary metric of a model without features: one risk for all, and
+    the training rows' Kaplan–Meier curve as everyone's survival."""
+    from sksurv.nonparametric import kaplan_meier_estimator
+
+    from ._predictions import StoredSurvivalPredictions
+
+    scorer = study._scorers[study.primary_metric_]
+    values = []
+    for train, test in study.splits_:
+        times, survival = kaplan_meier_estimator(y["event"][train], y["time"][train])
+        at = np.searchsorted(times, study.survival_times_, side="right") - 1
+        curve = np.where(at < 0, 1.0, survival[np.clip(at, 0, None)])
+        stand_in = StoredSurvivalPredictions(
+            np.zeros(len(test)), np.tile(curve, (len(test), 1))
+        )
+        values.append(float(scorer(stand_in, np.arange(len(test))[:, None], y[test])))
     return float(np.mean(values))
 
 

@@ -8,6 +8,7 @@ import pandas as pd
 from sklearn.utils.multiclass import type_of_target
 
 from ..utils.validation import non_numeric_rows, preview
+from ._survival import check_survival_target, is_survival_target
 
 __all__ = [
     "Target",
@@ -74,6 +75,9 @@ def check_target(y, n_rows, pos_label):
     A 2-D ``y`` is a multi-label target: one 0/1 column per label (finding),
     named by the columns of a DataFrame (else ``label0``, ``label1``, ...).
     """
+    if is_survival_target(y):
+        y, counts = check_survival_target(np.asarray(y), n_rows)
+        return y, Target("survival", None, counts, None, None)
     if np.ndim(y) == 2:
         return _check_multilabel_target(y, n_rows)
     y = check_target_values(y, n_rows)
@@ -197,6 +201,18 @@ def check_fold_count(cv, task, y, groups, n_groups):
     if task == "multilabel":
         _check_label_fold_count(cv, y, groups)
         return
+    if task == "survival":
+        # Each fold tests some events: stratified on the event indicator.
+        events = y["event"]
+        count = int(events.sum()) if groups is None else len(np.unique(groups[events]))
+        if count < cv:
+            unit = "row" if groups is None else "group"
+            raise ValueError(
+                f"The target has events in {count} {unit}(s), fewer than the "
+                f"cv={cv} folds: some test folds would have no event, where no "
+                f"survival metric is defined. Use cv={max(count, 2)} or fewer."
+            )
+        return
     if groups is None:
         members = dict(zip(*np.unique(y, return_counts=True), strict=True))
         unit = "row"
@@ -235,6 +251,16 @@ def check_classes_in_splits(cv, classes, y, splits, split_ids):
 
     For a multi-label target: rows with and without every label.
     """
+    if is_survival_target(y):
+        for part, index in (("training", 0), ("test", 1)):
+            for (repeat, fold), split in zip(split_ids, splits, strict=True):
+                if not y["event"][split[index]].any():
+                    raise ValueError(
+                        f"The {part} rows of repeat {repeat}, fold {fold} hold no "
+                        "event: a model cannot learn, nor a metric score, without "
+                        "one. Use fewer folds or a stratified cv."
+                    )
+        return
     if classes is None:
         return
     if y.ndim == 2:

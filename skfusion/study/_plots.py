@@ -177,9 +177,17 @@ def plot_calibration(study):
             markersize=4,
             label=name,
         )
+    if study.task_ == "survival":
+        at = study.horizons_[len(study.horizons_) // 2]
+        xlabel = f"Mean predicted survival at t = {at:g}"
+        ylabel = "Kaplan–Meier survival of the bin"
+    elif binary:
+        xlabel, ylabel = "Mean predicted probability", f"Fraction of {study.pos_label_}"
+    else:
+        xlabel, ylabel = "Mean top-label confidence", "Fraction correct"
     ax.set(
-        xlabel="Mean predicted probability" if binary else "Mean top-label confidence",
-        ylabel=f"Fraction of {study.pos_label_}" if binary else "Fraction correct",
+        xlabel=xlabel,
+        ylabel=ylabel,
         xlim=(0, 1),
         ylim=(0, 1),
         aspect="equal",
@@ -311,4 +319,45 @@ def plot_label_scores(study):
             )
     fig.colorbar(image, ax=ax, label="ROC AUC (pooled out-of-fold)")
     ax.set_title("ROC AUC of each label")
+    return fig
+
+
+@fill_docstring
+def plot_survival_groups(study):
+    """Kaplan–Meier curves of the tertiles of predicted risk (survival).
+
+    One panel for the reference and one for the best other strategy by the
+    primary score: the tested rows split into thirds of their pooled
+    out-of-fold risk (first repeat), each third's Kaplan–Meier curve. Curves
+    that separate widely are a model that ranks patients well.
+
+    %(fitted_study)s
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure or None
+        The figure; None unless the target is a time to event.
+    """
+    if study.task_ != "survival" or getattr(study, "y_", None) is None:
+        return None
+    from ._analysis import _labels, _tested_rows
+    from ._survival import kaplan_meier_by_risk_group
+
+    names = _reference_and_best(study, list(study.strategies_), 2)
+    tested = np.sort(_tested_rows(study, 0))
+    y = study.y_[tested]
+    fig = _figure(4.2 * len(names), 3.8)
+    axes = fig.subplots(1, len(names), squeeze=False)[0]
+    for ax, name in zip(axes, names, strict=True):
+        risk = _labels(study, name, 0)[tested]
+        for label, times, survival in kaplan_meier_by_risk_group(y, risk):
+            ax.step(times, survival, where="post", label=label)
+        ax.set(
+            title=name,
+            xlabel="time",
+            ylabel="survival (Kaplan–Meier)",
+            ylim=(0, 1.02),
+        )
+        ax.legend(loc="lower left", fontsize="small")
+    fig.suptitle("Tertiles of out-of-fold predicted risk")
     return fig

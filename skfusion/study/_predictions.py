@@ -46,6 +46,25 @@ class _StoredRegressorPredictions(RegressorMixin, BaseEstimator):
         return self.values[_rows(X)]
 
 
+class StoredSurvivalPredictions(BaseEstimator):
+    """A 'fitted survival model' answering with stored risks and survival.
+
+    ``predict`` gives the stored risk scores of the rows; ``survival_at_grid``
+    their survival probabilities at the study's time grid (None when the
+    model had no survival function).
+    """
+
+    def __init__(self, risk, survival=None):
+        self.risk = risk
+        self.survival = survival
+
+    def predict(self, X):
+        return self.risk[_rows(X)]
+
+    def survival_at_grid(self, X):
+        return None if self.survival is None else self.survival[_rows(X)]
+
+
 def _rows(X):
     return np.asarray(X, dtype=np.intp).ravel()
 
@@ -55,8 +74,10 @@ def stored_predictions(classes, labels, proba=None, decision=None):
 
     Parameters
     ----------
-    classes : ndarray or None
-        Class labels of a classifier; None for a regressor.
+    classes : ndarray, "survival" or None
+        Class labels of a classifier; ``"survival"`` for a survival model
+        (``labels`` its risks, ``proba`` its survival at the study's grid);
+        None for a regressor.
 
     labels : ndarray of shape (n_samples,)
         Predictions of ``predict``.
@@ -70,6 +91,8 @@ def stored_predictions(classes, labels, proba=None, decision=None):
     estimator : object
         A stand-in to pass to a scorer with ``X = positions[:, None]``.
     """
+    if isinstance(classes, str) and classes == "survival":
+        return StoredSurvivalPredictions(labels, proba)
     if classes is None:
         return _StoredRegressorPredictions(labels)
     return _StoredClassifierPredictions(classes, labels, proba, decision)

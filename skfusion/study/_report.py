@@ -42,6 +42,8 @@ _VERSIONED = [
 _TASKS = {
     "binary": "binary classification",
     "multiclass": "multiclass classification",
+    "multilabel": "multi-label classification",
+    "survival": "time to event (survival)",
     "regression": "regression",
 }
 _DPI = 100
@@ -50,6 +52,7 @@ _FIGURES = [
     ("fold_scores", "Per-fold scores"),
     ("roc", "ROC curves"),
     ("calibration", "Calibration"),
+    ("survival_groups", "Kaplan–Meier curves by predicted risk"),
     ("labels", "ROC AUC of each label"),
     ("contributions", "Modality contributions"),
     ("missingness", "Missing modalities"),
@@ -296,12 +299,14 @@ def _render_figures(study):
         plot_label_scores,
         plot_missingness,
         plot_roc_curves,
+        plot_survival_groups,
     )
 
     plots = {
         "fold_scores": plot_fold_scores,
         "roc": plot_roc_curves,
         "calibration": plot_calibration,
+        "survival_groups": plot_survival_groups,
         "labels": plot_label_scores,
         "contributions": plot_contributions,
         "missingness": plot_missingness,
@@ -424,9 +429,12 @@ def _report_blocks(study, figures):
                 )
             )
             blocks.append(("table", _pooled_metrics_table(study)))
+    if study.task_ == "survival":
+        blocks += _survival_blocks(study)
     figure("fold_scores")
     figure("roc")
     figure("calibration")
+    figure("survival_groups")
 
     if getattr(study, "label_scores_", None) is not None:
         blocks.append(("h2", "Scores by label"))
@@ -519,6 +527,15 @@ def _cohort_blocks(study):
             columns=["label", "rows with it", "share of rows"],
         )
         blocks += [("p", "Label counts (a row may have several):"), ("table", counts)]
+    elif study.task_ == "survival":
+        counts = pd.DataFrame(
+            [
+                [label, str(count), _percent(100 * count / study.n_samples_)]
+                for label, count in study.target_counts_.items()
+            ],
+            columns=["outcome", "rows", "share"],
+        )
+        blocks += [("p", "Events and censored rows:"), ("table", counts)]
     elif study.target_counts_:
         total = sum(study.target_counts_.values())
         counts = pd.DataFrame(
@@ -612,7 +629,8 @@ def _comparison_table(study):
     results = _results_table(study)
     compared = study.best_unimodal_ is not None
     binary = study.task_ == "binary"
-    classification = study.task_ != "regression"
+    classification = study.task_ not in ("regression", "survival")
+    survival = study.task_ == "survival"
     pooled = _has_pooled(study)
     single = len(study.splits_) == 1
     confidence = _confidence(study)
@@ -646,6 +664,15 @@ def _comparison_table(study):
         if compared and binary:
             cells["DeLong p"] = (
                 "reference" if is_reference else _p_value(row["delong_p_value"])
+            )
+        if compared and survival:
+            cells[f"C difference [{confidence} CI]"] = (
+                "–"
+                if is_reference
+                else _with_interval(row, "c_difference", "c_difference")
+            )
+            cells["bootstrap p"] = (
+                "reference" if is_reference else _p_value(row["bootstrap_p_value"])
             )
         if classification:
             cells["Brier"] = _score(row.get("brier"))
@@ -840,6 +867,35 @@ def _label_blocks(study):
             "with the label.",
         ),
         ("table", table),
+    ]
+
+
+def _survival_blocks(study):
+    """What the survival metrics are, at which times."""
+    horizons = ", ".join(f"{t:g}" for t in study.horizons_)
+    grid = study.survival_times_
+    return [
+        (
+            "p",
+            "Survival metrics (greater is better): c_harrell, Harrell's "
+            "concordance of the risk scores; c_uno, Uno's concordance, "
+            "weighted by the inverse probability of censoring and truncated at "
+            f"t = {study.horizons_[-1]:g}; neg_integrated_brier, minus the "
+            f"integrated Brier score of the survival functions from t = "
+            f"{grid[0]:g} to {grid[-1]:g} (the 10th to 90th percentiles of the "
+            "event times); mean_auc, the mean cumulative/dynamic ROC AUC at the "
+            f"quartiles of the event times ({horizons}). The censoring "
+            "distribution of the last three is the Kaplan–Meier estimate of "
+            "the whole study's target (times and events only). Only Harrell's "
+            "C has a subject-bootstrap interval of its pooled value; C "
+            "difference: each strategy's pooled Harrell's C minus the "
+            "reference's, with the percentile interval of the same resamples, "
+            "and bootstrap p twice the smaller share of resampled differences "
+            "on either side of 0. Calibration: predicted survival at the "
+            f"median event time ({study.horizons_[len(study.horizons_) // 2]:g}) "
+            "against the Kaplan–Meier survival of the rows in each fifth of "
+            "prediction.",
+        )
     ]
 
 

@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 from ..blocks import MODALITY_SEPARATOR, MissingModalityWarning, modality_of_column
 from ..compose import make_modality_transformer
 from ..utils.validation import non_numeric_rows
+from ._survival import survival_at
 
 __all__ = [
     "OutOfFold",
@@ -65,7 +66,11 @@ def make_splits(cv, n_repeats, classification, table, y, groups, rng):
     if isinstance(cv, Integral):
         multilabel = np.ndim(y) == 2
         strata = y
-        if multilabel and groups is None:
+        if y.dtype.names is not None:
+            # A survival target: folds stratified on the event indicator.
+            strata = y["event"]
+            splitter = StratifiedGroupKFold if groups is not None else StratifiedKFold
+        elif multilabel and groups is None:
             splitter = MultilabelStratifiedKFold
         elif multilabel:
             # Whole groups, stratified on the combinations of labels.
@@ -346,6 +351,7 @@ def predict_out_of_fold(
     keep_models_of=None,
     n_jobs=None,
     verbose=False,
+    survival_times=None,
 ):
     """Fit every strategy on every split and collect its out-of-fold predictions.
 
@@ -382,6 +388,10 @@ def predict_out_of_fold(
     verbose : bool
         Show a progress bar.
 
+    survival_times : ndarray or None
+        For a survival target, the times at which each model's survival
+        function is stored (in place of ``predict_proba``).
+
     Returns
     -------
     out_of_fold : OutOfFold
@@ -399,6 +409,7 @@ def predict_out_of_fold(
             y[splits[split][0]],
             None if groups is None else groups[splits[split][0]],
             keep_model=name == keep_models_of,
+            survival_times=survival_times,
         )
         for split, name in tasks
     )
@@ -438,7 +449,14 @@ def predict_out_of_fold(
 
 
 def fit_and_predict(
-    estimator, where, train_X, test_X, y_train, groups_train, keep_model
+    estimator,
+    where,
+    train_X,
+    test_X,
+    y_train,
+    groups_train,
+    keep_model,
+    survival_times=None,
 ):
     """Fit a clone on the training blocks and predict the test blocks.
 
@@ -455,18 +473,23 @@ def fit_and_predict(
             warnings.simplefilter("ignore", MissingModalityWarning)
             fit_with_groups(model, train_X, y_train, groups_train)
         fit_time = time.perf_counter() - start
-        labels, proba, decision = predict_responses(model, test_X)
+        labels, proba, decision = predict_responses(model, test_X, survival_times)
     return labels, proba, decision, fit_time, model if keep_model else None
 
 
-def predict_responses(model, X):
+def predict_responses(model, X, survival_times=None):
     """``predict``, ``predict_proba`` (or None) and, without it, the decision.
 
     A multi-label model's probabilities come as one ``(n_samples, n_labels)``
     array of the probability that each label is 1, also from a model that
     returns scikit-learn's list of per-label ``(n_samples, 2)`` arrays
-    (``MultiOutputClassifier``).
+    (``MultiOutputClassifier``). With ``survival_times`` (a survival model),
+    ``predict`` is the risk score and the "probabilities" are the survival
+    probabilities at those times (None without a survival function).
     """
+    if survival_times is not None:
+        risk = np.asarray(model.predict(X), dtype=float)
+        return risk, survival_at(model, X, survival_times), None
     labels = np.asarray(model.predict(X))
     proba = model.predict_proba(X) if hasattr(model, "predict_proba") else None
     if isinstance(proba, list):

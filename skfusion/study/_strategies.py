@@ -112,6 +112,7 @@ def default_strategies(
     grouped=False,
     random_state=None,
     multilabel=False,
+    survival=False,
 ):
     """The strategies a study compares when none are given.
 
@@ -161,6 +162,20 @@ def default_strategies(
         classes weighted on its own), late fusion and deep fusion predict
         every label natively.
 
+    survival : bool, default=False
+        Whether the target is a time to event (scikit-survival's structured
+        array): the strategies are then ``unimodal:<modality>`` and
+        ``early:coxnet`` (BlockScaler + elastic-net Cox regression, its
+        penalty chosen by an inner cross-validation on the training rows:
+        :func:`~skfusion.fusion.coxnet_with_inner_cv`), ``early:gbsa``
+        (gradient-boosted Cox model on the standardised blocks with
+        availability indicators), ``late:mean`` and ``late:stacking``
+        (:class:`~skfusion.fusion.LateFusionSurvival`: the mean of the
+        standardised per-modality risks, or a Cox model on the out-of-fold
+        risks with availability indicators) and ``deep:concat``
+        (:class:`~skfusion.deep.DeepFusionSurvival`, a Cox partial-likelihood
+        loss). ``class_weight`` does not apply.
+
     Returns
     -------
     strategies : dict of str to (estimator, tuple of str)
@@ -191,6 +206,8 @@ def default_strategies(
     (['unimodal:clinical'], ['Only one modality: the fusion strategies were left out.'])
     """
     names = tuple(modality_names)
+    if survival:
+        return _survival_strategies(names, grouped, random_state)
     if not classification:
         class_weight = None
     cv = inner_cv(
@@ -545,3 +562,45 @@ def default_modality_transformer(
         "signal": SignalFeatures,
     }[kind]
     return extractor(root=root)
+
+
+def _survival_strategies(names, grouped, random_state):
+    """The default strategies of a time-to-event study (see default_strategies)."""
+    from sksurv.ensemble import GradientBoostingSurvivalAnalysis
+
+    from ..fusion import LateFusionSurvival, coxnet_with_inner_cv
+
+    def coxnet():
+        return coxnet_with_inner_cv(random_state=random_state)
+
+    strategies = {f"unimodal:{name}": (coxnet(), (name,)) for name in names}
+    notes = []
+    if len(names) < 2:
+        notes.append("Only one modality: the fusion strategies were left out.")
+        return strategies, notes
+    strategies["early:coxnet"] = (coxnet(), names)
+    strategies["early:gbsa"] = (
+        make_pipeline(
+            BlockScaler(add_indicator=True),
+            GradientBoostingSurvivalAnalysis(random_state=random_state),
+        ),
+        names,
+    )
+    for combiner in ("mean", "stacking"):
+        strategies[f"late:{combiner}"] = (
+            LateFusionSurvival(combiner=combiner, random_state=random_state),
+            names,
+        )
+    # Imported here: importing skfusion.study must not import torch.
+    from ..deep import DeepFusionSurvival
+
+    strategies["deep:concat"] = (
+        DeepFusionSurvival(
+            fusion="concat",
+            optimizer__weight_decay=DEEP_WEIGHT_DECAY,
+            n_iter_no_change=DEEP_PATIENCE,
+            random_state=random_state,
+        ),
+        names,
+    )
+    return strategies, notes

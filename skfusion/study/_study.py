@@ -17,6 +17,7 @@ from ._analysis import (
     best_unimodal,
     calibrate,
     compare,
+    compare_survival,
     fold_scores,
     label_scores,
     make_scorers,
@@ -47,6 +48,7 @@ from ._runner import (
     predict_out_of_fold,
 )
 from ._strategies import default_strategies
+from ._survival import make_survival_scorers, survival_grid
 
 __all__ = ["FusionStudy"]
 
@@ -451,17 +453,25 @@ class FusionStudy(BaseEstimator):
         # repeat of an integer cv.
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
+        survival = self.task_ == "survival"
+        if survival:
+            self.survival_times_, self.horizons_ = survival_grid(y)
         self._set_strategies(seed, grouped=groups is not None)
         named_in_refit(self.refit, list(self.strategies_))
-        self.metrics_, self._scorers = make_scorers(
-            self.scoring, self.task_, self.pos_label_
-        )
+        if survival:
+            self.metrics_, self._scorers = make_survival_scorers(
+                self.scoring, y, self.survival_times_, self.horizons_
+            )
+        else:
+            self.metrics_, self._scorers = make_scorers(
+                self.scoring, self.task_, self.pos_label_
+            )
         self.primary_metric_ = self.metrics_[0]
         check_fold_count(self.cv, self.task_, y, groups, self.n_groups_)
         self.splits_, self.split_ids_, self.fold_seeds_ = make_splits(
             self.cv,
             self.n_repeats,
-            self.task_ != "regression",
+            self.task_ not in ("regression", "survival"),
             table,
             y,
             groups,
@@ -494,10 +504,11 @@ class FusionStudy(BaseEstimator):
             self.split_ids_,
             y,
             groups,
-            label_dtype=y.dtype if self.task_ != "regression" else float,
+            label_dtype=float if self.task_ in ("regression", "survival") else y.dtype,
             keep_models_of=self.contribution_strategy_,
             n_jobs=self.n_jobs,
             verbose=self.verbose,
+            survival_times=self.survival_times_ if survival else None,
         )
         clock.lap("cross-validation")
         self.oof_predictions_ = out_of_fold.predictions
@@ -512,6 +523,10 @@ class FusionStudy(BaseEstimator):
         )
         self.best_unimodal_ = best_unimodal(self)
         self.comparison_ = compare(self, y)
+        if survival:
+            self.comparison_ = self.comparison_.join(
+                compare_survival(self, y, groups, statistics_seed)
+            )
         self.calibration_ = calibrate(self, y)
         self.notes_.extend(notes)
         self.availability_scores_ = score_availability_patterns(self, y)
@@ -620,11 +635,12 @@ class FusionStudy(BaseEstimator):
         ) = _resolve_strategies(
             self.strategies,
             self.modality_names_,
-            classification=self.task_ != "regression",
+            classification=self.task_ not in ("regression", "survival"),
             class_weight=self.class_weight,
             grouped=grouped,
             seed=seed,
             multilabel=self.task_ == "multilabel",
+            survival=self.task_ == "survival",
         )
         self.contribution_strategy_ = _contribution_strategy(
             self.contributions,
@@ -651,7 +667,15 @@ class _StageClock:
 
 
 def _resolve_strategies(
-    strategies, names, *, classification, class_weight, grouped, seed, multilabel
+    strategies,
+    names,
+    *,
+    classification,
+    class_weight,
+    grouped,
+    seed,
+    multilabel,
+    survival,
 ):
     """The estimators, modalities, kinds and notes of the study's strategies."""
     if isinstance(strategies, str | list):
@@ -662,6 +686,7 @@ def _resolve_strategies(
             grouped=grouped,
             random_state=seed,
             multilabel=multilabel,
+            survival=survival,
         )
         if isinstance(strategies, list):
             resolved = _chosen_defaults(strategies, resolved, notes)

@@ -497,6 +497,19 @@ def _f1_samples(y_true, y_pred, weights, pos_label):
     return (weights @ per_sample) / weights.sum(axis=1)
 
 
+def _harrell_c(y_true, y_pred, weights, pos_label):
+    # Every pair weighed by the product of its rows' weights (O(n^2) memory
+    # per chunk of resamples, so the chunks are kept small).
+    from ._survival import weighted_harrell_c
+
+    return np.concatenate(
+        [
+            weighted_harrell_c(y_true, y_pred, weights[start : start + 8])
+            for start in range(0, len(weights), 8)
+        ]
+    )
+
+
 # Name -> (weighted metric, kind of target, kind of y_pred).
 _NAMED_METRICS = {
     "roc_auc": (_roc_auc, "binary", "score"),
@@ -519,6 +532,7 @@ _NAMED_METRICS = {
     "micro_roc_auc": (_micro_roc_auc, "multilabel", "proba"),
     "hamming_loss": (_hamming_loss, "multilabel", "labels"),
     "f1_samples": (_f1_samples, "multilabel", "labels"),
+    "harrell_c": (_harrell_c, "survival", "score"),
     "mean_absolute_error": (_mean_absolute_error, "continuous", "values"),
     "mean_squared_error": (_mean_squared_error, "continuous", "values"),
     "root_mean_squared_error": (_root_mean_squared_error, "continuous", "values"),
@@ -719,7 +733,9 @@ def subject_bootstrap_ci(
         ``"multilabel_roc_auc"`` and ``"multilabel_average_precision"`` (the
         macro averages over labels of ``y_pred``'s per-label probabilities),
         ``"micro_roc_auc"``, ``"hamming_loss"`` and ``"f1_samples"`` (of the
-        0/1 ``y_pred``). Sensitivity, specificity
+        0/1 ``y_pred``); for a survival target (a structured array with
+        ``event`` and ``time`` fields), ``"harrell_c"`` of the risk scores
+        ``y_pred``. Sensitivity, specificity
         and average precision are undefined (the resample left out) without a
         row of their class; precision, recall and F1 are then 0,
         scikit-learn's default ``zero_division``. Or a callable
@@ -776,7 +792,7 @@ def subject_bootstrap_ci(
     multilabel = (
         isinstance(metric, str)
         and metric in _NAMED_METRICS
-        and _NAMED_METRICS[metric][1] == "multilabel"
+        and _NAMED_METRICS[metric][1] in ("multilabel", "survival")
     )
     y_true = np.asarray(y_true) if multilabel else column_or_1d(y_true)
     y_pred = np.asarray(y_pred)

@@ -1,0 +1,302 @@
+"""Time-to-event studies: the target, the time grid, the metrics and curves.
+
+A survival target is scikit-survival's structured array (an event indicator
+and a time per row, ``sksurv.util.Surv.from_arrays(event, time)``). Models
+predict a risk score (greater means an earlier event) and, where they can, a
+survival function; the study stores the latter at a grid of times taken
+from the observed event times, so that every metric is computed from stored
+out-of-fold predictions, as for the other targets.
+"""
+
+import importlib
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from ._predictions import StoredSurvivalPredictions
+
+__all__ = [
+    "DEFAULT_SURVIVAL_METRICS",
+    "calibration_at_horizon",
+    "check_survival_target",
+    "is_survival_target",
+    "kaplan_meier_by_risk_group",
+    "make_survival_scorers",
+    "survival_at",
+    "survival_grid",
+    "weighted_harrell_c",
+]
+
+#: The metrics of a survival study, in report order; the first is primary.
+DEFAULT_SURVIVAL_METRICS = ["c_harrell", "c_uno", "neg_integrated_brier", "mean_auc"]
+# Quantiles of the observed event times: the grid the survival functions
+# are stored on, and the horizons of the time-dependent AUC.
+_GRID_QUANTILES = np.linspace(0.1, 0.9, 17)
+_HORIZON_QUANTILES = (0.25, 0.5, 0.75)
+
+
+def _sksurv(module):
+    try:
+        return importlib.import_module(f"sksurv.{module}")
+    except ImportError as exc:
+        raise ImportError(
+            "A survival study needs scikit-survival, which is not installed: "
+            "pip install 'skfusion[survival]'"
+        ) from exc
+
+
+def is_survival_target(y):
+    """Whether ``y`` is a structured array of an event indicator and a time."""
+    dtype = getattr(y, "dtype", None)
+    return dtype is not None and dtype.names is not None and len(dtype.names) == 2
+
+
+def check_survival_target(y, n_rows):
+    """The target as ``(event, time)`` fields, checked, and its counts.
+
+    Returns
+    -------
+    y : structured ndarray with fields ``event`` (bool) and ``time`` (float)
+
+    counts : dict
+        ``{"events": ..., "censored": ...}``.
+    """
+    if len(y) != n_rows:
+        raise ValueError(
+            f"y must have one row per table row ({n_rows}); got {len(y)} rows."
+        )
+    names = y.dtype.names
+    kinds = [y.dtype[name].kind for name in names]
+    if "b" in kinds:
+        event_name = names[kinds.index("b")]
+        time_name = names[1 - kinds.index("b")]
+    else:
+        event_name, time_name = names
+    event, time = np.asarray(y[event_name]), np.asarray(y[time_name], dtype=float)
+    if event.dtype != bool:
+        bad = np.flatnonzero(~np.isin(event, [0, 1]))
+        if bad.size:
+            raise ValueError(
+                f"The event indicator {event_name!r} must be 0/1 or True/False; "
+                f"row {int(bad[0])} holds {event[bad[0]]!r}."
+            )
+        event = event.astype(bool)
+    bad = np.flatnonzero(~np.isfinite(time))
+    if bad.size:
+        raise ValueError(
+            f"The time {time_name!r} is missing or infinite in {bad.size} row(s), "
+            f"first at row {int(bad[0])}; drop or complete them."
+        )
+    bad = np.flatnonzero(time < 0)
+    if bad.size:
+        raise ValueError(
+            f"The time {time_name!r} is negative in {bad.size} row(s), first at "
+            f"row {int(bad[0])} ({time[bad[0]]:g}); times count from the start "
+            "of follow-up."
+        )
+    if not event.any():
+        raise ValueError(
+            "The target has no event: every row is censored, so no model can "
+            "be trained or scored on it."
+        )
+    target = np.empty(n_rows, dtype=[("event", bool), ("time", float)])
+    target["event"], target["time"] = event, time
+    counts = {"events": int(event.sum()), "censored": int((~event).sum())}
+    return target, counts
+
+
+def survival_grid(y):
+    """The storage grid of survival functions and the AUC horizons.
+
+    Both are quantiles of the observed event times: 17 from the 10th to the
+    90th percentile, and the quartiles.
+    """
+    times = y["time"][y["event"]]
+    grid = np.unique(np.quantile(times, _GRID_QUANTILES))
+    horizons = np.unique(np.quantile(times, _HORIZON_QUANTILES))
+    return grid, horizons
+
+
+def survival_at(model, X, times):
+    """Survival probabilities of the rows of ``X`` at ``times``, or None.
+
+    From a stored-predictions stand-in, or from a model's
+    ``predict_survival_function`` (each step function read at ``times``
+    clipped to its domain, where it is constant anyway).
+    """
+    if isinstance(model, StoredSurvivalPredictions):
+        return model.survival_at_grid(X)
+    if not hasattr(model, "predict_survival_function"):
+        return None
+    functions = model.predict_survival_function(X)
+    values = np.empty((len(functions), len(times)))
+    for row, function in enumerate(functions):
+        low, high = function.domain
+        values[row] = function(np.clip(times, low, high))
+    return values
+
+
+def _within_follow_up(times, y_test):
+    """The times inside the test rows' follow-up (sksurv's requirement)."""
+    return (times >= y_test["time"].min()) & (times < y_test["time"].max())
+
+
+class _SurvivalScorer:
+    """``scorer(model, X, y)`` for a survival metric, greater is better.
+
+    ``reference`` (the study's whole target) gives the censoring
+    distribution of Uno's C, the Brier score and the time-dependent AUC:
+    only times and events, no feature.
+    """
+
+    def __init__(self, metric, reference, grid, horizons):
+        self.metric = metric
+        self.reference = reference
+        self.grid = grid
+        self.horizons = horizons
+
+    def __call__(self, model, X, y):
+        metrics = _sksurv("metrics")
+        y = np.asarray(y)
+        risk = np.asarray(model.predict(X), dtype=float)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if self.metric == "c_harrell":
+                return metrics.concordance_index_censored(y["event"], y["time"], risk)[
+                    0
+                ]
+            if self.metric == "c_uno":
+                tau = self.horizons[-1]
+                return metrics.concordance_index_ipcw(self.reference, y, risk, tau=tau)[
+                    0
+                ]
+            if self.metric == "mean_auc":
+                keep = _within_follow_up(self.horizons, y)
+                if not keep.any():
+                    return np.nan
+                return metrics.cumulative_dynamic_auc(
+                    self.reference, y, risk, self.horizons[keep]
+                )[1]
+            if self.metric == "neg_integrated_brier":
+                survival = survival_at(model, X, self.grid)
+                keep = _within_follow_up(self.grid, y)
+                if survival is None or keep.sum() < 2:
+                    return np.nan
+                return -metrics.integrated_brier_score(
+                    self.reference, y, survival[:, keep], self.grid[keep]
+                )
+        raise ValueError(f"Unknown survival metric {self.metric!r}.")
+
+    def __repr__(self):
+        return f"_SurvivalScorer({self.metric!r})"
+
+
+def make_survival_scorers(scoring, reference, grid, horizons):
+    """The metric names of a survival study and their scorers."""
+    if scoring is None:
+        scoring = DEFAULT_SURVIVAL_METRICS
+    elif isinstance(scoring, str):
+        scoring = [scoring]
+    unknown = [m for m in scoring if m not in DEFAULT_SURVIVAL_METRICS]
+    if unknown:
+        raise ValueError(
+            f"Unknown survival metrics {unknown}; choose among "
+            f"{DEFAULT_SURVIVAL_METRICS}."
+        )
+    metrics = list(scoring)
+    return metrics, {m: _SurvivalScorer(m, reference, grid, horizons) for m in metrics}
+
+
+def weighted_harrell_c(y, risk, weights):
+    """Harrell's C on every resample of a chunk of weights, vectorised.
+
+    A pair (i, j) is comparable when i has an event before j's time; it is
+    concordant when i's risk is greater (ties count half). A resample weighs
+    pair (i, j) by ``w_i * w_j``.
+
+    Parameters
+    ----------
+    y : structured ndarray of shape (n_samples,)
+
+    risk : ndarray of shape (n_samples,)
+
+    weights : ndarray of shape (n_resamples, n_samples)
+
+    Returns
+    -------
+    c : ndarray of shape (n_resamples,)
+    """
+    event, time = y["event"], y["time"]
+    comparable = event[:, None] & (time[:, None] < time[None, :])
+    concordant = comparable * (
+        (risk[:, None] > risk[None, :]) + 0.5 * (risk[:, None] == risk[None, :])
+    )
+    numerator = np.einsum("bi,ij,bj->b", weights, concordant, weights)
+    denominator = np.einsum("bi,ij,bj->b", weights, comparable.astype(float), weights)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return numerator / denominator
+
+
+def kaplan_meier_by_risk_group(y, risk, n_groups=3):
+    """Kaplan–Meier curves of the rows in each tertile (or ``n_groups``) of risk.
+
+    Returns
+    -------
+    curves : list of (str, ndarray, ndarray)
+        ``(label, times, survival)`` per group, lowest risk first.
+    """
+    nonparametric = _sksurv("nonparametric")
+    edges = np.quantile(risk, np.linspace(0, 1, n_groups + 1))
+    group = np.clip(np.searchsorted(edges, risk, side="right") - 1, 0, n_groups - 1)
+    names = ["low", "middle", "high"] if n_groups == 3 else range(n_groups)
+    curves = []
+    for k, name in enumerate(names):
+        rows = group == k
+        if rows.sum() < 2:
+            continue
+        times, survival = nonparametric.kaplan_meier_estimator(
+            y["event"][rows], y["time"][rows]
+        )
+        curves.append((f"{name} risk (n={int(rows.sum())})", times, survival))
+    return curves
+
+
+def calibration_at_horizon(y, survival, horizon, n_bins=5):
+    """Predicted against observed survival at ``horizon``, by bins of prediction.
+
+    Rows are binned by their predicted survival at the horizon (quantile
+    bins); each bin's observed survival is its Kaplan–Meier estimate there.
+
+    Returns
+    -------
+    table : DataFrame
+        Columns as :func:`~skfusion.study.calibration_table`'s: ``bin``,
+        ``mean_predicted`` (the bin's mean predicted survival at the horizon),
+        ``fraction_positive`` (its Kaplan–Meier survival there) and ``count``.
+    """
+    nonparametric = _sksurv("nonparametric")
+    edges = np.unique(np.quantile(survival, np.linspace(0, 1, n_bins + 1)))
+    last = len(edges) - 2
+    bins = np.clip(np.searchsorted(edges, survival, side="right") - 1, 0, last)
+    rows = []
+    for k in range(max(len(edges) - 1, 1)):
+        members = bins == k
+        if members.sum() < 2 or not y["event"][members].any():
+            continue
+        times, estimate = nonparametric.kaplan_meier_estimator(
+            y["event"][members], y["time"][members]
+        )
+        at = np.searchsorted(times, horizon, side="right") - 1
+        observed = 1.0 if at < 0 else float(estimate[at])
+        rows.append(
+            {
+                "bin": k,
+                "mean_predicted": float(survival[members].mean()),
+                "fraction_positive": observed,
+                "count": int(members.sum()),
+            }
+        )
+    # The columns of calibration_table: predicted survival, observed survival.
+    columns = ["bin", "mean_predicted", "fraction_positive", "count"]
+    return pd.DataFrame(rows, columns=columns)
