@@ -34,6 +34,8 @@ DEFAULT_SURVIVAL_METRICS = ["c_harrell", "c_uno", "neg_integrated_brier", "mean_
 # are stored on, and the horizons of the time-dependent AUC.
 _GRID_QUANTILES = np.linspace(0.1, 0.9, 17)
 _HORIZON_QUANTILES = (0.25, 0.5, 0.75)
+# Risks this close are tied, as scikit-survival's concordance counts them.
+_TIED_RISK = 1e-8
 
 
 def _sksurv(module):
@@ -211,8 +213,9 @@ def make_survival_scorers(scoring, reference, grid, horizons):
 def weighted_harrell_c(y, risk, weights):
     """Harrell's C on every resample of a chunk of weights, vectorised.
 
-    A pair (i, j) is comparable when i has an event before j's time; it is
-    concordant when i's risk is greater (ties count half). A resample weighs
+    A pair (i, j) is comparable when i has an event before j's time (or at
+    it, j censored); it is concordant when i's risk is greater (ties count
+    half), as in :func:`sksurv.metrics.concordance_index_censored`. A resample weighs
     pair (i, j) by ``w_i * w_j``.
 
     Parameters
@@ -228,10 +231,16 @@ def weighted_harrell_c(y, risk, weights):
     c : ndarray of shape (n_resamples,)
     """
     event, time = y["event"], y["time"]
-    comparable = event[:, None] & (time[:, None] < time[None, :])
-    concordant = comparable * (
-        (risk[:, None] > risk[None, :]) + 0.5 * (risk[:, None] == risk[None, :])
+    # As scikit-survival's concordance_index_censored: an event is also
+    # comparable to a row censored at its very time, and risks within 1e-8
+    # are tied.
+    later = (time[:, None] < time[None, :]) | (
+        (time[:, None] == time[None, :]) & ~event[None, :]
     )
+    comparable = event[:, None] & later
+    gap = risk[:, None] - risk[None, :]
+    tied = np.abs(gap) <= _TIED_RISK
+    concordant = comparable * ((gap > _TIED_RISK) + 0.5 * tied)
     numerator = np.einsum("bi,ij,bj->b", weights, concordant, weights)
     denominator = np.einsum("bi,ij,bj->b", weights, comparable.astype(float), weights)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -1,0 +1,198 @@
+"""FusionStudy on time-to-event targets: folds, metrics, intervals, report."""
+
+import numpy as np
+import pytest
+from sklearn.pipeline import make_pipeline
+
+from skfusion.datasets import load_breast_cancer_modalities, make_multimodal_survival
+from skfusion.fusion import BlockScaler
+from skfusion.study import FusionStudy
+
+sksurv = pytest.importorskip("sksurv")
+from sksurv.linear_model import CoxnetSurvivalAnalysis  # noqa: E402
+from sksurv.metrics import (  # noqa: E402
+    concordance_index_censored,
+    concordance_index_ipcw,
+    integrated_brier_score,
+)
+
+
+def _cox():
+    return make_pipeline(
+        BlockScaler(),
+        CoxnetSurvivalAnalysis(
+            l1_ratio=0.5, alpha_min_ratio=0.1, fit_baseline_model=True
+        ),
+    )
+
+
+def _strategies(names):
+    return {
+        **{f"unimodal:{m}": (_cox(), [m]) for m in names},
+        "early": _cox(),
+    }
+
+
+def _modalities(X, names):
+    return [
+        (m, "passthrough", [c for c in X.columns if c.startswith(f"{m}__")])
+        for m in names
+    ]
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    X, y, risk = make_multimodal_survival(
+        300,
+        modality_sizes=(4, 4),
+        informativeness=(1.0, 1.0),
+        censoring_rate=0.3,
+        missing_rate=0.1,
+        return_risk=True,
+        random_state=0,
+    )
+    study = FusionStudy(
+        _modalities(X, ["m0", "m1"]),
+        strategies=_strategies(["m0", "m1"]),
+        cv=3,
+        random_state=0,
+    ).fit(X, y)
+    return study, X, y, risk
+
+
+def test_a_structured_target_is_a_survival_study(synthetic):
+    study, _, y, _ = synthetic
+    assert study.task_ == "survival"
+    assert study.classes_ is None
+    assert study.target_counts_ == {
+        "events": int(y["event"].sum()),
+        "censored": int((~y["event"]).sum()),
+    }
+    assert study.metrics_ == ["c_harrell", "c_uno", "neg_integrated_brier", "mean_auc"]
+    # Folds stratified on the event indicator.
+    share = y["event"].mean()
+    for _, test in study.splits_:
+        assert abs(y["event"][test].mean() - share) < 0.02
+    times = y["time"][y["event"]]
+    np.testing.assert_allclose(study.horizons_, np.quantile(times, [0.25, 0.5, 0.75]))
+    assert study.survival_times_.min() >= times.min()
+
+
+def test_pooled_metrics_are_scikit_survivals_on_the_out_of_fold_predictions(
+    synthetic,
+):
+    study, _, y, _ = synthetic
+    for name in study.strategies_:
+        risk = study.oof_predictions_[name][0]
+        survival = study.oof_proba_[name][0]
+        row = study.summary_.loc[name]
+        harrell = concordance_index_censored(y["event"], y["time"], risk)[0]
+        assert row["c_harrell_pooled"] == pytest.approx(harrell)
+        uno = concordance_index_ipcw(y, y, risk, tau=study.horizons_[-1])[0]
+        assert row["c_uno_pooled"] == pytest.approx(uno)
+        grid = study.survival_times_
+        keep = (grid >= y["time"].min()) & (grid < y["time"].max())
+        brier = integrated_brier_score(y, y, survival[:, keep], grid[keep])
+        assert row["neg_integrated_brier_pooled"] == pytest.approx(-brier)
+        low, high = row["c_harrell_boot_low"], row["c_harrell_boot_high"]
+        assert low < row["c_harrell_pooled"] < high
+        # Survival functions: probabilities, non-increasing over time.
+        assert ((survival >= 0) & (survival <= 1)).all()
+        assert (np.diff(survival, axis=1) <= 1e-12).all()
+
+
+def test_fusion_beats_each_modality_and_the_true_risk_beats_fusion(synthetic):
+    study, _, y, risk = synthetic
+    c = study.summary_["c_harrell_pooled"]
+    assert c["early"] > max(c["unimodal:m0"], c["unimodal:m1"])
+    truth = concordance_index_ipcw(y, y, risk, tau=study.horizons_[-1])[0]
+    assert truth >= study.summary_["c_uno_pooled"].max()
+
+
+def test_the_comparison_bootstraps_the_difference_in_harrells_c(synthetic):
+    study, _, _, _ = synthetic
+    comparison = study.comparison_
+    reference = study.best_unimodal_
+    row = comparison.loc["early"]
+    c = study.summary_["c_harrell_pooled"]
+    assert row["c_difference"] == pytest.approx(c["early"] - c[reference])
+    assert row["c_difference_low"] < row["c_difference"] < row["c_difference_high"]
+    assert 0 <= row["bootstrap_p_value"] <= 1
+    assert comparison.loc[reference, "c_difference"] == 0
+
+
+def test_the_report_of_the_breast_cancer_cohort(tmp_path):
+    X, y = load_breast_cancer_modalities(return_X_y=True)
+    study = FusionStudy(
+        _modalities(X, ["clinical", "genes"]),
+        strategies=_strategies(["clinical", "genes"]),
+        cv=3,
+        random_state=0,
+        refit="best",
+    ).fit(X, y)
+    assert np.isfinite(study.summary_["c_harrell_pooled"]).all()
+    assert np.isfinite(study.summary_["neg_integrated_brier_pooled"]).all()
+    assert set(study.calibration_) == set(study.strategies_)
+    assert study.contributions_ is not None
+    folder = study.report(tmp_path / "report")
+    text = (folder / "report.md").read_text()
+    assert "time to event (survival)" in text
+    assert "Events and censored rows:" in text
+    assert "C difference [95% CI]" in text
+    assert "neg_integrated_brier" in text
+    plots = folder / "plots"
+    if plots.is_dir() and any(plots.iterdir()):
+        assert (plots / "survival_groups.png").is_file()
+    assert study.best_estimator_.predict(X.iloc[:5]).shape == (5,)
+
+
+def test_a_grouped_survival_study_keeps_groups_whole():
+    X, y = make_multimodal_survival(120, modality_sizes=(3, 3), random_state=1)
+    groups = np.arange(len(y)) // 3
+    study = FusionStudy(
+        _modalities(X, ["m0", "m1"]),
+        strategies=_strategies(["m0", "m1"]),
+        cv=3,
+        random_state=0,
+        contributions=None,
+    ).fit(X, y, groups=groups)
+    for train, test in study.splits_:
+        assert not set(groups[train]) & set(groups[test])
+    assert study.bootstrap_["resampled"] == "groups"
+
+
+def _target(event, time):
+    y = np.empty(len(time), dtype=[("event", bool), ("time", float)])
+    y["event"], y["time"] = event, time
+    return y
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda e, t: (e, np.where(np.arange(len(t)) == 4, -1.0, t)), "negative in 1"),
+        (lambda e, t: (e, np.where(np.arange(len(t)) == 2, np.nan, t)), "row 2"),
+        (lambda e, t: (np.zeros_like(e), t), "no event"),
+        (lambda e, t: (np.arange(len(e)) < 2, t), "events in 2 row"),
+    ],
+)
+def test_bad_survival_targets_are_named(edit, message):
+    X, y = make_multimodal_survival(60, modality_sizes=(2, 2), random_state=0)
+    event, time = edit(y["event"], y["time"])
+    study = FusionStudy(
+        _modalities(X, ["m0", "m1"]), strategies=_strategies(["m0", "m1"]), cv=3
+    )
+    with pytest.raises(ValueError, match=message):
+        study.fit(X, _target(event, time))
+
+
+def test_an_event_column_that_is_not_binary_is_named():
+    X, y = make_multimodal_survival(60, modality_sizes=(2, 2), random_state=0)
+    target = np.empty(60, dtype=[("status", int), ("days", float)])
+    target["status"] = np.where(y["event"], 2, 0)
+    target["days"] = y["time"]
+    study = FusionStudy(
+        _modalities(X, ["m0", "m1"]), strategies=_strategies(["m0", "m1"]), cv=3
+    )
+    with pytest.raises(ValueError, match="'status' must be 0/1 or True/False; row"):
+        study.fit(X, target)
