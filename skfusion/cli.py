@@ -141,14 +141,17 @@ def _parse_modalities(specs, parser):
     return modalities
 
 
-def _parse_strategies(text, modality_names, parser):
+def _parse_strategies(text, modality_names, parser, survival=False):
     """The requested default strategy names, or None for all of them."""
     if text is None:
         return None
     from .study import default_strategies
 
-    # The names depend on the modalities and on torch, not on the task.
-    valid, _ = default_strategies(modality_names, classification=True)
+    # The names depend on the modalities, on torch and on whether the target
+    # is a time to event, not on the kind of classification.
+    valid, _ = default_strategies(
+        modality_names, classification=not survival, survival=survival
+    )
     names = [name.strip() for name in text.split(",") if name.strip()]
     unknown = [name for name in names if name not in valid]
     if not names or unknown:
@@ -237,32 +240,73 @@ def _check_no_missing(table, column, role, source):
         )
 
 
+def _target_columns(args):
+    """``(role, column)`` of the target: ``--target``, or ``--time`` and ``--event``."""
+    if args.target is not None:
+        return [("target", args.target)]
+    return [("time", args.time), ("event", args.event)]
+
+
 def _check_table(table, args, modalities):
     source = Path(args.table).name
-    _check_column(table, args.target, "target", source)
+    roles = _target_columns(args)
     if args.group is not None:
-        _check_column(table, args.group, "group", source)
+        roles.append(("group", args.group))
+    for role, column in roles:
+        _check_column(table, column, role, source)
+    role_of = {column: role for role, column in roles}
     for name, kind, columns in modalities:
         for column in columns:
             _check_column(table, column, f"modality {name!r} ({kind})", source)
-            if column in (args.target, args.group):
-                role = "target" if column == args.target else "group"
+            if column in role_of:
                 raise _DataError(
                     f"modality {name!r} uses column {column!r}, which is the "
-                    f"{role} column: a model must not see it"
+                    f"{role_of[column]} column: a model must not see it"
                 )
-    _check_no_missing(table, args.target, "target", source)
-    if args.group is not None:
-        _check_no_missing(table, args.group, "group", source)
+    for role, column in roles:
+        _check_no_missing(table, column, role, source)
+    for name, kind, columns in modalities:
+        if kind in _FILE_KINDS:
+            _check_files(table[columns[0]], name, kind, args.root)
+    if args.target is None:
+        return
     values = table[args.target].unique()
     if len(values) < 2:
         raise _DataError(
             f"target column {args.target!r} has a single value ({values[0]!r}) in "
             f"all {len(table)} rows of {source}; a study needs at least two classes"
         )
-    for name, kind, columns in modalities:
-        if kind in _FILE_KINDS:
-            _check_files(table[columns[0]], name, kind, args.root)
+
+
+def _survival_target(table, args, source):
+    """The ``--time`` and ``--event`` columns as a survival target."""
+    from .study._survival import check_survival_target
+
+    time = pd.to_numeric(table[args.time], errors="coerce")
+    bad = np.flatnonzero(time.isna().to_numpy())
+    if bad.size:
+        raise _DataError(
+            f"time column {args.time!r} of {source} holds a value that is not a "
+            f"number at row {int(bad[0])} ({table[args.time].iloc[bad[0]]!r})"
+        )
+    event = table[args.event].to_numpy()
+    if event.dtype == object:
+        text = pd.Series(event).astype(str).str.strip().str.lower()
+        words = {"1": 1, "0": 0, "true": 1, "false": 0}
+        mapped = text.map(words)
+        bad = np.flatnonzero(mapped.isna().to_numpy())
+        if bad.size:
+            raise _DataError(
+                f"event column {args.event!r} of {source} must be 0/1 or "
+                f"True/False; row {int(bad[0])} holds {event[bad[0]]!r}"
+            )
+        event = mapped.to_numpy(dtype=int)
+    y = np.empty(len(table), dtype=[(args.event, event.dtype), (args.time, float)])
+    y[args.event], y[args.time] = event, time.to_numpy(dtype=float)
+    try:
+        return check_survival_target(y, len(table))[0]
+    except ValueError as exc:
+        raise _DataError(f"{source}: {exc}") from None
 
 
 def _check_files(column, name, kind, root):
@@ -422,11 +466,12 @@ def _check_cohort(args, modalities):
     """The external cohort of ``--test``: read and checked like the table."""
     cohort = _read_table(args.test)
     source = Path(args.test).name
-    _check_column(cohort, args.target, "target", source)
+    roles = _target_columns(args)
     if args.group is not None:
-        _check_column(cohort, args.group, "group", source)
-        _check_no_missing(cohort, args.group, "group", source)
-    _check_no_missing(cohort, args.target, "target", source)
+        roles.append(("group", args.group))
+    for role, column in roles:
+        _check_column(cohort, column, role, source)
+        _check_no_missing(cohort, column, role, source)
     for name, kind, columns in modalities:
         for column in columns:
             _check_column(cohort, column, f"modality {name!r} ({kind})", source)
@@ -445,7 +490,12 @@ def _refit_choice(args):
 def _evaluate_cohort(study, cohort, args):
     groups = None if args.group is None else cohort[args.group].to_numpy()
     try:
-        return study.evaluate(cohort, cohort[args.target], groups=groups)
+        y = (
+            cohort[args.target]
+            if args.target is not None
+            else _survival_target(cohort, args, Path(args.test).name)
+        )
+        return study.evaluate(cohort, y, groups=groups)
     except (ValueError, OSError) as exc:
         raise _DataError(f"the external validation failed: {exc}") from exc
 
@@ -483,9 +533,14 @@ def _save_model(study, path):
 
 def _study_command(args, parser):
     start = time.perf_counter()
+    survival = args.time is not None or args.event is not None
+    if survival and (args.time is None or args.event is None):
+        parser.error("a survival study needs both --time and --event")
+    if survival == (args.target is not None):
+        parser.error("give --target, or --time and --event for a survival study")
     modalities = _parse_modalities(args.modality, parser)
     names = [name for name, _, _ in modalities]
-    strategies = _parse_strategies(args.strategies, names, parser)
+    strategies = _parse_strategies(args.strategies, names, parser, survival)
     extractors = _media_extractors(modalities, args)
     image_encoder = _image_encoder(modalities, extractors)
     if args.root is not None and not Path(args.root).is_dir():
@@ -500,9 +555,13 @@ def _study_command(args, parser):
         else (name, extractors[name], columns[0])
         for name, kind, columns in modalities
     ]
-    y = table[args.target]
+    if args.target is None:
+        y = _survival_target(table, args, Path(args.table).name)
+        positive = None
+    else:
+        y = table[args.target]
+        positive = _positive_label(y, args.target, args.positive)
     groups = None if args.group is None else table[args.group].to_numpy()
-    positive = _positive_label(y, args.target, args.positive)
 
     from .study import FusionStudy
 
@@ -521,7 +580,8 @@ def _study_command(args, parser):
     )
     print(
         f"skfusion study: {len(table)} rows of {args.table}, target "
-        f"{args.target!r}, modalities {', '.join(names)}; {args.cv}-fold CV"
+        f"{args.target or (args.time, args.event)!r}, modalities "
+        f"{', '.join(names)}; {args.cv}-fold CV"
         f"{'' if args.group is None else f' grouped by {args.group!r}'}"
         f" x {args.repeats} repeat(s), seed {args.seed}"
     )
@@ -865,7 +925,22 @@ def _build_parser():
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     study.add_argument("table", help="CSV file, one row per subject, with a header")
-    study.add_argument("--target", required=True, help="column to predict")
+    study.add_argument(
+        "--target", default=None, help="column to predict (or --time and --event)"
+    )
+    study.add_argument(
+        "--time",
+        default=None,
+        metavar="COL",
+        help="time to event or censoring, for a survival study (with --event)",
+    )
+    study.add_argument(
+        "--event",
+        default=None,
+        metavar="COL",
+        help="0/1 (or True/False) event indicator of a survival study: 1 when "
+        "the event happened at --time, 0 when the row was censored then",
+    )
     study.add_argument(
         "--group",
         default=None,

@@ -762,3 +762,75 @@ def test_predict_names_what_it_cannot_use(study_table, tmp_path, capsys):
     assert main(argv) == DATA_ERROR
     error = capsys.readouterr().err
     assert "modality 'xray'" in error and "row 2 ('images/absent.png')" in error
+
+
+# -- skfusion study --time / --event -------------------------------------------------
+
+
+@pytest.fixture
+def survival_table(tmp_path):
+    pytest.importorskip("sksurv")
+    from skfusion.datasets import make_multimodal_survival
+
+    X, y = make_multimodal_survival(
+        90, modality_sizes=(3, 3), modality_names=["labs", "scan"], random_state=0
+    )
+    table = X.rename(columns=lambda c: c.replace("__", "_"))
+    table["months"] = y["time"]
+    table["died"] = y["event"].astype(int)
+    path = tmp_path / "cohort.csv"
+    table.to_csv(path, index=False)
+    return path
+
+
+def _survival_study(path, *options):
+    argv = ["study", str(path), "--time", "months", "--event", "died"]
+    argv += ["--modality", "labs=tabular:labs_x0,labs_x1,labs_x2"]
+    argv += ["--modality", "scan=tabular:scan_x0,scan_x1,scan_x2"]
+    return main([*argv, "--cv", "3", *options])
+
+
+def test_survival_study_command_end_to_end(survival_table, tmp_path, capsys):
+    out = tmp_path / "report"
+    strategies = "unimodal:labs,unimodal:scan,early:coxnet,late:mean"
+    status = _survival_study(
+        survival_table, "--strategies", strategies, "--out", str(out)
+    )
+    assert status == 0
+    printed = capsys.readouterr().out
+    assert "Task: survival; primary metric: c_harrell." in printed
+    results = pd.read_csv(out / "results.csv", index_col="strategy")
+    assert list(results.index) == strategies.split(",")
+    assert results["c_harrell_pooled"].between(0.5, 1).all()
+    assert "Kaplan–Meier" in (out / "report.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda t: t.assign(months=t["months"].where(t.index != 3, -2.0)),
+         "'months' is negative in 1 row(s), first at row 3"),
+        (lambda t: t.assign(died=t["died"].where(t.index != 5, 2)),
+         "'died' must be 0/1 or True/False; row 5 holds 2"),
+        (lambda t: t.assign(died="maybe"),
+         "event column 'died' of cohort.csv must be 0/1 or True/False; row 0"),
+        (lambda t: t.assign(died=0), "The target has no event"),
+        (lambda t: t.assign(months="soon"), "time column 'months' of cohort.csv"),
+    ],
+)  # fmt: skip
+def test_survival_targets_are_named(survival_table, capsys, edit, message):
+    edit(pd.read_csv(survival_table)).to_csv(survival_table, index=False)
+    status = _survival_study(survival_table, "--strategies", "unimodal:labs")
+    assert status == DATA_ERROR
+    assert message in capsys.readouterr().err
+
+
+def test_survival_options_are_checked(survival_table, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["study", str(survival_table), "--time", "months",
+              "--modality", "labs=tabular:labs_x0"])  # fmt: skip
+    assert exit_info.value.code == USAGE_ERROR
+    assert "needs both --time and --event" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["study", str(survival_table), "--modality", "labs=tabular:labs_x0"])
+    assert "give --target, or --time and --event" in capsys.readouterr().err

@@ -35,6 +35,7 @@ from ._runner import (
     naming_failures,
     predict_responses,
 )
+from ._survival import check_survival_target, is_survival_target
 
 __all__ = ["ExternalValidation", "evaluate_cohort"]
 
@@ -107,7 +108,9 @@ def evaluate_cohort(study, table, y, groups=None):
                 blocks[seen] = as_float_blocks(extract.transform(table), table.index)
         X = blocks[seen]
         with naming_failures(f"predicting the external cohort with {name!r}"):
-            predictions[name], proba[name], decision[name] = predict_responses(model, X)
+            predictions[name], proba[name], decision[name] = predict_responses(
+                model, X, getattr(study, "survival_times_", None)
+            )
     availability = _cohort_availability(study, table, y, blocks)
 
     n_rows = len(table)
@@ -134,6 +137,8 @@ def evaluate_cohort(study, table, y, groups=None):
         },
         availability_=availability,
         best_unimodal_=study.best_unimodal_ if study.best_unimodal_ in names else None,
+        survival_times_=getattr(study, "survival_times_", None),
+        horizons_=getattr(study, "horizons_", None),
     )
     cohort.fold_scores_ = fold_scores(cohort, y, {(0, name): np.nan for name in names})
     seed = study.bootstrap_["random_state"]
@@ -159,6 +164,13 @@ def _check_cohort_target(study, y, n_rows):
     """The cohort's target as an array of the study's kind."""
     if study.task_ == "multilabel":
         return _check_cohort_labels(study, y, n_rows)
+    if study.task_ == "survival":
+        if not is_survival_target(y):
+            raise ValueError(
+                "The external cohort's y must be a survival target (a structured "
+                "array of an event indicator and a time), as the study's."
+            )
+        return check_survival_target(np.asarray(y), n_rows)[0]
     y = check_target_values(y, n_rows, whose="the external cohort's")
     if study.task_ == "regression":
         if type_of_target(y) not in ("continuous", "binary", "multiclass"):

@@ -48,6 +48,10 @@ def _sksurv(module):
         ) from exc
 
 
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def is_survival_target(y):
     """Whether ``y`` is a structured array of an event indicator and a time."""
     dtype = getattr(y, "dtype", None)
@@ -81,7 +85,7 @@ def check_survival_target(y, n_rows):
         if bad.size:
             raise ValueError(
                 f"The event indicator {event_name!r} must be 0/1 or True/False; "
-                f"row {int(bad[0])} holds {event[bad[0]]!r}."
+                f"row {int(bad[0])} holds {_plain(event[bad[0]])!r}."
             )
         event = event.astype(bool)
     bad = np.flatnonzero(~np.isfinite(time))
