@@ -46,6 +46,22 @@ TRUSTED_TYPES = (
     "skfusion.fusion.late.LateFusionClassifier",
     "skfusion.fusion.late.LateFusionRegressor",
     "skfusion.fusion.shared.SharedSpace",
+    # The survival models: late fusion of risks, deep fusion with its Cox
+    # loss (the default criterion class), the Coxnet tuned by inner CV.
+    "skfusion.fusion.survival.LateFusionSurvival",
+    "skfusion.fusion.survival._InnerCVCoxnet",
+    "skfusion.deep.survival.DeepFusionSurvival",
+    "skfusion.deep.survival.CoxPartialLikelihoodLoss",
+    # scikit-survival's models and their fitted parts: Cox models, Breslow's
+    # baseline and its step functions (arrays), gradient-boosted Cox models.
+    "sksurv.linear_model.coxnet.CoxnetSurvivalAnalysis",
+    "sksurv.linear_model.coxph.CoxPHSurvivalAnalysis",
+    "sksurv.linear_model.coxph.BreslowEstimator",
+    "sksurv.functions.StepFunction",
+    "sksurv.ensemble.boosting.GradientBoostingSurvivalAnalysis",
+    # ... whose loss is a class and whose regression trees hold node arrays.
+    "sksurv.ensemble.survival_loss.CoxPH",
+    "sklearn.tree._tree.Tree",
     # Steps of the study's default strategies, inside a refitted pipeline:
     # the tabular modality's cell-to-category step (a callable object of
     # FunctionTransformer) and the quantile binning before gradient boosting.

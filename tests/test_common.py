@@ -108,4 +108,18 @@ def test_predictions_do_not_depend_on_batching(estimator):
     rng = np.random.RandomState(0)
     X = 3 * rng.uniform(size=(30, 3))
     y = X[:, 0].astype(int) if is_classifier(estimator) else X @ [1.0, -2.0, 0.5]
+    if _needs_survival_target(estimator):
+        y = _survival_target(y, rng)
     check_prediction_batch_invariance(estimator, X, y)
+
+
+def _needs_survival_target(estimator):
+    return type(estimator).__name__.endswith("Survival")
+
+
+def _survival_target(risk, rng):
+    """Times to event from a risk, about a quarter of them censored."""
+    target = np.empty(len(risk), dtype=[("event", bool), ("time", float)])
+    target["time"] = rng.exponential(size=len(risk)) * np.exp(-risk / 4)
+    target["event"] = rng.random(len(risk)) < 0.75
+    return target

@@ -1,6 +1,7 @@
 """Safe persistence: every fitted skfusion object round-trips through skops."""
 
 import ast
+import importlib.util
 import io
 import json
 import os
@@ -183,8 +184,40 @@ _DEFAULT_STRATEGIES = [
 ]
 
 
+def _survival_strategy_case(name):
+    """A default survival strategy on the study table's blocks."""
+
+    def make(tmp_path):
+        from skfusion.datasets import make_multimodal_survival
+        from skfusion.study import default_strategies
+
+        X, y = make_multimodal_survival(90, modality_sizes=(3, 3), random_state=0)
+        strategies, _ = default_strategies(
+            ["m0", "m1"], classification=False, survival=True, random_state=0
+        )
+        estimator, _ = strategies[name]
+        if name.startswith("deep"):
+            estimator.set_params(max_epochs=3)
+        return estimator, (X, y), X
+
+    return make
+
+
+_SURVIVAL_STRATEGIES = [
+    "unimodal:m0",
+    "early:coxnet",
+    "early:gbsa",
+    "late:mean",
+    "late:stacking",
+    "deep:concat",
+]
+
+
 def _all_cases():
     yield from _cases()
+    if importlib.util.find_spec("sksurv") is not None:
+        for name in _SURVIVAL_STRATEGIES:
+            yield f"default survival strategy {name}", _survival_strategy_case(name), []
     for name in _DEFAULT_STRATEGIES:
         yield f"refitted default strategy {name}", _default_strategy_case(name), []
     # The inner splitters of the other kinds of study.
@@ -266,7 +299,13 @@ def test_every_published_type_is_needed_and_a_class(saved):
         module, _, name = type_name.rpartition(".")
         # A class, never a function that could run code when loaded.
         assert isinstance(pkgutil.resolve_name(f"{module}:{name}"), type), type_name
-        assert module.split(".")[0] in {"skfusion", "sklearn", "torch", "numpy"}
+        assert module.split(".")[0] in {
+            "skfusion",
+            "sklearn",
+            "sksurv",
+            "torch",
+            "numpy",
+        }
 
 
 def _tamper(path, node):

@@ -7,12 +7,15 @@ from .encoders import CNN1dEncoder, CNN2dEncoder, MLPEncoder, build_encoder
 from .estimators import DeepFusionClassifier, DeepFusionRegressor
 from .layers import FUSION_LAYERS, build_fusion
 from .module import FusionNet
+from .survival import CoxPartialLikelihoodLoss, DeepFusionSurvival
 
 __all__ = [
     "CNN1dEncoder",
     "CNN2dEncoder",
+    "CoxPartialLikelihoodLoss",
     "DeepFusionClassifier",
     "DeepFusionRegressor",
+    "DeepFusionSurvival",
     "FUSION_LAYERS",
     "FusionNet",
     "MLPEncoder",

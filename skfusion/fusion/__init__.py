@@ -4,13 +4,16 @@ from .early import BlockScaler, FeatureFusion
 from .kernel import MultipleKernelClassifier
 from .late import LateFusionClassifier, LateFusionRegressor, make_modality_pipeline
 from .shared import SharedSpace
+from .survival import LateFusionSurvival, coxnet_with_inner_cv
 
 __all__ = [
     "BlockScaler",
     "FeatureFusion",
     "LateFusionClassifier",
     "LateFusionRegressor",
+    "LateFusionSurvival",
     "MultipleKernelClassifier",
     "SharedSpace",
+    "coxnet_with_inner_cv",
     "make_modality_pipeline",
 ]

@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.preprocessing import StandardScaler
 
 from ..compose import ModalityTransformer
-from ..deep import DeepFusionClassifier, DeepFusionRegressor
+from ..deep import DeepFusionClassifier, DeepFusionRegressor, DeepFusionSurvival
 from ..extractors import (
     AudioFeatures,
     ImageFeatures,
@@ -27,6 +27,7 @@ from ..fusion import (
     FeatureFusion,
     LateFusionClassifier,
     LateFusionRegressor,
+    LateFusionSurvival,
     MultipleKernelClassifier,
     SharedSpace,
 )
@@ -164,6 +165,12 @@ INSTANCES = {
     ModalityTransformer: [
         ModalityTransformer([("first_two", StandardScaler(), [0, 1])]),
     ],
+    LateFusionSurvival: [
+        LateFusionSurvival(modalities={"a": [0], "b": slice(1, None)}, cv=2),
+    ],
+    DeepFusionSurvival: [
+        DeepFusionSurvival(**_SMALL_NET, early_stopping=False, random_state=0),
+    ],
 }
 
 # {estimator class: {check name: reason}}; kept empty unless a check cannot pass.
@@ -186,7 +193,45 @@ _FLOAT32_NETWORK = dict.fromkeys(
     "float32 matrix products vary with the batch's size and the CPU's kernel "
     "by a few ulps, above the check's atol of 1e-7 / 1e-9",
 )
+# scikit-learn's checks fit with a 1-D y; a survival model needs the
+# structured (event, time) target and refuses any other with a named error.
+# tests/test_survival_models.py checks the same properties (fit, predict,
+# pickle, scores, missing modalities) with survival targets.
+_NEEDS_SURVIVAL_TARGET = dict.fromkeys(
+    [
+        "check_complex_data",
+        "check_dataframe_column_names_consistency",
+        "check_dict_unchanged",
+        "check_dont_overwrite_parameters",
+        "check_dtype_object",
+        "check_estimator_sparse_array",
+        "check_estimator_sparse_matrix",
+        "check_estimator_sparse_tag",
+        "check_estimators_dtypes",
+        "check_estimators_empty_data_messages",
+        "check_estimators_fit_returns_self",
+        "check_estimators_overwrite_params",
+        "check_estimators_pickle",
+        "check_f_contiguous_array_estimator",
+        "check_fit2d_1feature",
+        "check_fit2d_1sample",
+        "check_fit2d_predict1d",
+        "check_fit_check_is_fitted",
+        "check_fit_idempotent",
+        "check_fit_score_takes_y",
+        "check_methods_sample_order_invariance",
+        "check_methods_subset_invariance",
+        "check_n_features_in",
+        "check_n_features_in_after_fitting",
+        "check_pipeline_consistency",
+        "check_positive_only_tag_during_fit",
+        "check_readonly_memmap_input",
+    ],
+    "fits with a 1-D y; a survival model needs a structured (event, time) target",
+)
 EXPECTED_FAILED_CHECKS = {
+    LateFusionSurvival: _NEEDS_SURVIVAL_TARGET,
+    DeepFusionSurvival: _NEEDS_SURVIVAL_TARGET | _SKORCH_INIT,
     DeepFusionClassifier: _SKORCH_INIT | _FLOAT32_NETWORK,
     DeepFusionRegressor: _SKORCH_INIT | _FLOAT32_NETWORK,
     ModalityTransformer: dict.fromkeys(
