@@ -196,3 +196,42 @@ def test_an_event_column_that_is_not_binary_is_named():
     )
     with pytest.raises(ValueError, match="'status' must be 0/1 or True/False; row"):
         study.fit(X, target)
+
+
+@pytest.mark.slow
+def test_default_survival_strategies_on_the_breast_cancer_cohort(tmp_path):
+    pytest.importorskip("skops")
+    from skfusion import persist
+
+    X, y = load_breast_cancer_modalities(return_X_y=True)
+    train, cohort = np.arange(150), np.arange(150, 198)
+    study = FusionStudy(
+        _modalities(X, ["clinical", "genes"]),
+        cv=3,
+        random_state=0,
+        refit=True,
+        contributions="early:coxnet",
+    ).fit(X.iloc[train], y[train])
+    assert list(study.strategies_) == [
+        "unimodal:clinical",
+        "unimodal:genes",
+        "early:coxnet",
+        "early:gbsa",
+        "late:mean",
+        "late:stacking",
+        "deep:concat",
+    ]
+    assert study.summary_["c_harrell_pooled"].between(0.4, 1).all()
+    assert set(study.contributions_.index) == {"clinical", "genes"}
+    external = study.evaluate(X.iloc[cohort], y[cohort])
+    assert set(external.summary.index) == set(study.estimators_)
+    assert np.isfinite(external.summary["c_harrell"]).all()
+    text = (study.report(tmp_path / "report") / "report.md").read_text()
+    assert "## External validation" in text
+    path = tmp_path / "model.skops"
+    persist.dump(study.best_estimator_, path)
+    np.testing.assert_allclose(
+        persist.load(path).predict(X.iloc[cohort]),
+        study.best_estimator_.predict(X.iloc[cohort]),
+        rtol=1e-6,
+    )
