@@ -67,6 +67,12 @@ def _block_case(estimator):
         rng = np.random.RandomState(0)
         X = 3 * rng.uniform(size=(30, 3))
         y = X[:, 0].astype(int) if is_classifier(estimator) else X @ [1.0, -2.0, 0.5]
+        if type(estimator).__name__.endswith("Survival"):
+            # Times to event from the same risk, a quarter of them censored.
+            target = np.empty(len(y), dtype=[("event", bool), ("time", float)])
+            target["time"] = rng.exponential(size=len(y)) * np.exp(-y / 4)
+            target["event"] = rng.random(len(y)) < 0.75
+            y = target
         return clone(estimator), (X, y), X
 
     return make

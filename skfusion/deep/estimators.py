@@ -474,7 +474,8 @@ class _DeepFusionBase(FusionMixin, NeuralNet):
         """(train, validation) row indices for early stopping, or None.
 
         skorch's :class:`~skorch.dataset.ValidSplit` draws them: stratified
-        for a classifier where every class can be on both sides, by group
+        on :meth:`_stratification_labels` (a classifier's classes) where
+        every label can be on both sides, by group
         (``GroupShuffleSplit``, to which it forwards ``groups``) when groups
         are given.
         """
@@ -494,16 +495,29 @@ class _DeepFusionBase(FusionMixin, NeuralNet):
                 )
             )
         else:
+            labels = self._stratification_labels(targets)
             stratified = False
-            if is_classifier(self) and np.ndim(targets) == 1:
-                counts = np.bincount(targets)
+            if labels is not None:
+                counts = np.bincount(labels)
                 room = min(n_valid, n_rows - n_valid)
                 stratified = counts.min() >= 2 and room >= len(counts)
+            if stratified:
+                targets = labels
             splitter = ValidSplit(
                 self.validation_fraction, stratified=stratified, random_state=seed
             )
         train, valid = splitter(np.arange(n_rows), targets, groups=groups)
         return np.asarray(train.indices), np.asarray(valid.indices)
+
+    def _stratification_labels(self, targets):
+        """Labels (0, 1, ...) to stratify the early-stopping split on, or None.
+
+        A classifier's encoded classes; a survival model overrides it with
+        the event indicator.
+        """
+        if is_classifier(self) and np.ndim(targets) == 1:
+            return targets
+        return None
 
     def get_split_datasets(self, X, y=None, **fit_params):
         """Training and validation datasets: the inner early-stopping split."""

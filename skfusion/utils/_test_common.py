@@ -167,6 +167,9 @@ INSTANCES = {
     ],
     LateFusionSurvival: [
         LateFusionSurvival(modalities={"a": [0], "b": slice(1, None)}, cv=2),
+        LateFusionSurvival(
+            combiner="stacking", cv=2, modalities=TWO_BLOCKS, random_state=0
+        ),
     ],
     DeepFusionSurvival: [
         DeepFusionSurvival(**_SMALL_NET, early_stopping=False, random_state=0),
