@@ -272,7 +272,7 @@ def _with(y, field, rows, value):
         (lambda y: _with(y, "event", slice(None), False), "every row is censored"),
         (
             lambda y: np.rec.fromarrays([np.full(50, 2), y["time"]], names="e,t"),
-            "event indicator 'e' must be True/False or 0/1",
+            "event indicator 'e' must be 0/1 or True/False",
         ),
         (
             lambda y: np.rec.fromarrays([y["event"], y["time"].astype(str)]),

@@ -16,7 +16,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._sklearn_compat import validate_parameter_constraints
-from ..utils.validation import preview
+from ..utils.validation import check_survival_target
 from .estimators import BlockDataset, TensorBatchIterator, _DeepFusionBase
 from .module import FusionNet
 
@@ -35,72 +35,10 @@ def _sksurv(module, needed_by):
 
 
 def _check_survival_target(estimator, y):
-    """The event indicator and time of a survival target, checked.
-
-    The event is the first bool field of ``y`` (the first field when none is
-    bool, which must then hold 0/1), the time the other field, as
-    ``sksurv.util.check_y_survival`` reads them; that check runs last.
-
-    Returns
-    -------
-    event : ndarray of bool of shape (n_samples,)
-    time : ndarray of float64 of shape (n_samples,)
-    """
-    name = type(estimator).__name__
-    check_y_survival = _sksurv("util", name).check_y_survival
-    if y is None:
-        # The words scikit-learn's check_requires_y_none looks for.
-        raise ValueError(
-            f"{name} requires y to be passed, but the target y is None: give a "
-            "survival target, e.g. sksurv.util.Surv.from_arrays(event, time)."
-        )
-    dtype = getattr(y, "dtype", None)
-    if getattr(dtype, "names", None) is None or len(dtype.names) != 2:
-        raise ValueError(
-            f"{name} needs a survival target: a structured array of an event "
-            "indicator and a time, e.g. sksurv.util.Surv.from_arrays(event, time); "
-            f"got {type(y).__name__}"
-            + (f" of dtype {dtype}." if dtype is not None else ".")
-        )
-    kinds = [dtype[field].kind for field in dtype.names]
-    event_field = dtype.names[kinds.index("b")] if "b" in kinds else dtype.names[0]
-    (time_field,) = (field for field in dtype.names if field != event_field)
-    event = np.asarray(y[event_field]).reshape(-1)
-    if event.dtype != bool:
-        if event.dtype.kind not in "iuf" or not np.isin(event, [0, 1]).all():
-            raise ValueError(
-                f"{name}: the event indicator {event_field!r} must be True/False "
-                f"or 0/1; got dtype {event.dtype}."
-            )
-        event = event.astype(bool)
-    if dtype[time_field].kind not in "iuf":
-        raise ValueError(
-            f"{name}: the time field {time_field!r} of y must be numeric; got "
-            f"dtype {dtype[time_field]}."
-        )
-    time = np.asarray(y[time_field], dtype=np.float64).reshape(-1)
-    problems = [
-        (what, np.flatnonzero(bad))
-        for what, bad in (
-            ("NaN", np.isnan(time)),
-            ("infinite", np.isinf(time)),
-            ("negative", time < 0),
-        )
-        if bad.any()
-    ]
-    if problems:
-        n_bad = int((~np.isfinite(time) | (time < 0)).sum())
-        where = "; ".join(f"{what} in rows {preview(rows)}" for what, rows in problems)
-        raise ValueError(
-            f"{name}: the time is negative or missing in {n_bad} row(s) of "
-            f"{time.size}: {where}. A time is the follow-up from the start "
-            "(>= 0) to the event or censoring; drop rows without one."
-        )
-    if not event.any():
-        raise ValueError(
-            f"{name}: every row is censored ({event.size} rows); no event to "
-            "learn from."
-        )
+    """The checked event indicator and time, then scikit-survival's check."""
+    # scikit-survival first: without it, what to install is the answer.
+    check_y_survival = _sksurv("util", type(estimator).__name__).check_y_survival
+    event, time = check_survival_target(estimator, y)
     return check_y_survival(event, time)
 
 

@@ -30,6 +30,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ..blocks import MODALITY_SEPARATOR, MissingModalityWarning, modality_of_column
 from ..utils._docstrings import fill_docstring
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
+from ..utils.validation import check_survival_target
 from .early import BlockScaler
 from .late import _BaseLateFusion
 
@@ -91,47 +92,7 @@ def check_survival_y(estimator, y):
     >>> check_survival_y(LateFusionSurvival(), y)
     (array([ True, False]), array([2., 5.]))
     """
-    name = type(estimator).__name__
-    if y is None:
-        # scikit-learn's wording, which its estimator checks look for.
-        raise ValueError(
-            f"{name} requires y to be passed, but the target y is None; it needs "
-            "a survival target, e.g. sksurv.util.Surv.from_arrays(event, time)."
-        )
-    dtype = getattr(y, "dtype", None)
-    if dtype is None or dtype.names is None or len(dtype.names) != 2:
-        raise ValueError(
-            f"{name} needs a survival target: a structured array of an event "
-            "indicator and a time, e.g. sksurv.util.Surv.from_arrays(event, time); "
-            f"got {type(y).__name__}"
-            + (f" of dtype {dtype}." if dtype is not None else ".")
-        )
-    kinds = [dtype[field].kind for field in dtype.names]
-    event_field = dtype.names[kinds.index("b")] if "b" in kinds else dtype.names[0]
-    time_field = [f for f in dtype.names if f != event_field][0]
-    event = np.asarray(y[event_field])
-    try:
-        time = np.asarray(y[time_field], dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"{name}: the time field {time_field!r} of y is not numeric."
-        ) from None
-    if event.dtype != bool:
-        if not np.isin(event, [0, 1]).all():
-            raise ValueError(
-                f"{name}: the event indicator {event_field!r} must be 0/1 or "
-                "True/False."
-            )
-        event = event.astype(bool)
-    bad = np.flatnonzero(~np.isfinite(time) | (time < 0))
-    if bad.size:
-        raise ValueError(
-            f"{name}: the time is negative or missing in {bad.size} row(s), "
-            f"first at row {int(bad[0])}."
-        )
-    if not event.any():
-        raise ValueError(f"{name}: every row is censored; no event to learn from.")
-    return event, time
+    return check_survival_target(estimator, y)
 
 
 def _survival_array(event, time):

@@ -12,6 +12,7 @@ from sklearn.utils.multiclass import check_classification_targets
 __all__ = [
     "check_finite_target",
     "check_single_label",
+    "check_survival_target",
     "n_target_columns",
     "encode_class_labels",
     "holds_numbers",
@@ -218,3 +219,97 @@ def preview(items, limit=10):
     shown = ", ".join(map(str, items[:limit]))
     more = f", ... ({len(items) - limit} more)" if len(items) > limit else ""
     return f"[{shown}{more}]"
+
+
+def check_survival_target(estimator, y):
+    """The event indicator and time of a survival target, checked.
+
+    The event is the first bool field of ``y`` (the first field when none is
+    bool, which must then hold 0/1), the time the other field, as
+    scikit-survival's ``check_y_survival`` reads them.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        Named in the messages.
+
+    y : structured ndarray of shape (n_samples,)
+        An event field and a time field, e.g.
+        ``sksurv.util.Surv.from_arrays(event, time)``.
+
+    Returns
+    -------
+    event : ndarray of bool of shape (n_samples,)
+    time : ndarray of float64 of shape (n_samples,)
+
+    Raises
+    ------
+    ValueError
+        For a missing target, one that is not such an array, an event field
+        that is not 0/1, a time that is not numeric, negative, NaN or
+        infinite (the rows named), or no event at all.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfusion.utils.validation import check_survival_target
+    >>> y = np.array([(True, 2.0), (False, 5.0)],
+    ...              dtype=[("event", bool), ("time", float)])
+    >>> check_survival_target(None, y)
+    (array([ True, False]), array([2., 5.]))
+    """
+    name = type(estimator).__name__
+    if y is None:
+        # The words scikit-learn's check_requires_y_none looks for.
+        raise ValueError(
+            f"{name} requires y to be passed, but the target y is None: give a "
+            "survival target, e.g. sksurv.util.Surv.from_arrays(event, time)."
+        )
+    dtype = getattr(y, "dtype", None)
+    if getattr(dtype, "names", None) is None or len(dtype.names) != 2:
+        raise ValueError(
+            f"{name} needs a survival target: a structured array of an event "
+            "indicator and a time, e.g. sksurv.util.Surv.from_arrays(event, time); "
+            f"got {type(y).__name__}"
+            + (f" of dtype {dtype}." if dtype is not None else ".")
+        )
+    kinds = [dtype[field].kind for field in dtype.names]
+    event_field = dtype.names[kinds.index("b")] if "b" in kinds else dtype.names[0]
+    (time_field,) = (field for field in dtype.names if field != event_field)
+    event = np.asarray(y[event_field]).reshape(-1)
+    if event.dtype != bool:
+        if event.dtype.kind not in "iuf" or not np.isin(event, [0, 1]).all():
+            raise ValueError(
+                f"{name}: the event indicator {event_field!r} must be 0/1 or "
+                f"True/False; got dtype {event.dtype}."
+            )
+        event = event.astype(bool)
+    if dtype[time_field].kind not in "iuf":
+        raise ValueError(
+            f"{name}: the time field {time_field!r} of y must be numeric; got "
+            f"dtype {dtype[time_field]}."
+        )
+    time = np.asarray(y[time_field], dtype=np.float64).reshape(-1)
+    problems = [
+        (what, np.flatnonzero(bad))
+        for what, bad in (
+            ("NaN", np.isnan(time)),
+            ("infinite", np.isinf(time)),
+            ("negative", time < 0),
+        )
+        if bad.any()
+    ]
+    if problems:
+        n_bad = int((~np.isfinite(time) | (time < 0)).sum())
+        where = "; ".join(f"{what} in rows {preview(rows)}" for what, rows in problems)
+        raise ValueError(
+            f"{name}: the time is negative or missing in {n_bad} row(s) of "
+            f"{time.size}: {where}. A time is the follow-up from the start "
+            "(>= 0) to the event or censoring; drop rows without one."
+        )
+    if not event.any():
+        raise ValueError(
+            f"{name}: every row is censored ({event.size} rows); no event to "
+            "learn from."
+        )
+    return event, time
