@@ -29,6 +29,17 @@ a 2,000-column image-like block and a 3-column clinical block, 7 imbalanced
 classes (40/20/12/10/8/6/4 %), 3 folds, ``random_state=0``; printed: each
 stage's seconds (``timings_``), each strategy's mean fit time per fold and
 primary score. ``--n-jobs`` sets the study's ``n_jobs``.
+
+``--image-study`` runs the default study as a dermoscopy study looks to it
+(issue 25): 1,500 images of about 1,000 lesions (``groups``, 1-3 images per
+lesion) in 7 classes at the frequencies of a skin-lesion archive
+(67/11/10/5/3/2/2 %); an image modality made of a 1,280-column
+embedding-like sub-block (``image__embedding__*``: a 48-dimensional latent
+structure, partly class-dependent, through random non-negative loadings plus
+noise, as a CNN's pooled features are) and a 40-column colour-statistics-like
+sub-block (``image__statistics__*``), and a clinical block (age, sex, site).
+3 grouped folds, no contributions (as ``--cv 3 --no-contributions``); printed:
+the stage times, each strategy's primary score and mean fit time per fold.
 """
 
 import argparse
@@ -226,6 +237,83 @@ def main_realistic(args):
     return {"wall_s": wall, "fold_scores": scores, "study": study}
 
 
+def image_study_table(n_rows=1500, random_state=0):
+    """The table of ``--image-study``: (table, y, groups, modalities)."""
+    rng = np.random.default_rng(random_state)
+    frequencies = np.array([0.67, 0.11, 0.10, 0.05, 0.03, 0.02, 0.02])
+    n_classes = len(frequencies)
+    lesion_class, rows = [], 0
+    while rows < n_rows:
+        images = min(1 + rng.poisson(0.5), 3, n_rows - rows)
+        lesion_class.append(rng.choice(n_classes, p=frequencies))
+        rows += images
+        lesion_class[-1] = (lesion_class[-1], images)
+    groups = np.repeat(np.arange(len(lesion_class)), [n for _, n in lesion_class])
+    y = np.repeat([c for c, _ in lesion_class], [n for _, n in lesion_class])
+    n_lesions = len(lesion_class)
+
+    # Embedding: 48 latent factors per lesion (8 of them shifted by class),
+    # a little per-image jitter, non-negative random loadings, ReLU and noise.
+    latent = rng.normal(size=(n_lesions, 48))
+    lesion_y = y[np.unique(groups, return_index=True)[1]]
+    latent[:, :8] += 0.9 * rng.normal(size=(n_classes, 8))[lesion_y]
+    per_image = latent[groups] + 0.3 * rng.normal(size=(n_rows, 48))
+    loadings = np.abs(rng.normal(size=(48, 1280))) / np.sqrt(48)
+    embedding = np.maximum(per_image @ loadings - 0.5, 0.0)
+    embedding += 0.5 * rng.exponential(size=embedding.shape)
+    # Colour statistics: 6 latent colour factors (3 class-shifted), 40 columns.
+    colour = rng.normal(size=(n_rows, 6))
+    colour[:, :3] += 0.7 * rng.normal(size=(n_classes, 3))[y]
+    statistics = colour @ rng.normal(size=(6, 40)) + rng.normal(size=(n_rows, 40))
+    # Clinical: age and site depend weakly on the class, sex not at all.
+    age = np.clip(rng.normal(50 + 4 * rng.normal(size=n_classes)[y], 15), 0, 90)
+    site_logits = rng.normal(size=(n_classes, 5))
+    site = [rng.choice(5, p=np.exp(row) / np.exp(row).sum()) for row in site_logits[y]]
+    table = pd.DataFrame(
+        {
+            "age": age.round(),
+            "sex": rng.choice(["F", "M"], size=n_rows),
+            "site": [f"site{k}" for k in site],
+        }
+    )
+    images = pd.DataFrame(
+        np.hstack([embedding, statistics]),
+        columns=[f"embedding__emb{i}" for i in range(1280)]
+        + [f"statistics__s{i}" for i in range(40)],
+    )
+    table = pd.concat([table, images], axis=1)
+    from skfusion.study import default_modality_transformer
+
+    clinical = ["age", "sex", "site"]
+    modalities = [
+        (
+            "clinical",
+            default_modality_transformer("tabular", table, clinical),
+            clinical,
+        ),
+        ("image", "passthrough", list(images.columns)),
+    ]
+    return table, y, groups, modalities
+
+
+def main_image_study(args):
+    table, y, groups, modalities = image_study_table()
+    study = FusionStudy(
+        modalities, cv=3, random_state=0, n_jobs=args.n_jobs, contributions=None
+    )
+    start = time.perf_counter()
+    study.fit(table, y, groups=groups)
+    wall = time.perf_counter() - start
+    primary = study.primary_metric_
+    print(f"image study, n_jobs={args.n_jobs}: {wall:.1f} s")
+    print(pd.Series(study.timings_, dtype=float).round(1).to_string())
+    print()
+    summary = study.summary_[[f"{primary}_mean", f"{primary}_std", "fit_time"]]
+    print(summary.round(3).to_string())
+    scores = study.fold_scores_[["strategy", "repeat", "fold", "metric", "score"]]
+    return {"wall_s": wall, "fold_scores": scores, "study": study}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -247,8 +335,19 @@ def main(argv=None):
         action="store_true",
         help="the default study on the realistic synthetic table instead",
     )
-    parser.add_argument("--n-jobs", type=int, default=None, help="with --realistic")
+    parser.add_argument(
+        "--image-study",
+        action="store_true",
+        help="the default study on the dermoscopy-like table instead",
+    )
+    parser.add_argument(
+        "--n-jobs", type=int, default=None, help="with --realistic or --image-study"
+    )
     args = parser.parse_args(argv or [])
+    if args.image_study:
+        results = main_image_study(args)
+        _save_and_compare(results["fold_scores"], args)
+        return results
     if args.realistic:
         results = main_realistic(args)
         _save_and_compare(results["fold_scores"], args)

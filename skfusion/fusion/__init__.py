@@ -3,6 +3,7 @@
 from .early import BlockScaler, FeatureFusion
 from .kernel import MultipleKernelClassifier
 from .late import LateFusionClassifier, LateFusionRegressor, make_modality_pipeline
+from .reduction import WideBlockReducer
 from .shared import SharedSpace
 from .survival import LateFusionSurvival, coxnet_with_inner_cv
 
@@ -14,6 +15,7 @@ __all__ = [
     "LateFusionSurvival",
     "MultipleKernelClassifier",
     "SharedSpace",
+    "WideBlockReducer",
     "coxnet_with_inner_cv",
     "make_modality_pipeline",
 ]

@@ -38,6 +38,7 @@ from ..blocks import FusionMixin, MissingModalityWarning
 from ..utils._docstrings import fill_docstring
 from ..utils._sklearn_compat import HasMethods, StrOptions, _fit_context
 from ..utils.validation import encode_class_labels, n_target_columns, preview
+from ._tuned import with_chosen_hyperparameters
 
 __all__ = ["LateFusionClassifier", "LateFusionRegressor", "make_modality_pipeline"]
 
@@ -296,12 +297,13 @@ class _BaseLateFusion(FusionMixin, BaseEstimator):
         cv = check_cv(self.cv, targets, classifier=is_classifier(self))
         return list(cv.split(X, targets))
 
-    def _fit_modality(self, modality, X, targets, all_targets):
+    def _fit_modality(self, modality, X, targets, all_targets, estimator=None):
         """Fit the modality's model, or its fallback where it cannot learn.
 
         ``targets`` are those of the rows holding the modality, ``all_targets``
         those of every row of the same training set: the fallback's prior
-        when the modality is in none of them.
+        when the modality is in none of them. ``estimator`` replaces the
+        modality's configured model (unfitted).
         """
         if targets.size == 0:
             return self._fallback_estimator().fit(
@@ -309,7 +311,8 @@ class _BaseLateFusion(FusionMixin, BaseEstimator):
             )
         if self._needs_fallback(targets):
             return self._fallback_estimator().fit(X, targets)
-        estimator = self._modality_estimator(modality)
+        if estimator is None:
+            estimator = self._modality_estimator(modality)
         try:
             return estimator.fit(X, targets)
         except ValueError as exc:
@@ -337,6 +340,12 @@ class _BaseLateFusion(FusionMixin, BaseEstimator):
         def oof_one(modality, indices, rows):
             block = np.full((len(targets), self._output_width()), np.nan)
             n_fallbacks = 0
+            # The hyperparameters the full model chose, not searched again.
+            tuned = self.estimators_[modality]
+            if tuned is not None:
+                tuned = with_chosen_hyperparameters(
+                    tuned, self._modality_estimator(modality)
+                )
             for train, test in folds:
                 test = test[rows[test]]
                 if not test.size:
@@ -348,6 +357,7 @@ class _BaseLateFusion(FusionMixin, BaseEstimator):
                     X[train_rows][:, indices],
                     targets[train_rows],
                     targets[train],
+                    None if tuned is None else clone(tuned),
                 )
                 block[test] = self._predict_modality(estimator, X[test][:, indices])
             return block, n_fallbacks
@@ -660,6 +670,11 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
         ``"stacking"``. An int means stratified, shuffled folds seeded by
         ``random_state``, lowered (with a warning) to the number of training
         rows of the largest class when that is smaller.
+        A per-modality model that tunes itself (``LogisticRegressionCV``,
+        ``RidgeCV``, a refitted search, also as a pipeline step) is not tuned
+        again in every fold: each fold refits it with the hyperparameters it
+        chose on all the training rows (its ``C_``, ``alpha_`` or
+        ``best_params_``), which costs one fit instead of a whole search.
 
     modalities : dict of str to columns, default=None
         Column groups, see :func:`skfusion.blocks.resolve_modalities`.
@@ -1150,6 +1165,11 @@ class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
         Folds for the out-of-fold predictions (shuffled, seeded by
         ``random_state``, when an int; lowered, with a warning, to the number
         of training rows when that is smaller).
+        A per-modality model that tunes itself (``LogisticRegressionCV``,
+        ``RidgeCV``, a refitted search, also as a pipeline step) is not tuned
+        again in every fold: each fold refits it with the hyperparameters it
+        chose on all the training rows (its ``C_``, ``alpha_`` or
+        ``best_params_``), which costs one fit instead of a whole search.
 
     modalities : dict of str to columns, default=None
         Column groups, see :func:`skfusion.blocks.resolve_modalities`.

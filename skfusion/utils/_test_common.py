@@ -30,6 +30,7 @@ from ..fusion import (
     LateFusionSurvival,
     MultipleKernelClassifier,
     SharedSpace,
+    WideBlockReducer,
 )
 
 TWO_BLOCKS = {"first": [0], "rest": slice(1, None)}
@@ -133,6 +134,13 @@ INSTANCES = {
     SharedSpace: [
         SharedSpace(n_components=1, modalities=TWO_BLOCKS),
         SharedSpace(n_components=1, regularization=0.1, modalities=TWO_BLOCKS),
+    ],
+    WideBlockReducer: [
+        WideBlockReducer(modalities=TWO_BLOCKS),
+        # The "rest" block counts as wide and is projected.
+        WideBlockReducer(
+            n_components=1, rows_per_column=1000, modalities=TWO_BLOCKS, random_state=0
+        ),
     ],
     MultipleKernelClassifier: [
         MultipleKernelClassifier(modalities=TWO_BLOCKS, random_state=0),
