@@ -545,6 +545,7 @@ def _study_command(args, parser):
     image_encoder = _image_encoder(modalities, extractors)
     if args.root is not None and not Path(args.root).is_dir():
         raise _DataError(f"--root {args.root!r} is not a directory")
+    _check_cache(args, parser)
 
     table = _read_table(args.table)
     _check_table(table, args, modalities)
@@ -577,6 +578,7 @@ def _study_command(args, parser):
         n_jobs=args.n_jobs,
         verbose=True,
         refit=_refit_choice(args),
+        memory=args.cache,
     )
     print(
         f"skfusion study: {len(table)} rows of {args.table}, target "
@@ -604,6 +606,21 @@ def _study_command(args, parser):
         _save_model(study, args.save_model)
     _print_results(study, report_dir, start)
     return 0
+
+
+def _check_cache(args, parser):
+    """Refuse a --cache that is a file (the table, say), not a folder."""
+    if args.cache is None:
+        return
+    cache = Path(args.cache)
+    if cache.exists() and not cache.is_dir():
+        table = Path(args.table)
+        what = (
+            f"the table {args.table!r} itself"
+            if table.exists() and cache.samefile(table)
+            else f"a file, not a folder (the table is {args.table!r})"
+        )
+        parser.error(f"--cache {args.cache!r} is {what}; give a folder")
 
 
 # -- skfusion predict ------------------------------------------------------------
@@ -1012,6 +1029,18 @@ def _build_parser():
         metavar="MODEL.skops",
         help="save the best strategy, refitted on every row, as a pipeline from "
         "the table to predictions (skops format; see skfusion predict)",
+    )
+    study.add_argument(
+        "--cache",
+        default=None,
+        metavar="DIR",
+        help="folder of an extraction cache shared by studies: the features of "
+        "every image, text, audio or signal input, keyed by the file's (or "
+        "text's) content and the extractor's settings, so that a later study "
+        "on the same media (another target, other strategies, a subset of the "
+        "rows) skips their extraction; the tabular blocks of each fold are "
+        "cached there too, keyed by the table. Created if absent; delete the "
+        "folder to clear it (default: no cache)",
     )
     _add_common_options(study, "./skfusion-report")
     study.set_defaults(handler=_study_command, command_parser=study)

@@ -7,11 +7,13 @@ from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
 from ..blocks import MissingModalityWarning
+from ._cache import extraction_cache_location
 from ._runner import (
     as_float_blocks,
     fit_with_groups,
     modality_transformer,
     naming_failures,
+    uncached,
 )
 
 __all__ = [
@@ -85,19 +87,23 @@ def refit_strategies(study, names, table, y, groups):
     strategy's estimator fitted on its output (with ``groups`` where the
     model takes them, as in the study's folds). Strategies that see the same
     modalities share one fitted ``"extract"`` step, so each set of
-    modalities is extracted once.
+    modalities is extracted once. With the study's ``memory``, the
+    extractors applied once read their rows from the extraction cache that
+    the cross-validation filled; the pipelines hold the plain extractors.
     """
+    cache = extraction_cache_location(study.memory)
     extracted = {}
     pipelines = {}
     for name in names:
         seen = study.strategy_modalities_[name]
         if seen not in extracted:
             triples = [m for m in study.modalities if m[0] in seen]
-            transformer = modality_transformer(triples, study.n_jobs)
+            transformer = modality_transformer(triples, study.n_jobs, cache)
             with naming_failures(f"extracting {list(seen)} on every row to refit"):
                 blocks = as_float_blocks(
                     transformer.fit_transform(table, y), table.index
                 )
+            uncached(transformer)
             extracted[seen] = transformer, blocks
         transformer, blocks = extracted[seen]
         model = clone(study.strategies_[name])

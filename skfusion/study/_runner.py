@@ -27,11 +27,13 @@ from tqdm.auto import tqdm
 from ..blocks import MODALITY_SEPARATOR, MissingModalityWarning, modality_of_column
 from ..compose import make_modality_transformer
 from ..utils.validation import non_numeric_rows
+from ._cache import ContentCachedExtractor, extraction_cache_location
 from ._survival import survival_at
 
 __all__ = [
     "OutOfFold",
     "as_float_blocks",
+    "cached_by_content",
     "columns_of",
     "extract_blocks",
     "fit_and_predict",
@@ -41,6 +43,7 @@ __all__ = [
     "make_splits",
     "modality_transformer",
     "naming_failures",
+    "uncached",
     "predict_out_of_fold",
     "predict_responses",
 ]
@@ -151,20 +154,45 @@ def learns_from_data(transformer):
     return getattr(transformer, "_learns_from_data", True)
 
 
+def cached_by_content(transformer):
+    """Whether the extraction cache may store a transformer's rows.
+
+    Only skfusion's extractors that learn nothing from the data: their row
+    of an input depends on that input alone, so that it can be keyed by the
+    input's content (see :mod:`skfusion.study._cache`). Other transformers
+    applied once are cached by the table, with :class:`joblib.Memory`.
+    """
+    # Imported here: a study of precomputed blocks never needs the extractors.
+    from ..extractors import BaseExtractor
+
+    return isinstance(transformer, BaseExtractor) and not learns_from_data(transformer)
+
+
 def extract_blocks(modalities, table, y, splits, *, memory=None, n_jobs=None):
     """The (train, test) blocked matrices of every split, modalities in order.
 
     A transformer that learns from the data is fitted on the training rows
     of each fold (in parallel over folds), one that does not is applied once
-    to all rows; with ``memory``, both results are cached on disk.
+    to all rows. With ``memory``, the folds' blocks are cached on disk by
+    the table's content, and the rows of skfusion's extractors applied once
+    by the content of each input (:func:`cached_by_content`), in the
+    extraction cache under the same folder; other transformers applied once
+    are cached by the table.
     """
+    location = extraction_cache_location(memory)
     memory = check_memory(memory)
     once = [m for m in modalities if not learns_from_data(m[1])]
     per_fold = [m for m in modalities if learns_from_data(m[1])]
+    by_content = [m for m in once if location is not None and cached_by_content(m[1])]
+    by_table = [m for m in once if location is None or not cached_by_content(m[1])]
 
-    whole = None
-    if once:
-        whole = memory.cache(_extract_all, ignore=["n_jobs"])(once, table, y, n_jobs)
+    wholes = []
+    if by_content:
+        wholes.append(_extract_all(by_content, table, y, n_jobs, location))
+    if by_table:
+        extract = memory.cache(_extract_all, ignore=["n_jobs"])
+        wholes.append(extract(by_table, table, y, n_jobs))
+    whole = pd.concat(wholes, axis=1) if wholes else None
     fold_blocks = [None] * len(splits)
     if per_fold:
         fold_blocks = Parallel(n_jobs=n_jobs)(
@@ -195,11 +223,15 @@ def columns_of(split_blocks, modalities):
     return train_X[columns], test_X[columns]
 
 
-def modality_transformer(modalities, n_jobs=None):
+def modality_transformer(modalities, n_jobs=None, cache=None):
     """The modality transformer of some ``(name, transformer, columns)`` triples.
 
     Clones of the transformers, with pandas output; ``n_jobs`` is handed to
-    the extractors whose own ``n_jobs`` is None.
+    the extractors whose own ``n_jobs`` is None. With ``cache`` (a folder,
+    see :func:`~skfusion.study._cache.extraction_cache_location`), the
+    extractors :func:`cached_by_content` read and store their rows there,
+    wrapped in a :class:`~skfusion.study._cache.ContentCachedExtractor`
+    (:func:`uncached` takes the wrappers out of the fitted transformer).
     """
     # Cloned: set_output would otherwise reach into the caller's transformers
     # (and change their joblib hash, which keys the extraction cache).
@@ -208,15 +240,38 @@ def modality_transformer(modalities, n_jobs=None):
         transformer = clone(transformer, safe=False)
         if n_jobs is not None and getattr(transformer, "n_jobs", False) is None:
             transformer.set_params(n_jobs=n_jobs)
+        if cache is not None and cached_by_content(transformer):
+            transformer = ContentCachedExtractor(transformer, cache)
         cloned.append((name, transformer, columns))
     return make_modality_transformer(*cloned).set_output(transform="pandas")
+
+
+def uncached(transformer):
+    """A fitted modality transformer with its extractors out of their cache.
+
+    Each fitted :class:`~skfusion.study._cache.ContentCachedExtractor` is
+    replaced by the extractor it fitted, so that the transformer, kept in a
+    refitted pipeline, neither reads nor writes the study's cache when it
+    predicts, and saves as the plain extractors. Returns ``transformer``,
+    changed in place.
+    """
+    transformer.transformers_ = [
+        (
+            name,
+            step.extractor_ if isinstance(step, ContentCachedExtractor) else step,
+            columns,
+        )
+        for name, step, columns in transformer.transformers_
+    ]
+    # The extractors come out with the transformer's output container.
+    return transformer.set_output(transform="pandas")
 
 
 # The helpers below run in the joblib workers (and key the extraction cache).
 
 
-def _extract_all(modalities, table, y, n_jobs):
-    transformer = modality_transformer(modalities, n_jobs)
+def _extract_all(modalities, table, y, n_jobs, cache=None):
+    transformer = modality_transformer(modalities, n_jobs, cache)
     return as_float_blocks(transformer.fit_transform(table, y), table.index)
 
 
