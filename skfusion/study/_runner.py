@@ -20,6 +20,7 @@ from sklearn.model_selection import (
     StratifiedGroupKFold,
     StratifiedKFold,
 )
+from sklearn.pipeline import Pipeline
 from sklearn.utils.metadata_routing import get_routing_for_object
 from sklearn.utils.validation import check_memory
 from tqdm.auto import tqdm
@@ -454,20 +455,56 @@ def predict_out_of_fold(
     names = list(strategies)
     n_repeats = max(r for r, _ in split_ids) + 1
     n_samples = len(y)
-    tasks = [(split, name) for split in range(len(splits)) for name in names]
-    jobs = (
-        delayed(fit_and_predict)(
-            strategies[name],
-            f"strategy {name!r}, repeat {split_ids[split][0]}, "
-            f"fold {split_ids[split][1]}",
-            *columns_of(blocks[split], strategy_modalities[name]),
+    shared = shared_first_steps(strategies, strategy_modalities)
+    # Stage 1: each first step that several strategies share, fitted once
+    # per split on the columns they see, and the split's blocks through it.
+    prefix_tasks = [
+        (split, key)
+        for split in range(len(splits))
+        for key in dict.fromkeys(shared.values())
+    ]
+    prefix_jobs = (
+        delayed(_fit_first_step)(
+            key[1],
+            f"the first step shared by strategies "
+            f"{[n for n, k in shared.items() if k == key]}, repeat "
+            f"{split_ids[split][0]}, fold {split_ids[split][1]}",
+            *columns_of(blocks[split], key[0]),
             y[splits[split][0]],
-            None if groups is None else groups[splits[split][0]],
-            keep_model=name == keep_models_of,
-            survival_times=survival_times,
         )
-        for split, name in tasks
+        for split, key in prefix_tasks
     )
+    prefixes = dict(
+        zip(prefix_tasks, Parallel(n_jobs=n_jobs)(prefix_jobs), strict=True)
+    )
+
+    def fit_job(split, name):
+        train, test = splits[split]
+        where = (
+            f"strategy {name!r}, repeat {split_ids[split][0]}, "
+            f"fold {split_ids[split][1]}"
+        )
+        arguments = (
+            y[train],
+            None if groups is None else groups[train],
+            name == keep_models_of,
+            survival_times,
+        )
+        key = shared.get(name)
+        if key is None:
+            return delayed(fit_and_predict)(
+                strategies[name],
+                where,
+                *columns_of(blocks[split], strategy_modalities[name]),
+                *arguments,
+            )
+        step, train_X, test_X, seconds = prefixes[split, key]
+        return delayed(_fit_rest_and_predict)(
+            strategies[name], step, seconds, where, train_X, test_X, *arguments
+        )
+
+    tasks = [(split, name) for split in range(len(splits)) for name in names]
+    jobs = (fit_job(split, name) for split, name in tasks)
     results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
     progress = tqdm(
         results, total=len(tasks), desc="folds x strategies", disable=not verbose
@@ -501,6 +538,76 @@ def predict_out_of_fold(
         if model is not None:
             out.models.append(model)
     return out
+
+
+def shared_first_steps(strategies, strategy_modalities):
+    """The strategies whose pipelines start with the same transformer.
+
+    Maps each such strategy to a key ``(modalities, first step)``: a
+    :class:`~sklearn.pipeline.Pipeline` whose first step is a transformer of
+    the same class and parameters (:func:`joblib.hash`) as that of another
+    strategy seeing the same modalities (the default strategies' common
+    :class:`~skfusion.fusion.WideBlockReducer`). Fitting it once per split
+    and the rest of each pipeline on its output gives the same models as
+    fitting every pipeline whole, the shared step fitted once.
+    """
+    keys = {}
+    for name, estimator in strategies.items():
+        if not isinstance(estimator, Pipeline) or len(estimator.steps) < 2:
+            continue
+        first = estimator.steps[0][1]
+        if (
+            first in (None, "passthrough")
+            or not hasattr(first, "fit_transform")
+            or _takes_groups(first)
+        ):
+            # Passthrough, or a step fitted with groups: left in its pipeline.
+            continue
+        keys[name] = (tuple(strategy_modalities[name]), joblib.hash(first))
+    counts = {}
+    for key in keys.values():
+        counts[key] = counts.get(key, 0) + 1
+    steps = {}
+    for name, key in keys.items():
+        steps.setdefault(key, strategies[name].steps[0][1])
+    return {
+        name: (key[0], steps[key], key[1])
+        for name, key in keys.items()
+        if counts[key] > 1
+    }
+
+
+def _fit_first_step(step, where, train_X, test_X, y_train):
+    """A clone of ``step`` fitted on the training blocks; both blocks through it."""
+    step = clone(step)
+    with naming_failures(where):
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MissingModalityWarning)
+            # As the pipeline would: fit_transform on its training rows.
+            train_out = step.fit_transform(train_X, y_train)
+        seconds = time.perf_counter() - start
+        test_out = step.transform(test_X)
+    return step, train_out, test_out, seconds
+
+
+def _fit_rest_and_predict(
+    pipeline, fitted_step, step_seconds, where, train_X, test_X, *arguments
+):
+    """Fit the pipeline after its (already fitted) first step, and predict.
+
+    The fitted model returned is the whole pipeline: ``fitted_step`` then the
+    rest, fitted; its fit time counts the shared step's.
+    """
+    rest = pipeline[1:]
+    labels, proba, decision, fit_time, model = fit_and_predict(
+        rest, where, train_X, test_X, *arguments
+    )
+    if model is not None:
+        whole = clone(pipeline)
+        whole.steps = [(pipeline.steps[0][0], fitted_step), *model.steps]
+        model = whole
+    return labels, proba, decision, fit_time + step_seconds, model
 
 
 def fit_and_predict(
@@ -563,18 +670,23 @@ def fit_with_groups(model, X, y, groups):
     inner splitter requests them gets them through scikit-learn's metadata
     routing. Others are fitted without.
     """
-    if groups is None:
+    if groups is None or not _takes_groups(model):
         return model.fit(X, y)
     if _names_groups(model):
         return model.fit(X, y, groups=groups)
     with config_context(enable_metadata_routing=True):
+        return model.fit(X, y, groups=groups)
+
+
+def _takes_groups(model):
+    """Whether ``fit`` names ``groups`` or the model requests them by routing."""
+    if _names_groups(model):
+        return True
+    with config_context(enable_metadata_routing=True):
         try:
-            requested = get_routing_for_object(model).consumes("fit", ["groups"])
+            return bool(get_routing_for_object(model).consumes("fit", ["groups"]))
         except (AttributeError, TypeError):
-            requested = set()  # an estimator that knows nothing of routing
-        if requested:
-            return model.fit(X, y, groups=groups)
-    return model.fit(X, y)
+            return False  # an estimator that knows nothing of routing
 
 
 def _names_groups(estimator):
