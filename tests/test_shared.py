@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from scipy import linalg
 from sklearn.base import clone
 from sklearn.cross_decomposition import CCA
 from sklearn.linear_model import LogisticRegression
@@ -216,6 +217,160 @@ def test_shared_space_in_a_grid_search_pipeline():
     search.fit(X, y)
     assert search.best_params_["sharedspace__n_components"] in (1, 3)
     assert search.score(X, y) > 0.7
+
+
+def _noise_block_split(width, n_train=300, random_state=0):
+    """An informative 5-column block and a pure-noise block, 3 classes."""
+    X, y = _data(
+        2 * n_train,
+        sizes=(5, width),
+        informativeness=(3.0, 0.0),
+        n_classes=3,
+        random_state=random_state,
+    )
+    return train_test_split(X, y, train_size=n_train, stratify=y, random_state=0)
+
+
+def test_shared_space_auto_shrinkage_prevents_collapse_on_a_wide_noise_block():
+    # A noise block about as wide as the training rows is the worst case: with
+    # almost no shrinkage some projection of it matches any projection of the
+    # other block on the training rows (correlations ~1), with weights so
+    # large that on new rows it drowns the informative block. (Far wider
+    # blocks, 1,500 columns here, collapse too, but their minimum-norm
+    # weights are small and held-out accuracy suffers less.)
+    X_train, X_test, y_train, y_test = _noise_block_split(320)
+    scores, correlations = {}, {}
+    for regularization in ("auto", 1e-3):
+        pipe = make_pipeline(
+            SharedSpace(n_components="auto", regularization=regularization),
+            LogisticRegression(),
+        ).fit(X_train, y_train)
+        scores[regularization] = pipe.score(X_test, y_test)
+        correlations[regularization] = pipe[0].canonical_correlations_
+    assert correlations[1e-3].min() > 0.99
+    assert scores[1e-3] < 0.55  # chance is 1/3
+    assert correlations["auto"].max() < 0.9
+    assert scores["auto"] > 0.65
+    # The correlations are those of the training projections.
+    shared = SharedSpace(n_components="auto").fit(X_train)
+    p_first = _standardized(X_train.to_numpy()[:, :5]) @ shared.weights_["m0"]
+    p_second = _standardized(X_train.to_numpy()[:, 5:]) @ shared.weights_["m1"]
+    expected = [np.corrcoef(p_first[:, k], p_second[:, k])[0, 1] for k in range(5)]
+    assert_allclose(shared.canonical_correlations_, expected, atol=1e-10)
+
+
+@pytest.mark.parametrize("width", [320, 1500])
+def test_shared_space_auto_shrinks_the_wider_noisier_block_more(width):
+    X_train, *_ = _noise_block_split(width)
+    shared = SharedSpace(n_components="auto").fit(X_train)
+    assert set(shared.shrinkage_) == {"m0", "m1"}
+    assert shared.shrinkage_["m1"] > 0.9
+    assert shared.shrinkage_["m0"] < 0.3
+    # A narrow block of strongly correlated columns, well sampled, barely.
+    first, second = _latent_blocks(n_samples=500, sizes=(4, 3), strengths=(4.0, 3.0))
+    correlated = SharedSpace().fit(_frame([first, second]))
+    assert max(correlated.shrinkage_.values()) < 0.05
+
+
+@pytest.mark.parametrize("shape", [(200, 6), (40, 90), (50, 1)])
+def test_ledoit_wolf_shrinkage_matches_scikit_learn(shape):
+    from sklearn.covariance import ledoit_wolf_shrinkage
+
+    from skfusion.fusion.shared import _ledoit_wolf_shrinkage
+
+    rng = np.random.default_rng(0)
+    block = rng.standard_normal(shape) @ rng.standard_normal((shape[1],) * 2)
+    block -= block.mean(axis=0)
+    n_rows = shape[0]
+    gram = block.T @ block if shape[1] <= n_rows else block @ block.T
+    assert _ledoit_wolf_shrinkage(block, gram / n_rows) == pytest.approx(
+        ledoit_wolf_shrinkage(block, assume_centered=True), rel=1e-10, abs=1e-12
+    )
+    # A block whose covariance is already a multiple of the identity.
+    orthogonal = np.linalg.qr(rng.standard_normal((30, 4)))[0] * np.sqrt(30)
+    assert _ledoit_wolf_shrinkage(orthogonal, orthogonal.T @ orthogonal / 30) == 1.0
+
+
+def test_shared_space_auto_shrinkage_uses_the_rows_where_the_block_is_present():
+    from sklearn.covariance import ledoit_wolf_shrinkage
+
+    X, _ = _data(150, sizes=(4, 6, 3), missing_rate=0.3)
+    X.iloc[0, 5] = np.nan  # a scattered missing value, imputed with the mean
+    shared = SharedSpace().fit(X)
+    standardized = np.nan_to_num((X.to_numpy() - shared.mean_) / shared.scale_)
+    for modality, columns in shared.modalities_.items():
+        rows = X.iloc[:, columns].notna().any(axis=1).to_numpy()
+        expected = ledoit_wolf_shrinkage(
+            standardized[rows][:, columns], assume_centered=True
+        )
+        assert shared.shrinkage_[modality] == pytest.approx(expected, rel=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("sizes", "regularization"),
+    [((4, 3, 5), 1e-3), ((4, 60), 0.5), ((4, 60, 45), 2.0), ((3, 50), "auto")],
+)
+def test_shared_space_solves_the_shrunk_generalised_eigenproblem(sizes, regularization):
+    # Reference: C w = l D w in full, D_ii = (1 - lambda_i) S_ii + lambda_i mu_i I.
+    # The fit works in each block's row space when it is wider than its 40 rows.
+    X, _ = _data(40, sizes=sizes, informativeness=2.0)
+    shared = SharedSpace(n_components=2, regularization=regularization).fit(X)
+    Z = _standardized(X.to_numpy())
+    covariance = Z.T @ Z / len(Z)
+    within = np.zeros_like(covariance)
+    for modality, columns in shared.modalities_.items():
+        block = np.ix_(columns, columns)
+        shrinkage = shared.shrinkage_[modality]
+        average = np.trace(covariance[block]) / columns.size
+        shrunk = (1 - shrinkage) * covariance[block]
+        covariance[block] = shrunk + shrinkage * average * np.eye(columns.size)
+        within[block] = covariance[block]
+    values, vectors = linalg.eigh(covariance, within)
+    assert_allclose(shared.eigenvalues_, values[::-1][:2], rtol=1e-8)
+    for modality, columns in shared.modalities_.items():
+        for k in range(2):
+            expected = vectors[columns, -1 - k]
+            fitted = shared.weights_[modality][:, k]
+            cosine = (
+                expected @ fitted / np.linalg.norm(expected) / np.linalg.norm(fitted)
+            )
+            assert abs(cosine) > 1 - 1e-8
+
+
+def test_shared_space_float_regularization_is_a_relative_ridge():
+    X, _ = _data(80, sizes=(4, 3, 5))
+    for regularization in (0.0, 1e-3, 0.5):
+        shared = SharedSpace(regularization=regularization).fit(X)
+        expected = regularization / (1 + regularization)
+        assert shared.shrinkage_ == pytest.approx(
+            {"m0": expected, "m1": expected, "m2": expected}
+        )
+
+
+def test_shared_space_pads_components_beyond_the_blocks_ranks():
+    X, _ = _data(30, sizes=(3, 3))
+    X.iloc[:, [1, 2, 4, 5]] = 1.0  # one varying column per modality
+    shared = SharedSpace(n_components=3).fit(X)
+    Xt = shared.transform(X)
+    assert Xt.shape == (30, 3)
+    assert np.isfinite(Xt).all()
+    # Two directions in all (1 + rho and 1 - rho); the third carries nothing.
+    assert_array_equal(Xt[:, 2], 0.0)
+    assert shared.eigenvalues_[2] == 1.0
+    assert shared.canonical_correlations_[2] == 0.0
+
+
+def test_shared_space_regularization_parameter():
+    shared = SharedSpace()
+    assert shared.get_params()["regularization"] == "auto"
+    assert clone(shared).regularization == "auto"
+    shared.set_params(regularization=0.25)
+    assert clone(shared).get_params()["regularization"] == 0.25
+    X, _ = _data(60, sizes=(4, 3))
+    assert shared.fit(X).shrinkage_["m0"] == pytest.approx(0.2)
+    for invalid in ("ledoit-wolf", -0.1, None):
+        with pytest.raises(ValueError, match="regularization"):
+            SharedSpace(regularization=invalid).fit(X)
 
 
 # --------------------------------------------------------------------------------

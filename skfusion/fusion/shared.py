@@ -38,10 +38,37 @@ class SharedSpace(FusionMixin, TransformerMixin, BaseEstimator):
     canonical correlations ``rho``. Each modality's projection is then scaled
     to unit variance on the training rows in which it is present.
 
-    The within-modality covariance ``C_ii`` of a block of width ``d_i`` is
-    regularised as ``C_ii + regularization * trace(C_ii) / d_i * I``: the
-    ridge is relative to the block's average variance (1 for standardised
-    columns), so one value suits blocks of any width or scale.
+    Shrinkage: with a block about as wide as its rows, or wider, the sample
+    covariance ``S_ii`` is (near) singular, and some projection of the block
+    matches any projection of the others on the training rows: every
+    canonical correlation is near 1 and the directions fit noise. Each
+    within-modality covariance is therefore shrunk towards a multiple of the
+    identity,
+
+    ``D_ii = (1 - lambda_i) S_ii + lambda_i * mu_i * I``, with
+    ``mu_i = trace(S_ii) / d_i``
+
+    for a block of width ``d_i`` (``mu_i`` is its average variance, 1 for
+    standardised columns). ``lambda_i = 0`` is CCA, ``lambda_i = 1`` treats
+    the block's columns as uncorrelated, which for two modalities is partial
+    least squares (the directions of largest cross-covariance). With
+    ``regularization="auto"``, ``lambda_i`` is the Ledoit-Wolf estimate [3]_
+    for the block, computed from the standardised rows in which it is
+    present: the intensity that minimises the expected squared error of
+    ``D_ii`` as an estimate of the covariance. It grows with the block's
+    width relative to its rows and with how close its columns are to
+    uncorrelated, so a block wider than its rows is shrunk strongly and a
+    narrow, well-sampled, correlated block barely. This is the regularised
+    generalised CCA of [4]_, with its analytic choice of shrinkage, applied
+    to the MAXVAR criterion. A float ``r`` adds the ridge ``r * mu_i * I``
+    to every ``S_ii`` instead, which gives the same weights as
+    ``lambda_i = r / (1 + r)``.
+
+    Cost: the fit eigendecomposes each block's covariance on its narrow side
+    (``d_i x d_i``, or ``n x n`` through the Gram matrix of the rows when the
+    block is wider than its rows) and then one symmetric matrix of the
+    whitened blocks, of size the sum of the blocks' ranks; directions
+    outside a block's row space carry no shared signal and are left out.
 
     :meth:`transform` projects each present block with its weights and
     outputs, per row, the mean of the projections of the modalities present
@@ -61,12 +88,15 @@ class SharedSpace(FusionMixin, TransformerMixin, BaseEstimator):
         Dimension of the shared space. At most the width of the narrowest
         modality. ``"auto"`` takes as many as that width allows, up to 20.
 
-    regularization : float, default=1e-3
-        Ridge added to each within-modality covariance, relative to the
-        block's average variance. Larger values are more stable with few
-        rows or wide blocks and move the solution towards partial least
-        squares. 0 is allowed only when every within-modality covariance is
-        positive definite.
+    regularization : float or "auto", default="auto"
+        Shrinkage of each within-modality covariance. ``"auto"``: the
+        Ledoit-Wolf intensity ``lambda_i`` of each block, estimated on the
+        training rows (see above). A float ``r >= 0``: the ridge
+        ``r * mu_i * I`` added to each within-modality covariance, relative
+        to the block's average variance (``1e-3`` was the default before
+        ``"auto"``). Larger values are more stable with few rows or wide blocks
+        and move the solution towards partial least squares. 0 is allowed
+        only when every within-modality covariance is positive definite.
 
     method : {"mcca"}, default="mcca"
         How the shared space is found. ``"mcca"``: the multi-set CCA
@@ -87,17 +117,21 @@ class SharedSpace(FusionMixin, TransformerMixin, BaseEstimator):
         Projection of each modality, applied to its standardised block.
 
     canonical_correlations_ : ndarray of shape (``n_components_``,)
-        ``(lambda - 1) / (n_modalities - 1)`` for each eigenvalue ``lambda``:
-        the summed covariance of every pair of modality projections divided
-        by ``n_modalities - 1`` times their summed variance, on the training
-        rows. With two modalities these are exactly the canonical
-        correlations of CCA (shrunk a little by the regularisation); with
-        more, the mean pairwise correlation of the projections when their
-        variances are equal, and close to it otherwise.
+        For each component, the correlation of two modalities' projections
+        on the training rows in which both are present, averaged over the
+        pairs of modalities. With two modalities and little shrinkage these
+        are the canonical correlations of CCA; values near 1 for every
+        component on a wide block are the sign of a fit to noise.
 
     eigenvalues_ : ndarray of shape (``n_components_``,)
         The leading eigenvalues ``lambda`` of ``C w = lambda D w``, in
-        decreasing order.
+        decreasing order, with the shrunk ``D_ii`` of ``shrinkage_`` (and
+        ``D_ii`` divided by ``1 + r`` for a float ``r``).
+
+    shrinkage_ : dict of str to float
+        The shrinkage intensity ``lambda_i`` in [0, 1] of each modality's
+        within-modality covariance: the Ledoit-Wolf estimate for
+        ``regularization="auto"``, ``r / (1 + r)`` for a float ``r``.
 
     mean_ : ndarray of shape (``n_features_in_``,)
         Per-column training mean (NaN ignored).
@@ -124,6 +158,11 @@ class SharedSpace(FusionMixin, TransformerMixin, BaseEstimator):
     .. [2] A. A. Nielsen, "Multiset canonical correlations analysis and
        multispectral, truly multitemporal remote sensing data", IEEE
        Transactions on Image Processing 11(3), 293-305, 2002.
+    .. [3] O. Ledoit and M. Wolf, "A well-conditioned estimator for
+       large-dimensional covariance matrices", Journal of Multivariate
+       Analysis 88(2), 365-411, 2004.
+    .. [4] A. Tenenhaus and M. Tenenhaus, "Regularized generalized canonical
+       correlation analysis", Psychometrika 76(2), 257-284, 2011.
 
     Examples
     --------
@@ -139,6 +178,8 @@ class SharedSpace(FusionMixin, TransformerMixin, BaseEstimator):
     array(['shared0', 'shared1'], dtype=object)
     >>> {name: w.shape for name, w in shared.weights_.items()}
     {'m0': (6, 2), 'm1': (4, 2)}
+    >>> sorted(shared.shrinkage_)
+    ['m0', 'm1']
     """
 
     _parameter_constraints = {
@@ -146,13 +187,21 @@ class SharedSpace(FusionMixin, TransformerMixin, BaseEstimator):
             Interval(Integral, 1, None, closed="left"),
             StrOptions({"auto"}),
         ],
-        "regularization": [Interval(Real, 0, None, closed="left")],
+        "regularization": [
+            Interval(Real, 0, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "method": [StrOptions({"mcca"})],
         "modalities": [dict, None],
     }
 
     def __init__(
-        self, n_components=2, *, regularization=1e-3, method="mcca", modalities=None
+        self,
+        n_components=2,
+        *,
+        regularization="auto",
+        method="mcca",
+        modalities=None,
     ):
         self.n_components = n_components
         self.regularization = regularization
@@ -190,49 +239,51 @@ class SharedSpace(FusionMixin, TransformerMixin, BaseEstimator):
         present = self._present(X)
         standardized = self._standardize(X)
 
-        covariance, within = self._block_covariance(standardized, present)
-        size = covariance.shape[0]
-        try:
-            eigenvalues, eigenvectors = linalg.eigh(
-                covariance,
-                b=within,
-                subset_by_index=[size - self.n_components_, size - 1],
+        self.shrinkage_, bases, scores = {}, [], []
+        for column, (modality, indices) in enumerate(self.modalities_.items()):
+            rows = present[:, column]
+            block = standardized[:, indices]
+            shrinkage, basis = _within_modality_whitening(
+                block[rows], self.regularization, modality
             )
-            if eigenvectors.shape[1] < self.n_components_:
-                # LAPACK's subset driver can return fewer eigenpairs than asked
-                # on ill-conditioned problems; the full solve does not.
-                eigenvalues, eigenvectors = linalg.eigh(
-                    covariance, b=within, driver="gvd"
-                )
-                eigenvalues = eigenvalues[size - self.n_components_ :]
-                eigenvectors = eigenvectors[:, size - self.n_components_ :]
-        except linalg.LinAlgError as exc:
-            raise ValueError(
-                "A within-modality covariance matrix is singular (constant or "
-                "collinear columns, or fewer rows than columns); set "
-                f"regularization > 0 (it is {self.regularization})."
-            ) from exc
-        eigenvalues, eigenvectors = eigenvalues[::-1], eigenvectors[:, ::-1]
+            self.shrinkage_[modality] = shrinkage
+            bases.append(basis)
+            scores.append(block @ basis)
+        eigenvalues, eigenvectors = _leading_eigenpairs(
+            _whitened_covariance(scores, present), self.n_components_
+        )
+        # Back from the whitened coordinates: w_i = B_i u_i solves C w = l D w.
+        offsets = np.cumsum([0] + [basis.shape[1] for basis in bases])
+        weights = np.vstack(
+            [
+                basis @ eigenvectors[offsets[i] : offsets[i + 1]]
+                for i, basis in enumerate(bases)
+            ]
+        )
         # eigh fixes each eigenvector only up to its sign: make the largest
         # coefficient positive so that refits give the same space.
-        largest = np.argmax(np.abs(eigenvectors), axis=0)
-        signs = np.sign(eigenvectors[largest, np.arange(eigenvectors.shape[1])])
-        eigenvectors = eigenvectors * np.where(signs == 0, 1.0, signs)
+        largest = np.argmax(np.abs(weights), axis=0)
+        signs = np.sign(weights[largest, np.arange(weights.shape[1])])
+        weights = weights * np.where(signs == 0, 1.0, signs)
 
         self.weights_ = {}
+        projections = []
         start = 0
         for column, (modality, indices) in enumerate(self.modalities_.items()):
-            weights = eigenvectors[start : start + indices.size]
+            block_weights = weights[start : start + indices.size]
             start += indices.size
             rows = present[:, column]
-            projection = standardized[rows][:, indices] @ weights
-            spread = np.sqrt(np.mean(projection**2, axis=0)) if rows.any() else 0.0
+            projection = standardized[:, indices] @ block_weights
+            spread = (
+                np.sqrt(np.mean(projection[rows] ** 2, axis=0)) if rows.any() else 0.0
+            )
             # A block that varies in no component direction keeps its (near
             # zero) weights rather than being blown up by a vanishing spread.
             spread = np.where(spread > np.sqrt(np.finfo(float).eps), spread, 1.0)
-            self.weights_[modality] = weights / spread
+            self.weights_[modality] = block_weights / spread
+            projections.append(projection / spread)
         self.eigenvalues_ = eigenvalues
-        self.canonical_correlations_ = (eigenvalues - 1.0) / (len(self.modalities_) - 1)
+        self.canonical_correlations_ = _mean_pairwise_correlation(projections, present)
         return self
 
     def transform(self, X):
@@ -278,34 +329,6 @@ class SharedSpace(FusionMixin, TransformerMixin, BaseEstimator):
             [f"shared{i}" for i in range(self.n_components_)], dtype=object
         )
 
-    def _block_covariance(self, standardized, present):
-        """Pairwise-complete covariance ``C`` of the blocks, and ``D``.
-
-        Rows and columns of both follow the modalities in order; the diagonal
-        blocks of ``C`` are regularised and ``D`` is its block diagonal.
-        """
-        groups = list(self.modalities_.values())
-        width = standardized.shape[1]
-        offsets = np.cumsum([0] + [idx.size for idx in groups])
-        covariance = np.zeros((width, width))
-        within = np.zeros((width, width))
-        for i, columns_i in enumerate(groups):
-            block_i = slice(offsets[i], offsets[i + 1])
-            for j in range(i, len(groups)):
-                block_j = slice(offsets[j], offsets[j + 1])
-                rows = present[:, i] & present[:, j]
-                both = standardized[rows]
-                cross = both[:, columns_i].T @ both[:, groups[j]]
-                cross /= max(int(rows.sum()), 1)
-                if i == j:
-                    average = np.trace(cross) / columns_i.size
-                    ridge = self.regularization * (average if average > 0 else 1.0)
-                    cross += ridge * np.eye(columns_i.size)
-                    within[block_i, block_i] = cross
-                covariance[block_i, block_j] = cross
-                covariance[block_j, block_i] = cross.T
-        return covariance, within
-
 
 def _check_several_modalities(estimator, n_features):
     if len(estimator.modalities_) < 2:
@@ -314,3 +337,155 @@ def _check_several_modalities(estimator, n_features):
             f"{len(estimator.modalities_)} modality ({list(estimator.modalities_)}) "
             f"and {n_features} feature(s)."
         )
+
+
+def _within_modality_whitening(block, regularization, modality):
+    """Shrinkage intensity of a block's covariance, and a basis that whitens it.
+
+    With ``S = block.T @ block / n`` (the rows in which the modality is
+    present, standardised) and ``mu = trace(S) / d``, returns ``lambda`` and
+    ``B`` of shape (d, r) with ``B.T @ D @ B = I`` for the shrunk covariance
+    ``D = (1 - lambda) S + lambda mu I``. The columns of ``B`` span the range
+    of ``S``: a direction outside it has no covariance with any other block,
+    so it only adds solutions of eigenvalue 1 (no shared signal). Leaving
+    such directions out makes a block wider than its rows an n x n problem
+    instead of a d x d one.
+    """
+    n_rows, width = block.shape
+    if regularization != "auto":
+        shrinkage = _ridge_shrinkage(regularization)
+    elif n_rows == 0:
+        shrinkage = 1.0
+    if n_rows == 0:
+        # A modality present in no training row: nothing to estimate or project.
+        return shrinkage, np.zeros((width, 0))
+    # The Gram matrix on the narrow side: S (d x d) or block block' / n (n x n),
+    # with the same nonzero eigenvalues.
+    narrow = width <= n_rows
+    gram = block.T @ block / n_rows if narrow else block @ block.T / n_rows
+    if regularization == "auto":
+        shrinkage = _ledoit_wolf_shrinkage(block, gram)
+    variances, vectors = linalg.eigh(gram, driver="evd")
+    # The rank tolerance of np.linalg.matrix_rank(hermitian=True).
+    tolerance = max(variances.max(), 0.0) * max(n_rows, width) * np.finfo(float).eps
+    kept = variances > tolerance
+    if shrinkage == 0 and kept.sum() < width:
+        raise ValueError(
+            f"The within-modality covariance matrix of modality {modality!r} is "
+            "singular (constant or collinear columns, or fewer rows than "
+            "columns); set regularization > 0 or 'auto' (it is "
+            f"{regularization})."
+        )
+    variances, vectors = variances[kept], vectors[:, kept]
+    if not narrow:
+        # Eigenvectors of S from those of the Gram matrix: v = X' u / sqrt(n s).
+        vectors = block.T @ vectors / np.sqrt(n_rows * variances)
+    average = variances.sum() / width
+    average = average if average > 0 else 1.0
+    within = (1.0 - shrinkage) * variances + shrinkage * average
+    return shrinkage, vectors / np.sqrt(within)
+
+
+def _ridge_shrinkage(regularization):
+    """The shrinkage intensity of a relative ridge ``r``: ``r / (1 + r)``.
+
+    ``S + r mu I`` is ``1 + r`` times the shrunk covariance of that
+    intensity, and one factor common to all blocks changes no weight.
+    """
+    return regularization / (1.0 + regularization)
+
+
+def _ledoit_wolf_shrinkage(block, gram):
+    """``sklearn.covariance.ledoit_wolf_shrinkage(block, assume_centered=True)``.
+
+    The same closed form (Ledoit and Wolf, 2004), with ``||S||_F`` taken from
+    ``gram``, ``S`` or ``block @ block.T / n`` (the same Frobenius norm), which
+    the fit has already formed on the narrow side of the block: scikit-learn
+    forms the d x d products again, which for a 1,280-column block costs a
+    third of the whole fit.
+    """
+    n_rows, width = block.shape
+    if width == 1:
+        return 0.0
+    squared_norms = np.einsum("ij,ij->i", block, block)
+    average = squared_norms.sum() / (n_rows * width)
+    frobenius = np.sum(gram**2)
+    # beta: the estimated variance of the entries of S; delta: their spread
+    # about the target average * I (both per column).
+    beta = (np.sum(squared_norms**2) / n_rows - frobenius) / (width * n_rows)
+    delta = (frobenius - width * average**2) / width
+    if delta <= 0:
+        # S is already a multiple of the identity (PCA scores, say): every
+        # intensity gives the same D, and beta / delta tends to 1.
+        return 1.0
+    return float(np.clip(beta / delta, 0.0, 1.0))
+
+
+def _whitened_covariance(scores, present):
+    """Covariance of the whitened blocks, each cross block pairwise-complete.
+
+    The diagonal blocks are the identity: each block's scores are whitened
+    on the rows in which it is present.
+    """
+    offsets = np.cumsum([0] + [score.shape[1] for score in scores])
+    covariance = np.eye(offsets[-1])
+    for i in range(len(scores)):
+        block_i = slice(offsets[i], offsets[i + 1])
+        for j in range(i + 1, len(scores)):
+            block_j = slice(offsets[j], offsets[j + 1])
+            rows = present[:, i] & present[:, j]
+            cross = scores[i][rows].T @ scores[j][rows] / max(int(rows.sum()), 1)
+            covariance[block_i, block_j] = cross
+            covariance[block_j, block_i] = cross.T
+    return covariance
+
+
+def _leading_eigenpairs(matrix, n_components):
+    """The ``n_components`` largest eigenpairs of a symmetric matrix, decreasing.
+
+    When the matrix is smaller than ``n_components`` (blocks with fewer
+    independent directions than components), the rest are components with
+    no shared signal: eigenvalue 1 and a zero vector.
+    """
+    size = matrix.shape[0]
+    count = min(n_components, size)
+    eigenvalues, eigenvectors = np.ones(0), np.zeros((size, 0))
+    if count:
+        eigenvalues, eigenvectors = linalg.eigh(
+            matrix, subset_by_index=[size - count, size - 1]
+        )
+        if eigenvectors.shape[1] < count:
+            # LAPACK's subset driver can return fewer eigenpairs than asked
+            # on ill-conditioned problems; the full solve does not.
+            eigenvalues, eigenvectors = linalg.eigh(matrix, driver="evd")
+            eigenvalues = eigenvalues[size - count :]
+            eigenvectors = eigenvectors[:, size - count :]
+        eigenvalues, eigenvectors = eigenvalues[::-1], eigenvectors[:, ::-1]
+    padding = n_components - count
+    return (
+        np.concatenate([eigenvalues, np.ones(padding)]),
+        np.hstack([eigenvectors, np.zeros((size, padding))]),
+    )
+
+
+def _mean_pairwise_correlation(projections, present):
+    """Per component, the mean over pairs of modalities of their correlation.
+
+    Each pair on the rows in which both are present; the projections are of
+    centred columns, so the moments are taken about 0, as in the fit.
+    """
+    total = np.zeros(projections[0].shape[1])
+    pairs = 0
+    for i in range(len(projections)):
+        for j in range(i + 1, len(projections)):
+            rows = present[:, i] & present[:, j]
+            if not rows.any():
+                continue
+            first, second = projections[i][rows], projections[j][rows]
+            spread = np.sqrt(np.mean(first**2, axis=0) * np.mean(second**2, axis=0))
+            covariance = np.mean(first * second, axis=0)
+            total += np.divide(
+                covariance, spread, out=np.zeros_like(covariance), where=spread > 0
+            )
+            pairs += 1
+    return total / max(pairs, 1)
