@@ -144,6 +144,19 @@ def test_refit_reads_the_cache_and_keeps_plain_extractors(images):
     )
 
 
+class _LearningImageFeatures(_CountingImageFeatures):
+    _learns_from_data = True
+
+
+def test_an_extractor_that_learns_from_data_is_not_content_cached(images):
+    table, y, cache = images
+    _study(
+        str(cache), extractor=_LearningImageFeatures(size=(16, 16), features=("lbp",))
+    ).fit(table, y)
+    assert not (cache / CACHE_FOLDER).exists()
+    assert (cache / "joblib").is_dir()
+
+
 # -- rows ----------------------------------------------------------------------------
 
 
