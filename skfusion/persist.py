@@ -70,6 +70,8 @@ TRUSTED_TYPES = (
     "skfusion.study._binning.QuantileBinning",
     # The per-modality pipelines of the late-fusion estimators scale with it.
     "skfusion.fusion.late._PowerOfTwoScaler",
+    # An extractor's ``root`` given as a path object (rebuilt from its parts).
+    "pathlib.PosixPath",
     # Default parameters of the deep estimators (classes, not instances):
     # ``module``, ``dataset``, ``iterator_train`` / ``iterator_valid``.
     "skfusion.deep.module.FusionNet",

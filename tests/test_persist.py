@@ -24,7 +24,12 @@ from skfusion import persist
 from skfusion.compose import make_modality_transformer
 from skfusion.datasets import make_multimodal_classification
 from skfusion.deep import DeepFusionClassifier, DeepFusionRegressor
-from skfusion.extractors import BaseExtractor, SentenceEmbedder, TorchImageEmbedder
+from skfusion.extractors import (
+    BaseExtractor,
+    ImageFeatures,
+    SentenceEmbedder,
+    TorchImageEmbedder,
+)
 from skfusion.fusion import BlockScaler, LateFusionClassifier
 from skfusion.utils._test_common import EXTRACTOR_COLUMNS, instances_to_check
 
@@ -86,6 +91,11 @@ def _extractor_case(estimator):
     return make
 
 
+def _rooted_image_case(tmp_path):
+    values = EXTRACTOR_COLUMNS[ImageFeatures](tmp_path)
+    return ImageFeatures(root=tmp_path), (values,), values
+
+
 def _study_table():
     X, y = make_multimodal_classification(
         60, modality_sizes=(3, 4), informativeness=3.0, random_state=0
@@ -120,6 +130,8 @@ def _cases():
         _extractor_case(TorchImageEmbedder(_tiny_net(), size=(8, 8), device="cpu")),
         _TINY_NET_TYPES,
     )
+    # A root given as a pathlib.Path, as a Python user writes it.
+    yield "ImageFeatures(root=<a pathlib.Path>)", _rooted_image_case, []
     yield (
         "Pipeline(make_modality_transformer, LateFusionClassifier)",
         _pipeline_case(LateFusionClassifier()),
@@ -311,6 +323,7 @@ def test_every_published_type_is_needed_and_a_class(saved):
             "sksurv",
             "torch",
             "numpy",
+            "pathlib",
         }
 
 

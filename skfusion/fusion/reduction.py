@@ -81,8 +81,9 @@ class WideBlockReducer(FusionMixin, TransformerMixin, BaseEstimator):
         Every ``(modality, sub_block, column positions)`` in output order;
         ``sub_block`` is ``""`` for a modality without sub-blocks.
 
-    projections_ : dict of (str, str) to PCA
-        The fitted projection of each reduced ``(modality, sub_block)``.
+    projections_ : list of PCA or None
+        The fitted projection of each entry of ``sub_blocks_``; None for a
+        block kept as it is.
 
     mean_, scale_ : ndarray of shape (``n_features_in_``,)
         Training mean and standard deviation of each column (NaN ignored).
@@ -152,8 +153,8 @@ class WideBlockReducer(FusionMixin, TransformerMixin, BaseEstimator):
         seed = None
         if self.random_state is not None:
             seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        self.projections_ = {}
-        for modality, sub_block, indices in self.sub_blocks_:
+        self.projections_ = []
+        for _, _, indices in self.sub_blocks_:
             block = X[:, indices]
             present = ~np.isnan(block).all(axis=1)
             n_present = int(present.sum())
@@ -162,11 +163,11 @@ class WideBlockReducer(FusionMixin, TransformerMixin, BaseEstimator):
                 n_present
             )
             n_components = min(self.n_components, n_present - 1)
-            if not wide or n_components < 1:
-                continue
-            standardized = self._standardize_block(block[present], indices)
-            pca = PCA(n_components, random_state=seed)
-            self.projections_[modality, sub_block] = pca.fit(standardized)
+            projection = None
+            if wide and n_components >= 1:
+                standardized = self._standardize_block(block[present], indices)
+                projection = PCA(n_components, random_state=seed).fit(standardized)
+            self.projections_.append(projection)
         return self
 
     def transform(self, X):
@@ -186,9 +187,10 @@ class WideBlockReducer(FusionMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = self._validate_blocks(X, reset=False)
         parts = []
-        for modality, sub_block, indices in self.sub_blocks_:
+        for (_, _, indices), projection in zip(
+            self.sub_blocks_, self.projections_, strict=True
+        ):
             block = X[:, indices]
-            projection = self.projections_.get((modality, sub_block))
             if projection is None:
                 parts.append(block)
                 continue
@@ -218,8 +220,9 @@ class WideBlockReducer(FusionMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         input_features = _check_feature_names_in(self, input_features)
         names = []
-        for modality, sub_block, indices in self.sub_blocks_:
-            projection = self.projections_.get((modality, sub_block))
+        for (modality, sub_block, indices), projection in zip(
+            self.sub_blocks_, self.projections_, strict=True
+        ):
             if projection is None:
                 names.extend(input_features[indices])
                 continue

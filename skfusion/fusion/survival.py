@@ -862,11 +862,12 @@ class LateFusionSurvival(_SurvivalScoreMixin, _BaseLateFusion):
             ]
         return pd.DataFrame(X, columns=columns)
 
-    def _fit_modality(self, modality, X, targets, all_targets):
+    def _fit_modality(self, modality, X, targets, all_targets, estimator=None):
         """The modality's fitted model, or None where its rows hold no event."""
         if self._degenerate(targets):
             return None
-        estimator = self._modality_estimator(modality)
+        if estimator is None:
+            estimator = self._modality_estimator(modality)
         try:
             return estimator.fit(self._block_frame(modality, X), targets)
         except ValueError as exc:
