@@ -463,6 +463,144 @@ CASES = {
 }
 
 
+# -- PretrainedImageEmbedder against its own network: is reading hidden? --------
+
+
+N_OVERLAP = 200
+OVERLAP_BATCH_SIZES = (8, 16, 32, 64)
+OVERLAP_THREADS = (1, 2)
+REFERENCE_BATCH = 32
+N_REFERENCE = 64
+
+
+def _overlap_sets(folder):
+    """JPEG chest X-rays (when present) and synthetic dermoscopy-sized JPEGs."""
+    sets = {}
+    images = SHARED / "covid_chestxray" / "images"
+    if images.is_dir():
+        jpegs = sorted(
+            p for p in images.iterdir() if p.suffix.lower() in (".jpg", ".jpeg")
+        )
+        sets["X-ray JPEGs"] = [str(p) for p in jpegs[:N_OVERLAP]]
+    sets["synthetic 200x150 JPEGs"] = _photographs(
+        folder, N_OVERLAP, (150, 200), "derm"
+    )
+    return sets
+
+
+def _network_throughput(model, batch_size, n_items=N_REFERENCE):
+    """Images per second of the network alone on decoded, normalised tensors.
+
+    Pre-decoded 224 x 224 float tensors in the channels-last memory format
+    (as the embedder feeds them), under ``torch.inference_mode``.
+    """
+    import torch
+
+    generator = torch.Generator().manual_seed(0)
+    batch = torch.rand(batch_size, 3, 224, 224, generator=generator)
+    batch = batch.contiguous(memory_format=torch.channels_last)
+    n_batches = max(n_items // batch_size, 1)
+    with torch.inference_mode():
+        model(batch)  # warm-up: allocator and kernels
+        start = time.perf_counter()
+        for _ in range(n_batches):
+            model(batch)
+        return n_batches * batch_size / (time.perf_counter() - start)
+
+
+def _embedder_throughput(embedder, column):
+    start = time.perf_counter()
+    embedder.transform(column)
+    return len(column) / (time.perf_counter() - start)
+
+
+def run_overlap(
+    repeats=2,
+    batch_sizes=OVERLAP_BATCH_SIZES,
+    threads=OVERLAP_THREADS,
+):
+    """PretrainedImageEmbedder from JPEG files against its network alone.
+
+    For each torch thread count and batch size, the embedder's throughput
+    on JPEG files (reading, resizing and the network, overlapped) is divided
+    by the network's own throughput on pre-decoded tensors in batches of
+    ``REFERENCE_BATCH`` (``ratio_vs_net32``, target >= 0.8) and in the
+    embedder's batch size (``ratio_vs_net_same_batch``: how much of the
+    reading is hidden). A row with ``statistics=True`` (colour and
+    intensity statistics computed in the reader) follows each thread count
+    and data set at the embedder's default batch size. The runs of one row
+    are interleaved (embedder, network in 32, network in its batch size,
+    then again); medians are kept.
+
+    Parameters
+    ----------
+    repeats : int, default=2
+        Timed runs per function (after a warm-up on one batch).
+    batch_sizes : sequence of int, default=OVERLAP_BATCH_SIZES
+        Embedder batch sizes.
+    threads : sequence of int, default=OVERLAP_THREADS
+        ``torch.set_num_threads`` values.
+
+    Returns
+    -------
+    results : DataFrame
+        One row per thread count, data set, batch size and statistics flag.
+    """
+    import torch
+
+    from skfusion.extractors import PretrainedImageEmbedder
+
+    model = _efficientnet_lite0().to(memory_format=torch.channels_last)
+    default_batch = PretrainedImageEmbedder().batch_size
+    previous = torch.get_num_threads()
+    rows = []
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            sets = _overlap_sets(folder)
+            for n_threads in threads:
+                torch.set_num_threads(n_threads)
+                for data, paths in sets.items():
+                    column = pd.Series(paths)
+                    settings = [(b, False) for b in batch_sizes]
+                    settings.append((default_batch, True))
+                    for batch_size, statistics in settings:
+                        embedder = PretrainedImageEmbedder(
+                            device="cpu", batch_size=batch_size, statistics=statistics
+                        ).fit(column[:1])
+                        embedder.transform(column[:batch_size])  # warm-up
+                        runs = {"embedder": [], "net32": [], "net_same": []}
+                        for _ in range(repeats):
+                            runs["embedder"].append(
+                                _embedder_throughput(embedder, column)
+                            )
+                            runs["net32"].append(
+                                _network_throughput(model, REFERENCE_BATCH)
+                            )
+                            runs["net_same"].append(
+                                _network_throughput(model, batch_size)
+                            )
+                        speed = {k: float(np.median(v)) for k, v in runs.items()}
+                        rows.append(
+                            {
+                                "torch_threads": n_threads,
+                                "data": data,
+                                "items": len(paths),
+                                "batch_size": batch_size,
+                                "statistics": statistics,
+                                "embedder_items_per_s": speed["embedder"],
+                                "net32_items_per_s": speed["net32"],
+                                "net_same_batch_items_per_s": speed["net_same"],
+                                "ratio_vs_net32": speed["embedder"] / speed["net32"],
+                                "ratio_vs_net_same_batch": speed["embedder"]
+                                / speed["net_same"],
+                            }
+                        )
+                        print(pd.DataFrame(rows[-1:]).round(2).to_string(index=False))
+    finally:
+        torch.set_num_threads(previous)
+    return pd.DataFrame(rows)
+
+
 def run(cases=("jpeg", "libraries"), repeats=REPEATS):
     """Time every extractor of ``cases`` against its direct loop.
 
@@ -517,15 +655,43 @@ def main(argv=None):
     parser.add_argument(
         "--cases",
         nargs="+",
-        choices=sorted(CASES),
+        choices=sorted([*CASES, "pretrained-overlap"]),
         default=["jpeg", "libraries"],
-        help="which groups of extractors to time (default: all)",
+        help=(
+            "which groups of extractors to time (default: jpeg and libraries); "
+            "pretrained-overlap: PretrainedImageEmbedder on JPEG files against "
+            "its network on decoded tensors"
+        ),
     )
     parser.add_argument(
         "--repeats", type=int, default=REPEATS, help="timed runs per function"
     )
+    parser.add_argument(
+        "--batch-sizes",
+        type=int,
+        nargs="+",
+        default=list(OVERLAP_BATCH_SIZES),
+        help="embedder batch sizes of pretrained-overlap",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        nargs="+",
+        default=list(OVERLAP_THREADS),
+        help="torch thread counts of pretrained-overlap",
+    )
     args = parser.parse_args(argv or [])
-    results = run(args.cases, args.repeats)
+    results = None
+    if "pretrained-overlap" in args.cases:
+        overlap = run_overlap(args.repeats, args.batch_sizes, args.threads)
+        print("\nPretrainedImageEmbedder from JPEG files / network on tensors:")
+        with pd.option_context("display.width", 200):
+            print(overlap.round(2).to_string(index=False))
+        results = overlap
+    groups = [case for case in args.cases if case in CASES]
+    if not groups:
+        return results
+    results = run(groups, args.repeats)
     columns = [
         "extractor",
         "items",

@@ -4,6 +4,7 @@ import csv
 import pickle
 import subprocess
 import sys
+import threading
 import warnings
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
+from skfusion.extractors._readers import read_image
 from skfusion.extractors.image import (
     ImageFeatures,
     ImageLoader,
@@ -805,6 +807,183 @@ def test_torch_embedder_clone_pickle_and_not_fitted(images):
         TorchImageEmbedder(_tiny_net(), model_params={"a": 1}).fit([None])
     with pytest.raises(ValueError, match="package.module:callable"):
         TorchImageEmbedder("torch.nn.Flatten").fit([None])
+
+
+def _statistics_names():
+    groups = ("intensity", "colour")
+    names = ImageFeatures(features=groups).fit([None]).get_feature_names_out()
+    return [f"statistics__{name}" for name in names]
+
+
+def test_torch_embedder_statistics_are_image_features_of_the_same_image(
+    images, monkeypatch
+):
+    column = [images["png"], None, images["jpg"], _rgb_pattern()[::2]]
+    plain = TorchImageEmbedder(
+        "torch.nn:Flatten", size=(12, 16), normalize="imagenet", device="cpu"
+    )
+    embedder = clone(plain).set_params(statistics=True).fit(column)
+    reads = []
+
+    def counted(item, **kwargs):
+        reads.append(item)
+        return read_image(item, **kwargs)
+
+    monkeypatch.setattr("skfusion.extractors.image.read_image", counted)
+    block = embedder.transform(column)
+    assert len(reads) == 3  # one read per image for both blocks
+    monkeypatch.undo()
+    width = 3 * 12 * 16
+    assert block.shape == (4, width + 44) and block.dtype == np.float32
+    names = embedder.get_feature_names_out().tolist()
+    assert names[:2] == ["embedding__emb0", "embedding__emb1"]
+    assert names[width - 1] == f"embedding__emb{width - 1}"
+    assert names[width:] == _statistics_names()
+    assert np.isnan(block[1]).all()
+    # The embedding is unchanged, and the statistics are ImageFeatures' of the
+    # same resized image (grey: its luma), before the normalisation.
+    np.testing.assert_array_equal(block[:, :width], plain.fit(column).transform(column))
+    features = ImageFeatures(
+        size=(12, 16), mode="RGB", features=("intensity", "colour")
+    )
+    expected = features.fit(column).transform(column)
+    np.testing.assert_allclose(block[:, width:], expected, rtol=1e-5, atol=1e-6)
+    assert plain.get_feature_names_out()[0] == "emb0"
+
+
+def test_torch_embedder_statistics_of_one_channel_are_those_of_repeated_grey(images):
+    column = [images["png"], images["bmp"]]
+    embedder = TorchImageEmbedder(
+        "torch.nn:Flatten",
+        size=(12, 16),
+        mode="L",
+        normalize=None,
+        statistics=True,
+        device="cpu",
+    )
+    block = embedder.fit(column).transform(column)
+    assert block.shape == (2, 12 * 16 + 44)
+    # Flatten of (N, 1, H, W) with normalize=None: the grey image itself.
+    greys = [row.reshape(12, 16) for row in block[:, : 12 * 16]]
+    repeated = [np.repeat(grey[..., None], 3, axis=-1) for grey in greys]
+    features = ImageFeatures(
+        size=(12, 16), mode="RGB", features=("intensity", "colour")
+    )
+    expected = features.fit(repeated).transform(repeated)
+    np.testing.assert_allclose(block[:, 12 * 16 :], expected, rtol=1e-5, atol=1e-6)
+    statistics = pd.DataFrame(block[:, 12 * 16 :], columns=_statistics_names())
+    hue = statistics.filter(regex="colour_h_|colour_s_(mean|std|skew)")
+    assert (hue == 0).all().all()
+    np.testing.assert_allclose(
+        statistics["statistics__colour_v_mean"],
+        statistics["statistics__intensity_mean"],
+        rtol=1e-5,
+    )
+
+
+def test_torch_embedder_statistics_clone_pickle_and_validation(images):
+    column = [images["png"], None]
+    embedder = TorchImageEmbedder(
+        _tiny_net(), size=(8, 8), statistics=True, device="cpu"
+    )
+    assert clone(embedder).get_params()["statistics"] is True
+    block = embedder.fit(column).transform(column)
+    assert block.shape == (2, 4 + 44)
+    restored = pickle.loads(pickle.dumps(embedder))
+    np.testing.assert_array_equal(restored.transform(column), block)
+    assert restored.get_feature_names_out().tolist() == (
+        embedder.get_feature_names_out().tolist()
+    )
+    # An embedder pickled before the parameter existed has none.
+    state = embedder.set_params(statistics=False).fit(column).__getstate__()
+    del state["statistics"]
+    old = TorchImageEmbedder.__new__(TorchImageEmbedder)
+    old.__setstate__(state)
+    assert old.get_params()["statistics"] is False
+    with pytest.raises(ValueError, match="statistics"):
+        TorchImageEmbedder(_tiny_net(), statistics="yes").fit(column)
+
+
+def test_hsv_is_rgb2hsv_bit_for_bit():
+    from skimage.color import rgb2hsv
+
+    from skfusion.extractors.image import _hsv
+
+    rng = np.random.default_rng(0)
+    ties = rng.integers(0, 4, (16, 16, 3)) / 3  # equal channels, greys, black
+    black = np.zeros((4, 5, 3), dtype=np.float32)
+    for image in (rng.random((16, 16, 3)).astype(np.float32), ties, black):
+        expected = rgb2hsv(image).reshape(-1, 3).T
+        for mine, theirs in zip(_hsv(image), expected, strict=True):
+            assert mine.dtype == theirs.dtype
+            np.testing.assert_array_equal(mine, theirs)
+
+
+class _RecordingEmbedder(TorchImageEmbedder):
+    """Records the threads that read and whether a read overlapped a forward."""
+
+    def _read(self, item):
+        image = super()._read(item)
+        if hasattr(self, "next_batch_read"):
+            self.read_threads.append(threading.get_ident())
+            if len(self.read_threads) > self.batch_size:
+                self.next_batch_read.set()
+        return image
+
+    def _embed(self, images):
+        if hasattr(self, "next_batch_read") and not self.overlapped:
+            # The first forward waits until the reader reaches the next batch.
+            self.overlapped.append(self.next_batch_read.wait(timeout=20))
+        return super()._embed(images)
+
+
+def test_torch_embedder_reads_the_next_batch_while_the_model_runs(images):
+    column = [images[f] for f in ("png", "jpg", "tif", "bmp")] * 2
+    embedder = _RecordingEmbedder(_tiny_net(), size=(8, 8), batch_size=2, device="cpu")
+    expected = clone(embedder).fit(column).transform(column)
+    embedder.fit(column)
+    embedder.read_threads, embedder.overlapped = [], []
+    embedder.next_batch_read = threading.Event()
+    block = embedder.transform(column)
+    assert embedder.overlapped == [True]
+    assert threading.get_ident() not in embedder.read_threads
+    assert len(embedder.read_threads) == len(column)
+    np.testing.assert_array_equal(block, expected)
+
+
+@pytest.mark.parametrize("n_jobs", [None, 2])
+def test_torch_embedder_prefetch_keeps_order_and_names_the_first_bad_row(
+    images, corrupt_jpeg, n_jobs
+):
+    good = [images[f] for f in ("png", "jpg", "tif", "bmp")]
+    column = good * 3 + [None, corrupt_jpeg] + good + [corrupt_jpeg]
+    embedder = TorchImageEmbedder(
+        _tiny_net(), size=(8, 8), batch_size=3, n_jobs=n_jobs, device="cpu"
+    )
+    with pytest.raises(ValueError, match="cannot read row 13") as info:
+        embedder.fit(good).transform(column)
+    assert info.value.row == 13 and str(corrupt_jpeg) in str(info.value)
+    lenient = clone(embedder).set_params(on_error="nan", verbose=True).fit(good)
+    with pytest.warns(UserWarning, match="2 input.*first: row 13"):
+        block = lenient.transform(column)
+    bad = [12, 13, len(column) - 1]
+    assert np.isnan(block[bad]).all()
+    kept = np.setdiff1d(np.arange(len(column)), bad)
+    reference = clone(embedder).set_params(batch_size=32).fit(good)
+    expected = reference.transform([column[i] for i in kept])
+    np.testing.assert_allclose(block[kept], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_torch_embedder_path_outside_root_raises_from_a_reader(images, tmp_path):
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "inside.png").write_bytes(images["png"].read_bytes())
+    column = ["inside.png"] * 5 + ["../pattern.png"]
+    embedder = TorchImageEmbedder(
+        _tiny_net(), size=(8, 8), batch_size=2, root=root, on_error="nan", device="cpu"
+    )
+    with pytest.raises(ValueError, match="row 5.*outside"):
+        embedder.fit(column[:1]).transform(column)
 
 
 # -- real data --------------------------------------------------------------------

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
-from skfusion.extractors import PretrainedImageEmbedder
+from skfusion.extractors import ImageFeatures, PretrainedImageEmbedder
 
 torch = pytest.importorskip("torch")
 Image = pytest.importorskip("PIL.Image")
@@ -108,6 +108,29 @@ def test_clone_and_pickle_without_the_weights(offline, column, fitted):
     # Other batches and reading threads: equal to float32 rounding.
     threaded = clone(embedder).set_params(batch_size=1, n_jobs=2).fit(column)
     np.testing.assert_allclose(threaded.transform(column), block, rtol=1e-4, atol=1e-5)
+
+
+def test_statistics_beside_the_embedding(offline, column, fitted):
+    embedder, block = fitted
+    both = clone(embedder).set_params(statistics=True).fit(column)
+    out = both.transform(column)
+    assert out.shape == (3, 1280 + 44) and both.n_features_out_ == 1324
+    names = both.get_feature_names_out().tolist()
+    assert names[0] == "embedding__emb0" and names[1279] == "embedding__emb1279"
+    assert names[1280] == "statistics__intensity_mean"
+    assert names[-1] == "statistics__colour_v_hist7"
+    assert np.isnan(out[1]).all()
+    np.testing.assert_allclose(out[:, :1280], block, rtol=1e-5, atol=1e-6)
+    # ImageFeatures' values on the image the network gets (224 x 224, colour).
+    groups = ("intensity", "colour")
+    features = ImageFeatures(size=(224, 224), mode="RGB", features=groups)
+    expected = features.fit(column).transform(column)
+    np.testing.assert_allclose(out[:, 1280:], expected, rtol=1e-5, atol=1e-6)
+    names_there = features.get_feature_names_out().tolist()
+    assert names[1280:] == [f"statistics__{name}" for name in names_there]
+    restored = pickle.loads(pickle.dumps(both))
+    assert restored.model_ is None and restored.statistics is True
+    np.testing.assert_array_equal(restored.transform(column), out)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")

@@ -247,14 +247,10 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
         batches = [
             present[start : start + chunk] for start in range(0, present.size, chunk)
         ]
-        jobs = (
-            delayed(self._extract_batch)(values[positions], positions)
-            for positions in batches
-        )
         failures = []
         with _progress(n_samples, self.verbose, type(self).__name__) as progress:
             progress.update(n_samples - present.size)
-            results = Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs)
+            results = self._run_batches(values, batches)
             for positions, (features, batch_failures) in zip(
                 batches, results, strict=True
             ):
@@ -272,8 +268,30 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
             )
         return output
 
+    def _run_batches(self, values, batches):
+        """``_extract_batch`` of each batch of positions, lazily, in order.
+
+        Batches run in ``n_jobs`` joblib workers; a subclass may schedule
+        them otherwise (see TorchImageEmbedder).
+        """
+        jobs = (
+            delayed(self._extract_batch)(values[positions], positions)
+            for positions in batches
+        )
+        return Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs)
+
     def _extract_batch(self, items, positions):
         """Features of one batch and the (position, item, error) of failures."""
+        read = self._read_batch(items, positions)
+        return self._featurize_read(items, positions, read)
+
+    def _read_batch(self, items, positions):
+        """The items read, the offsets of those read, and the failures.
+
+        A failure is raised here, naming its row, with ``on_error="raise"``
+        (and for a path outside ``root`` always); otherwise it is returned
+        as ``(position, item, error)``.
+        """
         loaded, kept, failures = [], [], []
         for offset, (item, position) in enumerate(zip(items, positions, strict=True)):
             try:
@@ -283,6 +301,11 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
                 self._refuse(position, item, exc)
             except Exception as exc:
                 failures.append(self._handle_error(position, item, exc))
+        return loaded, kept, failures
+
+    def _featurize_read(self, items, positions, read):
+        """``_extract_batch`` from what :meth:`_read_batch` returned."""
+        loaded, kept, failures = read
         features = np.full((len(items), self.n_features_out_), np.nan)
         if not kept:
             return features, failures
