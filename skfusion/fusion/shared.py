@@ -369,7 +369,9 @@ def _within_modality_whitening(block, regularization, modality):
     # The rank tolerance of np.linalg.matrix_rank(hermitian=True).
     tolerance = max(variances.max(), 0.0) * max(n_rows, width) * np.finfo(float).eps
     kept = variances > tolerance
-    if shrinkage == 0 and kept.sum() < width:
+    # With "auto", a direction without variance (a constant column) is left
+    # out like any outside the range of S; a user's explicit 0 is refused.
+    if regularization != "auto" and shrinkage == 0 and kept.sum() < width:
         raise ValueError(
             f"The within-modality covariance matrix of modality {modality!r} is "
             "singular (constant or collinear columns, or fewer rows than "
