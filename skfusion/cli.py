@@ -340,7 +340,8 @@ def _check_files(column, name, kind, root):
 
 
 _IMAGE_ENCODERS = {
-    "pretrained": "PretrainedImageEmbedder, EfficientNet-Lite0 ImageNet features",
+    "pretrained": "PretrainedImageEmbedder, EfficientNet-Lite0 ImageNet features "
+    "and colour and intensity statistics",
     "classical": "ImageFeatures",
 }
 
@@ -913,8 +914,9 @@ def _add_common_options(command, out_default):
     command.add_argument(
         "--n-jobs",
         type=_n_jobs,
-        default=None,
-        help="folds and strategies run in parallel (default: 1; -1: all cores)",
+        default=-1,
+        help="processes over folds x strategies, and threads reading media "
+        "while the image network runs (default: -1, every core; 1: one)",
     )
 
 

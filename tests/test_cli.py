@@ -379,7 +379,7 @@ def test_pretrained_image_encoder_offline_on_chest_xrays(tmp_path, capsys, monke
     printed = capsys.readouterr().out
     assert (
         "Image encoder: pretrained (PretrainedImageEmbedder, EfficientNet-Lite0 "
-        "ImageNet features)." in printed
+        "ImageNet features and colour and intensity statistics)." in printed
     )
     assert len(pd.read_csv(out / "results.csv")) == 1
 

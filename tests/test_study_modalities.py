@@ -173,7 +173,11 @@ def test_pretrained_image_encoder(media, tmp_path):
             "image", root=tmp_path, image_encoder=choice
         )
         assert type(transformer) is PretrainedImageEmbedder
-    assert _block("image", transformer, "image", media).shape == (2, 1280)
+        assert transformer.statistics
+    block = _block("image", transformer, "image", media)
+    # The embedding and the colour and intensity statistics, as sub-blocks.
+    assert block.shape == (2, 1280 + 44)
+    assert {c.split("__")[1] for c in block.columns} == {"embedding", "statistics"}
 
 
 @pytest.mark.slow
