@@ -38,14 +38,15 @@ def _scores(study):
 @pytest.mark.parametrize("n_jobs", [None, 2])
 def test_sharing_the_first_step_changes_no_score(n_jobs):
     table, y, modalities = _wide_table()
-    names = ["unimodal:image", "early:linear", "late:stacking"]
+    names = ["unimodal:image", "early:hgb", "late:stacking", "shared:mcca"]
     study = FusionStudy(
         modalities, strategies=names, cv=3, random_state=0, contributions=None
     )
     study.fit(table, y)
     shared = shared_first_steps(study.strategies_, study.strategy_modalities_)
-    # The fusion strategies share their reducer; the unimodal one is alone.
-    assert set(shared) == {"early:linear", "late:stacking"}
+    # The fusion pipelines share their reducer; the linear ones search
+    # whether to reduce (ReductionSearch) and fit their own.
+    assert set(shared) == {"early:hgb", "late:stacking", "shared:mcca"}
     alone = {}
     for name in names:
         single = FusionStudy(
