@@ -47,7 +47,6 @@ TRUSTED_TYPES = (
     "skfusion.fusion.late.LateFusionRegressor",
     "skfusion.fusion.shared.SharedSpace",
     "skfusion.fusion.reduction.WideBlockReducer",
-    "skfusion.fusion.reduction.ReductionSearch",
     # The survival models: late fusion of risks, deep fusion with its Cox
     # loss (the default criterion class), the Coxnet tuned by inner CV.
     "skfusion.fusion.survival.LateFusionSurvival",

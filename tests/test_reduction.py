@@ -17,12 +17,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skfusion.fusion import (
-    BlockScaler,
-    LateFusionClassifier,
-    ReductionSearch,
-    WideBlockReducer,
-)
+from skfusion.fusion import LateFusionClassifier, WideBlockReducer
 from skfusion.fusion._tuned import with_chosen_hyperparameters
 
 
@@ -212,87 +207,3 @@ def test_a_fitted_reducer_round_trips_through_skops(tmp_path):
     dump(reducer, tmp_path / "reducer.skops")
     loaded = load(tmp_path / "reducer.skops")
     np.testing.assert_array_equal(loaded.transform(X), reducer.transform(X))
-
-
-# -- ReductionSearch: the inner folds choose whether wide blocks are reduced ---------
-
-
-def _search(n_components=8):
-    return ReductionSearch(
-        make_pipeline(
-            WideBlockReducer(n_components=n_components, random_state=0),
-            BlockScaler(),
-            LogisticRegressionCV(
-                Cs=5, cv=3, l1_ratios=(0.0,), scoring="neg_log_loss",
-                use_legacy_attributes=False,
-            ),
-        ).set_output(transform="pandas")
-    )  # fmt: skip
-
-
-def test_a_signal_in_one_raw_column_keeps_the_block_whole():
-    # The label is one column of 120 noise columns: 8 principal components
-    # lose it, the whole block keeps it, and the inner folds see that.
-    X = _table(240, {"a": 2, "b": 120}, seed=6)
-    y = (X["b__f7"] > 0).astype(int).to_numpy()
-    search = _search().fit(X, y)
-    assert set(search.inner_scores_) == {"reduced", "whole"}
-    assert search.inner_scores_["whole"] > search.inner_scores_["reduced"]
-    assert search.reduced_ is False
-    assert isinstance(search.estimator_[0], str)  # "passthrough"
-    assert (search.predict(X) == y).mean() > 0.9
-
-
-def test_a_signal_spread_over_a_noisy_block_is_reduced():
-    # One latent factor expressed in all 200 columns under heavy noise: its
-    # leading component carries the label with less noise than any penalty
-    # on 200 columns fitted from 150 rows.
-    rng = np.random.default_rng(7)
-    latent = rng.normal(size=150)
-    block = np.outer(latent, rng.normal(size=200)) + 3.0 * rng.normal(size=(150, 200))
-    X = pd.DataFrame(block, columns=[f"image__f{i}" for i in range(200)])
-    X.insert(0, "clinical__age", rng.normal(size=150))
-    y = (latent + 0.3 * rng.normal(size=150) > 0).astype(int)
-    search = _search(n_components=4).fit(X, y)
-    assert search.inner_scores_["reduced"] > search.inner_scores_["whole"]
-    assert search.reduced_ is True
-    np.testing.assert_array_equal(search.classes_, [0, 1])
-    assert search.predict_proba(X).shape == (150, 2)
-
-
-def test_without_a_wide_block_one_candidate_is_fitted():
-    X = _table(200, {"a": 2, "b": 10})
-    y = (X["a__f0"] > 0).astype(int)
-    search = _search().fit(X, y)
-    assert list(search.inner_scores_) == ["reduced"] and search.reduced_
-
-
-def test_the_search_needs_a_reducer_first():
-    X = _table(60, {"a": 2, "b": 3})
-    y = (X["a__f0"] > 0).astype(int)
-    with pytest.raises(ValueError, match="first step is a WideBlockReducer"):
-        ReductionSearch(make_pipeline(BlockScaler(), LogisticRegressionCV(cv=3))).fit(
-            X, y
-        )
-
-
-def test_groups_reach_the_inner_folds_of_both_candidates():
-    from sklearn import config_context
-    from sklearn.model_selection import GroupKFold
-
-    X = _table(120, {"a": 2, "b": 80}, seed=8)
-    y = (X["a__f0"] + X["b__f0"] > 0).astype(int)
-    groups = np.repeat(np.arange(40), 3)
-    search = ReductionSearch(
-        make_pipeline(
-            WideBlockReducer(n_components=4),
-            BlockScaler(),
-            LogisticRegressionCV(
-                Cs=3, cv=GroupKFold(3), l1_ratios=(0.0,), scoring="neg_log_loss",
-                use_legacy_attributes=False,
-            ),
-        ).set_output(transform="pandas")
-    )  # fmt: skip
-    with config_context(enable_metadata_routing=True):
-        search.fit(X, y, groups=groups)
-    assert set(search.inner_scores_) == {"reduced", "whole"}

@@ -121,7 +121,7 @@ def test_inner_cv_sees_only_training_rows_and_keeps_groups(monkeypatch):
 def test_grouped_defaults_tune_on_grouped_inner_folds():
     table, y = _table(90, weights=None, seed=2)
     strategies, _ = default_strategies(["m0"], classification=True, grouped=True)
-    cv = strategies["unimodal:m0"][0].estimator[-1].cv
+    cv = strategies["unimodal:m0"][0][-1].cv
     assert isinstance(cv, StratifiedGroupKFold)
     study = FusionStudy(
         _table_modalities(table, ("m0",)), cv=3, contributions=None, random_state=0

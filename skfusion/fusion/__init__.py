@@ -3,7 +3,7 @@
 from .early import BlockScaler, FeatureFusion
 from .kernel import MultipleKernelClassifier
 from .late import LateFusionClassifier, LateFusionRegressor, make_modality_pipeline
-from .reduction import ReductionSearch, WideBlockReducer
+from .reduction import WideBlockReducer
 from .shared import SharedSpace
 from .survival import LateFusionSurvival, coxnet_with_inner_cv
 
@@ -14,7 +14,6 @@ __all__ = [
     "LateFusionRegressor",
     "LateFusionSurvival",
     "MultipleKernelClassifier",
-    "ReductionSearch",
     "SharedSpace",
     "WideBlockReducer",
     "coxnet_with_inner_cv",

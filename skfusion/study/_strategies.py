@@ -29,7 +29,6 @@ from ..fusion import (
     BlockScaler,
     LateFusionClassifier,
     LateFusionRegressor,
-    ReductionSearch,
     SharedSpace,
     WideBlockReducer,
     make_modality_pipeline,
@@ -125,22 +124,19 @@ def default_strategies(
     folds, grouped when ``grouped=True``. For a classification target, every
     model weights the classes by ``class_weight``.
 
-    Wide blocks are made compact inside the folds. Every default strategy
+    Wide blocks are made compact inside the folds: every default strategy
     starts with a :class:`~skfusion.fusion.WideBlockReducer`, fitted on the
     training rows only, which replaces a block (or sub-block, such as the
     embedding of the default image extractor) that has more than 64 columns
     and fewer than 10 training rows per column by its first 64 principal
-    components, and leaves the other blocks as they are: a 1,280-column image
+    components, and leaves the other blocks as they are. A 1,280-column image
     embedding on 1,000 rows is reduced; three clinical columns, 40 colour
     statistics, or a 384-column text embedding on 15,000 rows are not.
-    Gradient boosting, late fusion, the shared space and deep fusion always
-    fit on the reduced blocks (they cannot cope with a block that wide). The
-    linear strategies (``unimodal:<modality>``, ``early:linear``) are a
-    :class:`~skfusion.fusion.ReductionSearch`: their inner cross-validation
-    chooses the penalty and whether the wide blocks are reduced, because the
-    answer depends on the data (measured in ``benchmarks/RESULTS.md``, issue
-    25: the reduction helped on a dermoscopy-like table and hurt on the
-    COVID-19 X-rays and their notes).
+    Measured on a dermoscopy-like table (``benchmarks/RESULTS.md``, issue
+    25), the reduction raised every strategy that sees the image and cut the
+    study's time threefold: gradient boosting and multi-set CCA cannot cope
+    with a block that wide, and a penalised linear model gains from seeing
+    its leading directions rather than 1,280 noisy ones.
 
     Parameters
     ----------
@@ -193,10 +189,10 @@ def default_strategies(
     strategies : dict of str to (estimator, tuple of str)
         The estimator of each strategy and the modalities it sees, in report
         order; each non-survival one a pipeline that starts with the
-        ``WideBlockReducer`` above (in a ``ReductionSearch`` for the linear
-        ones): ``unimodal:<modality>`` (BlockScaler + logistic / ridge
-        regression on that modality alone), ``early:linear`` (BlockScaler
-        with availability indicators + logistic / ridge regression),
+        ``WideBlockReducer`` above: ``unimodal:<modality>`` (BlockScaler +
+        logistic / ridge regression on that modality alone),
+        ``early:linear`` (BlockScaler with availability indicators + logistic
+        / ridge regression),
         ``early:hgb`` (histogram gradient boosting on the blocked matrix, NaN
         handled natively, early-stopped on a tenth of the training rows; for
         a classification target its columns are binned first at their
@@ -241,13 +237,9 @@ def default_strategies(
         reducer = WideBlockReducer(random_state=random_state)
         return make_pipeline(reducer, *steps).set_output(transform="pandas")
 
-    def tuned_linear(*steps):
-        # The inner folds choose the penalty and whether wide blocks are
-        # reduced: which is better depends on the data (issue 25).
-        return ReductionSearch(compact(*steps, linear()))
-
     strategies = {
-        f"unimodal:{name}": (tuned_linear(BlockScaler()), (name,)) for name in names
+        f"unimodal:{name}": (compact(BlockScaler(), linear()), (name,))
+        for name in names
     }
     notes = []
     if len(names) < 2:
@@ -288,7 +280,7 @@ def default_strategies(
         late = {"estimator": per_modality}
         late_class = LateFusionRegressor
     strategies["early:linear"] = (
-        tuned_linear(BlockScaler(add_indicator=True)),
+        compact(BlockScaler(add_indicator=True), linear()),
         names,
     )
     strategies["early:hgb"] = (boosting, names)

@@ -8,8 +8,6 @@ by position: the first column is one modality, the rest another.
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.linear_model import LogisticRegressionCV, RidgeCV
-from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from ..compose import ModalityTransformer
@@ -31,7 +29,6 @@ from ..fusion import (
     LateFusionRegressor,
     LateFusionSurvival,
     MultipleKernelClassifier,
-    ReductionSearch,
     SharedSpace,
     WideBlockReducer,
 )
@@ -143,41 +140,6 @@ INSTANCES = {
         # The "rest" block counts as wide and is projected.
         WideBlockReducer(
             n_components=1, rows_per_column=1000, modalities=TWO_BLOCKS, random_state=0
-        ),
-    ],
-    ReductionSearch: [
-        ReductionSearch(
-            Pipeline(
-                [
-                    # The "rest" block is wide: both candidates are fitted.
-                    (
-                        "reduce",
-                        WideBlockReducer(
-                            n_components=1, rows_per_column=1000, modalities=TWO_BLOCKS
-                        ),
-                    ),
-                    ("scale", BlockScaler(modalities=TWO_BLOCKS)),
-                    (
-                        "model",
-                        LogisticRegressionCV(
-                            Cs=3,
-                            cv=3,
-                            l1_ratios=(0.0,),
-                            scoring="neg_log_loss",
-                            use_legacy_attributes=False,
-                        ),
-                    ),
-                ]
-            )
-        ),
-        ReductionSearch(
-            Pipeline(
-                [
-                    ("reduce", WideBlockReducer(modalities=TWO_BLOCKS)),
-                    ("scale", BlockScaler(modalities=TWO_BLOCKS)),
-                    ("model", RidgeCV(cv=3)),
-                ]
-            )
         ),
     ],
     MultipleKernelClassifier: [
