@@ -30,28 +30,25 @@ import pandas as pd
 
 from skfusion.study import FusionStudy, default_modality_transformer
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+from . import bench_defaults
+
+SHARED = bench_defaults.SHARED
 CV = 3
 SEED = 0
 
 
 def covid():
-    data = SHARED / "covid_chestxray"
-    if not data.is_dir():
+    loaded = bench_defaults.covid()
+    if loaded is None:
         return None
-    metadata = pd.read_csv(data / "metadata.csv")
-    table = metadata[
-        (metadata["modality"] == "X-ray") & (metadata["finding"] != "todo")
-    ].reset_index(drop=True)
-    images = data / "images"
+    table, y, groups, _ = loaded
+    images = SHARED / "covid_chestxray" / "images"
     table["image"] = [
-        str(images / name) if (images / name).is_file() else None
-        for name in table["filename"]
+        str(images / name) if isinstance(name, str) else None for name in table["image"]
     ]
-    y = table["finding"].str.contains("COVID-19").astype(int).to_numpy()
     clinical = ["age", "sex", "view"]
     other = ("clinical", default_modality_transformer("tabular", table, clinical))
-    return table, y, table["patientid"].to_numpy(), other, clinical
+    return table, y, groups, other, clinical
 
 
 def av_digits():
@@ -88,9 +85,7 @@ def synthetic_colour(folder, n_rows=450):
         path = folder / f"lesion_{i}.jpg"
         Image.fromarray((image * 255).astype(np.uint8)).save(path, quality=90)
         paths.append(str(path))
-    table = pd.DataFrame(
-        {"image": paths, "age": np.round(rng.normal(50 + 3 * y, 15))}
-    )
+    table = pd.DataFrame({"image": paths, "age": np.round(rng.normal(50 + 3 * y, 15))})
     other = ("clinical", "passthrough")
     return table, y, None, other, ["age"]
 
