@@ -359,11 +359,13 @@ def test_cli_cache_stores_the_image_rows(study_csv, monkeypatch, capsys):
         lambda self, image: calls.append(1) or featurize(self, image),
     )
     cache = study_csv.parent / "cache"
-    assert _cli_study(study_csv, "--cache", str(cache)) == 0
+    # One process, so that the patched method counts every extraction.
+    options = ("--cache", str(cache), "--n-jobs", "1")
+    assert _cli_study(study_csv, *options) == 0
     first = len(calls)
     assert first > 0
     assert _shards(cache)
-    assert _cli_study(study_csv, "--cache", str(cache)) == 0
+    assert _cli_study(study_csv, *options) == 0
     assert len(calls) == first
 
 
