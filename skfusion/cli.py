@@ -17,6 +17,7 @@ is missing.
 """
 
 import argparse
+import os
 import sys
 import textwrap
 import time
@@ -532,8 +533,54 @@ def _save_model(study, path):
     )
 
 
+def _same_file(first, second):
+    """Whether two paths name one file (links followed; need not exist)."""
+    first, second = Path(first), Path(second)
+    if first.exists() and second.exists():
+        return os.path.samefile(first, second)
+    return first.resolve() == second.resolve()
+
+
+def _refuse_writing_over_inputs(parser, reads, writes):
+    """Exit 2 when a file the command writes is one it reads.
+
+    ``reads`` and ``writes`` map a description (``"the table"``, ``"--out"``)
+    to a path; a command never writes over a file it reads.
+    """
+    for written_as, written in writes.items():
+        for read_as, read in reads.items():
+            if read is not None and written is not None and _same_file(written, read):
+                parser.error(
+                    f"{written_as} would write {str(written)!r} over {read_as} "
+                    f"{str(read)!r}, which this command reads; choose another path"
+                )
+
+
+def _study_writes(args):
+    """Every file ``skfusion study`` may write, by the option that names it."""
+    from .study import report_files
+
+    writes = {f"--out (its {name})": Path(args.out) / name for name in report_files()}
+    writes["--save-model"] = args.save_model
+    return writes
+
+
 def _study_command(args, parser):
     start = time.perf_counter()
+    _refuse_writing_over_inputs(
+        parser,
+        {"the table": args.table, "--test": args.test},
+        _study_writes(args),
+    )
+    if args.save_model is not None:
+        from .study import report_files
+
+        report = {(Path(args.out) / name).resolve() for name in report_files()}
+        if Path(args.save_model).resolve() in report:
+            parser.error(
+                f"--save-model {args.save_model!r} is a file of the report in "
+                f"--out {args.out!r}; choose another path"
+            )
     survival = args.time is not None or args.event is not None
     if survival and (args.time is None or args.event is None):
         parser.error("a survival study needs both --time and --event")
@@ -688,6 +735,9 @@ def _set_root(transformer, root):
 
 
 def _predict_command(args, parser):
+    _refuse_writing_over_inputs(
+        parser, {"the model": args.model, "the table": args.table}, {"--out": args.out}
+    )
     if args.root is not None and not Path(args.root).is_dir():
         raise _DataError(f"--root {args.root!r} is not a directory")
     model = _load_model(args.model, args.trust)

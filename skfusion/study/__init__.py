@@ -1,6 +1,7 @@
 """The fusion study: comparing strategies with sound statistics."""
 
 from ._external import ExternalValidation
+from ._report import report_files
 from ._strategies import (
     MODALITY_KINDS,
     MissingExtraError,
@@ -35,5 +36,6 @@ __all__ = [
     "default_strategies",
     "delong_test",
     "inner_cv",
+    "report_files",
     "subject_bootstrap_ci",
 ]

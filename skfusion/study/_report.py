@@ -57,6 +57,62 @@ _FIGURES = [
     ("contributions", "Modality contributions"),
     ("missingness", "Missing modalities"),
 ]
+# The files of a report besides its figures, in the order they are written.
+_TABLES = ("results.csv", "folds.csv")
+_DOCUMENTS = ("manifest.json", "report.md", "report.html")
+
+
+def report_files():
+    """Every file a report may write, relative to its folder.
+
+    ``FusionStudy.report`` writes some of these (the external validation and
+    the figures only when the study has them), replaces only those that an
+    earlier report listed in its ``manifest.json``, and refuses to replace
+    any other file of those names. ``skfusion study`` checks them against the
+    files it reads before it starts.
+
+    Returns
+    -------
+    names : list of str
+        Relative paths, ``plots/<figure>.png`` for the figures.
+    """
+    return [
+        *_TABLES,
+        "external.csv",
+        *_DOCUMENTS,
+        *(f"plots/{name}.png" for name, _ in _FIGURES),
+    ]
+
+
+def _files_of_earlier_report(folder):
+    """The report files that an earlier skfusion report in ``folder`` wrote.
+
+    Read from its ``manifest.json``: the ``files`` it lists (only names a
+    report may write, so a manifest cannot make it delete anything else);
+    for a report from before the list was kept, the files such a report
+    always wrote. A ``manifest.json`` that is not a skfusion manifest owns
+    nothing.
+    """
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    if not isinstance(manifest, dict):
+        return set()
+    possible = set(report_files())
+    files = manifest.get("files")
+    if isinstance(files, list):
+        return {name for name in files if isinstance(name, str)} & possible
+    versions = manifest.get("versions")
+    if isinstance(versions, dict) and "skfusion" in versions:
+        earlier = {*_TABLES, *_DOCUMENTS}
+        earlier |= {name for name in possible if name.startswith("plots/")}
+        if manifest.get("external") is not None:
+            earlier.add("external.csv")
+        return earlier
+    return set()
+
+
 _CSS = """
 body { font-family: system-ui, sans-serif; max-width: 72rem; margin: 2rem auto;
        padding: 0 1rem; color: #222; line-height: 1.45; }
@@ -95,7 +151,10 @@ def write_report(study, path):
 
     path : str or path-like
         The folder to write into; created, with its parents, if needed.
-        Files of an earlier report there are overwritten.
+        Files that an earlier report wrote there (listed in its
+        ``manifest.json``) are replaced, or deleted when this study has no
+        such file; any other file is left alone, and a file of a report's
+        name that no report wrote is refused (``FileExistsError``).
 
     Returns
     -------
@@ -104,32 +163,47 @@ def write_report(study, path):
     """
     check_is_fitted(study, "summary_")
     folder = Path(path)
+    owned = _files_of_earlier_report(folder)
+    figures = _render_figures(study)
+    external = getattr(study, "external_", None)
+    planned = [
+        *_TABLES,
+        *(["external.csv"] if external is not None else []),
+        *_DOCUMENTS,
+        *(f"plots/{name}.png" for name in figures or {}),
+    ]
+    # Replace only what an earlier report wrote: a user's own file of the
+    # same name is refused, never overwritten.
+    foreign = [
+        name for name in planned if (folder / name).exists() and name not in owned
+    ]
+    if foreign:
+        raise FileExistsError(
+            f"{folder / foreign[0]} exists and was not written by a skfusion "
+            "report (no manifest.json of one lists it); the report would "
+            "replace it. Write the report into another folder, or move the file."
+        )
     folder.mkdir(parents=True, exist_ok=True)
 
     _results_table(study).to_csv(folder / "results.csv", index_label="strategy")
     study.fold_scores_.to_csv(folder / "folds.csv", index=False)
-    external = getattr(study, "external_", None)
     if external is not None:
         _external_results(external).to_csv(
             folder / "external.csv", index_label="strategy"
         )
-    else:
-        (folder / "external.csv").unlink(missing_ok=True)
-    manifest = _jsonable(_manifest(study))
+    manifest = _jsonable({**_manifest(study), "files": sorted(planned)})
     (folder / "manifest.json").write_text(
         json.dumps(manifest, indent=2, allow_nan=False) + "\n", encoding="utf-8"
     )
-
-    figures = _render_figures(study)
     if figures is not None:
         (folder / "plots").mkdir(exist_ok=True)
         for name, (_, png) in figures.items():
             (folder / "plots" / f"{name}.png").write_bytes(png)
-    # A figure of an earlier report that this study does not have (a ROC
-    # curve after a binary study, say) must not be left next to this one.
-    for name, _ in _FIGURES:
-        if figures is None or name not in figures:
-            (folder / "plots" / f"{name}.png").unlink(missing_ok=True)
+    # What an earlier report wrote and this one does not (its external
+    # validation, a ROC curve after a binary study) must not be left next to
+    # this one; nothing else is deleted.
+    for name in sorted(owned - set(planned)):
+        (folder / name).unlink(missing_ok=True)
 
     blocks = _report_blocks(study, figures)
     title = "Fusion study report"
