@@ -68,8 +68,11 @@ TRUSTED_TYPES = (
     # FunctionTransformer) and the quantile binning before gradient boosting.
     "skfusion.study._strategies._AsCategories",
     "skfusion.study._binning.QuantileBinning",
-    # The per-modality pipelines of the late-fusion estimators scale with it.
+    # The per-modality pipelines of the late-fusion estimators scale with it;
+    # a multi-label one falls back to a label's prior where the label has one
+    # class in the training rows.
     "skfusion.fusion.late._PowerOfTwoScaler",
+    "skfusion.fusion.late._PriorIfSingleClass",
     # An extractor's ``root`` given as a path object (rebuilt from its parts).
     "pathlib.PosixPath",
     # Default parameters of the deep estimators (classes, not instances):

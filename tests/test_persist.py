@@ -18,6 +18,7 @@ import torch
 from sklearn.base import BaseEstimator, TransformerMixin, clone, is_classifier
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.utils import get_tags
 
 import skfusion
 from skfusion import persist
@@ -83,6 +84,21 @@ def _block_case(estimator):
     return make
 
 
+def _multilabel_case(estimator):
+    """The classifier fitted on a 0/1 indicator of three labels, one of them
+    constant in the training rows (the single-class fallback)."""
+
+    def make(tmp_path):
+        rng = np.random.RandomState(0)
+        X = 3 * rng.uniform(size=(40, 3))
+        Y = np.column_stack(
+            [X[:, 0] > 1.5, X[:, 1] > 1.0, np.r_[np.ones(39), 0.0]]
+        ).astype(int)
+        return clone(estimator), (X, Y), X
+
+    return make
+
+
 def _extractor_case(estimator):
     def make(tmp_path):
         values = EXTRACTOR_COLUMNS[type(estimator)](tmp_path)
@@ -125,6 +141,9 @@ def _cases():
             yield repr(estimator), _extractor_case(estimator), trusted
         else:
             yield repr(estimator), _block_case(estimator), trusted
+        if is_classifier(estimator) and get_tags(estimator).classifier_tags.multi_label:
+            # Every target kind an estimator accepts loads with the published list.
+            yield f"multi-label {estimator!r}", _multilabel_case(estimator), trusted
     yield (
         "TorchImageEmbedder(<a torch module instance>)",
         _extractor_case(TorchImageEmbedder(_tiny_net(), size=(8, 8), device="cpu")),
