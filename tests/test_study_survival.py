@@ -1,6 +1,7 @@
 """FusionStudy on time-to-event targets: folds, metrics, intervals, report."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.pipeline import make_pipeline
 
@@ -235,3 +236,30 @@ def test_default_survival_strategies_on_the_breast_cancer_cohort(tmp_path):
         study.best_estimator_.predict(X.iloc[cohort]),
         rtol=1e-6,
     )
+
+
+@pytest.mark.parametrize("times", ["24 of 30 events at month 1", "times 1, 2, 3"])
+def test_heavily_tied_event_times_do_not_crash_the_study(times, tmp_path):
+    # Uno's C truncates at the 75th percentile of the event times; when it
+    # equals the earliest time no test row lies below it, and the censoring
+    # weights of the time-dependent AUC can be undefined: NaN, not a crash.
+    rng = np.random.default_rng(0)
+    n = 30
+    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n)})
+    y = np.empty(n, dtype=[("event", bool), ("time", float)])
+    if times.startswith("24"):
+        y["time"] = np.r_[np.ones(24), np.arange(2, 8)]
+        y["event"] = np.r_[np.ones(24, bool), np.zeros(6, bool)]
+    else:
+        y["time"] = rng.choice([1, 2, 3], size=n)
+        y["event"] = rng.random(n) < 0.7
+    study = FusionStudy(
+        [("m", "passthrough", ["a", "b"])],
+        strategies=["unimodal:m"],
+        cv=3,
+        random_state=0,
+        contributions=None,
+    ).fit(X, y)
+    assert np.isfinite(study.summary_.loc["unimodal:m", "c_harrell_mean"])
+    assert np.isnan(study.summary_.loc["unimodal:m", "c_uno_mean"])
+    assert (study.report(tmp_path) / "report.html").is_file()

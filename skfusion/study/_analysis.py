@@ -313,6 +313,12 @@ def best_unimodal(study):
 
 
 def _confidence_interval(values, seed):
+    # A fold that a metric cannot score (Uno's C with every test time tied
+    # beyond its horizon) is NaN: the interval is over the folds it scored.
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if len(values) == 0:
+        return np.nan, np.nan
     if len(values) < 2 or np.ptp(values) == 0:
         mean = float(np.mean(values))
         return (mean, mean) if len(values) >= 2 else (np.nan, np.nan)

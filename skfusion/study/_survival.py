@@ -163,36 +163,44 @@ class _SurvivalScorer:
         self.horizons = horizons
 
     def __call__(self, model, X, y):
-        metrics = _sksurv("metrics")
+        if self.metric not in DEFAULT_SURVIVAL_METRICS:
+            raise ValueError(f"Unknown survival metric {self.metric!r}.")
         y = np.asarray(y)
         risk = np.asarray(model.predict(X), dtype=float)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            if self.metric == "c_harrell":
-                return metrics.concordance_index_censored(y["event"], y["time"], risk)[
-                    0
-                ]
-            if self.metric == "c_uno":
-                tau = self.horizons[-1]
-                return metrics.concordance_index_ipcw(self.reference, y, risk, tau=tau)[
-                    0
-                ]
-            if self.metric == "mean_auc":
-                keep = _within_follow_up(self.horizons, y)
-                if not keep.any():
-                    return np.nan
-                return metrics.cumulative_dynamic_auc(
-                    self.reference, y, risk, self.horizons[keep]
-                )[1]
-            if self.metric == "neg_integrated_brier":
-                survival = survival_at(model, X, self.grid)
-                keep = _within_follow_up(self.grid, y)
-                if survival is None or keep.sum() < 2:
-                    return np.nan
-                return -metrics.integrated_brier_score(
-                    self.reference, y, survival[:, keep], self.grid[keep]
-                )
-        raise ValueError(f"Unknown survival metric {self.metric!r}.")
+            try:
+                return self._score(model, X, y, risk)
+            except ValueError:
+                # scikit-survival refuses a fold it cannot score (no
+                # comparable pair, a censoring survival of zero at a time:
+                # heavily tied times): NaN for that fold, never a crash.
+                return np.nan
+
+    def _score(self, model, X, y, risk):
+        metrics = _sksurv("metrics")
+        if self.metric == "c_harrell":
+            return metrics.concordance_index_censored(y["event"], y["time"], risk)[0]
+        if self.metric == "c_uno":
+            # Truncated at the last horizon, below which a test row must lie.
+            tau = self.horizons[-1]
+            if not (y["time"] < tau).any():
+                return np.nan
+            return metrics.concordance_index_ipcw(self.reference, y, risk, tau=tau)[0]
+        if self.metric == "mean_auc":
+            keep = _within_follow_up(self.horizons, y)
+            if not keep.any():
+                return np.nan
+            return metrics.cumulative_dynamic_auc(
+                self.reference, y, risk, self.horizons[keep]
+            )[1]
+        survival = survival_at(model, X, self.grid)
+        keep = _within_follow_up(self.grid, y)
+        if survival is None or keep.sum() < 2:
+            return np.nan
+        return -metrics.integrated_brier_score(
+            self.reference, y, survival[:, keep], self.grid[keep]
+        )
 
     def __repr__(self):
         return f"_SurvivalScorer({self.metric!r})"
