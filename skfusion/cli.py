@@ -21,6 +21,7 @@ import os
 import sys
 import textwrap
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -679,10 +680,13 @@ def _load_model(path, trusted):
 
     if not Path(path).is_file():
         raise _DataError(f"no such model file: {path}")
+    if not zipfile.is_zipfile(path):
+        # A CSV, an empty or a truncated file: skops would fail deep inside.
+        raise _DataError(f"not a skfusion model file: {path} (not a skops archive)")
     try:
         return load(path, trusted=trusted)
-    except (OSError, ValueError, TypeError) as exc:
-        raise _DataError(f"cannot load the model {path}: {exc}") from exc
+    except OSError as exc:
+        raise _DataError(f"cannot read the model {path}: {exc}") from exc
     except Exception as exc:
         # skops refuses a type outside the trusted list with its own error.
         if type(exc).__name__ == "UntrustedTypesFoundException":
@@ -690,7 +694,11 @@ def _load_model(path, trusted):
                 f"{path} holds types that are not trusted: {exc}; pass "
                 "--trust TYPE for each one you have checked"
             ) from exc
-        raise
+        # Whatever else skops cannot read (a damaged archive, a schema nested
+        # too deep for the interpreter) is no model this command can use.
+        raise _DataError(
+            f"not a skfusion model file: {path} ({type(exc).__name__}: {exc})"
+        ) from exc
 
 
 def _modality_columns(model):

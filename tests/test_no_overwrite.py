@@ -1,6 +1,7 @@
 """Nothing a user owns is overwritten or deleted (issue 26, part A)."""
 
 import json
+import zipfile
 
 import numpy as np
 import pandas as pd
@@ -152,3 +153,42 @@ def test_a_report_replaces_and_removes_what_an_earlier_one_wrote(study, tmp_path
     manifest_path.write_text(json.dumps(manifest))
     study.report(tmp_path)
     assert "files" in json.loads(manifest_path.read_text())
+
+
+# -- skfusion predict on a file that is not a model (issue 26, B7) ------------------
+
+
+def _deeply_nested_archive(path):
+    node = (
+        '{"__class__": "dict", "__module__": "builtins", "__loader__": "DictNode", '
+        '"content": '
+    )
+    text = (node + '{"k": ') * 3000 + node + "{}}" + "}}" * 3000
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("schema.json", '{"protocol": 2, ' + text[1:])
+
+
+@pytest.mark.parametrize("kind", ["a CSV", "empty", "truncated", "deeply nested"])
+def test_predict_names_a_file_that_is_not_a_model(kind, tmp_path, capsys):
+    pytest.importorskip("skops")
+    from sklearn.linear_model import LogisticRegression
+
+    from skfusion.persist import dump
+
+    model = tmp_path / "model.skops"
+    if kind == "a CSV":
+        model.write_text("a,b\n1,2\n")
+    elif kind == "empty":
+        model.write_bytes(b"")
+    elif kind == "truncated":
+        dump(LogisticRegression(), model)
+        model.write_bytes(model.read_bytes()[:200])
+    else:
+        _deeply_nested_archive(model)
+    table = tmp_path / "new.csv"
+    table.write_text("a\n1\n")
+    status = main(["predict", str(model), str(table), "--out", str(tmp_path / "p.csv")])
+    assert status == 1
+    error = capsys.readouterr().err
+    assert f"not a skfusion model file: {model}" in error
+    assert "Traceback" not in error
