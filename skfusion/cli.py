@@ -249,6 +249,31 @@ def _target_columns(args):
     return [("time", args.time), ("event", args.event)]
 
 
+def _refuse_a_column_in_two_roles(args, modalities, parser):
+    """Exit 2 when one column is given two roles (time and event, target and group,
+    the target and a modality's column)."""
+    roles = _target_columns(args)
+    if args.group is not None:
+        roles.append(("group", args.group))
+    role_of = {}
+    for role, column in roles:
+        if column is None:
+            continue
+        if column in role_of:
+            parser.error(
+                f"column {column!r} is both the {role_of[column]} and the {role} "
+                "column; give each role its own column"
+            )
+        role_of[column] = role
+    for name, _, columns in modalities:
+        for column in columns:
+            if column in role_of:
+                parser.error(
+                    f"column {column!r} is the {role_of[column]} column and in "
+                    f"modality {name!r}: a model must not see it"
+                )
+
+
 def _check_table(table, args, modalities):
     source = Path(args.table).name
     roles = _target_columns(args)
@@ -588,6 +613,7 @@ def _study_command(args, parser):
     if survival == (args.target is not None):
         parser.error("give --target, or --time and --event for a survival study")
     modalities = _parse_modalities(args.modality, parser)
+    _refuse_a_column_in_two_roles(args, modalities, parser)
     names = [name for name, _, _ in modalities]
     strategies = _parse_strategies(args.strategies, names, parser, survival)
     extractors = _media_extractors(modalities, args)

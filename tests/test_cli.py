@@ -178,9 +178,12 @@ def test_missing_column_is_named_with_the_table_columns(
 
 
 def test_modality_using_the_target_is_refused(study_table, capsys):
-    status = _study(study_table, modalities=["clinical=tabular:severity,label"])
-    error = _data_error(capsys, status)
-    assert "uses column 'label', which is the target column" in error
+    # A command-line error (exit 2), before the table is read.
+    with pytest.raises(SystemExit) as exit_info:
+        _study(study_table, modalities=["clinical=tabular:severity,label"])
+    assert exit_info.value.code == USAGE_ERROR
+    error = capsys.readouterr().err
+    assert "column 'label' is the target column and in modality 'clinical'" in error
 
 
 @pytest.mark.parametrize(
@@ -565,7 +568,9 @@ ERROR_TABLE = [
     ("absent modality column", ["--modality", "c=tabular:bmi"], None, DATA_ERROR,
      "modality 'c' (tabular) column 'bmi' is not in table.csv"),
     ("modality uses the target", ["--modality", "c=tabular:label"], None,
-     DATA_ERROR, "uses column 'label', which is the target column"),
+     USAGE_ERROR, "column 'label' is the target column and in modality 'c'"),
+    ("target is the group", [*CLINICAL, "--group", "label"], None, USAGE_ERROR,
+     "column 'label' is both the target and the group column"),
     ("missing target", CLINICAL, _missing_target, DATA_ERROR,
      "target column 'label' is missing in 2 row(s)"),
     ("single class", CLINICAL, _single_class, DATA_ERROR,
@@ -607,6 +612,17 @@ def test_error_table(study_table, capsys, options, edit, status, message):
     error = capsys.readouterr().err
     assert error.startswith("skfusion study: error: ") or "usage:" in error
     assert message in error
+
+
+def test_one_column_as_time_and_event_is_a_usage_error(study_table, capsys):
+    argv = ["study", str(study_table), "--modality", "c=tabular:site"]
+    argv += ["--time", "severity", "--event", "severity"]
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == USAGE_ERROR
+    error = capsys.readouterr().err
+    assert "column 'severity' is both the time and the event column" in error
+    assert "Traceback" not in error
 
 
 def test_a_directory_given_as_a_file_is_called_a_directory(study_table, capsys):
