@@ -92,10 +92,10 @@ TRUSTED_TYPES = (
     "sklearn.calibration._SigmoidCalibration",
     "sklearn.model_selection._split.StratifiedKFold",
     # The other inner splitters of the study's default linear models: grouped
-    # (StratifiedGroupKFold, GroupKFold) and for a regression (KFold).
-    "sklearn.model_selection._split.GroupKFold",
+    # (fewer folds for fewer groups) and for a regression (KFold).
+    "skfusion.study._strategies.InnerGroupKFold",
+    "skfusion.study._strategies.InnerStratifiedGroupKFold",
     "sklearn.model_selection._split.KFold",
-    "sklearn.model_selection._split.StratifiedGroupKFold",
     # A SimpleImputer's fitted dtype (``_fit_dtype``), inside late fusion.
     "numpy.dtype",
 )

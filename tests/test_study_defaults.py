@@ -9,7 +9,7 @@ from sklearn.pipeline import make_pipeline
 
 from skfusion.datasets import make_multimodal_classification
 from skfusion.fusion import BlockScaler
-from skfusion.study import FusionStudy, _strategies, default_strategies
+from skfusion.study import FusionStudy, _strategies, default_strategies, inner_cv
 from skfusion.utils._test_common import DelegatingClassifier
 
 
@@ -187,3 +187,38 @@ def test_regression_defaults_ignore_class_weight(class_weight):
     ).fit(table, y)
     assert study.summary_.loc["early:linear", "r2_mean"] > 0.9
     assert not any("weighted" in note for note in study.notes_)
+
+
+def test_a_training_fold_with_fewer_groups_than_inner_folds_is_studied():
+    # Four groups and two outer folds: each training fold holds two groups,
+    # fewer than the three grouped inner folds of the default linear models.
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"a": rng.normal(size=40), "b": rng.normal(size=40)})
+    y = (table["a"] + rng.normal(size=40) > 0).astype(int).to_numpy()
+    modalities = [("m", "passthrough", ["a"]), ("n", "passthrough", ["b"])]
+    with pytest.warns(UserWarning, match="hold 2 groups, fewer than 3 folds"):
+        study = FusionStudy(
+            modalities,
+            strategies=["unimodal:m", "early:linear", "late:mean"],
+            cv=2,
+            random_state=0,
+            contributions=None,
+        ).fit(table, y, groups=np.repeat(np.arange(4), 10))
+    assert np.isfinite(study.summary_["roc_auc_mean"]).all()
+    assert "fewer than 3 groups" in " ".join(study.notes_)
+
+
+@pytest.mark.parametrize("classification", [True, False])
+def test_the_inner_folds_adapt_to_the_groups_of_their_rows(classification):
+    cv = inner_cv(classification=classification, grouped=True, random_state=0)
+    X, y = np.zeros((12, 1)), np.tile([0, 1], 6)
+    two = np.repeat([0, 1], 6)
+    with pytest.warns(UserWarning, match="2 grouped folds"):
+        folds = list(cv.split(X, y, two))
+    assert len(folds) == 2 == cv.get_n_splits(X, y, two)
+    for train, test in folds:
+        assert not set(two[train]) & set(two[test])
+    with pytest.warns(UserWarning, match="a single group; using 3 ungrouped"):
+        assert len(list(cv.split(X, y, np.zeros(12)))) == 3
+    six = np.repeat(np.arange(6), 2)
+    assert len(list(cv.split(X, y, six))) == 3 == cv.get_n_splits(X, y, six)

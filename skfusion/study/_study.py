@@ -780,6 +780,12 @@ def _default_strategy_notes(classification, class_weight, grouped):
     notes.append(
         "Penalties of the default linear models chosen by an inner "
         f"{splits}3-fold cross-validation on each training fold's rows only "
-        "(late fusion's inner folds are not grouped)."
+        "(late fusion's inner folds are not grouped"
+        + (
+            "; fewer grouped folds, with a warning, where a training fold holds "
+            "fewer than 3 groups)."
+            if grouped
+            else ")."
+        )
     )
     return notes
