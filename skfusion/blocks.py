@@ -32,6 +32,7 @@ from .utils.validation import (
     holds_numbers,
     non_numeric_rows,
     preview,
+    row_name,
 )
 
 __all__ = [
@@ -539,11 +540,11 @@ def _check_no_infinity(X, estimator, feature_names, index):
         (name for name, idx in estimator.modalities_.items() if col in idx), None
     )
     column = feature_names[col] if feature_names is not None else f"position {col}"
-    label = f" (index {index[row]!r})" if index is not None else ""
     raise ValueError(
-        f"Input X contains infinity in column {column!r} of modality {modality!r}, "
-        f"row {row}{label}; {int(infinite.sum())} infinite value(s) in all. "
-        "Replace infinite values; use NaN for a missing value or modality."
+        f"Input X contains infinity in column {str(column)!r} of modality "
+        f"{modality!r}, {row_name(index, row)}; {int(infinite.sum())} infinite "
+        "value(s) in all. Replace infinite values; use NaN for a missing value or "
+        "modality."
     )
 
 

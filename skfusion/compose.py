@@ -19,7 +19,7 @@ from sklearn.compose import ColumnTransformer
 # Re-exported: users read the blocks of a blocked matrix from here too.
 from .blocks import MODALITY_SEPARATOR, modality_availability, resolve_modalities
 from .utils._sklearn_compat import _safe_set_output, _SetOutputMixin
-from .utils.validation import preview
+from .utils.validation import preview, row_name
 
 __all__ = [
     "MODALITY_SEPARATOR",
@@ -298,11 +298,10 @@ def _check_no_infinity_in_column(column, modality):
         return
     infinite = np.flatnonzero(np.isinf(column.to_numpy()))
     if infinite.size:
-        row = infinite[0]
         raise ValueError(
             f"Modality {modality!r}: column {column.name!r} contains infinity at "
-            f"row {row} (index {column.index[row]!r}), {infinite.size} infinite "
-            "value(s) in all. Use NaN for a missing value."
+            f"{row_name(column.index, infinite[0])} of the table, {infinite.size} "
+            "infinite value(s) in all. Use NaN for a missing value."
         )
 
 

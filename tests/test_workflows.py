@@ -103,12 +103,33 @@ def test_infinity_in_study_table_names_modality_column_and_row():
     table, y, _, _ = _study_table(seed=4)
     table.iloc[7, table.columns.get_loc("crp")] = np.inf
     with pytest.raises(
-        ValueError, match=r"Modality 'clinical': column 'crp' .* row 7 \(index 'row7'"
+        ValueError, match=r"Modality 'clinical': column 'crp' .* row 'row7' of the"
     ):
         _pipeline().fit(table, y)
     model = _pipeline().fit(table.drop(index="row7"), y.drop(index="row7"))
     with pytest.raises(ValueError, match=r"Modality 'clinical': column 'crp'"):
         model.predict(table)
+
+
+def test_infinity_in_a_study_names_the_table_row_not_the_fold_position():
+    # Issue 26, C9: row 11 of the table is row 6 of its training fold.
+    from skfusion.study import FusionStudy
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(
+        rng.normal(size=(30, 4)), columns=["a__x0", "a__x1", "b__x2", "b__x3"]
+    )
+    X.loc[11, "b__x2"] = np.inf
+    study = FusionStudy(
+        [("a", "passthrough", ["a__x0", "a__x1"]), ("b", "passthrough", ["b__x2"])],
+        strategies=["early:linear"],
+        cv=3,
+        random_state=0,
+        contributions=None,
+    )
+    with pytest.raises(ValueError, match="infinity at row 11 of the table") as error:
+        study.fit(X, np.tile([0, 1], 15))
+    assert "np.int64" not in str(error.value) and "row 6" not in str(error.value)
 
 
 def test_infinity_in_blocked_matrix_names_modality_column_and_row():
@@ -117,7 +138,7 @@ def test_infinity_in_blocked_matrix_names_modality_column_and_row():
     blocked.iloc[5, 1] = -np.inf
     with pytest.raises(
         ValueError,
-        match=r"infinity in column 'clinical__crp' of modality 'clinical', row 5",
+        match=r"infinity in column 'clinical__crp' of modality 'clinical', row 'row5'",
     ):
         BlockScaler().fit(blocked, y)
 

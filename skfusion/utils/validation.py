@@ -18,6 +18,7 @@ __all__ = [
     "holds_numbers",
     "non_numeric_rows",
     "preview",
+    "row_name",
 ]
 
 
@@ -192,6 +193,42 @@ def non_numeric_rows(values):
         return np.array([], dtype=int)
     converted = pd.to_numeric(values, errors="coerce")
     return np.flatnonzero(converted.isna().to_numpy() & values.notna().to_numpy())
+
+
+def row_name(index, position):
+    """How a message names a row: by its label in the table's index.
+
+    A study passes on the rows of the table with their index, so the label
+    of a row inside a training fold is still its table row (for a table read
+    from a CSV, its 0-based data row), where its position is not. The label
+    is shown as a plain Python value, never a NumPy repr.
+
+    Parameters
+    ----------
+    index : pandas.Index or None
+        The index of the rows; None for a plain array, whose row is named by
+        its position.
+
+    position : int
+        The row's position among them.
+
+    Returns
+    -------
+    name : str
+        ``"row 11"`` or ``"row 'P017'"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from skfusion.utils.validation import row_name
+    >>> row_name(pd.Index(np.arange(10, 20)), np.int64(1)), row_name(None, 3)
+    ('row 11', 'row 3')
+    """
+    label = int(position) if index is None else index[int(position)]
+    if isinstance(label, np.generic):
+        label = label.item()
+    return f"row {label!r}"
 
 
 def preview(items, limit=10):
