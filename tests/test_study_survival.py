@@ -263,3 +263,15 @@ def test_heavily_tied_event_times_do_not_crash_the_study(times, tmp_path):
     assert np.isfinite(study.summary_.loc["unimodal:m", "c_harrell_mean"])
     assert np.isnan(study.summary_.loc["unimodal:m", "c_uno_mean"])
     assert (study.report(tmp_path) / "report.html").is_file()
+
+
+def test_a_dataframe_of_event_and_time_is_named_as_a_survival_target():
+    # Issue 26, C10: not "Label 'time' of the multi-label target must be 0 or 1".
+    X = pd.DataFrame({"a": np.arange(30.0)})
+    y = pd.DataFrame({"event": np.tile([0, 1], 15), "time": np.arange(30.0) + 1})
+    study = FusionStudy([("m", "passthrough", ["a"])], cv=3)
+    with pytest.raises(ValueError, match="structured array of \\(event, time\\)"):
+        study.fit(X, y)
+    # A multi-label target whose 0/1 label is called "event" stays one.
+    labels = pd.DataFrame({"event": np.tile([0, 1], 15), "other": np.tile([1, 0], 15)})
+    assert study.set_params(contributions=None).fit(X, labels).task_ == "multilabel"

@@ -129,8 +129,31 @@ def check_target_values(y, n_rows, whose="the study's"):
     return y
 
 
+# Column names that say a 2-D target is a time to event, not labels.
+_SURVIVAL_WORDS = ("time", "event", "status", "duration", "censor")
+
+
 def _check_multilabel_target(y, n_rows):
     """A 2-D 0/1 indicator target: one column per label, each label varying."""
+    # A 0/1 label may be called "event"; a column of times is no label.
+    if (
+        isinstance(y, pd.DataFrame)
+        and any(
+            word in str(column).lower()
+            for column in y.columns
+            for word in _SURVIVAL_WORDS
+        )
+        and not np.isin(y.to_numpy(), [0, 1]).all()
+    ):
+        columns = [str(c) for c in y.columns]
+        raise ValueError(
+            f"y is a DataFrame with columns {columns}, which would be read as the "
+            "labels of a multi-label target. For a time-to-event study pass a "
+            "structured array of (event, time) instead, e.g. "
+            "sksurv.util.Surv.from_dataframe('event', 'time', y) (the event "
+            "column 0/1 or boolean, the time a number), or skfusion study "
+            "--time COLUMN --event COLUMN."
+        )
     names = (
         [str(c) for c in y.columns]
         if isinstance(y, pd.DataFrame)
