@@ -11,7 +11,6 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from sklearn.utils.multiclass import type_of_target
 
 from ..blocks import MODALITY_SEPARATOR, modality_availability
 from ._analysis import (
@@ -173,9 +172,15 @@ def _check_cohort_target(study, y, n_rows):
         return check_survival_target(np.asarray(y), n_rows)[0]
     y = check_target_values(y, n_rows, whose="the external cohort's")
     if study.task_ == "regression":
-        if type_of_target(y) not in ("continuous", "binary", "multiclass"):
-            raise ValueError("The external cohort's target must be numeric.")
-        return y.astype(float)
+        numbers = pd.to_numeric(pd.Series(y), errors="coerce")
+        bad = np.flatnonzero(numbers.isna().to_numpy())
+        if bad.size:
+            raise ValueError(
+                "The external cohort's target must be numeric, as the study's; "
+                f"{bad.size} row(s) are not numbers, first at row {int(bad[0])} "
+                f"({plain(y[bad[0]])!r})."
+            )
+        return numbers.to_numpy(dtype=float)
     unknown = [c for c in pd.unique(y) if c not in set(study.classes_.tolist())]
     if unknown:
         rows = np.flatnonzero(np.isin(y, unknown))
@@ -183,6 +188,17 @@ def _check_cohort_target(study, y, n_rows):
             f"The external cohort has labels the study never saw: "
             f"{[plain(c) for c in unknown]} (at {_positions(rows)}); the study's "
             f"classes are {[plain(c) for c in study.classes_]}."
+        )
+    absent = [c for c in study.classes_ if not np.any(y == c)]
+    if absent and study.task_ == "multiclass":
+        # A multiclass ROC AUC and the calibration of every class need rows
+        # of every class; say which is missing rather than fail inside them.
+        raise ValueError(
+            f"The external cohort has no row of class(es) "
+            f"{[plain(c) for c in absent]}; the study's multiclass metrics "
+            f"({', '.join(study.metrics_)}) need rows of each of its classes "
+            f"{[plain(c) for c in study.classes_]}. Add such rows, or score the "
+            "classes present with the refitted estimators_ directly."
         )
     return y.astype(study.classes_.dtype) if study.classes_.dtype != object else y
 

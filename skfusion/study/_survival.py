@@ -79,7 +79,16 @@ def check_survival_target(y, n_rows):
         time_name = names[1 - kinds.index("b")]
     else:
         event_name, time_name = names
-    event, time = np.asarray(y[event_name]), np.asarray(y[time_name], dtype=float)
+    event = np.asarray(y[event_name])
+    time = pd.to_numeric(pd.Series(np.asarray(y[time_name])), errors="coerce")
+    not_numbers = np.flatnonzero(time.isna().to_numpy() & ~pd.isna(y[time_name]))
+    if not_numbers.size:
+        raise ValueError(
+            f"The time {time_name!r} holds a value that is not a number in "
+            f"{not_numbers.size} row(s), first at row {int(not_numbers[0])} "
+            f"({_plain(y[time_name][not_numbers[0]])!r})."
+        )
+    time = time.to_numpy(dtype=float)
     if event.dtype != bool:
         bad = np.flatnonzero(~np.isin(event, [0, 1]))
         if bad.size:
