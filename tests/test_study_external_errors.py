@@ -1,4 +1,4 @@
-"""External cohorts whose target the study cannot score are named (issue 26, C11-C12)."""
+"""External cohorts the study cannot score are named (issue 26, C11-C12)."""
 
 import numpy as np
 import pandas as pd
