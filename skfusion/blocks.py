@@ -31,6 +31,7 @@ from .utils.validation import (
     check_finite_target,
     holds_numbers,
     non_numeric_rows,
+    plain,
     preview,
     row_name,
 )
@@ -523,8 +524,9 @@ def _check_numeric_columns(X, groups):
         if bad.size:
             raise ValueError(
                 f"Column {name!r} of modality {column_modality[position]!r} is not "
-                f"numeric: row {bad[0]} holds {column.iloc[bad[0]]!r}. Encode it "
-                "inside make_modality_transformer (e.g. with OneHotEncoder)."
+                f"numeric: {row_name(X.index, bad[0])} holds "
+                f"{plain(column.iloc[bad[0]])!r}. Encode it inside "
+                "make_modality_transformer (e.g. with OneHotEncoder)."
             )
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.multiclass import type_of_target
 
-from ..utils.validation import non_numeric_rows, preview
+from ..utils.validation import non_numeric_rows, plain, preview
 from ._survival import check_survival_target, is_survival_target
 
 __all__ = [
@@ -38,11 +38,6 @@ class Target(NamedTuple):
     counts: dict | None
     pos_label: object
     positive: int | None
-
-
-def plain(value):
-    """A NumPy scalar as the Python scalar it holds (for messages and JSON)."""
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _positions(rows):
@@ -341,7 +336,7 @@ def _check_passthrough_numeric(modalities, table):
                 raise ValueError(
                     f"FusionStudy: modality {name!r} passes column {column!r} "
                     f"through, but {bad.size} of its values are not numbers, "
-                    f"first at row {int(bad[0])} ({values.iloc[bad[0]]!r}); "
+                    f"first at row {int(bad[0])} ({plain(values.iloc[bad[0]])!r}); "
                     "encode the column (one-hot, ordinal) or give the modality "
                     "a transformer that does."
                 )

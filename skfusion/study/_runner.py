@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 
 from ..blocks import MODALITY_SEPARATOR, MissingModalityWarning, modality_of_column
 from ..compose import make_modality_transformer
-from ..utils.validation import non_numeric_rows
+from ..utils.validation import non_numeric_rows, plain
 from ._cache import ContentCachedExtractor, extraction_cache_location
 from ._survival import survival_at
 
@@ -314,7 +314,7 @@ def _not_a_number(blocked):
             error = ValueError(
                 f"FusionStudy: modality {modality!r}, column {feature!r}: "
                 f"{bad.size} value(s) are not numbers, first at row "
-                f"{int(bad[0])} ({column.iloc[bad[0]]!r}); encode the column "
+                f"{int(bad[0])} ({plain(column.iloc[bad[0]])!r}); encode the column "
                 "(one-hot, ordinal) or give the modality a transformer that does."
             )
             error.row = int(bad[0])  # for naming_failures

@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from ..utils.validation import plain
 from ._predictions import StoredSurvivalPredictions
 
 __all__ = [
@@ -46,10 +47,6 @@ def _sksurv(module):
             "A survival study needs scikit-survival, which is not installed: "
             "pip install 'skfusion[survival]'"
         ) from exc
-
-
-def _plain(value):
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def is_survival_target(y):
@@ -86,7 +83,7 @@ def check_survival_target(y, n_rows):
         raise ValueError(
             f"The time {time_name!r} holds a value that is not a number in "
             f"{not_numbers.size} row(s), first at row {int(not_numbers[0])} "
-            f"({_plain(y[time_name][not_numbers[0]])!r})."
+            f"({plain(y[time_name][not_numbers[0]])!r})."
         )
     time = time.to_numpy(dtype=float)
     if event.dtype != bool:
@@ -94,7 +91,7 @@ def check_survival_target(y, n_rows):
         if bad.size:
             raise ValueError(
                 f"The event indicator {event_name!r} must be 0/1 or True/False; "
-                f"row {int(bad[0])} holds {_plain(event[bad[0]])!r}."
+                f"row {int(bad[0])} holds {plain(event[bad[0]])!r}."
             )
         event = event.astype(bool)
     bad = np.flatnonzero(~np.isfinite(time))

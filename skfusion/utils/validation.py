@@ -17,6 +17,7 @@ __all__ = [
     "encode_class_labels",
     "holds_numbers",
     "non_numeric_rows",
+    "plain",
     "preview",
     "row_name",
 ]
@@ -195,6 +196,29 @@ def non_numeric_rows(values):
     return np.flatnonzero(converted.isna().to_numpy() & values.notna().to_numpy())
 
 
+def plain(value):
+    """A NumPy scalar as the Python scalar it holds (for messages and JSON).
+
+    Parameters
+    ----------
+    value : object
+        Any value.
+
+    Returns
+    -------
+    value : object
+        ``value.item()`` for a NumPy scalar, else ``value`` itself.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfusion.utils.validation import plain
+    >>> repr(plain(np.str_("soon"))), repr(plain(np.int64(11)))
+    ("'soon'", '11')
+    """
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def row_name(index, position):
     """How a message names a row: by its label in the table's index.
 
@@ -225,9 +249,7 @@ def row_name(index, position):
     >>> row_name(pd.Index(np.arange(10, 20)), np.int64(1)), row_name(None, 3)
     ('row 11', 'row 3')
     """
-    label = int(position) if index is None else index[int(position)]
-    if isinstance(label, np.generic):
-        label = label.item()
+    label = int(position) if index is None else plain(index[int(position)])
     return f"row {label!r}"
 
 
