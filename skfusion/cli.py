@@ -18,6 +18,7 @@ is missing.
 
 import argparse
 import os
+import re
 import sys
 import textwrap
 import time
@@ -413,12 +414,17 @@ def _image_encoder(modalities, extractors):
     return None
 
 
-def _fit_study(study, table, y, groups):
+def _fit_study(study, table, y, groups, source="the table"):
     """Fit; a ValueError or OSError from the data becomes a data error."""
     try:
         return study.fit(table, y, groups=groups)
     except (ValueError, OSError) as exc:
-        raise _DataError(f"the study failed: {exc}") from exc
+        message = f"the study failed: {exc}"
+        if re.search(r"\brow \d", str(exc)):
+            # The table was read with its default index: row R of a message
+            # is the R-th data row, line R + 2 of the CSV (after the header).
+            message += f" (row R is line R + 2 of {source})"
+        raise _DataError(message) from exc
 
 
 def _write_report(study, out):
@@ -670,7 +676,7 @@ def _study_command(args, parser):
             f"Image encoder: {image_encoder} ({_IMAGE_ENCODERS[image_encoder]}"
             f"{chosen})."
         )
-    _fit_study(study, table, y, groups)
+    _fit_study(study, table, y, groups, Path(args.table).name)
     if cohort is not None:
         _evaluate_cohort(study, cohort, args)
     report_dir = _write_report(study, args.out)

@@ -850,3 +850,17 @@ def test_survival_options_are_checked(survival_table, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["study", str(survival_table), "--modality", "labs=tabular:labs_x0"])
     assert "give --target, or --time and --event" in capsys.readouterr().err
+
+
+def test_a_bad_value_is_named_by_its_table_row_and_csv_line(study_table, capsys):
+    # Issue 26, C9: row 11 of the table, line 13 of the CSV, in whichever fold.
+    table = pd.read_csv(study_table)
+    table.loc[11, "severity"] = np.inf
+    table.to_csv(study_table, index=False)
+    status = _study(
+        study_table, *QUICK, "--n-jobs", "1", modalities=["clinical=tabular:severity"]
+    )
+    error = _data_error(capsys, status)
+    assert "row 11 of the table" in error
+    assert "(row R is line R + 2 of table.csv)" in error
+    assert "np.int64" not in error
