@@ -3,9 +3,9 @@
 from numbers import Integral
 
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.metrics import check_scoring
 from sklearn.utils import Bunch, check_random_state
+from sklearn.utils.parallel import Parallel, delayed
 
 from ..blocks import resolve_modalities
 from ..utils._sklearn_compat import HasMethods, Interval, validate_params

@@ -8,7 +8,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 from sklearn.base import clone, is_classifier
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.metrics import check_scoring
@@ -20,6 +19,7 @@ from sklearn.model_selection import (
 )
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.parallel import Parallel, delayed
 
 from ..blocks import MissingModalityWarning, resolve_modalities
 from ..utils._sklearn_compat import HasMethods, Interval, validate_params

@@ -11,7 +11,6 @@ import joblib
 import numpy as np
 import pandas as pd
 from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
-from joblib import Parallel, delayed
 from sklearn import config_context
 from sklearn.base import clone
 from sklearn.model_selection import (
@@ -22,6 +21,7 @@ from sklearn.model_selection import (
 )
 from sklearn.pipeline import Pipeline
 from sklearn.utils.metadata_routing import get_routing_for_object
+from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_memory
 from tqdm.auto import tqdm
 
