@@ -21,7 +21,6 @@ from sklearn.utils import Bunch, check_random_state
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
     MethodMapping,
-    _routing_enabled,
     process_routing,
 )
 from sklearn.utils.parallel import Parallel, delayed
@@ -29,7 +28,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..blocks import MODALITY_SEPARATOR, MissingModalityWarning, modality_of_column
 from ..utils._docstrings import fill_docstring
-from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
+from ..utils._sklearn_compat import (
+    Interval,
+    StrOptions,
+    _fit_context,
+    _routing_enabled,
+)
 from ..utils.validation import check_survival_target
 from .early import BlockScaler
 from .late import _BaseLateFusion

@@ -18,6 +18,7 @@ from sklearn.utils._param_validation import (
     validate_params,
 )
 from sklearn.utils._set_output import _safe_set_output, _SetOutputMixin
+from sklearn.utils.metadata_routing import _routing_enabled
 from sklearn.utils.validation import _check_feature_names_in
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "_check_feature_names_in",
     "_fit_context",
     "_is_constant_feature",
+    "_routing_enabled",
     "_safe_set_output",
     "scorer_with_pos_label",
     "validate_parameter_constraints",
