@@ -93,8 +93,8 @@ TRUSTED_TYPES = (
     "sklearn.model_selection._split.StratifiedKFold",
     # The other inner splitters of the study's default linear models: grouped
     # (fewer folds for fewer groups) and for a regression (KFold).
-    "skfusion.study._strategies.InnerGroupKFold",
-    "skfusion.study._strategies.InnerStratifiedGroupKFold",
+    "skfusion.study._inner_cv.InnerGroupKFold",
+    "skfusion.study._inner_cv.InnerStratifiedGroupKFold",
     "sklearn.model_selection._split.KFold",
     # A SimpleImputer's fitted dtype (``_fit_dtype``), inside late fusion.
     "numpy.dtype",

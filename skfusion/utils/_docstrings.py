@@ -13,6 +13,19 @@ import types
 __all__ = ["FRAGMENTS", "fill_docstring"]
 
 FRAGMENTS = {
+    # The parameters of the study's grouped inner splitters.
+    "inner_folds": """
+        Parameters
+        ----------
+        n_splits : int, default=5
+            Number of folds when the rows hold at least that many groups.
+
+        shuffle : bool, default=False
+            Shuffle the groups before splitting.
+
+        random_state : int, RandomState instance or None, default=None
+            Seed of the shuffling.
+        """,
     # The sizes every fusion layer of skfusion.deep.layers is built from.
     "fusion_sizes": """
         n_modalities : int
