@@ -9,12 +9,11 @@ scikit-survival is imported when a model is fitted or used (the ``survival``
 extra), so that ``import skfusion.deep`` works without it.
 """
 
-import importlib
-
 import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
+from ..survival import SurvivalMixin, import_sksurv
 from ..utils._sklearn_compat import validate_parameter_constraints
 from ..utils.validation import check_survival_target
 from .estimators import BlockDataset, TensorBatchIterator, _DeepFusionBase
@@ -23,21 +22,10 @@ from .module import FusionNet
 __all__ = ["CoxPartialLikelihoodLoss", "DeepFusionSurvival"]
 
 
-def _sksurv(module, needed_by):
-    """A scikit-survival module, or an ImportError naming the extra."""
-    try:
-        return importlib.import_module(f"sksurv.{module}")
-    except ImportError as exc:
-        raise ImportError(
-            f"{needed_by} needs scikit-survival, which is not installed: "
-            "pip install 'skfusion[survival]'"
-        ) from exc
-
-
 def _check_survival_target(estimator, y):
     """The checked event indicator and time, then scikit-survival's check."""
     # scikit-survival first: without it, what to install is the answer.
-    check_y_survival = _sksurv("util", type(estimator).__name__).check_y_survival
+    check_y_survival = import_sksurv("util", type(estimator).__name__).check_y_survival
     event, time = check_survival_target(estimator, y)
     return check_y_survival(event, time)
 
@@ -120,7 +108,7 @@ class CoxPartialLikelihoodLoss(torch.nn.Module):
         return -((log_risk - log_at_risk) * event).sum() / n_events
 
 
-class DeepFusionSurvival(_DeepFusionBase):
+class DeepFusionSurvival(SurvivalMixin, _DeepFusionBase):
     """Deep fusion for a time to event: encoders, a fusion layer, a log-risk.
 
     A :class:`~skfusion.deep.FusionNet` with one output, the log-risk,
@@ -387,7 +375,7 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
         )
         event, time = _check_survival_target(self, y)
         super().fit(X, np.column_stack([time, event]), groups=groups, **fit_params)
-        self._fit_baseline(X, event, time)
+        self._fit_baseline_on(X, event, time)
         return self
 
     def partial_fit(self, X, y, classes=None, **fit_params):
@@ -420,19 +408,17 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
             return self.fit(X, y, **fit_params)
         event, time = _check_survival_target(self, y)
         super().partial_fit(X, np.column_stack([time, event]), **fit_params)
-        self._fit_baseline(X, event, time)
+        self._fit_baseline_on(X, event, time)
         return self
 
-    def _fit_baseline(self, X, event, time):
+    def _fit_baseline_on(self, X, event, time):
         """``mean_risk_`` and Breslow's baseline from the training log-risks."""
-        breslow = _sksurv("linear_model.coxph", type(self).__name__)
         outputs, rows = self._network_outputs(X)
         risk = outputs[:, 0].astype(np.float64)
         self.mean_risk_ = float(risk.mean())
         # The rows with no modality took no part in training: none in the
         # baseline either.
-        self.baseline_ = breslow.BreslowEstimator().fit(risk, event[rows], time[rows])
-        self.unique_times_ = self.baseline_.unique_times_
+        self._fit_baseline(risk, event[rows], time[rows])
 
     def _inner_split(self, targets, groups, seed):
         split = super()._inner_split(targets, groups, seed)
@@ -485,74 +471,6 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
         if outputs is not None:
             risk[rows] = outputs[:, 0]
         return risk
-
-    def score(self, X, y):
-        """Harrell's concordance index of the predicted risks.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
-
-        y : structured ndarray of shape (n_samples,)
-            The survival target.
-
-        Returns
-        -------
-        score : float
-            The share of comparable pairs whose risks are ordered as their
-            times (tied risks count one half), as
-            ``sksurv.metrics.concordance_index_censored`` computes it.
-        """
-        check_is_fitted(self, "module_")
-        metrics = _sksurv("metrics", type(self).__name__)
-        event, time = _check_survival_target(self, y)
-        return metrics.concordance_index_censored(event, time, self.predict(X))[0]
-
-    def predict_survival_function(self, X, return_array=False):
-        """Survival functions: Breslow's baseline at the predicted log-risks.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
-
-        return_array : bool, default=False
-            Return the values at ``unique_times_`` instead of step functions.
-
-        Returns
-        -------
-        survival : ndarray of sksurv.functions.StepFunction of shape \
-(n_samples,), or ndarray of shape (n_samples, n_times)
-            Non-increasing, in [0, 1].
-        """
-        return self._functions("get_survival_function", X, return_array)
-
-    def predict_cumulative_hazard_function(self, X, return_array=False):
-        """Cumulative hazard functions: Breslow's baseline at the log-risks.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
-
-        return_array : bool, default=False
-            Return the values at ``unique_times_`` instead of step functions.
-
-        Returns
-        -------
-        hazard : ndarray of sksurv.functions.StepFunction of shape \
-(n_samples,), or ndarray of shape (n_samples, n_times)
-            Non-decreasing, from 0.
-        """
-        return self._functions("get_cumulative_hazard_function", X, return_array)
-
-    def _functions(self, method, X, return_array):
-        check_is_fitted(self, "baseline_")
-        functions = getattr(self.baseline_, method)(self.predict(X))
-        if not return_array:
-            return functions
-        return np.vstack([function(self.unique_times_) for function in functions])
 
     @property
     def predict_proba(self):

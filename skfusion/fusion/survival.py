@@ -8,7 +8,6 @@ do. scikit-survival is imported on use (the ``survival`` extra), so that
 ``import skfusion.fusion`` works without it.
 """
 
-import importlib
 import warnings
 from numbers import Integral, Real
 
@@ -27,6 +26,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..blocks import MODALITY_SEPARATOR, MissingModalityWarning, modality_of_column
+from ..survival import SurvivalMixin, import_sksurv
 from ..utils._docstrings import fill_docstring
 from ..utils._sklearn_compat import (
     Interval,
@@ -52,16 +52,6 @@ _ALPHA_MIN_RATIO = 0.01
 # rows, so 1.0 is a weak prior that keeps the coefficient of an indicator
 # constant in training (a modality present in every row) at 0.
 _STACKING_RIDGE = 1.0
-
-
-def _sksurv(module):
-    try:
-        return importlib.import_module(f"sksurv.{module}")
-    except ImportError as exc:
-        raise ImportError(
-            "Survival models need scikit-survival, which is not installed: "
-            "pip install 'skfusion[survival]'"
-        ) from exc
 
 
 def check_survival_y(estimator, y):
@@ -107,85 +97,8 @@ def _survival_array(event, time):
 
 
 def _harrell_c(event, time, risk):
-    metrics = _sksurv("metrics")
+    metrics = import_sksurv("metrics")
     return metrics.concordance_index_censored(event, time, risk)[0]
-
-
-class _SurvivalScoreMixin:
-    """Harrell's C as ``score`` and survival functions from ``baseline_``.
-
-    The survival functions are Breslow's baseline at ``_log_hazard(X)``,
-    which is ``predict(X)`` unless an estimator rescales its risks.
-    """
-
-    def score(self, X, y):
-        """Harrell's concordance index of the predicted risks.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
-
-        y : structured ndarray of shape (n_samples,)
-            The survival target.
-
-        Returns
-        -------
-        score : float
-            The share of comparable pairs whose risks are ordered as their
-            times (ties count one half).
-        """
-        event, time = check_survival_y(self, y)
-        return _harrell_c(event, time, self.predict(X))
-
-    def predict_survival_function(self, X, return_array=False):
-        """Survival functions: Breslow's baseline at the predicted risks.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
-
-        return_array : bool, default=False
-            Return the values at ``unique_times_`` instead of step functions.
-
-        Returns
-        -------
-        survival : ndarray of StepFunction, or of shape (n_samples, n_times)
-            Non-increasing, in [0, 1].
-        """
-        functions = self.baseline_.get_survival_function(self._log_hazard(X))
-        if return_array:
-            return np.vstack([function(self.unique_times_) for function in functions])
-        return functions
-
-    def predict_cumulative_hazard_function(self, X, return_array=False):
-        """Cumulative hazard functions: Breslow's baseline at the risks.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
-
-        return_array : bool, default=False
-            Return the values at ``unique_times_`` instead of step functions.
-
-        Returns
-        -------
-        hazard : ndarray of StepFunction, or of shape (n_samples, n_times)
-        """
-        functions = self.baseline_.get_cumulative_hazard_function(self._log_hazard(X))
-        if return_array:
-            return np.vstack([function(self.unique_times_) for function in functions])
-        return functions
-
-    def _log_hazard(self, X):
-        return self.predict(X)
-
-    def _fit_baseline(self, risk, event, time):
-        breslow = _sksurv("linear_model.coxph")
-        self.baseline_ = breslow.BreslowEstimator().fit(risk, event, time)
-        self.unique_times_ = self.baseline_.unique_times_
 
 
 def _spread(modalities, outputs):
@@ -224,7 +137,7 @@ def _event_folds(event, n_splits, random_state, who):
     return list(folds.split(np.zeros((len(event), 1)), event))
 
 
-class _InnerCVCoxnet(_SurvivalScoreMixin, BaseEstimator):
+class _InnerCVCoxnet(SurvivalMixin, BaseEstimator):
     """Elastic-net Cox regression whose penalty an inner CV chooses.
 
     The second step of :func:`coxnet_with_inner_cv`, which documents it.
@@ -265,7 +178,7 @@ class _InnerCVCoxnet(_SurvivalScoreMixin, BaseEstimator):
         -------
         self : _InnerCVCoxnet
         """
-        linear = _sksurv("linear_model")
+        linear = import_sksurv("linear_model")
         event, time = check_survival_y(self, y)
         X = validate_data(self, X, dtype=np.float64)
         if len(X) != len(event):
@@ -504,7 +417,7 @@ def coxnet_with_inner_cv(*, alphas=None, l1_ratio=0.5, cv=3, random_state=None):
     """
     # Imported now, so that a missing extra is said at once, and because
     # importing scikit-survival gives Pipeline its predict_survival_function.
-    _sksurv("linear_model")
+    import_sksurv("linear_model")
     return Pipeline(
         [
             ("blockscaler", BlockScaler(add_indicator=True)),
@@ -519,7 +432,7 @@ def coxnet_with_inner_cv(*, alphas=None, l1_ratio=0.5, cv=3, random_state=None):
 
 
 @fill_docstring
-class LateFusionSurvival(_SurvivalScoreMixin, _BaseLateFusion):
+class LateFusionSurvival(SurvivalMixin, _BaseLateFusion):
     """Late fusion of per-modality risk scores for a time-to-event target.
 
     One survival model per modality, fitted on the training rows that have
@@ -709,7 +622,7 @@ class LateFusionSurvival(_SurvivalScoreMixin, _BaseLateFusion):
         self : LateFusionSurvival
             The fitted model.
         """
-        linear = _sksurv("linear_model")
+        linear = import_sksurv("linear_model")
         event, time = check_survival_y(self, y)
         X = self._validate_blocks(X, reset=True)
         if len(X) != len(event):

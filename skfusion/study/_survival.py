@@ -8,12 +8,12 @@ from the observed event times, so that every metric is computed from stored
 out-of-fold predictions, as for the other targets.
 """
 
-import importlib
 import warnings
 
 import numpy as np
 import pandas as pd
 
+from ..survival import import_sksurv
 from ..utils.validation import plain
 from ._predictions import StoredSurvivalPredictions
 
@@ -40,13 +40,7 @@ _TIED_RISK = 1e-8
 
 
 def _sksurv(module):
-    try:
-        return importlib.import_module(f"sksurv.{module}")
-    except ImportError as exc:
-        raise ImportError(
-            "A survival study needs scikit-survival, which is not installed: "
-            "pip install 'skfusion[survival]'"
-        ) from exc
+    return import_sksurv(module, "A survival study")
 
 
 def is_survival_target(y):
