@@ -339,7 +339,7 @@ def _survival_target(table, args, source):
 
 def _check_files(column, name, kind, root):
     """Every path is found now, rather than after minutes of extraction."""
-    from .extractors._io import PathOutsideRootError, is_missing, resolve_path
+    from .extractors import PathOutsideRootError, is_missing, resolve_path
 
     problems = []
     for position, item in enumerate(column.tolist()):

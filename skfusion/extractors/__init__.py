@@ -9,6 +9,7 @@ the extractor, the row and the path, or give NaN rows with
 """
 
 from ._base import BaseExtractor
+from ._io import PathOutsideRootError, check_file, is_missing, resolve_path
 from .audio import AudioFeatures
 from .image import (
     ImageFeatures,
@@ -29,4 +30,8 @@ __all__ = [
     "SignalFeatures",
     "TextStatistics",
     "TorchImageEmbedder",
+    "PathOutsideRootError",
+    "check_file",
+    "is_missing",
+    "resolve_path",
 ]

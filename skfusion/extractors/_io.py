@@ -12,14 +12,45 @@ DEFAULT_MAX_FILE_BYTES = 512 * 2**20
 
 
 class PathOutsideRootError(ValueError):
-    """A path resolves outside the extractor's ``root`` directory."""
+    """A path resolves outside the extractor's ``root`` directory.
+
+    Raised by :func:`resolve_path` and by every extractor given a ``root``,
+    whatever its ``on_error``: a path that leaves ``root`` is refused, never
+    read and never turned into a missing row.
+
+    Examples
+    --------
+    >>> from skfusion.extractors import PathOutsideRootError, resolve_path
+    >>> try:
+    ...     resolve_path("../secret.png", root="scans")
+    ... except PathOutsideRootError:
+    ...     print("refused")
+    refused
+    """
 
 
 def is_missing(value):
     """True for an input that stands for a missing modality.
 
     None, NaN, ``pd.NA``, an empty or blank string and an empty array are
-    missing; anything else is data.
+    missing; anything else is data. Every extractor gives such an input an
+    all-NaN row.
+
+    Parameters
+    ----------
+    value : object
+        One cell of an extractor's input column.
+
+    Returns
+    -------
+    missing : bool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfusion.extractors import is_missing
+    >>> [is_missing(v) for v in (None, np.nan, "  ", "scan.png", 0.0)]
+    [True, True, True, False, False]
     """
     if value is None:
         return True
@@ -60,6 +91,12 @@ def resolve_path(path, root=None):
     ------
     PathOutsideRootError
         When the resolved path is not inside ``root``.
+
+    Examples
+    --------
+    >>> from skfusion.extractors import resolve_path
+    >>> resolve_path("a/b.png", root="/data").as_posix()
+    '/data/a/b.png'
     """
     if root is None:
         # Nothing to confine: ``abspath`` spares realpath's lstat per component.
@@ -78,7 +115,38 @@ def resolve_path(path, root=None):
 def check_file(path, max_bytes):
     """Refuse a missing file, a directory, or one over ``max_bytes``, by one stat.
 
-    Returns the file's size in bytes.
+    Parameters
+    ----------
+    path : Path
+        The file, e.g. from :func:`resolve_path`.
+
+    max_bytes : int or None
+        The largest size accepted; None for no limit.
+
+    Returns
+    -------
+    size : int
+        The file's size in bytes.
+
+    Raises
+    ------
+    FileNotFoundError
+        For a path that is not a regular file.
+    IsADirectoryError
+        For a directory.
+    ValueError
+        For a file over ``max_bytes``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from skfusion.extractors import check_file
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "scan.png"
+    ...     _ = path.write_bytes(b"12345")
+    ...     check_file(path, max_bytes=10)
+    5
     """
     try:
         info = path.stat()

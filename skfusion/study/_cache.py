@@ -194,7 +194,7 @@ class ContentCachedExtractor(TransformerMixin, BaseEstimator):
         if cells is None or self.cache_folder_ is None:
             # Not one column: the extractor's own error says what is wrong.
             return np.asarray(self.extractor_.transform(X), dtype=float)
-        from ..extractors._io import is_missing
+        from ..extractors import is_missing
 
         names = [str(name) for name in self.extractor_.get_feature_names_out()]
         shards = _Shards(self.cache_folder_, names)
@@ -295,7 +295,7 @@ def _row_key(cell, extractor):
     other cell by its value. A path that cannot be resolved, checked or read
     has no key: the extractor reads it and reports what is wrong.
     """
-    from ..extractors._io import check_file, resolve_path
+    from ..extractors import check_file, resolve_path
 
     if getattr(extractor, "_reads_files", False) and isinstance(
         cell, str | os.PathLike

@@ -20,7 +20,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from ..compose import make_modality_transformer
-from ..extractors._io import is_missing
+from ..extractors import is_missing
 
 __all__ = ["check_extractor", "check_prediction_batch_invariance"]
 
