@@ -22,9 +22,10 @@ install-dev: $(PY)
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet "$(TORCH_SPEC)"
 	$(PY) -m pip install --quiet -e ".[dev]"
 
-# The demo runs with one thread per library: as fast on two idle cores (about
-# 40 s), and still so when another process takes a core, where OpenMP-threaded
-# gradient boosting and torch slow down 2.5x (measured: 107 s against 42 s).
+# The demo runs with one thread per library (and, by default, one process per
+# core): as fast on two idle cores (about 15 s since issue 25), and still so
+# when another process takes a core, where OpenMP-threaded gradient boosting
+# and torch slow down 2.5x (measured before issue 25: 107 s against 42 s).
 demo: $(PY)
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet "$(TORCH_SPEC)"
 	$(PY) -m pip install --quiet -e ".[report]"
