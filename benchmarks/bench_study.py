@@ -242,15 +242,16 @@ def image_study_table(n_rows=1500, random_state=0):
     rng = np.random.default_rng(random_state)
     frequencies = np.array([0.67, 0.11, 0.10, 0.05, 0.03, 0.02, 0.02])
     n_classes = len(frequencies)
-    lesion_class, rows = [], 0
+    # (class, number of images) of each lesion, drawn until n_rows images.
+    lesions, rows = [], 0
     while rows < n_rows:
         images = min(1 + rng.poisson(0.5), 3, n_rows - rows)
-        lesion_class.append(rng.choice(n_classes, p=frequencies))
+        lesions.append((rng.choice(n_classes, p=frequencies), images))
         rows += images
-        lesion_class[-1] = (lesion_class[-1], images)
-    groups = np.repeat(np.arange(len(lesion_class)), [n for _, n in lesion_class])
-    y = np.repeat([c for c, _ in lesion_class], [n for _, n in lesion_class])
-    n_lesions = len(lesion_class)
+    labels, counts = (np.array(values) for values in zip(*lesions, strict=True))
+    groups = np.repeat(np.arange(len(lesions)), counts)
+    y = np.repeat(labels, counts)
+    n_lesions = len(lesions)
 
     # Embedding: 48 latent factors per lesion (8 of them shifted by class),
     # a little per-image jitter, non-negative random loadings, ReLU and noise.

@@ -124,7 +124,10 @@ def _article(word):
     return "an" if word[0] in "aeiou" else "a"
 
 
-def _parse_modalities(specs, parser):
+def _parse_modalities(specs, parser, roles=None):
+    """The ``--modality`` specs; a column in two modalities, or in one and in
+    a role of ``roles`` (``{column: "target"}``...), is a usage error."""
+    roles = roles or {}
     modalities = [_parse_modality(spec, parser) for spec in specs]
     names = [name for name, _, _ in modalities]
     repeated = sorted({name for name in names if names.count(name) > 1})
@@ -133,6 +136,11 @@ def _parse_modalities(specs, parser):
     owner = {}
     for name, _, columns in modalities:
         for column in columns:
+            if column in roles:
+                parser.error(
+                    f"column {column!r} is the {roles[column]} column and in "
+                    f"modality {name!r}: a model must not see it"
+                )
             if column in owner:
                 parser.error(
                     f"column {column!r} is in two modalities, {owner[column]!r} "
@@ -250,9 +258,9 @@ def _target_columns(args):
     return [("time", args.time), ("event", args.event)]
 
 
-def _refuse_a_column_in_two_roles(args, modalities, parser):
-    """Exit 2 when one column is given two roles (time and event, target and group,
-    the target and a modality's column)."""
+def _column_roles(args, parser):
+    """``{column: role}`` of the target (or time and event) and the groups;
+    one column in two roles is a usage error."""
     roles = _target_columns(args)
     if args.group is not None:
         roles.append(("group", args.group))
@@ -266,13 +274,7 @@ def _refuse_a_column_in_two_roles(args, modalities, parser):
                 "column; give each role its own column"
             )
         role_of[column] = role
-    for name, _, columns in modalities:
-        for column in columns:
-            if column in role_of:
-                parser.error(
-                    f"column {column!r} is the {role_of[column]} column and in "
-                    f"modality {name!r}: a model must not see it"
-                )
+    return role_of
 
 
 def _check_table(table, args, modalities):
@@ -282,15 +284,10 @@ def _check_table(table, args, modalities):
         roles.append(("group", args.group))
     for role, column in roles:
         _check_column(table, column, role, source)
-    role_of = {column: role for role, column in roles}
+    # A column in a role and a modality was refused with the command line.
     for name, kind, columns in modalities:
         for column in columns:
             _check_column(table, column, f"modality {name!r} ({kind})", source)
-            if column in role_of:
-                raise _DataError(
-                    f"modality {name!r} uses column {column!r}, which is the "
-                    f"{role_of[column]} column: a model must not see it"
-                )
     for role, column in roles:
         _check_no_missing(table, column, role, source)
     for name, kind, columns in modalities:
@@ -599,27 +596,25 @@ def _study_writes(args):
 
 def _study_command(args, parser):
     start = time.perf_counter()
+    writes = _study_writes(args)
     _refuse_writing_over_inputs(
-        parser,
-        {"the table": args.table, "--test": args.test},
-        _study_writes(args),
+        parser, {"the table": args.table, "--test": args.test}, writes
     )
-    if args.save_model is not None:
-        from .study import report_files
-
-        report = {(Path(args.out) / name).resolve() for name in report_files()}
-        if Path(args.save_model).resolve() in report:
-            parser.error(
-                f"--save-model {args.save_model!r} is a file of the report in "
-                f"--out {args.out!r}; choose another path"
-            )
+    if args.save_model is not None and any(
+        _same_file(args.save_model, path)
+        for option, path in writes.items()
+        if option != "--save-model"
+    ):
+        parser.error(
+            f"--save-model {args.save_model!r} is a file of the report in "
+            f"--out {args.out!r}; choose another path"
+        )
     survival = args.time is not None or args.event is not None
     if survival and (args.time is None or args.event is None):
         parser.error("a survival study needs both --time and --event")
     if survival == (args.target is not None):
         parser.error("give --target, or --time and --event for a survival study")
-    modalities = _parse_modalities(args.modality, parser)
-    _refuse_a_column_in_two_roles(args, modalities, parser)
+    modalities = _parse_modalities(args.modality, parser, _column_roles(args, parser))
     names = [name for name, _, _ in modalities]
     strategies = _parse_strategies(args.strategies, names, parser, survival)
     extractors = _media_extractors(modalities, args)

@@ -116,11 +116,8 @@ class SurvivalMixin:
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
-
-        return_array : bool, default=False
-            Return the values at ``unique_times_`` instead of step functions.
+        X, return_array
+            As for :meth:`predict_survival_function`.
 
         Returns
         -------

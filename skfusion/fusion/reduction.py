@@ -100,11 +100,10 @@ class WideBlockReducer(FusionMixin, TransformerMixin, BaseEstimator):
 
     Examples
     --------
+    >>> from skfusion.fusion import WideBlockReducer
     >>> import numpy as np
     >>> import pandas as pd
-    >>> from skfusion.fusion import WideBlockReducer
-    >>> rng = np.random.default_rng(0)
-    >>> X = pd.DataFrame(rng.normal(size=(100, 23)), columns=[
+    >>> X = pd.DataFrame(np.random.default_rng(0).normal(size=(100, 23)), columns=[
     ...     "clinical__age", "clinical__bmi", "clinical__sbp",
     ...     *[f"image__emb{i}" for i in range(20)]])
     >>> reducer = WideBlockReducer(n_components=5).set_output(transform="pandas")
@@ -128,13 +127,20 @@ class WideBlockReducer(FusionMixin, TransformerMixin, BaseEstimator):
         self.modalities = modalities
         self.random_state = random_state
 
+    # The rule is applied at fit, to the rows in which each block is present:
+    # the same block may be wide in a small fold and narrow in a large one.
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Find the wide blocks and fit their projections on the training rows.
 
         Parameters
         ----------
-        %(blocked_X_unsupervised)s
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The training rows of the blocked matrix; NaN marks missing values
+            and modalities.
+
+        y : None
+            Ignored.
 
         Returns
         -------

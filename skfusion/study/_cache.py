@@ -119,21 +119,7 @@ class ContentCachedExtractor(TransformerMixin, BaseEstimator):
         self.location = location
 
     def fit(self, X, y=None):
-        """Fit the extractor (and store the rows of ``X``).
-
-        Parameters
-        ----------
-        X : Series, 1-D array-like or single-column DataFrame
-            The extractor's input column.
-
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : ContentCachedExtractor
-            The fitted transformer.
-        """
+        """Fit the extractor and store the rows of ``X``: :meth:`fit_transform`."""
         self.fit_transform(X, y)
         return self
 
@@ -393,10 +379,10 @@ class _Shards:
                 ),
             )
         except OSError as exc:
+            where = str(self.folder)
             warnings.warn(
-                f"skfusion extraction cache: cannot write to {str(self.folder)!r} "
-                f"({exc}); the study goes on without storing its rows.",
-                UserWarning,
+                f"skfusion extraction cache: cannot write to {where!r} ({exc}); "
+                "the study goes on without storing its rows.",
                 stacklevel=5,
             )
 

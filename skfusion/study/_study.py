@@ -150,21 +150,8 @@ class FusionStudy(BaseEstimator):
         a Dask cluster.
 
     memory : str, joblib.Memory or None, default=None
-        A folder (or a :class:`joblib.Memory` with a location) where
-        extraction is cached on disk, so that a later study on the same media
-        extracts only what it has not seen. The rows of skfusion's extractors
-        that learn nothing from the data (images, audio, signals, texts,
-        applied once to every row) go to ``<memory>/skfusion-extraction/``,
-        keyed by the extractor (its class, the parameters that change its
-        numbers, its feature names, skfusion's version) and by each input's
-        content (the bytes of the file a path names, the text or array of a
-        cell), not by its path or row: another target, other strategies, a
-        subset or a reordering of the rows find them, a file whose content
-        changed is extracted again, and ``refit`` reads them too. Missing
-        inputs and unreadable files are never stored. A transformer fitted
-        in each fold is cached by the table's content and the folds under
-        ``<memory>/joblib/`` (:class:`joblib.Memory`). To clear the cache,
-        delete the folder (or either subfolder); the cache deletes nothing.
+        Caches extraction on disk by input content and extractor parameters
+        (user guide, "The extraction cache"); delete the folder to clear it.
 
     verbose : bool, default=False
         Show a progress bar over folds x strategies.
