@@ -106,14 +106,15 @@ def test_extractor_error_names_modality_and_column(tmp_path, study_table):
     ).fit(table)
     broken = table.assign(xray=[good, bad, None, good])
     message = (
-        r"^Modality 'image' \(column 'xray'\): ImageLoader cannot read row 1 "
+        # Named by the table's index label, not by position.
+        r"^Modality 'image' \(column 'xray'\): ImageLoader cannot read row 11 "
         r"\('.*bad\.png'\): "
     )
     for extract in (clone(ct).fit_transform, clone(ct).fit, ct.transform):
         with pytest.raises(ValueError, match=message) as info:
             extract(broken)
         assert type(info.value) is ValueError
-        assert str(info.value.__cause__).startswith("ImageLoader cannot read row 1")
+        assert str(info.value.__cause__).startswith("ImageLoader cannot read row 11")
     # The fitted transformers and parameters are the extractors themselves.
     assert type(ct.named_transformers_["image"]) is ImageLoader
     assert clone(ct).get_params()["image__size"] == (2, 2)

@@ -543,9 +543,37 @@ class _FailingLearningExtractor(_LearningCountingExtractor):
         return super()._featurize(loaded)
 
 
-def test_a_fold_extraction_error_names_the_table_row():
+def test_a_fold_extraction_error_names_the_table_row_not_the_fold_position():
     study, table, y = _number_study(90, _FailingLearningExtractor())
-    with pytest.raises(ValueError, match="row \\d+ is table row 50\\b"):
+    table.index = table.index + 1000  # the row labels are the table's own
+    with pytest.raises(ValueError) as error:
+        study.fit(table, y)
+    message = str(error.value)
+    assert "_FailingLearningExtractor cannot read row 1050 (float)" in message
+    assert "counted within the fold" not in message
+    assert "np." not in message
+
+
+class _ArrayFed(TransformerMixin, BaseEstimator):
+    """Hands its extractor the column as a bare array, without the table's index."""
+
+    def __init__(self, extractor=None):
+        self.extractor = extractor
+
+    def fit(self, X, y=None):
+        self.extractor_ = clone(self.extractor).fit(np.asarray(X).ravel())
+        return self
+
+    def transform(self, X):
+        return self.extractor_.transform(np.asarray(X).ravel())
+
+    def get_feature_names_out(self, input_features=None):
+        return self.extractor_.get_feature_names_out()
+
+
+def test_a_fold_position_from_an_array_fed_extractor_is_translated():
+    study, table, y = _number_study(90, _ArrayFed(_FailingLearningExtractor()))
+    with pytest.raises(ValueError, match="row \\d+ is table row 50\\)"):
         study.fit(table, y)
 
 

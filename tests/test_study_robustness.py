@@ -179,7 +179,7 @@ def test_a_transformer_giving_strings_is_named_with_the_table_row():
         _study(modalities).fit(table, np.arange(30) % 2)
     message = str(error.value)
     assert "modality 'm2', column 'c': 1 value(s) are not numbers" in message
-    assert "table row 7" in message
+    assert "first at row 7 ('n/a')" in message
 
 
 def test_a_corrupt_file_names_modality_column_and_table_row(tmp_path):

@@ -9,6 +9,7 @@ everything else: input validation, missing inputs, per-row errors, root
 confinement and size limits, batching, joblib parallelism and progress.
 """
 
+import contextlib
 import os
 import warnings
 from numbers import Integral
@@ -20,6 +21,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
+from ..utils.validation import row_name
 from ._io import (
     PathOutsideRootError,
     check_file,
@@ -50,9 +52,11 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
         Show a tqdm progress bar over items.
     on_error : {"raise", "nan"}
         An unreadable or corrupt item raises a ValueError naming the
-        extractor, the row position and the input, or (``"nan"``) gives a NaN
-        row and one warning with the count. The error's ``row`` attribute is
-        that position (an int), for callers that map it back to their table.
+        extractor, the row and the input, or (``"nan"``) gives a NaN row and
+        one warning with the count. A pandas input's row is named by its
+        index label (the table row, inside a study's folds too); an array's
+        or a list's by its position, which the error's ``row`` attribute
+        then holds (an int), for callers that map it back to their table.
     root : str or path-like or None
         Directory that relative paths resolve under and that every file must
         lie in. A path leading out of it raises a ``PathOutsideRootError``
@@ -132,7 +136,8 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
             The fitted extractor.
         """
         values = self._validate_column(X)
-        self._fit(values)
+        with _rows_named_by(type(self).__name__, _index_of(X)):
+            self._fit(values)
         self.feature_names_out_ = np.asarray(self._feature_names(), dtype=object)
         self.n_features_out_ = len(self.feature_names_out_)
         return self
@@ -154,7 +159,9 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         values = self._validate_column(X)
-        return self._extract(values)
+        index = _index_of(X)
+        with _rows_named_by(type(self).__name__, index):
+            return self._extract(values, index)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output columns.
@@ -239,7 +246,7 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
             column[position] = cell
         return column
 
-    def _extract(self, values):
+    def _extract(self, values, index=None):
         n_samples = len(values)
         output = np.full((n_samples, self.n_features_out_), np.nan, self._output_dtype)
         present = np.flatnonzero([not is_missing(value) for value in values])
@@ -261,7 +268,7 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
             position, item, error = failures[0]
             warnings.warn(
                 f"{type(self).__name__}: {len(failures)} input(s) could not be "
-                f"read and were set to NaN (first: row {position}, "
+                f"read and were set to NaN (first: {row_name(index, position)}, "
                 f"{_describe(item)}: {error}).",
                 UserWarning,
                 stacklevel=3,
@@ -346,20 +353,53 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
 
     def _handle_error(self, position, item, exc):
         if self.on_error == "raise":
-            error = ValueError(self._row_message(position, item, exc))
-            error.row = position
-            raise error from exc
+            raise _UnreadableRow(position, _describe(item), str(exc)) from exc
         return position, item, f"{type(exc).__name__}: {exc}"
 
     def _refuse(self, position, item, exc):
         """Raise a path outside ``root`` again, naming the row: never a NaN row."""
-        error = PathOutsideRootError(self._row_message(position, item, exc))
-        error.row = position
-        raise error from exc
+        raise _UnreadableRow(
+            position, _describe(item), str(exc), outside_root=True
+        ) from exc
 
-    def _row_message(self, position, item, exc):
-        name = type(self).__name__
-        return f"{name} cannot read row {position} ({_describe(item)}): {exc}"
+
+class _UnreadableRow(Exception):
+    """A row that cannot be read, by its position among the rows given.
+
+    Raised where the row is read (possibly in a joblib worker, hence only
+    plain arguments) and turned by :func:`_rows_named_by`, which knows the
+    input's index, into the error the user sees.
+    """
+
+    def __init__(self, position, described, reason, outside_root=False):
+        super().__init__(position, described, reason, outside_root)
+        self.position, self.described = position, described
+        self.reason, self.outside_root = reason, outside_root
+
+
+@contextlib.contextmanager
+def _rows_named_by(extractor_name, index):
+    """Raise an :class:`_UnreadableRow` as a ValueError naming the row.
+
+    By its label in ``index``, or, with no index, by its position, which the
+    error's ``row`` attribute then holds.
+    """
+    try:
+        yield
+    except _UnreadableRow as failure:
+        kind = PathOutsideRootError if failure.outside_root else ValueError
+        error = kind(
+            f"{extractor_name} cannot read {row_name(index, failure.position)} "
+            f"({failure.described}): {failure.reason}"
+        )
+        if index is None:
+            error.row = failure.position
+        raise error from failure.__cause__
+
+
+def _index_of(X):
+    """The index of a pandas input, which names its rows in messages; else None."""
+    return X.index if isinstance(X, pd.Series | pd.DataFrame) else None
 
 
 def _describe(item):

@@ -200,9 +200,11 @@ class ContentCachedExtractor(TransformerMixin, BaseEstimator):
         if not todo:
             return output
         # The whole column, cached rows passed as missing: the extractor
-        # skips them, and its errors name the row's position in X.
+        # skips them, and its errors name the row as X does.
         masked = np.full(len(cells), None, dtype=object)
         masked[todo] = cells[todo]
+        if isinstance(X, pd.Series | pd.DataFrame):
+            masked = pd.Series(masked, index=X.index, dtype=object)
         extracted = np.asarray(self.extractor_.transform(masked), dtype=float)
         output[todo] = extracted[todo]
         new = {

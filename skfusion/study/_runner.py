@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 
 from ..blocks import MODALITY_SEPARATOR, MissingModalityWarning, modality_of_column
 from ..compose import make_modality_transformer
-from ..utils.validation import non_numeric_rows, plain
+from ..utils.validation import non_numeric_rows, plain, row_name
 from ._cache import ContentCachedExtractor, extraction_cache_location
 from ._survival import survival_at
 
@@ -301,24 +301,23 @@ def as_float_blocks(blocked, index):
     try:
         values = blocked.to_numpy(dtype=float)
     except (TypeError, ValueError):
-        raise _not_a_number(blocked) from None
+        raise _not_a_number(blocked, index) from None
     return pd.DataFrame(values, columns=blocked.columns, index=index)
 
 
-def _not_a_number(blocked):
+def _not_a_number(blocked, index):
     """The error naming the first cell of ``blocked`` that is not a number."""
     for name, column in blocked.items():
         bad = non_numeric_rows(column)
         if bad.size:
             modality, _, feature = str(name).partition(MODALITY_SEPARATOR)
-            error = ValueError(
+            return ValueError(
                 f"FusionStudy: modality {modality!r}, column {feature!r}: "
-                f"{bad.size} value(s) are not numbers, first at row "
-                f"{int(bad[0])} ({plain(column.iloc[bad[0]])!r}); encode the column "
-                "(one-hot, ordinal) or give the modality a transformer that does."
+                f"{bad.size} value(s) are not numbers, first at "
+                f"{row_name(index, bad[0])} ({plain(column.iloc[bad[0]])!r}); "
+                "encode the column (one-hot, ordinal) or give the modality a "
+                "transformer that does."
             )
-            error.row = int(bad[0])  # for naming_failures
-            return error
     return ValueError("FusionStudy: the blocked matrix is not numeric.")
 
 
