@@ -8,13 +8,15 @@ re-exported here.
 """
 
 import contextlib
-import contextvars
+import copy
 from itertools import chain
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.compose import ColumnTransformer
+from sklearn.utils.metadata_routing import get_routing_for_object
+from sklearn.utils.validation import check_is_fitted
 
 # Re-exported: users read the blocks of a blocked matrix from here too.
 from .blocks import MODALITY_SEPARATOR, modality_availability, resolve_modalities
@@ -28,12 +30,6 @@ __all__ = [
     "modality_availability",
     "resolve_modalities",
 ]
-
-# The ModalityTransformer now fitting or applying its modality transformers:
-# while it is, its ``_iter`` hands them out wrapped so that errors name the
-# modality. A context variable, so that nothing is stored on the estimator.
-_NAMING_ERRORS_OF = contextvars.ContextVar("skfusion_naming_errors_of", default=None)
-
 
 class ModalityTransformer(ColumnTransformer):
     """A ColumnTransformer whose blocks are modalities.
@@ -160,7 +156,15 @@ class ModalityTransformer(ColumnTransformer):
             The modality blocks side by side.
         """
         self._check_modality_columns(X)
-        return super().fit_transform(X, y, **params)
+        # A shallow copy fits the modality transformers wrapped so that their
+        # errors name the modality; its fitted state, unwrapped, becomes ours.
+        naming = copy.copy(self)
+        naming.transformers = _naming_steps(self.transformers)
+        blocked = ColumnTransformer.fit_transform(naming, X, y, **params)
+        fitted = {k: v for k, v in vars(naming).items() if k != "transformers"}
+        fitted["transformers_"] = _unwrapped(naming.transformers_)
+        vars(self).update(fitted)
+        return blocked
 
     def transform(self, X, **params):
         """Transform the study table into the blocked matrix.
@@ -178,37 +182,13 @@ class ModalityTransformer(ColumnTransformer):
         X_blocked : DataFrame or ndarray of shape (n_samples, n_features_out)
             The modality blocks side by side.
         """
+        check_is_fitted(self)
         self._check_modality_columns(X)
-        return super().transform(X, **params)
-
-    def _call_func_on_transformers(self, X, y, func, column_as_labels, routed_params):
-        token = _NAMING_ERRORS_OF.set(self)
-        try:
-            result = super()._call_func_on_transformers(
-                X, y, func, column_as_labels, routed_params
-            )
-        finally:
-            _NAMING_ERRORS_OF.reset(token)
-        # Fitting gives (output, fitted transformer) pairs: keep the
-        # transformer itself, not the wrapper that named its errors.
-        return [
-            (item[0], item[1].transformer)
-            if isinstance(item, tuple) and isinstance(item[-1], _ModalityStep)
-            else item
-            for item in result
-        ]
-
-    def _iter(self, fitted, column_as_labels, skip_drop, skip_empty_columns):
-        steps = super()._iter(fitted, column_as_labels, skip_drop, skip_empty_columns)
-        if _NAMING_ERRORS_OF.get() is not self:
-            yield from steps
-            return
-        for name, transformer, columns, weight in steps:
-            if not isinstance(transformer, str) and hasattr(
-                transformer, "fit_transform"
-            ):
-                transformer = _ModalityStep(transformer, name, columns)
-            yield name, transformer, columns, weight
+        # Applied through a shallow copy: this transformer is never changed,
+        # so that threads may share it.
+        naming = copy.copy(self)
+        naming.transformers_ = _naming_steps(self.transformers_)
+        return ColumnTransformer.transform(naming, X, **params)
 
     def _check_modality_columns(self, X):
         if not hasattr(X, "columns"):
@@ -236,8 +216,8 @@ class ModalityTransformer(ColumnTransformer):
 class _ModalityStep(BaseEstimator):
     """A modality's transformer whose errors name the modality and its columns.
 
-    Lives only while :class:`ModalityTransformer` fits or applies its
-    transformers; never stored in ``transformers_``.
+    Lives only in the copy of :class:`ModalityTransformer` that fits or
+    applies the modality transformers; never stored in ``transformers_``.
     """
 
     def __init__(self, transformer, modality, columns):
@@ -245,13 +225,57 @@ class _ModalityStep(BaseEstimator):
         self.modality = modality
         self.columns = columns
 
+    def fit(self, X, y=None, **params):
+        with _naming_modality(self.modality, X, self.columns):
+            self.transformer.fit(X, y, **params)
+        return self
+
     def fit_transform(self, X, y=None, **params):
         with _naming_modality(self.modality, X, self.columns):
-            return self.transformer.fit_transform(X, y, **params)
+            if hasattr(self.transformer, "fit_transform"):
+                return self.transformer.fit_transform(X, y, **params)
+            return self.transformer.fit(X, y, **params).transform(X)
 
     def transform(self, X, **params):
         with _naming_modality(self.modality, X, self.columns):
             return self.transformer.transform(X, **params)
+
+    def get_feature_names_out(self, input_features=None):
+        return self.transformer.get_feature_names_out(input_features)
+
+    def set_output(self, *, transform=None):
+        _safe_set_output(self.transformer, transform=transform)
+        return self
+
+    def get_metadata_routing(self):
+        # The step hands every parameter to its transformer unchanged.
+        return get_routing_for_object(self.transformer)
+
+
+def _naming_steps(transformers):
+    """``(name, transformer, columns)`` triples, each estimator wrapped.
+
+    Anything else is passed on as it is, for ColumnTransformer to refuse.
+    """
+    if not isinstance(transformers, list | tuple):
+        return transformers
+    return [_naming_step(triple) for triple in transformers]
+
+
+def _naming_step(triple):
+    if not (isinstance(triple, list | tuple) and len(triple) == 3):
+        return triple
+    name, step, columns = triple
+    if isinstance(step, str) or not hasattr(step, "transform"):
+        return triple
+    return name, _ModalityStep(step, name, columns), columns
+
+
+def _unwrapped(transformers):
+    return [
+        (name, step.transformer if isinstance(step, _ModalityStep) else step, columns)
+        for name, step, columns in transformers
+    ]
 
 
 @contextlib.contextmanager
