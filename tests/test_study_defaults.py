@@ -131,8 +131,10 @@ def test_grouped_defaults_tune_on_grouped_inner_folds():
 
 
 class _GroupsRecorder(DelegatingClassifier):
-    """Logistic regression that records whether it got groups."""
+    """Logistic regression that requests groups and records whether it got them."""
 
+    # Requested by metadata routing, as the study passes groups.
+    __metadata_request__fit = {"groups": True}  # noqa: RUF012 (sklearn's name)
     calls = []
 
     def fit(self, X, y, groups=None):
@@ -222,3 +224,17 @@ def test_the_inner_folds_adapt_to_the_groups_of_their_rows(classification):
         assert len(list(cv.split(X, y, np.zeros(12)))) == 3
     six = np.repeat(np.arange(6), 2)
     assert len(list(cv.split(X, y, six))) == 3 == cv.get_n_splits(X, y, six)
+
+
+def test_groups_go_where_metadata_routing_requests_them():
+    pytest.importorskip("torch")
+    from skfusion.deep import DeepFusionClassifier
+    from skfusion.fusion import WideBlockReducer
+    from skfusion.study._runner import requests_groups
+
+    # The deep estimators request them for their early-stopping split, alone
+    # or as the last step of a default strategy's pipeline.
+    assert requests_groups(DeepFusionClassifier())
+    assert requests_groups(make_pipeline(WideBlockReducer(), DeepFusionClassifier()))
+    assert not requests_groups(make_pipeline(BlockScaler(), LogisticRegression()))
+    assert requests_groups(_GroupsRecorder())

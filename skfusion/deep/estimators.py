@@ -313,12 +313,14 @@ class _DeepFusionBase(FusionMixin, NeuralNet):
         self.n_iter_no_change = n_iter_no_change
         self.random_state = random_state
 
+    # Group labels keep early stopping's split grouped: requested by default,
+    # so that a pipeline, a search or a study routes them here.
+    __metadata_request__fit = {"groups": True}  # noqa: RUF012 (sklearn's name)
+
     def _get_param_names(self):
-        # skorch 1.4 lists every attribute not ending in "_" as a parameter,
-        # less the names it knows are not (``_metadata_request``), but misses
-        # its own ``_params_to_validate``: scikit-learn would clone and set
-        # that set like a parameter (``check_set_params`` breaks skorch with
-        # it). skorch has no public hook for this list; this extends its own.
+        # skorch 1.4 lists every attribute not ending in "_" as a parameter but
+        # misses its own ``_params_to_validate``, which scikit-learn would then
+        # clone and set (``check_set_params``); skorch has no hook for this.
         return [n for n in super()._get_param_names() if n != "_params_to_validate"]
 
     @property
@@ -344,8 +346,8 @@ class _DeepFusionBase(FusionMixin, NeuralNet):
 
         groups : array-like of shape (n_samples,), default=None
             Group labels (e.g. patients) for the inner early-stopping split,
-            which then keeps each group on one side. Inside a ``Pipeline``
-            pass it as ``<step name>__groups``.
+            which then keeps each group on one side. Requested by default in
+            metadata routing: a ``Pipeline`` or a search passes them on.
 
         **fit_params : dict
             Passed to skorch's ``fit``.

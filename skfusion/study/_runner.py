@@ -1,7 +1,6 @@
 """The study's runner: splits, per-fold extraction and its cache, out-of-fold fits."""
 
 import contextlib
-import inspect
 import time
 import warnings
 from numbers import Integral
@@ -558,7 +557,7 @@ def shared_first_steps(strategies, strategy_modalities):
         if (
             first in (None, "passthrough")
             or not hasattr(first, "fit_transform")
-            or _takes_groups(first)
+            or requests_groups(first)
         ):
             # Passthrough, or a step fitted with groups: left in its pipeline.
             continue
@@ -662,37 +661,26 @@ def predict_responses(model, X, survival_times=None):
 
 
 def fit_with_groups(model, X, y, groups):
-    """Fit, passing ``groups`` to a model that takes or requests them.
+    """Fit, passing ``groups`` to a model that requests them by metadata routing.
 
-    A model whose ``fit`` names a ``groups`` parameter gets them directly;
-    a composite (a pipeline, ``GridSearchCV``, ``LogisticRegressionCV``) whose
-    inner splitter requests them gets them through scikit-learn's metadata
-    routing. Others are fitted without.
+    A model requests them as scikit-learn's routing says: an estimator by
+    ``set_fit_request(groups=True)`` or by default (the deep estimators), a
+    composite (a pipeline, ``GridSearchCV``, ``LogisticRegressionCV``) when
+    a step or its splitter does. Others are fitted without.
     """
-    if groups is None or not _takes_groups(model):
+    if groups is None or not requests_groups(model):
         return model.fit(X, y)
-    if _names_groups(model):
-        return model.fit(X, y, groups=groups)
     with config_context(enable_metadata_routing=True):
         return model.fit(X, y, groups=groups)
 
 
-def _takes_groups(model):
-    """Whether ``fit`` names ``groups`` or the model requests them by routing."""
-    if _names_groups(model):
-        return True
+def requests_groups(model):
+    """Whether metadata routing would pass ``groups`` to ``model.fit``."""
     with config_context(enable_metadata_routing=True):
         try:
             return bool(get_routing_for_object(model).consumes("fit", ["groups"]))
         except (AttributeError, TypeError):
             return False  # an estimator that knows nothing of routing
-
-
-def _names_groups(estimator):
-    try:
-        return "groups" in inspect.signature(estimator.fit).parameters
-    except (TypeError, ValueError):
-        return False
 
 
 def _empty(shape, dtype):
