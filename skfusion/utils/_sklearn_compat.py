@@ -1,7 +1,9 @@
 """The one place where private scikit-learn helpers are imported.
 
 scikit-learn does not promise stability for these names; importing them here
-means a future rename is fixed in a single file.
+means a future rename is fixed in a single file. Supported: scikit-learn 1.9
+(the floor of ``pyproject.toml``) and later, each helper checked by one test in
+``tests/test_sklearn_compat.py``.
 """
 
 import inspect
