@@ -78,8 +78,8 @@ TRUSTED_TYPES = (
     # Default parameters of the deep estimators (classes, not instances):
     # ``module``, ``dataset``, ``iterator_train`` / ``iterator_valid``.
     "skfusion.deep.module.FusionNet",
-    "skfusion.deep.estimators.BlockDataset",
-    "skfusion.deep.estimators.TensorBatchIterator",
+    "skfusion.deep.data.BlockDataset",
+    "skfusion.deep.data.TensorBatchIterator",
     # Default ``criterion`` and ``optimizer`` of the deep estimators, saved as
     # class references; their weights and state are saved as NumPy arrays.
     "torch.nn.modules.loss.CrossEntropyLoss",
@@ -98,6 +98,13 @@ TRUSTED_TYPES = (
     "sklearn.model_selection._split.KFold",
     # A SimpleImputer's fitted dtype (``_fit_dtype``), inside late fusion.
     "numpy.dtype",
+)
+
+# Trusted names of the types above from earlier skfusion releases, where they
+# lived in another module that still imports them: files saved then still load.
+_FORMER_TYPE_NAMES = (
+    "skfusion.deep.estimators.BlockDataset",
+    "skfusion.deep.estimators.TensorBatchIterator",
 )
 
 
@@ -246,7 +253,11 @@ def load(file, trusted=None):
     sio = _skops_io()
     from skops.io.exceptions import UntrustedTypesFoundException
 
-    allowed = [*TRUSTED_TYPES, *(_type_name(t) for t in trusted or ())]
+    allowed = [
+        *TRUSTED_TYPES,
+        *_FORMER_TYPE_NAMES,
+        *(_type_name(t) for t in trusted or ()),
+    ]
     # Read once: the bytes checked are the bytes loaded, even if the file
     # changes in between.
     data = _read(file)

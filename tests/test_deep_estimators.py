@@ -16,6 +16,7 @@ from sklearn.preprocessing import StandardScaler
 from skfusion.compose import make_modality_transformer
 from skfusion.datasets import make_multimodal_classification
 from skfusion.deep import FUSION_LAYERS, DeepFusionClassifier, DeepFusionRegressor
+from skfusion.deep.estimators import BlockDataset, TensorBatchIterator
 
 SMALL = {"embed_dim": 8, "hidden_dim": 16, "lr": 0.01, "random_state": 0}
 
@@ -506,3 +507,88 @@ def test_network_inputs_do_not_depend_on_chunks_memory_order_or_column_layout(
     np.testing.assert_allclose(
         apart.predict_proba(shuffled), model.predict_proba(X), rtol=1e-5, atol=1e-6
     )
+
+
+class _RecordingIterator(TensorBatchIterator):
+    """TensorBatchIterator recording the batch sizes it is built with."""
+
+    sizes = []
+
+    def __init__(self, dataset, batch_size, **kwargs):
+        type(self).sizes.append(batch_size)
+        super().__init__(dataset, batch_size, **kwargs)
+
+
+class _CountingDataset(BlockDataset):
+    """The default dataset, counting how often it is built."""
+
+    built = 0
+
+    def __init__(self, X, y=None):
+        type(self).built += 1
+        super().__init__(X, y)
+
+
+def test_skorch_iterator_parameters_reach_the_batches():
+    X, y = make_multimodal_classification(80, modality_sizes=(3, 4), random_state=0)
+
+    def batch_rows(model, training):
+        dataset = model.get_dataset(model._prepared_rows(X)[0])
+        return [len(batch[0]["x"]) for batch in model.get_iterator(dataset, training)]
+
+    model = DeepFusionClassifier(
+        max_epochs=2, iterator_train__batch_size=7, early_stopping=False, **SMALL
+    ).fit(X, y)
+    train = batch_rows(model, training=True)
+    assert train == [7] * 11 + [3]
+    assert model.history[-1, "train_batch_count"] == len(train)
+    # Evaluation: iterator_valid__batch_size, else the large default.
+    assert batch_rows(model, training=False) == [80]
+    chosen = DeepFusionClassifier(max_epochs=1, iterator_valid__batch_size=30, **SMALL)
+    assert batch_rows(chosen.fit(X, y), training=False) == [30, 30, 20]
+
+
+def test_another_iterator_and_dataset_are_used_as_skorch_uses_them():
+    X, y = make_multimodal_classification(60, modality_sizes=(3, 4), random_state=0)
+    _CountingDataset.built = 0
+    _RecordingIterator.sizes = []
+    model = DeepFusionClassifier(
+        max_epochs=2,
+        dataset=_CountingDataset,
+        iterator_train=torch.utils.data.DataLoader,
+        iterator_train__batch_size=16,
+        iterator_train__shuffle=True,
+        iterator_valid=_RecordingIterator,
+        **SMALL,
+    ).fit(X, y)
+    assert _CountingDataset.built >= 1
+    assert model.history[-1, "train_batch_count"] == -(-54 // 16)
+    assert _RecordingIterator.sizes  # the validation rows went through it
+    reference = DeepFusionClassifier(max_epochs=2, **SMALL).fit(X, y)
+    assert model.predict_proba(X).shape == reference.predict_proba(X).shape
+
+
+def test_the_tensor_iterator_refuses_a_dataset_it_cannot_slice():
+    X, y = make_multimodal_classification(40, modality_sizes=(3, 4), random_state=0)
+
+    class _Plain(torch.utils.data.Dataset):
+        def __init__(self, X, y=None):
+            self.inner = BlockDataset(X, y)
+
+        def __len__(self):
+            return len(self.inner)
+
+        def __getitem__(self, index):
+            return self.inner[index]
+
+    model = DeepFusionClassifier(max_epochs=1, dataset=_Plain, **SMALL)
+    with pytest.raises(TypeError, match="iterator_train=TensorBatchIterator slices"):
+        model.fit(X, y)
+    model = DeepFusionClassifier(
+        max_epochs=1,
+        dataset=_Plain,
+        iterator_train=torch.utils.data.DataLoader,
+        iterator_valid=torch.utils.data.DataLoader,
+        **SMALL,
+    )
+    assert model.fit(X, y).predict(X).shape == (40,)

@@ -585,3 +585,20 @@ class _Doubler(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         return 2 * np.asarray(X)
+
+
+def test_a_file_saved_before_the_deep_data_module_moved_still_loads(saved, tmp_path):
+    fitted, X, path = saved("refitted default strategy deep:concat")
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    schema = members["schema.json"].decode()
+    assert '"skfusion.deep.data"' in schema
+    members["schema.json"] = schema.replace(
+        '"skfusion.deep.data"', '"skfusion.deep.estimators"'
+    ).encode()
+    old = tmp_path / "old.skops"
+    with zipfile.ZipFile(old, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    loaded = persist.load(old)
+    np.testing.assert_array_equal(loaded.predict(X), fitted.predict(X))

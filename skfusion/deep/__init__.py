@@ -3,6 +3,7 @@
 Importing this subpackage imports torch; ``import skfusion`` does not.
 """
 
+from .data import BlockDataset, TensorBatchIterator
 from .encoders import CNN1dEncoder, CNN2dEncoder, MLPEncoder, build_encoder
 from .estimators import DeepFusionClassifier, DeepFusionRegressor
 from .layers import FUSION_LAYERS, build_fusion
@@ -10,6 +11,7 @@ from .module import FusionNet
 from .survival import CoxPartialLikelihoodLoss, DeepFusionSurvival
 
 __all__ = [
+    "BlockDataset",
     "CNN1dEncoder",
     "CNN2dEncoder",
     "CoxPartialLikelihoodLoss",
@@ -19,6 +21,7 @@ __all__ = [
     "FUSION_LAYERS",
     "FusionNet",
     "MLPEncoder",
+    "TensorBatchIterator",
     "build_encoder",
     "build_fusion",
 ]

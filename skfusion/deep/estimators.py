@@ -16,7 +16,6 @@ spends its time on small networks). Early stopping watches an inner
 """
 
 import inspect
-import itertools
 import math
 from collections.abc import Mapping
 from numbers import Integral, Real
@@ -32,8 +31,8 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
-from skorch.callbacks import Callback, EarlyStopping, PassthroughScoring
-from skorch.dataset import ValidSplit, get_len, unpack_data
+from skorch.callbacks import EarlyStopping
+from skorch.dataset import ValidSplit, unpack_data
 from skorch.history import History
 from skorch.utils import get_map_location, to_device, to_tensor
 
@@ -52,6 +51,8 @@ from ..utils._torch_state import (
     tensors_to_arrays,
 )
 from ..utils.validation import encode_class_labels, n_target_columns
+from ._epochs import FastEpochMixin
+from .data import BlockDataset, TensorBatchIterator
 from .layers import FUSION_LAYERS
 from .module import FusionNet
 
@@ -78,112 +79,6 @@ _MODULE_LAYOUT = ("modality_dims", "n_outputs")
 # The key of the saved state that holds the torch components as plain data.
 _SAVED_COMPONENTS = "__torch_components__"
 
-# The callback methods skorch calls for every batch.
-_BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
-
-
-class BlockDataset(torch.utils.data.Dataset):
-    """The prepared blocked matrix as tensors: inputs, availability mask, target.
-
-    Parameters
-    ----------
-    X : dict with keys "x" and "mask"
-        ``x`` a float tensor (n_samples, n_features), ``mask`` a bool tensor
-        (n_samples, n_modalities).
-
-    y : tensor of shape (n_samples,) or (n_samples, 1), default=None
-        Targets; None at prediction time.
-
-    Attributes
-    ----------
-    complete : bool
-        Whether every row has every modality (checked once, here): batches
-        of such data need no mask.
-    """
-
-    def __init__(self, X, y=None):
-        self.x = torch.as_tensor(X["x"])
-        self.mask = torch.as_tensor(X["mask"])
-        self.y = None if y is None else torch.as_tensor(y)
-        self.complete = bool(self.mask.all())
-
-    def __len__(self):
-        return self.x.shape[0]
-
-    def __getitem__(self, index):
-        target = self.y[index] if self.y is not None else torch.tensor(0)
-        return {"x": self.x[index], "mask": self.mask[index]}, target
-
-    def rows(self, index):
-        """A dataset of the given rows (tensor slicing, no copy per sample)."""
-        index = torch.as_tensor(index, dtype=torch.long)
-        return BlockDataset(
-            {"x": self.x[index], "mask": self.mask[index]},
-            None if self.y is None else self.y[index],
-        )
-
-    def to(self, device):
-        """The dataset on ``device`` (itself where it is there already)."""
-        if device is None or self.x.device == torch.device(device):
-            return self
-        return BlockDataset(
-            {"x": self.x.to(device), "mask": self.mask.to(device)},
-            None if self.y is None else self.y.to(device),
-        )
-
-
-class TensorBatchIterator:
-    """Mini-batches of a :class:`BlockDataset`, sliced as whole tensors.
-
-    Parameters
-    ----------
-    dataset : BlockDataset
-        The data, on the device the batches are wanted on.
-
-    batch_size : int
-        Rows per batch; -1 means all rows.
-
-    shuffle : bool, default=False
-        Draw a new row order at every pass.
-
-    generator : torch.Generator, default=None
-        Source of the shuffling, for reproducible epochs.
-
-    omit_mask : bool, default=False
-        Give ``mask=None`` (every modality present) instead of the mask; only
-        for a dataset whose ``complete`` is True.
-    """
-
-    def __init__(
-        self, dataset, batch_size, shuffle=False, generator=None, omit_mask=False
-    ):
-        self.dataset = dataset
-        self.batch_size = len(dataset) if batch_size == -1 else batch_size
-        self.shuffle = shuffle
-        self.generator = generator
-        self.omit_mask = omit_mask
-
-    def __len__(self):
-        return -(-len(self.dataset) // self.batch_size)
-
-    def __iter__(self):
-        n_rows = len(self.dataset)
-        x, mask, y = self.dataset.x, self.dataset.mask, self.dataset.y
-        order = None
-        if self.shuffle:
-            # Drawn on the CPU (the generator's device), indexed on the data's.
-            order = torch.randperm(n_rows, generator=self.generator).to(x.device)
-        elif n_rows <= self.batch_size:
-            yield {"x": x, "mask": None if self.omit_mask else mask}, y
-            return
-        for start in range(0, n_rows, self.batch_size):
-            if order is None:
-                rows = slice(start, start + self.batch_size)
-            else:
-                rows = order[start : start + self.batch_size]
-            batch_mask = None if self.omit_mask else mask[rows]
-            yield {"x": x[rows], "mask": batch_mask}, None if y is None else y[rows]
-
 
 # Rows of an evaluation batch: as many as make about 2**22 input values
 # (16 MB of float32), at least ``batch_size``. Evaluation needs no gradient,
@@ -203,14 +98,6 @@ def _on_device(tensor, device):
         return to_tensor(tensor, device=device)
     # ``Tensor.to`` returns the tensor itself when it is on ``device``.
     return tensor if device is None else tensor.to(device)
-
-
-def _batch_length(batch):
-    """Rows of a batch: of its ``x``, of a tensor, or as skorch counts."""
-    data = batch[0] if isinstance(batch, (tuple, list)) else batch
-    if isinstance(data, dict) and isinstance(data.get("x"), torch.Tensor):
-        return data["x"].shape[0]
-    return get_len(data)
 
 
 def _takes_fused(optimizer, args, kwargs):
@@ -253,7 +140,7 @@ def _discard_message(*args, **kwargs):
     return None
 
 
-class _DeepFusionBase(FusionMixin, NeuralNet):
+class _DeepFusionBase(FusionMixin, FastEpochMixin, NeuralNet):
     """What the classifier and the regressor share."""
 
     # The parameters the fusion estimators add to skorch's, or constrain.
@@ -530,43 +417,51 @@ class _DeepFusionBase(FusionMixin, NeuralNet):
                 return self.train_split(dataset, y, **fit_params)
             return dataset, None
         train_rows, valid_rows = split
-        return dataset.rows(train_rows), dataset.rows(valid_rows)
-
-    def get_dataset(self, X, y=None):
-        """The data as a :class:`BlockDataset` (tensors, sliced per batch)."""
-        if isinstance(X, torch.utils.data.Dataset):
-            return X
-        if isinstance(X, dict) and set(X) == {"x", "mask"}:
-            return BlockDataset(X, y)
-        return super().get_dataset(X, y)
+        if isinstance(dataset, BlockDataset):
+            return dataset.rows(train_rows), dataset.rows(valid_rows)
+        subset = torch.utils.data.Subset
+        return subset(dataset, list(train_rows)), subset(dataset, list(valid_rows))
 
     def get_iterator(self, dataset, training=False):
-        """Whole-tensor mini-batches for :class:`BlockDataset`, else skorch's.
+        """The batches of ``iterator_train`` or ``iterator_valid``, as in skorch.
 
-        The data move to ``device_`` once, here, not batch by batch.
-        Evaluation (validation and prediction) runs in batches of about
-        2**22 input values, at least ``batch_size`` rows. Data with every
-        modality in every row go to a :class:`FusionNet` without a mask.
+        Another iterator (``torch.utils.data.DataLoader``, say) is built as
+        skorch builds it, with its ``iterator_train__*`` or
+        ``iterator_valid__*`` parameters. The default,
+        :class:`TensorBatchIterator`, slices the :class:`BlockDataset` as
+        whole tensors on ``device_`` (moved once, here), shuffled when
+        training; evaluation runs in batches of about 2**22 input values, at
+        least ``batch_size`` rows, unless ``iterator_valid__batch_size``
+        says otherwise; data with every modality in every row go to a
+        :class:`FusionNet` without a mask. Its prefixed parameters override
+        these choices.
         """
-        if not isinstance(dataset, BlockDataset):
+        prefix = "iterator_train" if training else "iterator_valid"
+        if getattr(self, prefix) is not TensorBatchIterator:
             return super().get_iterator(dataset, training=training)
+        if not isinstance(dataset, BlockDataset):
+            raise TypeError(
+                f"{type(self).__name__}: {prefix}=TensorBatchIterator slices a "
+                f"BlockDataset, not a {type(dataset).__name__}; with another "
+                f"dataset, give {prefix}=torch.utils.data.DataLoader."
+            )
+        kwargs = self.get_params_for(prefix)
         dataset = dataset.to(getattr(self, "device_", None))
-        batch_size = len(dataset) if self.batch_size == -1 else self.batch_size
-        if not training:
+        chosen = "batch_size" in kwargs
+        batch_size = kwargs.pop("batch_size", self.batch_size)
+        if batch_size == -1:
+            batch_size = len(dataset)
+        if not (training or chosen):
             width = max(1, dataset.x.shape[1])
             batch_size = max(batch_size, _EVALUATION_VALUES // width)
-        generator = getattr(self, "shuffle_generator_", None)
-        # A custom ``module`` may not accept mask=None.
-        omit_mask = dataset.complete and isinstance(
-            getattr(self, "module_", None), FusionNet
-        )
-        return TensorBatchIterator(
-            dataset,
-            max(1, batch_size),
-            shuffle=training,
-            generator=generator,
-            omit_mask=omit_mask,
-        )
+        defaults = {
+            "shuffle": training,
+            "generator": getattr(self, "shuffle_generator_", None),
+            # A custom ``module`` may not accept mask=None.
+            "omit_mask": dataset.complete
+            and isinstance(getattr(self, "module_", None), FusionNet),
+        }
+        return TensorBatchIterator(dataset, max(1, batch_size), **defaults | kwargs)
 
     def get_default_callbacks(self):
         """The callbacks every fit has: only those that do something.
@@ -595,118 +490,6 @@ class _DeepFusionBase(FusionMixin, NeuralNet):
                 )
             )
         return callbacks
-
-    # -- the training loop --------------------------------------------------------
-    # skorch notifies every callback and records the loss and size of every
-    # batch in the history, which costs more than a small network's step. Here
-    # that per-batch work runs only when a callback has a per-batch hook or
-    # reads the per-batch records; otherwise an epoch is the bare loop, and
-    # the history gets per epoch what skorch's default callbacks would record.
-
-    def _needs_batch_hooks(self):
-        """Whether a callback has a per-batch hook or reads per-batch records."""
-        for _, callback in getattr(self, "callbacks_", ()):
-            if isinstance(callback, PassthroughScoring):
-                return True
-            kind = type(callback)
-            if any(
-                getattr(kind, hook, None) is not getattr(Callback, hook)
-                for hook in _BATCH_HOOKS
-            ):
-                return True
-        return False
-
-    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
-        """One pass over the training or validation data.
-
-        Records ``<prefix>_loss`` (the mean loss over the rows),
-        ``<prefix>_loss_best`` and ``<prefix>_batch_count`` in the history.
-        Callbacks are notified of every batch, and the batch losses recorded,
-        only when a callback has a per-batch hook (see skorch's
-        :meth:`~skorch.NeuralNet.run_single_epoch`).
-
-        Parameters
-        ----------
-        iterator : iterable of batches or None
-            The batches; None skips the pass.
-
-        training : bool
-            Whether this is the training pass.
-
-        prefix : str
-            ``"train"`` or ``"valid"``: the prefix of the history keys.
-
-        step_fn : callable
-            :meth:`train_step` or :meth:`validation_step`.
-
-        **fit_params : dict
-            Passed to ``step_fn``.
-        """
-        if iterator is None:
-            return
-        batch_hooks = self._batch_hooks_ = self._needs_batch_hooks()
-        # The mode once per pass (skorch sets it at every step).
-        self._set_training(training)
-        losses, sizes = [], []
-        for batch in iterator:
-            if batch_hooks:
-                self.notify("on_batch_begin", batch=batch, training=training)
-            step = step_fn(batch, **fit_params)
-            size = _batch_length(batch)
-            losses.append(step["loss"].detach())
-            sizes.append(size)
-            if batch_hooks:
-                self.history.record_batch(prefix + "_loss", step["loss"].item())
-                self.history.record_batch(prefix + "_batch_size", size)
-                self.notify("on_batch_end", batch=batch, training=training, **step)
-        self.history.record(prefix + "_batch_count", len(losses))
-        if not losses:
-            return
-        # One transfer per epoch: the batch losses stay on the device until here.
-        weights = torch.as_tensor(sizes, dtype=torch.float64)
-        batch_losses = torch.stack(losses).double().cpu()
-        loss = float((batch_losses * weights).sum() / weights.sum())
-        key = prefix + "_loss"
-        epochs = len(self.history)
-        earlier = [
-            row[key] for row in itertools.islice(self.history, epochs - 1) if key in row
-        ]
-        self.history.record(key, loss)
-        self.history.record(key + "_best", not earlier or loss < min(earlier))
-
-    def train_step(self, batch, **fit_params):
-        """One optimisation step; see :meth:`skorch.NeuralNet.train_step`.
-
-        Without per-batch callbacks the step skips skorch's step accumulator
-        and its ``on_grad_computed`` notification.
-        """
-        if getattr(self, "_batch_hooks_", True):
-            return super().train_step(batch, **fit_params)
-        first = []
-
-        def step_fn():
-            self._zero_grad_optimizer()
-            step = self.train_step_single(batch, **fit_params)
-            if not first:
-                first.append(step)
-            return step["loss"]
-
-        self._step_optimizer(step_fn)
-        return first[0]
-
-    def train_step_single(self, batch, **fit_params):
-        """Forward, loss and backward; see skorch's ``train_step_single``.
-
-        The training mode is set once per epoch by :meth:`run_single_epoch`,
-        and again here only when per-batch callbacks might have changed it.
-        """
-        if getattr(self, "_batch_hooks_", True):
-            self._set_training(True)
-        Xi, yi = unpack_data(batch)
-        y_pred = self.infer(Xi, **fit_params)
-        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
-        loss.backward()
-        return {"loss": loss, "y_pred": y_pred}
 
     def initialize_optimizer(self, triggered_directly=None):
         """skorch's optimizer, fused where torch has a fused kernel for it.
