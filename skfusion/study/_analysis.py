@@ -6,24 +6,18 @@ from functools import partial
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
-from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.metrics import (
     average_precision_score,
-    brier_score_loss,
-    check_scoring,
-    f1_score,
-    hamming_loss,
-    make_scorer,
     roc_auc_score,
 )
 
 from ..blocks import modality_availability
 from ..inspection import modality_importance, modality_shapley_from_folds
 from ..utils._docstrings import fill_docstring
-from ..utils._sklearn_compat import scorer_with_pos_label
 from ._predictions import stored_predictions
 from ._runner import columns_of, fit_and_predict
 from ._survival import calibration_at_horizon
+from ._task import task_named
 from .statistics import (
     bootstrap_ci,
     bootstrap_weights,
@@ -42,7 +36,6 @@ __all__ = [
     "compare_survival",
     "fold_scores",
     "label_scores",
-    "make_scorers",
     "measure_contributions",
     "modality_presence",
     "pattern_counts",
@@ -53,79 +46,11 @@ __all__ = [
     "tested_availability",
 ]
 
-_DEFAULT_SCORING = {
-    "binary": ["roc_auc", "balanced_accuracy", "accuracy"],
-    "multiclass": ["balanced_accuracy", "accuracy", "roc_auc_ovr"],
-    "multilabel": [
-        "roc_auc",
-        "average_precision",
-        "roc_auc_micro",
-        "neg_hamming_loss",
-        "f1_samples",
-    ],
-    "regression": ["r2", "neg_mean_absolute_error"],
-}
-# Metrics of multi-label studies that scikit-learn has no scorer name for.
-_EXTRA_SCORERS = {
-    "roc_auc_micro": make_scorer(
-        roc_auc_score, response_method="predict_proba", average="micro"
-    ),
-    "neg_hamming_loss": make_scorer(hamming_loss, greater_is_better=False),
-    # A row with no label and none predicted scores 0, as scikit-learn's
-    # default does, without a warning for every fold.
-    "f1_samples": make_scorer(f1_score, average="samples", zero_division=0.0),
-}
 # Subject bootstrap of the pooled out-of-fold metrics.
 _N_BOOTSTRAP = 1000
 _CONFIDENCE = 0.95
-# Probability of the positive class from which a row is called positive, for
-# the sensitivity and specificity of a binary study.
-_THRESHOLD = 0.5
-# Scorers whose subject bootstrap is vectorised: the metric name of
-# statistics.resampled_metric, the response it scores and the scorer's sign.
-# Other scorers are evaluated resample by resample (slower).
-_POOLED_METRICS = {
-    "roc_auc": ("roc_auc", "positive score", 1),
-    "average_precision": ("average_precision", "positive score", 1),
-    "roc_auc_ovr": ("roc_auc_ovr", "proba", 1),
-    "accuracy": ("accuracy", "labels", 1),
-    "balanced_accuracy": ("balanced_accuracy", "labels", 1),
-    "f1": ("f1", "labels", 1),
-    "precision": ("precision", "labels", 1),
-    "recall": ("recall", "labels", 1),
-    "r2": ("r2", "labels", 1),
-    "neg_mean_absolute_error": ("mean_absolute_error", "labels", -1),
-    "neg_mean_squared_error": ("mean_squared_error", "labels", -1),
-    "neg_root_mean_squared_error": ("root_mean_squared_error", "labels", -1),
-}
-# The same for a multi-label target: per-label probabilities, 0/1 labels.
-_POOLED_MULTILABEL_METRICS = {
-    "roc_auc": ("multilabel_roc_auc", "proba", 1),
-    "average_precision": ("multilabel_average_precision", "proba", 1),
-    "roc_auc_micro": ("micro_roc_auc", "proba", 1),
-    "neg_hamming_loss": ("hamming_loss", "labels", -1),
-    "f1_samples": ("f1_samples", "labels", 1),
-}
 _PATTERN_SEPARATOR = "+"
 _NO_MODALITY = "none"
-
-
-def make_scorers(scoring, task, pos_label):
-    """The metric names and their scorers (``pos_label`` set for a binary task)."""
-    if scoring is None:
-        scoring = _DEFAULT_SCORING[task]
-    elif isinstance(scoring, str):
-        scoring = [scoring]
-    metrics = list(scoring)
-    scorers = {
-        m: _EXTRA_SCORERS[m] if m in _EXTRA_SCORERS else check_scoring(None, scoring=m)
-        for m in metrics
-    }
-    if task == "binary":
-        scorers = {
-            m: scorer_with_pos_label(scorer, pos_label) for m, scorer in scorers.items()
-        }
-    return metrics, scorers
 
 
 # -- the stored predictions of a fitted study ---------------------------------------
@@ -149,14 +74,8 @@ def _stand_in(study, name, repeat):
     """A scorer-compatible stand-in answering with stored OOF predictions."""
     proba = study.oof_proba_[name]
     decision = study._oof_decision[name]
-    classes = study.classes_
-    if study.task_ == "survival":
-        classes = "survival"
-    elif study.task_ == "multilabel":
-        # scikit-learn's multi-label classes_: the classes of every label.
-        classes = [np.array([0, 1])] * len(classes)
     return stored_predictions(
-        classes,
+        task_named(study.task_).stand_in_classes(study.classes_),
         _labels(study, name, repeat),
         None if proba is None else proba[repeat],
         None if decision is None else decision[repeat],
@@ -244,7 +163,8 @@ def summarise(study, y, groups, seed):
         What the report must say of the intervals.
     """
     scores = study.fold_scores_
-    threshold = _THRESHOLD if study.task_ == "binary" else None
+    task = task_named(study.task_)
+    threshold = task.threshold
     pooled = pooled_metrics(study, y, groups, seed, threshold)
     tested = _tested_rows(study, 0)
     bootstrap = {
@@ -262,7 +182,7 @@ def summarise(study, y, groups, seed):
             "The subject bootstrap of the pooled metrics resampled rows, not "
             "groups: its intervals ignore the grouping and may be too narrow."
         )
-    rates = ["sensitivity", "specificity"] if study.task_ == "binary" else []
+    rates = task.rates
     rows = {}
     for name in study.strategies_:
         row = {
@@ -328,7 +248,7 @@ def _confidence_interval(values, seed):
     return float(low), float(high)
 
 
-def pooled_metrics(study, y, groups, seed, threshold=_THRESHOLD):
+def pooled_metrics(study, y, groups, seed, threshold=None):
     """Pooled out-of-fold metrics with their subject-bootstrap intervals.
 
     Each metric is computed on the out-of-fold predictions of every tested
@@ -342,8 +262,11 @@ def pooled_metrics(study, y, groups, seed, threshold=_THRESHOLD):
     -------
     pooled : dict of (str, str) to (float, float, float)
         ``(estimate, low, high)`` of every strategy and metric, and of the
-        sensitivity and specificity at ``threshold`` of a binary target.
+        sensitivity and specificity at ``threshold`` (by default the task's)
+        of a binary target.
     """
+    task = task_named(study.task_)
+    threshold = task.threshold if threshold is None else threshold
     n_repeats = _n_repeats(study)
     # Every repeat of an integer cv tests every row; a splitter has one.
     tested = np.sort(_tested_rows(study, 0))
@@ -369,7 +292,7 @@ def pooled_metrics(study, y, groups, seed, threshold=_THRESHOLD):
                 _bootstrap_input(study, name, metric, repeat, tested, y_tested)
                 for repeat in range(n_repeats)
             ]
-        if study.task_ == "binary":
+        if task.rates:
             _rate_inputs(study, name, tested, y_tested, threshold, estimates, inputs)
     inputs = {
         key: per_repeat
@@ -403,23 +326,22 @@ def _bootstrap_input(study, name, metric, repeat, tested, y_tested):
     A scorer with a vectorised metric gets the stored responses it scores;
     any other scorer is called on the stored predictions of each resample.
     """
-    if study.task_ == "survival":
+    task = task_named(study.task_)
+    if task.survival:
         # Harrell's C is resampled pair by pair; the metrics that estimate a
         # censoring distribution keep only their fold-score interval.
         if metric != "c_harrell":
             return None
         risk = _labels(study, name, repeat)[tested]
         return "harrell_c", 1, y_tested, risk, None
-    vectorised = (
-        _POOLED_MULTILABEL_METRICS if study.task_ == "multilabel" else _POOLED_METRICS
-    )
+    vectorised = task.pooled_metrics
     if metric not in vectorised:
         stand_in = _stand_in(study, name, repeat)
         scorer = partial(_score_rows, study._scorers[metric], stand_in)
         return scorer, 1, y_tested, tested, None
     resampled, response, sign = vectorised[metric]
     if response == "positive score":
-        if study.task_ != "binary":
+        if not task.positive_class:
             return None
         scores = _positive_scores(study, name, repeat)
         y_pred = None if scores is None else scores[tested]
@@ -464,24 +386,23 @@ def _rate_inputs(study, name, tested, y_tested, threshold, estimates, inputs):
 
 
 def _brier(study, name, y):
+    task = task_named(study.task_)
     proba = study.oof_proba_.get(name)
-    if proba is None or study.task_ == "survival":
+    # A survival study's stored "probabilities" are survival curves.
+    if proba is None or task.survival:
         return np.nan
     values = []
     for repeat_proba in proba:
         tested = ~np.isnan(repeat_proba).any(axis=1)
-        if study.task_ == "multilabel":
-            # The mean over labels of each label's Brier score.
-            values.append(np.mean((repeat_proba[tested] - y[tested]) ** 2))
-        elif study.task_ == "binary":
-            positive = y[tested] == study.pos_label_
-            values.append(
-                brier_score_loss(positive, repeat_proba[tested, study._positive])
+        values.append(
+            task.brier(
+                repeat_proba[tested],
+                y[tested],
+                study.classes_,
+                study.pos_label_,
+                getattr(study, "_positive", None),
             )
-        else:
-            values.append(
-                brier_score_loss(y[tested], repeat_proba[tested], labels=study.classes_)
-            )
+        )
     return float(np.mean(values))
 
 
@@ -497,7 +418,7 @@ def label_scores(study, y):
         out-of-fold rows, mean over repeats (NaN for a strategy without
         probabilities). None unless the target is multi-label.
     """
-    if study.task_ != "multilabel":
+    if not task_named(study.task_).multilabel:
         return None
     rows = []
     n_repeats = _n_repeats(study)
@@ -532,12 +453,26 @@ def label_scores(study, y):
 # -- comparison and calibration -----------------------------------------------------
 
 
-def compare(study, y):
-    """Every strategy against ``best_unimodal_``: the ``comparison_`` table."""
+def compare(study, y, groups=None, seed=None):
+    """Every strategy against ``best_unimodal_``: the ``comparison_`` table.
+
+    The corrected resampled t-test of the primary metric's fold scores and,
+    for a binary target, DeLong's test of the ROC AUCs; given a bootstrap
+    ``seed``, a survival study's table adds the bootstrap of Harrell's C
+    (:func:`compare_survival`).
+    """
+    table = _compare_fold_scores(study, y)
+    if seed is not None and task_named(study.task_).survival:
+        table = table.join(compare_survival(study, y, groups, seed))
+    return table
+
+
+def _compare_fold_scores(study, y):
     primary = study.primary_metric_
     scores = study.fold_scores_[study.fold_scores_["metric"] == primary]
+    binary = task_named(study.task_).delong
     columns = ["reference", "difference", "t_statistic", "p_value"]
-    if study.task_ == "binary":
+    if binary:
         columns += ["auc", "reference_auc", "delong_z", "delong_p_value"]
     reference = study.best_unimodal_
     table = pd.DataFrame(
@@ -551,7 +486,6 @@ def compare(study, y):
     n_test = round(np.mean([len(test) for _, test in study.splits_]))
     ordered = scores.sort_values(["repeat", "fold"])
     reference_scores = ordered.loc[ordered["strategy"] == reference, "score"].to_numpy()
-    binary = study.task_ == "binary"
     reference_proba = _positive_scores(study, reference) if binary else None
     tested = _tested_rows(study, 0)
     for name in study.strategies_:
@@ -593,26 +527,24 @@ def compare(study, y):
 
 def calibrate(study, y):
     """Reliability table of every strategy with probabilities (first repeat)."""
-    if study.task_ == "regression":
-        return {}
+    task = task_named(study.task_)
     tested = _tested_rows(study, 0)
-    if study.task_ == "survival":
+    if task.survival:
         return _calibrate_survival(study, y, tested)
     tables = {}
     for name, proba in study.oof_proba_.items():
-        if proba is None:
+        if proba is None:  # a regressor, or a classifier without probabilities
             continue
-        proba = proba[0, tested]
-        if study.task_ == "multilabel":
-            # Every (row, label) pair: is the label there, at what probability.
-            outcome, confidence = y[tested].ravel(), proba.ravel()
-        elif study.task_ == "binary":
-            outcome = (y[tested] == study.pos_label_).astype(int)
-            confidence = proba[:, study._positive]
-        else:
-            predicted = study.classes_[np.argmax(proba, axis=1)]
-            outcome = (predicted == y[tested]).astype(int)
-            confidence = proba.max(axis=1)
+        pairs = task.calibration_pairs(
+            proba[0, tested],
+            y[tested],
+            study.classes_,
+            study.pos_label_,
+            getattr(study, "_positive", None),
+        )
+        if pairs is None:
+            continue
+        outcome, confidence = pairs
         if len(np.unique(outcome)) < 2:
             continue
         tables[name] = calibration_table(outcome, np.clip(confidence, 0, 1))
@@ -893,13 +825,9 @@ def _refit_score(
 
 
 def _dummy_score(study, y):
-    if study.task_ == "survival":
+    dummy = task_named(study.task_).dummy()
+    if dummy is None:
         return _dummy_survival_score(study, y)
-    dummy = (
-        DummyClassifier(strategy="prior")
-        if study.task_ != "regression"
-        else DummyRegressor()
-    )
     scorer = study._scorers[study.primary_metric_]
     positions = np.arange(study.n_samples_)[:, None]
     values = []

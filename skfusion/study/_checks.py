@@ -5,18 +5,18 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from sklearn.utils.multiclass import type_of_target
 
 from ..utils.validation import non_numeric_rows, plain, preview
-from ._survival import check_survival_target, is_survival_target
+from ._survival import is_survival_target
 
 __all__ = [
     "Target",
+    "check_multilabel_target",
     "check_classes_in_splits",
-    "check_fold_count",
+    "check_class_fold_count",
+    "check_label_fold_count",
     "check_groups",
     "check_modalities",
-    "check_target",
     "check_target_values",
     "plain",
 ]
@@ -64,45 +64,6 @@ def check_modalities(modalities, table):
     return names
 
 
-def check_target(y, n_rows, pos_label):
-    """The target as an array, and what it is (a :class:`Target`).
-
-    A 2-D ``y`` is a multi-label target: one 0/1 column per label (finding),
-    named by the columns of a DataFrame (else ``label0``, ``label1``, ...).
-    """
-    if is_survival_target(y):
-        y, counts = check_survival_target(np.asarray(y), n_rows)
-        return y, Target("survival", None, counts, None, None)
-    if np.ndim(y) == 2:
-        return _check_multilabel_target(y, n_rows)
-    y = check_target_values(y, n_rows)
-    task = type_of_target(y)
-    if task in ("continuous", "continuous-multioutput"):
-        return y, Target("regression", None, None, None, None)
-    if task not in ("binary", "multiclass"):
-        raise ValueError(
-            f"FusionStudy supports binary, multiclass and continuous targets; "
-            f"got a {task!r} target."
-        )
-    classes, n_rows_of = np.unique(y, return_counts=True)
-    counts = {plain(c): int(n) for c, n in zip(classes, n_rows_of, strict=True)}
-    if len(classes) < 2:
-        raise ValueError(
-            f"The target has a single class ({plain(classes[0])!r}) in "
-            "every row; a classification study needs at least two."
-        )
-    if task != "binary":
-        return y, Target(task, classes, counts, None, None)
-    label = classes[1] if pos_label is None else pos_label
-    if label not in classes:
-        raise ValueError(
-            f"pos_label={pos_label!r} is not a class of the target; "
-            f"the classes are {[plain(c) for c in classes]}."
-        )
-    positive = int(np.flatnonzero(classes == label)[0])
-    return y, Target(task, classes, counts, plain(classes[positive]), positive)
-
-
 def check_target_values(y, n_rows, whose="the study's"):
     """A 1-D target with one value per row and none missing, as an array.
 
@@ -128,7 +89,7 @@ def check_target_values(y, n_rows, whose="the study's"):
 _SURVIVAL_WORDS = ("time", "event", "status", "duration", "censor")
 
 
-def _check_multilabel_target(y, n_rows):
+def check_multilabel_target(y, n_rows):
     """A 2-D 0/1 indicator target: one column per label, each label varying."""
     # A 0/1 label may be called "event"; a column of times is no label.
     if (
@@ -204,33 +165,8 @@ def check_groups(groups, n_rows):
     return groups, int(pd.Series(groups).nunique())
 
 
-def check_fold_count(cv, task, y, groups, n_groups):
-    """Refuse an integer ``cv`` the groups or classes cannot fill."""
-    if not isinstance(cv, Integral):
-        return
-    if groups is not None and n_groups < cv:
-        raise ValueError(
-            f"cv={cv} folds need at least {cv} groups, and groups "
-            f"has {n_groups} distinct values: rows of one group never "
-            f"straddle folds. Use cv={max(n_groups, 2)} or fewer folds."
-        )
-    if task == "regression":
-        return
-    if task == "multilabel":
-        _check_label_fold_count(cv, y, groups)
-        return
-    if task == "survival":
-        # Each fold tests some events: stratified on the event indicator.
-        events = y["event"]
-        count = int(events.sum()) if groups is None else len(np.unique(groups[events]))
-        if count < cv:
-            unit = "row" if groups is None else "group"
-            raise ValueError(
-                f"The target has events in {count} {unit}(s), fewer than the "
-                f"cv={cv} folds: some test folds would have no event, where no "
-                f"survival metric is defined. Use cv={max(count, 2)} or fewer."
-            )
-        return
+def check_class_fold_count(cv, y, groups):
+    """Each class in at least ``cv`` rows (or groups), so every fold tests it."""
     if groups is None:
         members = dict(zip(*np.unique(y, return_counts=True), strict=True))
         unit = "row"
@@ -249,7 +185,7 @@ def check_fold_count(cv, task, y, groups, n_groups):
             )
 
 
-def _check_label_fold_count(cv, y, groups):
+def check_label_fold_count(cv, y, groups):
     """Each label with and without it in at least ``cv`` rows (or groups)."""
     for k, column in enumerate(y.T):
         for value, wording in ((1, "with"), (0, "without")):

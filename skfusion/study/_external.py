@@ -20,13 +20,7 @@ from ._analysis import (
     score_availability_patterns,
     summarise,
 )
-from ._checks import (
-    _positions,
-    check_groups,
-    check_modalities,
-    check_target_values,
-    plain,
-)
+from ._checks import check_groups, check_modalities
 from ._runner import (
     as_float_blocks,
     hash_data,
@@ -34,7 +28,7 @@ from ._runner import (
     naming_failures,
     predict_responses,
 )
-from ._survival import check_survival_target, is_survival_target
+from ._task import task_named
 
 __all__ = ["ExternalValidation", "evaluate_cohort"]
 
@@ -94,7 +88,9 @@ def evaluate_cohort(study, table, y, groups=None):
     external : ExternalValidation
     """
     check_modalities(study.modalities, table)
-    y = _check_cohort_target(study, y, len(table))
+    y = task_named(study.task_).check_cohort_target(
+        y, len(table), study.classes_, study.metrics_
+    )
     groups, n_groups = check_groups(groups, len(table))
     names = list(study.estimators_)
     predictions, proba, decision, blocks = {}, {}, {}, {}
@@ -157,77 +153,6 @@ def evaluate_cohort(study, table, y, groups=None):
         n_groups=n_groups,
         data_hash=hash_data(table, y, groups),
     )
-
-
-def _check_cohort_target(study, y, n_rows):
-    """The cohort's target as an array of the study's kind."""
-    if study.task_ == "multilabel":
-        return _check_cohort_labels(study, y, n_rows)
-    if study.task_ == "survival":
-        if not is_survival_target(y):
-            raise ValueError(
-                "The external cohort's y must be a survival target (a structured "
-                "array of an event indicator and a time), as the study's."
-            )
-        return check_survival_target(np.asarray(y), n_rows)[0]
-    y = check_target_values(y, n_rows, whose="the external cohort's")
-    if study.task_ == "regression":
-        numbers = pd.to_numeric(pd.Series(y), errors="coerce")
-        bad = np.flatnonzero(numbers.isna().to_numpy())
-        if bad.size:
-            raise ValueError(
-                "The external cohort's target must be numeric, as the study's; "
-                f"{bad.size} row(s) are not numbers, first at row {int(bad[0])} "
-                f"({plain(y[bad[0]])!r})."
-            )
-        return numbers.to_numpy(dtype=float)
-    unknown = [c for c in pd.unique(y) if c not in set(study.classes_.tolist())]
-    if unknown:
-        rows = np.flatnonzero(np.isin(y, unknown))
-        raise ValueError(
-            f"The external cohort has labels the study never saw: "
-            f"{[plain(c) for c in unknown]} (at {_positions(rows)}); the study's "
-            f"classes are {[plain(c) for c in study.classes_]}."
-        )
-    absent = [c for c in study.classes_ if not np.any(y == c)]
-    if absent and study.task_ == "multiclass":
-        # A multiclass ROC AUC and the calibration of every class need rows
-        # of every class; say which is missing rather than fail inside them.
-        raise ValueError(
-            f"The external cohort has no row of class(es) "
-            f"{[plain(c) for c in absent]}; the study's multiclass metrics "
-            f"({', '.join(study.metrics_)}) need rows of each of its classes "
-            f"{[plain(c) for c in study.classes_]}. Add such rows, or score the "
-            "classes present with the refitted estimators_ directly."
-        )
-    return y.astype(study.classes_.dtype) if study.classes_.dtype != object else y
-
-
-def _check_cohort_labels(study, y, n_rows):
-    """A multi-label cohort target: the study's labels, 0 or 1, none missing."""
-    names = list(study.classes_)
-    if isinstance(y, pd.DataFrame):
-        absent = [name for name in names if name not in y.columns]
-        if absent:
-            raise ValueError(
-                f"The external cohort's target lacks the labels {absent}; the "
-                f"study's labels are {names}."
-            )
-        y = y[names]
-    values = np.asarray(y)
-    if values.shape != (n_rows, len(names)):
-        raise ValueError(
-            f"The external cohort's y must have one row per table row and one "
-            f"column per label ({n_rows}, {len(names)}); got shape {values.shape}."
-        )
-    bad = ~np.isin(values, [0, 1])
-    if bad.any():
-        row, column = np.argwhere(bad)[0]
-        raise ValueError(
-            f"Label {names[column]!r} of the external cohort must be 0 or 1; row "
-            f"{row} holds {plain(values[row, column])!r}."
-        )
-    return values.astype(int)
 
 
 def _cohort_availability(study, table, y, blocks):

@@ -14,6 +14,7 @@ from sklearn.metrics import auc, roc_curve
 
 from ..utils._docstrings import fill_docstring
 from ._analysis import modality_presence, pattern_counts, tested_availability
+from ._task import task_named
 
 
 def _figure(width, height):
@@ -99,7 +100,7 @@ def plot_roc_curves(study):
     # The target is needed for the curves; a study that does not keep it
     # (``y_``) has no ROC figure, its AUCs are still in ``comparison_``.
     y = getattr(study, "y_", None)
-    if study.task_ != "binary" or y is None:
+    if not task_named(study.task_).positive_class or y is None:
         return None
     probas = {
         name: proba for name, proba in study.oof_proba_.items() if proba is not None
@@ -159,7 +160,6 @@ def plot_calibration(study):
     tables = {name: t for name, t in study.calibration_.items() if len(t)}
     if not tables:
         return None
-    binary = study.task_ == "binary"
     # Ten overlapping reliability curves are unreadable: keep the reference
     # and the strategies with the best primary score.
     shown = _reference_and_best(study, list(tables), _MAX_CALIBRATION_CURVES)
@@ -177,14 +177,9 @@ def plot_calibration(study):
             markersize=4,
             label=name,
         )
-    if study.task_ == "survival":
-        at = study.horizons_[len(study.horizons_) // 2]
-        xlabel = f"Mean predicted survival at t = {at:g}"
-        ylabel = "Kaplan–Meier survival of the bin"
-    elif binary:
-        xlabel, ylabel = "Mean predicted probability", f"Fraction of {study.pos_label_}"
-    else:
-        xlabel, ylabel = "Mean top-label confidence", "Fraction correct"
+    xlabel, ylabel = task_named(study.task_).calibration_axes(
+        study.pos_label_, getattr(study, "horizons_", None)
+    )
     ax.set(
         xlabel=xlabel,
         ylabel=ylabel,
@@ -338,7 +333,7 @@ def plot_survival_groups(study):
     fig : matplotlib.figure.Figure or None
         The figure; None unless the target is a time to event.
     """
-    if study.task_ != "survival" or getattr(study, "y_", None) is None:
+    if not task_named(study.task_).survival or getattr(study, "y_", None) is None:
         return None
     from ._analysis import _labels, _tested_rows
     from ._survival import kaplan_meier_by_risk_group

@@ -24,6 +24,7 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._docstrings import fill_docstring
+from ._task import task_named
 
 __all__ = ["write_report"]
 
@@ -463,7 +464,7 @@ def _report_blocks(study, figures):
             "fold scores"
             + (", not applicable to a single split (–)." if single else ".")
         )
-        if study.task_ == "binary":
+        if task_named(study.task_).delong:
             text += (
                 " DeLong p: DeLong test of the AUCs of the pooled out-of-fold "
                 "probabilities of the first repeat."
@@ -503,7 +504,7 @@ def _report_blocks(study, figures):
                 )
             )
             blocks.append(("table", _pooled_metrics_table(study)))
-    if study.task_ == "survival":
+    if task_named(study.task_).survival:
         blocks += _survival_blocks(study)
     figure("fold_scores")
     figure("roc")
@@ -592,34 +593,17 @@ def _cohort_blocks(study):
         f"{_short_hash(study.splits_hash_)} (full values in manifest.json)",
     ]
     blocks = [("h2", "Cohort"), ("list", facts)]
-    if study.task_ == "multilabel":
+    caption = task_named(study.task_).counts_caption
+    if caption is not None and study.target_counts_:
+        heading, columns = caption
         counts = pd.DataFrame(
             [
                 [str(label), str(count), _percent(100 * count / study.n_samples_)]
                 for label, count in study.target_counts_.items()
             ],
-            columns=["label", "rows with it", "share of rows"],
+            columns=list(columns),
         )
-        blocks += [("p", "Label counts (a row may have several):"), ("table", counts)]
-    elif study.task_ == "survival":
-        counts = pd.DataFrame(
-            [
-                [label, str(count), _percent(100 * count / study.n_samples_)]
-                for label, count in study.target_counts_.items()
-            ],
-            columns=["outcome", "rows", "share"],
-        )
-        blocks += [("p", "Events and censored rows:"), ("table", counts)]
-    elif study.target_counts_:
-        total = sum(study.target_counts_.values())
-        counts = pd.DataFrame(
-            [
-                [str(label), str(count), _percent(100 * count / total)]
-                for label, count in study.target_counts_.items()
-            ],
-            columns=["class", "samples", "share"],
-        )
-        blocks += [("p", "Class counts:"), ("table", counts)]
+        blocks += [("p", heading), ("table", counts)]
     return blocks
 
 
@@ -702,9 +686,8 @@ def _comparison_table(study):
     primary = study.primary_metric_
     results = _results_table(study)
     compared = study.best_unimodal_ is not None
-    binary = study.task_ == "binary"
-    classification = study.task_ not in ("regression", "survival")
-    survival = study.task_ == "survival"
+    task = task_named(study.task_)
+    binary, classification, survival = task.delong, task.classification, task.survival
     pooled = _has_pooled(study)
     single = len(study.splits_) == 1
     confidence = _confidence(study)
@@ -782,11 +765,12 @@ def _pooled_metrics_table(study):
 def _rates_table(study):
     """Sensitivity and specificity with their intervals; None unless binary."""
     summary = study.summary_
-    if study.task_ != "binary" or "sensitivity" not in summary.columns:
+    rates = task_named(study.task_).rates
+    if not rates or rates[0] not in summary.columns:
         return None
     confidence = _confidence(study)
     table = pd.DataFrame({"strategy": summary.index.astype(str)})
-    for rate in ("sensitivity", "specificity"):
+    for rate in rates:
         table[f"{rate} [{confidence} CI]"] = [
             _with_interval(row, rate, f"{rate}_boot") for _, row in summary.iterrows()
         ]
@@ -835,7 +819,8 @@ def _external_blocks(study):
     confidence = f"{100 * bootstrap['confidence']:g}%"
     unit = "groups" if bootstrap["resampled"] == "groups" else "subjects (rows)"
     reference = study.best_unimodal_ if study.best_unimodal_ in results.index else None
-    binary = study.task_ == "binary"
+    task = task_named(study.task_)
+    binary = task.delong
     text = (
         f"The strategies refitted on every row of the study, scored on an "
         f"external cohort of {external.n_samples} rows"
@@ -865,7 +850,7 @@ def _external_blocks(study):
                 cells["DeLong p"] = (
                     "reference" if is_reference else _p_value(row["delong_p_value"])
                 )
-        if study.task_ != "regression":
+        if task.classification:
             cells["Brier"] = _score(row.get("brier"))
         rows.append(cells)
     blocks = [("p", text), ("table", pd.DataFrame(rows))]

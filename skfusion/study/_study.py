@@ -17,10 +17,8 @@ from ._analysis import (
     best_unimodal,
     calibrate,
     compare,
-    compare_survival,
     fold_scores,
     label_scores,
-    make_scorers,
     measure_contributions,
     row_availability,
     score_availability_patterns,
@@ -28,10 +26,8 @@ from ._analysis import (
 )
 from ._checks import (
     check_classes_in_splits,
-    check_fold_count,
     check_groups,
     check_modalities,
-    check_target,
 )
 from ._external import evaluate_cohort
 from ._refit import (
@@ -48,7 +44,7 @@ from ._runner import (
     predict_out_of_fold,
 )
 from ._strategies import default_strategies
-from ._survival import make_survival_scorers, survival_grid
+from ._task import check_fold_count, check_target, task_named
 
 __all__ = ["FusionStudy"]
 
@@ -453,25 +449,21 @@ class FusionStudy(BaseEstimator):
         # repeat of an integer cv.
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
-        survival = self.task_ == "survival"
-        if survival:
-            self.survival_times_, self.horizons_ = survival_grid(y)
+        task = task_named(self.task_)
+        grid = task.time_grid(y)  # the survival times and AUC horizons, or None
+        if grid is not None:
+            self.survival_times_, self.horizons_ = grid
         self._set_strategies(seed, grouped=groups is not None)
         named_in_refit(self.refit, list(self.strategies_))
-        if survival:
-            self.metrics_, self._scorers = make_survival_scorers(
-                self.scoring, y, self.survival_times_, self.horizons_
-            )
-        else:
-            self.metrics_, self._scorers = make_scorers(
-                self.scoring, self.task_, self.pos_label_
-            )
+        self.metrics_, self._scorers = task.make_scorers(
+            self.scoring, y, self.pos_label_
+        )
         self.primary_metric_ = self.metrics_[0]
-        check_fold_count(self.cv, self.task_, y, groups, self.n_groups_)
+        check_fold_count(self.cv, task, y, groups, self.n_groups_)
         self.splits_, self.split_ids_, self.fold_seeds_ = make_splits(
             self.cv,
             self.n_repeats,
-            self.task_ not in ("regression", "survival"),
+            task.classification,
             table,
             y,
             groups,
@@ -504,11 +496,11 @@ class FusionStudy(BaseEstimator):
             self.split_ids_,
             y,
             groups,
-            label_dtype=float if self.task_ in ("regression", "survival") else y.dtype,
+            label_dtype=task.label_dtype(y),
             keep_models_of=self.contribution_strategy_,
             n_jobs=self.n_jobs,
             verbose=self.verbose,
-            survival_times=self.survival_times_ if survival else None,
+            survival_times=None if grid is None else grid[0],
         )
         clock.lap("cross-validation")
         self.oof_predictions_ = out_of_fold.predictions
@@ -522,11 +514,7 @@ class FusionStudy(BaseEstimator):
             self, y, groups, statistics_seed
         )
         self.best_unimodal_ = best_unimodal(self)
-        self.comparison_ = compare(self, y)
-        if survival:
-            self.comparison_ = self.comparison_.join(
-                compare_survival(self, y, groups, statistics_seed)
-            )
+        self.comparison_ = compare(self, y, groups, statistics_seed)
         self.calibration_ = calibrate(self, y)
         self.notes_.extend(notes)
         self.availability_scores_ = score_availability_patterns(self, y)
@@ -635,12 +623,10 @@ class FusionStudy(BaseEstimator):
         ) = _resolve_strategies(
             self.strategies,
             self.modality_names_,
-            classification=self.task_ not in ("regression", "survival"),
             class_weight=self.class_weight,
             grouped=grouped,
             seed=seed,
-            multilabel=self.task_ == "multilabel",
-            survival=self.task_ == "survival",
+            **task_named(self.task_).strategy_options(),
         )
         self.contribution_strategy_ = _contribution_strategy(
             self.contributions,
