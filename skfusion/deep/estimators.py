@@ -38,6 +38,7 @@ from skorch.utils import get_map_location, to_device, to_tensor
 
 from ..blocks import FusionMixin, nan_column_statistics, standardize_columns
 from ..utils._device import resolve_device
+from ..utils._docstrings import fill_docstring
 from ..utils._sklearn_compat import (
     Interval,
     Options,
@@ -171,22 +172,61 @@ class _DeepFusionBase(FusionMixin, FastEpochMixin, NeuralNet):
         self,
         module,
         criterion,
+        optimizer=torch.optim.AdamW,
+        lr=1e-3,
+        max_epochs=100,
+        batch_size=64,
+        iterator_train=TensorBatchIterator,
+        iterator_valid=TensorBatchIterator,
+        dataset=BlockDataset,
+        train_split=None,
+        callbacks=None,
+        predict_nonlinearity="auto",
+        warm_start=False,
+        verbose=0,
+        device="auto",
+        compile=False,
+        use_caching="auto",
+        torch_load_kwargs=None,
         *,
-        fusion,
-        encoders,
-        embed_dim,
-        hidden_dim,
-        dropout,
-        modality_dropout,
-        rank,
-        modalities,
-        early_stopping,
-        validation_fraction,
-        n_iter_no_change,
-        random_state,
+        fusion="concat",
+        encoders=None,
+        embed_dim=32,
+        hidden_dim=64,
+        dropout=0.0,
+        modality_dropout=0.0,
+        rank=4,
+        modalities=None,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        random_state=None,
         **kwargs,
     ):
-        super().__init__(module, criterion, **kwargs)
+        # Every parameter the estimators share, with its default, once; a
+        # subclass names only the defaults it changes (as skorch's
+        # NeuralNetClassifier does).
+        super().__init__(
+            module,
+            criterion,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            iterator_train=iterator_train,
+            iterator_valid=iterator_valid,
+            dataset=dataset,
+            train_split=train_split,
+            callbacks=callbacks,
+            predict_nonlinearity=predict_nonlinearity,
+            warm_start=warm_start,
+            verbose=verbose,
+            device=device,
+            compile=compile,
+            use_caching=use_caching,
+            torch_load_kwargs=torch_load_kwargs,
+            **kwargs,
+        )
         self.fusion = fusion
         self.encoders = encoders
         self.embed_dim = embed_dim
@@ -789,6 +829,7 @@ class _DeepFusionBase(FusionMixin, FastEpochMixin, NeuralNet):
         return tags
 
 
+@fill_docstring
 class DeepFusionClassifier(ClassifierMixin, _DeepFusionBase):
     """Deep fusion classifier: per-modality encoders, a fusion layer, a head.
 
@@ -820,81 +861,13 @@ class DeepFusionClassifier(ClassifierMixin, _DeepFusionBase):
 
     Parameters
     ----------
-    fusion : {"concat", "sum", "product", "attention", "gated", "tensor", \
-            "lowrank", "shared"}, default="concat"
-        The fusion layer (see :mod:`skfusion.deep.layers`).
-
-    encoders : dict of str to encoder spec, default=None
-        Encoder per modality: ``"mlp"``, ``"cnn2d"``, ``"cnn1d"`` or
-        ``(name, options)``, e.g. ``{"image": ("cnn2d", {"shape": (1, 28,
-        28)})}`` for a block produced by ``ImageLoader(size=(28, 28))``.
-        Modalities not listed get an MLP.
-
-    embed_dim : int, default=32
-        Width of every modality embedding.
-
-    hidden_dim : int, default=64
-        Width of the encoders' hidden layer and of the fused representation
-        of the tensor, low-rank, gated and shared layers.
-
-    dropout : float, default=0.0
-        Dropout in the encoders and before the head. No dropout by default: on
-        the four datasets of ``benchmarks/bench_defaults_choices.py
-        --architecture`` dropout 0.1 scored no better on average
-        (``benchmarks/RESULTS.md``), AdamW's weight decay and early stopping
-        regularise already, and on the CPU dropout costs a third of a small
-        network's training step.
-
-    modality_dropout : float, default=0.0
-        Probability of dropping each present modality of a training row
-        (never all of them).
-
-    rank : int, default=4
-        Rank of the low-rank fusion layer.
+    %(deep_parameters)s
 
     class_weight : dict, "balanced" or None, default=None
         Class weights of the cross-entropy loss.
 
-    modalities : dict of str to columns, default=None
-        Column groups, see :func:`skfusion.compose.resolve_modalities`.
-
-    early_stopping : bool, default=True
-        Hold out ``validation_fraction`` of the training rows (stratified, or
-        by group when ``groups`` is passed to :meth:`fit`) and stop when their
-        loss has not improved for ``n_iter_no_change`` epochs, keeping the
-        best weights. Never looks at data outside ``fit``.
-
-    validation_fraction : float, default=0.1
-        Share of training rows held out for early stopping.
-
-    n_iter_no_change : int, default=10
-        Patience of early stopping, in epochs.
-
-    random_state : int, RandomState instance or None, default=None
-        Seeds module initialisation, dropout (torch's global generator is
-        seeded in ``fit``), batch shuffling and the validation split. Two
-        fits with the same seed give identical predictions on CPU.
-
-    optimizer : torch optimizer class, default=torch.optim.AdamW
-        Tune its options as ``optimizer__weight_decay`` etc.
-
-    lr : float, default=1e-3
-        Learning rate.
-
-    max_epochs : int, default=100
-        Maximum number of epochs.
-
     batch_size : int, default=64
         Rows per batch (-1: all rows).
-
-    device : str or None, default="auto"
-        ``"auto"`` trains on CUDA when available, else on the CPU; any torch
-        device string otherwise. Resolved in :meth:`fit` into ``device_``;
-        the parameter keeps its value. A model trained on a GPU unpickles on
-        a CPU-only machine (on the CPU, with skorch's ``DeviceWarning``).
-
-    verbose : int, default=0
-        skorch's epoch log when 1.
 
     module, criterion, iterator_train, iterator_valid, dataset, train_split, \
 callbacks, predict_nonlinearity, warm_start, compile, use_caching, \
@@ -990,71 +963,11 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
         self,
         module=FusionNet,
         criterion=torch.nn.CrossEntropyLoss,
-        optimizer=torch.optim.AdamW,
-        lr=1e-3,
-        max_epochs=100,
-        batch_size=64,
-        iterator_train=TensorBatchIterator,
-        iterator_valid=TensorBatchIterator,
-        dataset=BlockDataset,
-        train_split=None,
-        callbacks=None,
-        predict_nonlinearity="auto",
-        warm_start=False,
-        verbose=0,
-        device="auto",
-        compile=False,
-        use_caching="auto",
-        torch_load_kwargs=None,
         *,
-        fusion="concat",
-        encoders=None,
-        embed_dim=32,
-        hidden_dim=64,
-        dropout=0.0,
-        modality_dropout=0.0,
-        rank=4,
         class_weight=None,
-        modalities=None,
-        early_stopping=True,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        random_state=None,
         **kwargs,
     ):
-        super().__init__(
-            module,
-            criterion,
-            optimizer=optimizer,
-            lr=lr,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            iterator_train=iterator_train,
-            iterator_valid=iterator_valid,
-            dataset=dataset,
-            train_split=train_split,
-            callbacks=callbacks,
-            predict_nonlinearity=predict_nonlinearity,
-            warm_start=warm_start,
-            verbose=verbose,
-            device=device,
-            compile=compile,
-            use_caching=use_caching,
-            torch_load_kwargs=torch_load_kwargs,
-            fusion=fusion,
-            encoders=encoders,
-            embed_dim=embed_dim,
-            hidden_dim=hidden_dim,
-            dropout=dropout,
-            modality_dropout=modality_dropout,
-            rank=rank,
-            modalities=modalities,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            random_state=random_state,
-            **kwargs,
-        )
+        super().__init__(module, criterion, **kwargs)
         self.class_weight = class_weight
 
     def predict_proba(self, X):
@@ -1223,6 +1136,7 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
         return tags
 
 
+@fill_docstring
 class DeepFusionRegressor(RegressorMixin, _DeepFusionBase):
     """Deep fusion regressor: per-modality encoders, a fusion layer, a head.
 
@@ -1234,62 +1148,10 @@ class DeepFusionRegressor(RegressorMixin, _DeepFusionBase):
 
     Parameters
     ----------
-    fusion : {"concat", "sum", "product", "attention", "gated", "tensor", \
-            "lowrank", "shared"}, default="concat"
-        The fusion layer.
-
-    encoders : dict of str to encoder spec, default=None
-        Encoder per modality, as for :class:`DeepFusionClassifier`.
-
-    embed_dim : int, default=32
-        Width of every modality embedding.
-
-    hidden_dim : int, default=64
-        Width of the hidden layers.
-
-    dropout : float, default=0.0
-        Dropout in the encoders and before the head (see
-        :class:`DeepFusionClassifier`).
-
-    modality_dropout : float, default=0.0
-        Probability of dropping each present modality of a training row.
-
-    rank : int, default=4
-        Rank of the low-rank fusion layer.
-
-    modalities : dict of str to columns, default=None
-        Column groups.
-
-    early_stopping : bool, default=True
-        Early stopping on an inner validation split of the training rows.
-
-    validation_fraction : float, default=0.1
-        Share of training rows held out for early stopping.
-
-    n_iter_no_change : int, default=10
-        Patience of early stopping, in epochs.
-
-    random_state : int, RandomState instance or None, default=None
-        Seeds initialisation, dropout, shuffling and the validation split.
-
-    optimizer : torch optimizer class, default=torch.optim.AdamW
-        The optimiser.
-
-    lr : float, default=1e-3
-        Learning rate.
-
-    max_epochs : int, default=100
-        Maximum number of epochs.
+    %(deep_parameters)s
 
     batch_size : int, default=64
-        Rows per batch.
-
-    device : str or None, default="auto"
-        CUDA when available, else CPU; resolved in :meth:`fit` into
-        ``device_``.
-
-    verbose : int, default=0
-        skorch's epoch log when 1.
+        Rows per batch (-1: all rows).
 
     module, criterion, iterator_train, iterator_valid, dataset, train_split, \
 callbacks, predict_nonlinearity, warm_start, compile, use_caching, \
@@ -1348,70 +1210,9 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
         self,
         module=FusionNet,
         criterion=torch.nn.MSELoss,
-        optimizer=torch.optim.AdamW,
-        lr=1e-3,
-        max_epochs=100,
-        batch_size=64,
-        iterator_train=TensorBatchIterator,
-        iterator_valid=TensorBatchIterator,
-        dataset=BlockDataset,
-        train_split=None,
-        callbacks=None,
-        predict_nonlinearity="auto",
-        warm_start=False,
-        verbose=0,
-        device="auto",
-        compile=False,
-        use_caching="auto",
-        torch_load_kwargs=None,
-        *,
-        fusion="concat",
-        encoders=None,
-        embed_dim=32,
-        hidden_dim=64,
-        dropout=0.0,
-        modality_dropout=0.0,
-        rank=4,
-        modalities=None,
-        early_stopping=True,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        random_state=None,
         **kwargs,
     ):
-        super().__init__(
-            module,
-            criterion,
-            optimizer=optimizer,
-            lr=lr,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            iterator_train=iterator_train,
-            iterator_valid=iterator_valid,
-            dataset=dataset,
-            train_split=train_split,
-            callbacks=callbacks,
-            predict_nonlinearity=predict_nonlinearity,
-            warm_start=warm_start,
-            verbose=verbose,
-            device=device,
-            compile=compile,
-            use_caching=use_caching,
-            torch_load_kwargs=torch_load_kwargs,
-            fusion=fusion,
-            encoders=encoders,
-            embed_dim=embed_dim,
-            hidden_dim=hidden_dim,
-            dropout=dropout,
-            modality_dropout=modality_dropout,
-            rank=rank,
-            modalities=modalities,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            random_state=random_state,
-            **kwargs,
-        )
+        super().__init__(module, criterion, **kwargs)
 
     def predict(self, X):
         """Predictions.

@@ -14,9 +14,10 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 
 from ..survival import SurvivalMixin, import_sksurv
+from ..utils._docstrings import fill_docstring
 from ..utils._sklearn_compat import validate_parameter_constraints
 from ..utils.validation import check_survival_target
-from .estimators import BlockDataset, TensorBatchIterator, _DeepFusionBase
+from .estimators import _DeepFusionBase
 from .module import FusionNet
 
 __all__ = ["CoxPartialLikelihoodLoss", "DeepFusionSurvival"]
@@ -108,6 +109,7 @@ class CoxPartialLikelihoodLoss(torch.nn.Module):
         return -((log_risk - log_at_risk) * event).sum() / n_events
 
 
+@fill_docstring
 class DeepFusionSurvival(SurvivalMixin, _DeepFusionBase):
     """Deep fusion for a time to event: encoders, a fusion layer, a log-risk.
 
@@ -134,63 +136,12 @@ class DeepFusionSurvival(SurvivalMixin, _DeepFusionBase):
 
     Parameters
     ----------
-    fusion : {"concat", "sum", "product", "attention", "gated", "tensor", \
-            "lowrank", "shared"}, default="concat"
-        The fusion layer.
-
-    encoders : dict of str to encoder spec, default=None
-        Encoder per modality, as for :class:`DeepFusionClassifier`.
-
-    embed_dim : int, default=32
-        Width of every modality embedding.
-
-    hidden_dim : int, default=64
-        Width of the hidden layers.
-
-    dropout : float, default=0.0
-        Dropout in the encoders and before the head.
-
-    modality_dropout : float, default=0.0
-        Probability of dropping each present modality of a training row.
-
-    rank : int, default=4
-        Rank of the low-rank fusion layer.
-
-    modalities : dict of str to columns, default=None
-        Column groups.
-
-    early_stopping : bool, default=True
-        Early stopping on an inner validation split of the training rows.
-
-    validation_fraction : float, default=0.1
-        Share of training rows held out for early stopping.
-
-    n_iter_no_change : int, default=10
-        Patience of early stopping, in epochs.
-
-    random_state : int, RandomState instance or None, default=None
-        Seeds initialisation, dropout, shuffling and the validation split.
-
-    optimizer : torch optimizer class, default=torch.optim.AdamW
-        The optimiser (fused where torch can).
-
-    lr : float, default=1e-3
-        Learning rate.
-
-    max_epochs : int, default=100
-        Maximum number of epochs.
+    %(deep_parameters)s
 
     batch_size : int, default=256
         Rows per batch; -1 for all rows. The partial likelihood of a batch
         compares each of its events only with the rows of the batch, so
         batches must hold events: larger than the classifier's 64.
-
-    device : str or None, default="auto"
-        CUDA when available, else CPU; resolved in :meth:`fit` into
-        ``device_``.
-
-    verbose : int, default=0
-        skorch's epoch log when 1.
 
     module, criterion, iterator_train, iterator_valid, dataset, train_split, \
 callbacks, predict_nonlinearity, warm_start, compile, use_caching, \
@@ -269,9 +220,7 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
         self,
         module=FusionNet,
         criterion=CoxPartialLikelihoodLoss,
-        optimizer=torch.optim.AdamW,
-        lr=1e-3,
-        max_epochs=100,
+        *,
         # Measured on synthetic proportional-hazards cohorts (a cross-modal
         # interaction, 2 x 10 features, 500 or 2000 rows, 10% or 30% events,
         # three seeds, the default early stopping): batches of 64, 128, 256
@@ -279,66 +228,9 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
         # rows and 30% events), 256 in half the time of 64; one full batch
         # takes too few steps before early stopping (0.652).
         batch_size=256,
-        iterator_train=TensorBatchIterator,
-        iterator_valid=TensorBatchIterator,
-        dataset=BlockDataset,
-        train_split=None,
-        callbacks=None,
-        predict_nonlinearity="auto",
-        warm_start=False,
-        verbose=0,
-        device="auto",
-        compile=False,
-        use_caching="auto",
-        torch_load_kwargs=None,
-        *,
-        fusion="concat",
-        encoders=None,
-        embed_dim=32,
-        hidden_dim=64,
-        dropout=0.0,
-        modality_dropout=0.0,
-        rank=4,
-        modalities=None,
-        early_stopping=True,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        random_state=None,
         **kwargs,
     ):
-        super().__init__(
-            module,
-            criterion,
-            optimizer=optimizer,
-            lr=lr,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            iterator_train=iterator_train,
-            iterator_valid=iterator_valid,
-            dataset=dataset,
-            train_split=train_split,
-            callbacks=callbacks,
-            predict_nonlinearity=predict_nonlinearity,
-            warm_start=warm_start,
-            verbose=verbose,
-            device=device,
-            compile=compile,
-            use_caching=use_caching,
-            torch_load_kwargs=torch_load_kwargs,
-            fusion=fusion,
-            encoders=encoders,
-            embed_dim=embed_dim,
-            hidden_dim=hidden_dim,
-            dropout=dropout,
-            modality_dropout=modality_dropout,
-            rank=rank,
-            modalities=modalities,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            random_state=random_state,
-            **kwargs,
-        )
+        super().__init__(module, criterion, batch_size=batch_size, **kwargs)
 
     # -- fitting ------------------------------------------------------------------
 

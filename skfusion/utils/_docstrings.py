@@ -13,6 +13,78 @@ import types
 __all__ = ["FRAGMENTS", "fill_docstring"]
 
 FRAGMENTS = {
+    # The parameters every deep-fusion estimator shares.
+    "deep_parameters": """
+        fusion : {"concat", "sum", "product", "attention", "gated", \
+"tensor", "lowrank", "shared"}, default="concat"
+            The fusion layer (see :mod:`skfusion.deep.layers`).
+
+        encoders : dict of str to encoder spec, default=None
+            Encoder per modality: ``"mlp"``, ``"cnn2d"``, ``"cnn1d"`` or
+            ``(name, options)``, e.g. ``{"image": ("cnn2d", {"shape": (1, 28,
+            28)})}`` for a block produced by ``ImageLoader(size=(28, 28))``.
+            Modalities not listed get an MLP.
+
+        embed_dim : int, default=32
+            Width of every modality embedding.
+
+        hidden_dim : int, default=64
+            Width of the encoders' hidden layer and of the fused representation
+            of the tensor, low-rank, gated and shared layers.
+
+        dropout : float, default=0.0
+            Dropout in the encoders and before the head. No dropout by default: on
+            the four datasets of ``benchmarks/bench_defaults_choices.py
+            --architecture`` dropout 0.1 scored no better on average
+            (``benchmarks/RESULTS.md``), AdamW's weight decay and early stopping
+            regularise already, and on the CPU dropout costs a third of a small
+            network's training step.
+
+        modality_dropout : float, default=0.0
+            Probability of dropping each present modality of a training row
+            (never all of them).
+
+        rank : int, default=4
+            Rank of the low-rank fusion layer.
+
+        modalities : dict of str to columns, default=None
+            Column groups, see :func:`skfusion.compose.resolve_modalities`.
+
+        early_stopping : bool, default=True
+            Hold out ``validation_fraction`` of the training rows (stratified, or
+            by group when ``groups`` is passed to :meth:`fit`) and stop when their
+            loss has not improved for ``n_iter_no_change`` epochs, keeping the
+            best weights. Never looks at data outside ``fit``.
+
+        validation_fraction : float, default=0.1
+            Share of training rows held out for early stopping.
+
+        n_iter_no_change : int, default=10
+            Patience of early stopping, in epochs.
+
+        random_state : int, RandomState instance or None, default=None
+            Seeds module initialisation, dropout (torch's global generator is
+            seeded in ``fit``), batch shuffling and the validation split. Two
+            fits with the same seed give identical predictions on CPU.
+
+        optimizer : torch optimizer class, default=torch.optim.AdamW
+            Tune its options as ``optimizer__weight_decay`` etc.
+
+        lr : float, default=1e-3
+            Learning rate.
+
+        max_epochs : int, default=100
+            Maximum number of epochs.
+
+        device : str or None, default="auto"
+            ``"auto"`` trains on CUDA when available, else on the CPU; any torch
+            device string otherwise. Resolved in :meth:`fit` into ``device_``;
+            the parameter keeps its value. A model trained on a GPU unpickles on
+            a CPU-only machine (on the CPU, with skorch's ``DeviceWarning``).
+
+        verbose : int, default=0
+            skorch's epoch log when 1.
+        """,
     # The parameters of the study's grouped inner splitters.
     "inner_folds": """
         Parameters

@@ -193,10 +193,6 @@ _SKORCH_INIT = {
     "check_no_attributes_set_in_init": (
         "skorch's NeuralNet.__init__ sets history_, initialized_ and virtual_params_"
     ),
-    "check_do_not_raise_errors_in_init_or_set_params": (
-        "skorch's set_params re-initialises callbacks and modules, so an invalid "
-        "value raises there rather than in fit"
-    ),
 }
 # Checked instead at a float32 tolerance by check_prediction_batch_invariance.
 _FLOAT32_NETWORK = dict.fromkeys(
