@@ -305,60 +305,22 @@ def _check_table(table, args, modalities):
 
 def _survival_target(table, args, source):
     """The ``--time`` and ``--event`` columns as a survival target."""
-    from .study._survival import check_survival_target
+    from .study import survival_target
 
-    time = pd.to_numeric(table[args.time], errors="coerce")
-    bad = np.flatnonzero(time.isna().to_numpy())
-    if bad.size:
-        raise _DataError(
-            f"time column {args.time!r} of {source} holds a value that is not a "
-            f"number at row {int(bad[0])} ({table[args.time].iloc[bad[0]]!r})"
-        )
-    event = table[args.event].to_numpy()
-    if event.dtype == object:
-        text = pd.Series(event).astype(str).str.strip().str.lower()
-        words = {"1": 1, "0": 0, "true": 1, "false": 0}
-        mapped = text.map(words)
-        bad = np.flatnonzero(mapped.isna().to_numpy())
-        if bad.size:
-            raise _DataError(
-                f"event column {args.event!r} of {source} must be 0/1 or "
-                f"True/False; row {int(bad[0])} holds {event[bad[0]]!r}"
-            )
-        event = mapped.to_numpy(dtype=int)
-    y = np.empty(len(table), dtype=[(args.event, event.dtype), (args.time, float)])
-    y[args.event], y[args.time] = event, time.to_numpy(dtype=float)
     try:
-        return check_survival_target(y, len(table))[0]
+        return survival_target(table, args.time, args.event, source)
     except ValueError as exc:
-        raise _DataError(f"{source}: {exc}") from None
+        raise _DataError(str(exc)) from None
 
 
 def _check_files(column, name, kind, root):
     """Every path is found now, rather than after minutes of extraction."""
-    from .extractors import PathOutsideRootError, is_missing, resolve_path
+    from .study import check_media_files
 
-    problems = []
-    for position, item in enumerate(column.tolist()):
-        if is_missing(item):
-            continue
-        try:
-            path = resolve_path(str(item), root)
-        except PathOutsideRootError as exc:
-            problems.append((position, item, str(exc)))
-            continue
-        if path.is_dir():
-            problems.append((position, item, f"{str(path)!r} is a directory"))
-        elif not path.is_file():
-            problems.append((position, item, f"no such file {str(path)!r}"))
-    if problems:
-        position, item, reason = problems[0]
-        raise _DataError(
-            f"modality {name!r} ({kind}, column {column.name!r}): "
-            f"{len(problems)} of {len(column)} file(s) cannot be read; first at "
-            f"row {position} ({str(item)!r}): {reason}; rows "
-            f"{_rows_preview([p for p, _, _ in problems])}"
-        )
+    try:
+        check_media_files(column, root, modality=name, kind=kind)
+    except ValueError as exc:
+        raise _DataError(str(exc)) from None
 
 
 # -- building the study ----------------------------------------------------------
@@ -749,14 +711,14 @@ def _modality_columns(model):
     return modalities
 
 
-def _reads_files(transformer):
+def _reads_file_paths(transformer):
     """Whether a fitted modality transformer reads its column as file paths."""
     from .extractors import BaseExtractor
 
     if isinstance(transformer, BaseExtractor):
-        return transformer._reads_files
+        return transformer.reads_files
     steps = getattr(transformer, "steps", None)
-    return bool(steps) and any(_reads_files(step) for _, step in steps)
+    return bool(steps) and any(_reads_file_paths(step) for _, step in steps)
 
 
 def _set_root(transformer, root):
@@ -783,7 +745,7 @@ def _predict_command(args, parser):
     for name, transformer, columns in _modality_columns(model):
         for column in columns:
             _check_column(table, column, f"modality {name!r}", source)
-        if _reads_files(transformer):
+        if _reads_file_paths(transformer):
             if args.root is not None:
                 _set_root(transformer, args.root)
             root = transformer.get_params().get("root", args.root)

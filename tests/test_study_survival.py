@@ -275,3 +275,22 @@ def test_a_dataframe_of_event_and_time_is_named_as_a_survival_target():
     # A multi-label target whose 0/1 label is called "event" stays one.
     labels = pd.DataFrame({"event": np.tile([0, 1], 15), "other": np.tile([1, 0], 15)})
     assert study.set_params(contributions=None).fit(X, labels).task_ == "multilabel"
+
+
+def test_survival_target_reads_a_tables_columns_and_names_them():
+    from skfusion.study import survival_target
+
+    table = pd.DataFrame(
+        {"months": [3.0, 12.5, 7.0], "died": ["1", "FALSE", "true"]},
+        index=["p1", "p2", "p3"],
+    )
+    y = survival_target(table, "months", "died")
+    assert y.dtype.names == ("event", "time")
+    assert y["event"].tolist() == [True, False, True]
+    assert y["time"].tolist() == [3.0, 12.5, 7.0]
+    soon = table.assign(months=["3", "soon", "1"])
+    with pytest.raises(ValueError, match=r"'months' of t\.csv .* row 'p2' \('soon'\)"):
+        survival_target(soon, "months", "died", "t.csv")
+    negative = table.assign(months=[3.0, -1.0, 2.0])
+    with pytest.raises(ValueError, match="^t.csv: The time 'months' is negative"):
+        survival_target(negative, "months", "died", "t.csv")

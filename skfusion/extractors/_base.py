@@ -72,6 +72,10 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
     ``_learns_from_data = False`` declares: :class:`~skfusion.study.FusionStudy`
     then extracts such a modality once for all rows instead of once per fold.
     A subclass whose ``_fit`` learns from the rows must set it to True.
+
+    The public class attribute ``reads_files`` says whether a string input
+    is a file path (True, the default) or the content itself (False, the
+    text extractors); the CLI and the study's extraction cache read it.
     """
 
     _learns_from_data = False
@@ -86,7 +90,7 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
     }
 
     #: Whether string inputs are file paths (True) or the content itself.
-    _reads_files = True
+    reads_files = True
     #: dtype of the output block.
     _output_dtype = np.float64
 
@@ -345,7 +349,7 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
 
     def _locate(self, item):
         """Resolve and check a path; other inputs pass through."""
-        if not (self._reads_files and isinstance(item, str | os.PathLike)):
+        if not (self.reads_files and isinstance(item, str | os.PathLike)):
             return item
         path = resolve_path(item, self.root)
         check_file(path, self.max_file_bytes)

@@ -49,7 +49,7 @@ _STATISTICS = (
 class _TextExtractor(BaseExtractor):
     """Extractors whose inputs are the texts themselves, not paths."""
 
-    _reads_files = False
+    reads_files = False
 
     def _read(self, item):
         if not isinstance(item, str):

@@ -1,5 +1,6 @@
 """The fusion study: comparing strategies with sound statistics."""
 
+from ._checks import check_media_files
 from ._external import ExternalValidation
 from ._report import report_files
 from ._strategies import (
@@ -10,6 +11,7 @@ from ._strategies import (
     inner_cv,
 )
 from ._study import FusionStudy
+from ._survival import survival_target
 from .statistics import (
     DeLongResult,
     SubjectBootstrapResult,
@@ -31,6 +33,7 @@ __all__ = [
     "TTestResult",
     "bootstrap_ci",
     "calibration_table",
+    "check_media_files",
     "corrected_resampled_ttest",
     "default_modality_transformer",
     "default_strategies",
@@ -38,4 +41,5 @@ __all__ = [
     "inner_cv",
     "report_files",
     "subject_bootstrap_ci",
+    "survival_target",
 ]

@@ -285,7 +285,7 @@ def _row_key(cell, extractor):
     """
     from ..extractors import check_file, resolve_path
 
-    if getattr(extractor, "_reads_files", False) and isinstance(
+    if getattr(extractor, "reads_files", False) and isinstance(
         cell, str | os.PathLike
     ):
         try:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..survival import import_sksurv
-from ..utils.validation import plain
+from ..utils.validation import plain, row_name
 from ._predictions import StoredSurvivalPredictions
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "make_survival_scorers",
     "survival_at",
     "survival_grid",
+    "survival_target",
     "weighted_harrell_c",
 ]
 
@@ -110,6 +111,79 @@ def check_survival_target(y, n_rows):
     target["event"], target["time"] = event, time
     counts = {"events": int(event.sum()), "censored": int((~event).sum())}
     return target, counts
+
+
+def survival_target(table, time, event, source=None):
+    """The survival target of a study from a table's time and event columns.
+
+    The one reading of a time-to-event target from columns, for Python and
+    the command line alike (``skfusion study --time T --event E``): the time
+    must be a number, the event 0/1, True/False or those words (any case);
+    then the target is checked as :class:`FusionStudy` checks it.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The study table.
+
+    time, event : str
+        The names of the time and event columns; they name the fields of
+        the result and the messages.
+
+    source : str, default=None
+        The table's name (e.g. its file), added to the messages.
+
+    Returns
+    -------
+    y : structured ndarray of shape (n_samples,)
+        Fields ``event`` (bool) and ``time`` (float), one row per table row.
+
+    Raises
+    ------
+    ValueError
+        Naming the column and the row: a time that is not a number, an
+        event that is not 0/1, a negative or missing time, no event at all.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skfusion.study import survival_target
+    >>> table = pd.DataFrame({"months": [3.0, 12.5], "died": ["yes", "no"]})
+    >>> survival_target(table, "months", "died")
+    Traceback (most recent call last):
+    ...
+    ValueError: event column 'died' must be 0/1 or True/False; row 0 holds 'yes'
+    >>> table["died"] = ["True", "false"]
+    >>> survival_target(table, "months", "died")["event"]
+    array([ True, False])
+    """
+    of = "" if source is None else f" of {source}"
+    numbers = pd.to_numeric(table[time], errors="coerce")
+    bad = np.flatnonzero(numbers.isna().to_numpy())
+    if bad.size:
+        raise ValueError(
+            f"time column {time!r}{of} holds a value that is not a number at "
+            f"{row_name(table.index, bad[0])} ({plain(table[time].iloc[bad[0]])!r})"
+        )
+    values = table[event].to_numpy()
+    if values.dtype == object:
+        text = pd.Series(values).astype(str).str.strip().str.lower()
+        mapped = text.map({"1": 1, "0": 0, "true": 1, "false": 0})
+        bad = np.flatnonzero(mapped.isna().to_numpy())
+        if bad.size:
+            raise ValueError(
+                f"event column {event!r}{of} must be 0/1 or True/False; "
+                f"{row_name(table.index, bad[0])} holds {plain(values[bad[0]])!r}"
+            )
+        values = mapped.to_numpy(dtype=int)
+    y = np.empty(len(table), dtype=[(event, values.dtype), (time, float)])
+    y[event], y[time] = values, numbers.to_numpy(dtype=float)
+    try:
+        return check_survival_target(y, len(table))[0]
+    except ValueError as exc:
+        if source is None:
+            raise
+        raise ValueError(f"{source}: {exc}") from None
 
 
 def survival_grid(y):
