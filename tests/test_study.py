@@ -223,7 +223,7 @@ class _CountingExtractor(BaseExtractor):
 
 
 class _LearningCountingExtractor(_CountingExtractor):
-    _learns_from_data = True
+    learns_from_data = True
 
 
 @pytest.mark.parametrize(
@@ -746,3 +746,18 @@ def test_timings_and_fit_times_measure_the_stages(tmp_path):
     report = (study.report(tmp_path) / "report.md").read_text()
     assert "## Time" in report
     assert "| cross-validation |" in report
+
+
+class _LegacyLearningExtractor(_CountingExtractor):
+    """Declares the former private name, as a user's extractor may."""
+
+    _learns_from_data = True
+
+
+def test_the_former_learns_from_data_name_is_honoured_with_a_warning():
+    from skfusion.study._runner import learns_from_data
+
+    with pytest.warns(FutureWarning, match="_learns_from_data, the former name"):
+        assert learns_from_data(_LegacyLearningExtractor())
+    assert not learns_from_data(_CountingExtractor())
+    assert learns_from_data(BlockScaler())

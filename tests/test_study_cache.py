@@ -145,7 +145,7 @@ def test_refit_reads_the_cache_and_keeps_plain_extractors(images):
 
 
 class _LearningImageFeatures(_CountingImageFeatures):
-    _learns_from_data = True
+    learns_from_data = True
 
 
 def test_an_extractor_that_learns_from_data_is_not_content_cached(images):

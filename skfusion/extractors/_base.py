@@ -69,7 +69,7 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
 
     Extractors here learn nothing from the data at fit time (``_fit`` only
     checks parameters or probes the output width), which the class attribute
-    ``_learns_from_data = False`` declares: :class:`~skfusion.study.FusionStudy`
+    ``learns_from_data = False`` declares: :class:`~skfusion.study.FusionStudy`
     then extracts such a modality once for all rows instead of once per fold.
     A subclass whose ``_fit`` learns from the rows must set it to True.
 
@@ -78,7 +78,7 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
     text extractors); the CLI and the study's extraction cache read it.
     """
 
-    _learns_from_data = False
+    learns_from_data = False
 
     _parameter_constraints = {
         "batch_size": [Interval(Integral, 1, None, closed="left")],

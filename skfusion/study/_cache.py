@@ -1,6 +1,6 @@
 """The study's extraction cache: feature rows keyed by input content.
 
-An extractor that learns nothing from the data (``_learns_from_data = False``)
+An extractor that learns nothing from the data (``learns_from_data = False``)
 gives every input the same row whatever table it sits in, so its rows can be
 kept on disk and reused by any later study on the same media: another target,
 other strategies, a subset of the rows, a reordered table. A row is keyed by

@@ -145,13 +145,24 @@ def learns_from_data(transformer):
     """Whether a modality's transformer must be fitted inside every fold.
 
     A transformer is assumed to learn from the rows it is fitted on (a scaler,
-    an encoder) unless its class declares ``_learns_from_data = False``, as
+    an encoder) unless its class declares ``learns_from_data = False``, as
     skfusion's extractors do (:class:`~skfusion.extractors.BaseExtractor`):
     one that learns nothing is applied once to every row, which gives the
     same blocks as fitting it per fold, faster. This is the one place the
-    study reads that declaration.
+    study reads that declaration. The former private spelling,
+    ``_learns_from_data``, is still honoured, with a FutureWarning.
     """
-    return getattr(transformer, "_learns_from_data", True)
+    legacy = getattr(type(transformer), "_learns_from_data", None)
+    if legacy is not None:
+        warnings.warn(
+            f"{type(transformer).__name__} declares _learns_from_data, the former "
+            "name of learns_from_data; rename it (the old name is honoured for "
+            "now and will stop being read).",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return bool(legacy)
+    return getattr(transformer, "learns_from_data", True)
 
 
 def cached_by_content(transformer):

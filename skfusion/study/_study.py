@@ -64,7 +64,7 @@ class FusionStudy(BaseEstimator):
     No leakage: each modality's transformer is fitted on the training rows of
     each fold only, and the strategies see the test rows only through the
     fold's fitted transformers. A transformer that learns nothing from the
-    data (skfusion's extractors, which declare ``_learns_from_data = False``)
+    data (skfusion's extractors, which declare ``learns_from_data = False``)
     is applied once to all rows instead, which gives the same blocks faster.
     Each fold's blocks are computed once and shared by every strategy.
 
