@@ -645,8 +645,8 @@ def test_pooled_metrics_with_subject_bootstrap_intervals(fitted_study):
     # Seeded from random_state: the same seed gives the same intervals.
     seed = study.bootstrap_["random_state"]
     assert seed == study.fold_seeds_[0]
-    again = pooled_metrics(study, y, groups, seed)
-    other = pooled_metrics(study, y, groups, seed + 1)
+    again = pooled_metrics(study._results(), y, groups, seed)
+    other = pooled_metrics(study._results(), y, groups, seed + 1)
     for name in study.strategies_:
         assert again[name, "roc_auc"] == (
             summary.loc[name, "roc_auc_pooled"],

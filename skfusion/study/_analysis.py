@@ -29,6 +29,7 @@ from .statistics import (
 )
 
 __all__ = [
+    "analyse",
     "availability_pattern",
     "best_unimodal",
     "calibrate",
@@ -56,61 +57,63 @@ _NO_MODALITY = "none"
 # -- the stored predictions of a fitted study ---------------------------------------
 
 
-def _n_repeats(study):
-    return max(r for r, _ in study.split_ids_) + 1
+def _n_repeats(results):
+    return max(r for r, _ in results.split_ids_) + 1
 
 
-def _tested_rows(study, repeat):
+def _tested_rows(results, repeat):
     return np.concatenate(
         [
             test
-            for (r, _), (_, test) in zip(study.split_ids_, study.splits_, strict=True)
+            for (r, _), (_, test) in zip(
+                results.split_ids_, results.splits_, strict=True
+            )
             if r == repeat
         ]
     )
 
 
-def _stand_in(study, name, repeat):
+def _stand_in(results, name, repeat):
     """A scorer-compatible stand-in answering with stored OOF predictions."""
-    proba = study.oof_proba_[name]
-    decision = study._oof_decision[name]
+    proba = results.oof_proba_[name]
+    decision = results.oof_decision[name]
     return stored_predictions(
-        task_named(study.task_).stand_in_classes(study.classes_),
-        _labels(study, name, repeat),
+        task_named(results.task_).stand_in_classes(results.classes_),
+        _labels(results, name, repeat),
         None if proba is None else proba[repeat],
         None if decision is None else decision[repeat],
     )
 
 
-def _labels(study, name, repeat):
+def _labels(results, name, repeat):
     """Stored predicted labels of one repeat, in the dtype of the classes.
 
     Labels that are not numbers are stored in an object array (None where
     a row is not tested); scikit-learn's metrics take an object array of
     booleans for an unknown target, so they get the classes' dtype back.
     """
-    labels = study.oof_predictions_[name][repeat]
+    labels = results.oof_predictions_[name][repeat]
     if (
-        study.classes_ is None
+        results.classes_ is None
         or labels.dtype != object
-        or study.classes_.dtype == object
+        or results.classes_.dtype == object
     ):
         return labels
     cast = labels.copy()
-    cast[pd.isna(cast)] = study.classes_[0]  # never scored: untested rows
-    return cast.astype(study.classes_.dtype)
+    cast[pd.isna(cast)] = results.classes_[0]  # never scored: untested rows
+    return cast.astype(results.classes_.dtype)
 
 
-def _positive_scores(study, name, repeat=0):
+def _positive_scores(results, name, repeat=0):
     """Scores of the positive class in one repeat (binary targets)."""
-    proba = study.oof_proba_[name]
+    proba = results.oof_proba_[name]
     if proba is not None:
-        return proba[repeat, :, study._positive]
-    decision = study._oof_decision[name]
+        return proba[repeat, :, results.positive]
+    decision = results.oof_decision[name]
     if decision is None:
         return None
     # A binary decision function scores classes_[1].
-    return decision[repeat] if study._positive == 1 else -decision[repeat]
+    return decision[repeat] if results.positive == 1 else -decision[repeat]
 
 
 def _score_rows(scorer, stand_in, y_true, positions):
@@ -121,15 +124,15 @@ def _score_rows(scorer, stand_in, y_true, positions):
 # -- fold scores and summary ----------------------------------------------------------
 
 
-def fold_scores(study, y, fit_times):
+def fold_scores(results, y, fit_times):
     """One row per strategy, split and metric: the ``fold_scores_`` table."""
     rows = []
-    for split in range(len(study.splits_)):
-        for name in study.strategies_:
-            repeat, fold = study.split_ids_[split]
-            train, test = study.splits_[split]
-            stand_in = _stand_in(study, name, repeat)
-            for metric, scorer in study._scorers.items():
+    for split in range(len(results.splits_)):
+        for name in results.strategies_:
+            repeat, fold = results.split_ids_[split]
+            train, test = results.splits_[split]
+            stand_in = _stand_in(results, name, repeat)
+            for metric, scorer in results.scorers.items():
                 rows.append(
                     {
                         "strategy": name,
@@ -145,7 +148,7 @@ def fold_scores(study, y, fit_times):
     return pd.DataFrame(rows)
 
 
-def summarise(study, y, groups, seed):
+def summarise(results, y, groups, seed):
     """The summary of a study whose fold scores are in.
 
     Returns
@@ -162,11 +165,11 @@ def summarise(study, y, groups, seed):
     notes : list of str
         What the report must say of the intervals.
     """
-    scores = study.fold_scores_
-    task = task_named(study.task_)
+    scores = results.fold_scores_
+    task = task_named(results.task_)
     threshold = task.threshold
-    pooled = pooled_metrics(study, y, groups, seed, threshold)
-    tested = _tested_rows(study, 0)
+    pooled = pooled_metrics(results, y, groups, seed, threshold)
+    tested = _tested_rows(results, 0)
     bootstrap = {
         "n_resamples": _N_BOOTSTRAP,
         "confidence": _CONFIDENCE,
@@ -177,20 +180,20 @@ def summarise(study, y, groups, seed):
         "random_state": seed,
     }
     notes = []
-    if groups is None and study.n_groups_ is not None:
+    if groups is None and results.n_groups_ is not None:
         notes.append(
             "The subject bootstrap of the pooled metrics resampled rows, not "
             "groups: its intervals ignore the grouping and may be too narrow."
         )
     rates = task.rates
     rows = {}
-    for name in study.strategies_:
+    for name in results.strategies_:
         row = {
-            "kind": study.strategy_kinds_[name],
-            "modalities": "+".join(study.strategy_modalities_[name]),
+            "kind": results.strategy_kinds_[name],
+            "modalities": "+".join(results.strategy_modalities_[name]),
         }
         own = scores[scores["strategy"] == name]
-        for metric in study.metrics_:
+        for metric in results.metrics_:
             values = own.loc[own["metric"] == metric, "score"].to_numpy()
             row[f"{metric}_mean"] = float(np.mean(values))
             row[f"{metric}_std"] = (
@@ -205,14 +208,14 @@ def summarise(study, y, groups, seed):
             estimate, low, high = pooled[name, rate]
             row[rate] = estimate
             row[f"{rate}_boot_low"], row[f"{rate}_boot_high"] = low, high
-        row["brier"] = _brier(study, name, y)
+        row["brier"] = _brier(results, name, y)
         row["fit_time"] = float(
             own.drop_duplicates(["repeat", "fold"])["fit_time"].mean()
         )
         rows[name] = row
     summary = pd.DataFrame.from_dict(rows, orient="index")
     summary.index.name = "strategy"
-    if len(study.splits_) < 2:
+    if len(results.splits_) < 2:
         notes.append(
             "A single train/test split: the corrected resampled t-test and "
             "the confidence intervals of the fold scores need at least 2 "
@@ -223,13 +226,13 @@ def summarise(study, y, groups, seed):
     return summary, bootstrap, threshold, notes
 
 
-def best_unimodal(study):
+def best_unimodal(results):
     """The unimodal strategy with the best mean primary score, or None."""
-    unimodal = [s for s, kind in study.strategy_kinds_.items() if kind == "unimodal"]
+    unimodal = [s for s, kind in results.strategy_kinds_.items() if kind == "unimodal"]
     if not unimodal:
         return None
-    column = f"{study.primary_metric_}_mean"
-    return max(unimodal, key=lambda s: study.summary_.loc[s, column])
+    column = f"{results.primary_metric_}_mean"
+    return max(unimodal, key=lambda s: results.summary_.loc[s, column])
 
 
 def _confidence_interval(values, seed):
@@ -248,7 +251,7 @@ def _confidence_interval(values, seed):
     return float(low), float(high)
 
 
-def pooled_metrics(study, y, groups, seed, threshold=None):
+def pooled_metrics(results, y, groups, seed, threshold=None):
     """Pooled out-of-fold metrics with their subject-bootstrap intervals.
 
     Each metric is computed on the out-of-fold predictions of every tested
@@ -265,21 +268,21 @@ def pooled_metrics(study, y, groups, seed, threshold=None):
         sensitivity and specificity at ``threshold`` (by default the task's)
         of a binary target.
     """
-    task = task_named(study.task_)
+    task = task_named(results.task_)
     threshold = task.threshold if threshold is None else threshold
-    n_repeats = _n_repeats(study)
+    n_repeats = _n_repeats(results)
     # Every repeat of an integer cv tests every row; a splitter has one.
-    tested = np.sort(_tested_rows(study, 0))
+    tested = np.sort(_tested_rows(results, 0))
     y_tested = y[tested]
     units = tested if groups is None else np.asarray(groups)[tested]
 
     estimates, inputs = {}, {}
-    for name in study.strategies_:
-        for metric in study.metrics_:
-            scorer = study._scorers[metric]
+    for name in results.strategies_:
+        for metric in results.metrics_:
+            scorer = results.scorers[metric]
             per_repeat = []
             for repeat in range(n_repeats):
-                stand_in = _stand_in(study, name, repeat)
+                stand_in = _stand_in(results, name, repeat)
                 try:
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
@@ -289,11 +292,11 @@ def pooled_metrics(study, y, groups, seed, threshold=None):
                     per_repeat.append(np.nan)
             estimates[name, metric] = float(np.mean(per_repeat))
             inputs[name, metric] = [
-                _bootstrap_input(study, name, metric, repeat, tested, y_tested)
+                _bootstrap_input(results, name, metric, repeat, tested, y_tested)
                 for repeat in range(n_repeats)
             ]
         if task.rates:
-            _rate_inputs(study, name, tested, y_tested, threshold, estimates, inputs)
+            _rate_inputs(results, name, tested, y_tested, threshold, estimates, inputs)
     inputs = {
         key: per_repeat
         for key, per_repeat in inputs.items()
@@ -320,50 +323,50 @@ def pooled_metrics(study, y, groups, seed, threshold=None):
     return pooled
 
 
-def _bootstrap_input(study, name, metric, repeat, tested, y_tested):
+def _bootstrap_input(results, name, metric, repeat, tested, y_tested):
     """``(metric, sign, y_true, y_pred, pos_label)`` of one repeat, or None.
 
     A scorer with a vectorised metric gets the stored responses it scores;
     any other scorer is called on the stored predictions of each resample.
     """
-    task = task_named(study.task_)
+    task = task_named(results.task_)
     if task.survival:
         # Harrell's C is resampled pair by pair; the metrics that estimate a
         # censoring distribution keep only their fold-score interval.
         if metric != "c_harrell":
             return None
-        risk = _labels(study, name, repeat)[tested]
+        risk = _labels(results, name, repeat)[tested]
         return "harrell_c", 1, y_tested, risk, None
     vectorised = task.pooled_metrics
     if metric not in vectorised:
-        stand_in = _stand_in(study, name, repeat)
-        scorer = partial(_score_rows, study._scorers[metric], stand_in)
+        stand_in = _stand_in(results, name, repeat)
+        scorer = partial(_score_rows, results.scorers[metric], stand_in)
         return scorer, 1, y_tested, tested, None
     resampled, response, sign = vectorised[metric]
     if response == "positive score":
         if not task.positive_class:
             return None
-        scores = _positive_scores(study, name, repeat)
+        scores = _positive_scores(results, name, repeat)
         y_pred = None if scores is None else scores[tested]
     elif response == "proba":
-        proba = study.oof_proba_[name]
+        proba = results.oof_proba_[name]
         y_pred = None if proba is None else proba[repeat, tested]
     else:
-        y_pred = _labels(study, name, repeat)[tested]
+        y_pred = _labels(results, name, repeat)[tested]
     if y_pred is None:
         return None
-    return resampled, sign, y_tested, y_pred, study.pos_label_
+    return resampled, sign, y_tested, y_pred, results.pos_label_
 
 
-def _rate_inputs(study, name, tested, y_tested, threshold, estimates, inputs):
+def _rate_inputs(results, name, tested, y_tested, threshold, estimates, inputs):
     """Sensitivity and specificity at ``threshold`` (binary targets)."""
-    n_repeats = _n_repeats(study)
-    proba = study.oof_proba_[name]
+    n_repeats = _n_repeats(results)
+    proba = results.oof_proba_[name]
     per_repeat = None
     if proba is not None:
-        actual = y_tested == study.pos_label_
+        actual = y_tested == results.pos_label_
         per_repeat = [
-            (actual, proba[repeat, tested, study._positive] >= threshold)
+            (actual, proba[repeat, tested, results.positive] >= threshold)
             for repeat in range(n_repeats)
         ]
     ones = np.ones((1, len(tested)))
@@ -385,9 +388,9 @@ def _rate_inputs(study, name, tested, y_tested, threshold, estimates, inputs):
         ]
 
 
-def _brier(study, name, y):
-    task = task_named(study.task_)
-    proba = study.oof_proba_.get(name)
+def _brier(results, name, y):
+    task = task_named(results.task_)
+    proba = results.oof_proba_.get(name)
     # A survival study's stored "probabilities" are survival curves.
     if proba is None or task.survival:
         return np.nan
@@ -398,15 +401,15 @@ def _brier(study, name, y):
             task.brier(
                 repeat_proba[tested],
                 y[tested],
-                study.classes_,
-                study.pos_label_,
-                getattr(study, "_positive", None),
+                results.classes_,
+                results.pos_label_,
+                results.positive,
             )
         )
     return float(np.mean(values))
 
 
-def label_scores(study, y):
+def label_scores(results, y):
     """Each strategy's pooled out-of-fold scores of each label (multi-label).
 
     Returns
@@ -418,16 +421,16 @@ def label_scores(study, y):
         out-of-fold rows, mean over repeats (NaN for a strategy without
         probabilities). None unless the target is multi-label.
     """
-    if not task_named(study.task_).multilabel:
+    if not task_named(results.task_).multilabel:
         return None
     rows = []
-    n_repeats = _n_repeats(study)
-    for name in study.strategies_:
-        proba = study.oof_proba_[name]
-        for k, label in enumerate(study.classes_):
+    n_repeats = _n_repeats(results)
+    for name in results.strategies_:
+        proba = results.oof_proba_[name]
+        for k, label in enumerate(results.classes_):
             scores = {"roc_auc": [], "average_precision": []}
             for repeat in range(n_repeats):
-                tested = _tested_rows(study, repeat)
+                tested = _tested_rows(results, repeat)
                 actual = y[tested, k]
                 if proba is None:
                     continue
@@ -440,7 +443,7 @@ def label_scores(study, y):
                 {
                     "strategy": name,
                     "label": label,
-                    "n_positive": int(y[_tested_rows(study, 0), k].sum()),
+                    "n_positive": int(y[_tested_rows(results, 0), k].sum()),
                     **{
                         metric: float(np.mean(values)) if values else np.nan
                         for metric, values in scores.items()
@@ -450,10 +453,55 @@ def label_scores(study, y):
     return pd.DataFrame(rows)
 
 
+def analyse(results, y, groups, fit_times, seed):
+    """Every statistic of a cross-validated comparison, filled into ``results``.
+
+    Fold scores, the summary with its intervals, the reference, the
+    comparison, the calibration, the scores by availability pattern and by
+    label, in that order (each reads the ones before).
+
+    Parameters
+    ----------
+    results : StudyResults
+        The comparison; its statistics are set here.
+
+    y : ndarray
+        The target.
+
+    groups : ndarray or None
+        The groups, resampled whole by the bootstrap.
+
+    fit_times : dict of (int, str) to float
+        Seconds to fit each strategy on each split.
+
+    seed : int
+        The seed of the bootstrap.
+
+    Returns
+    -------
+    results : StudyResults
+        ``results``, filled; its ``notes`` say what the report must.
+    """
+    results.fold_scores_ = fold_scores(results, y, fit_times)
+    (
+        results.summary_,
+        results.bootstrap_,
+        results.threshold_,
+        notes,
+    ) = summarise(results, y, groups, seed)
+    results.notes.extend(notes)
+    results.best_unimodal_ = best_unimodal(results)
+    results.comparison_ = compare(results, y, groups, seed)
+    results.calibration_ = calibrate(results, y)
+    results.availability_scores_ = score_availability_patterns(results, y)
+    results.label_scores_ = label_scores(results, y)
+    return results
+
+
 # -- comparison and calibration -----------------------------------------------------
 
 
-def compare(study, y, groups=None, seed=None):
+def compare(results, y, groups=None, seed=None):
     """Every strategy against ``best_unimodal_``: the ``comparison_`` table.
 
     The corrected resampled t-test of the primary metric's fold scores and,
@@ -461,34 +509,34 @@ def compare(study, y, groups=None, seed=None):
     ``seed``, a survival study's table adds the bootstrap of Harrell's C
     (:func:`compare_survival`).
     """
-    table = _compare_fold_scores(study, y)
-    if seed is not None and task_named(study.task_).survival:
-        table = table.join(compare_survival(study, y, groups, seed))
+    table = _compare_fold_scores(results, y)
+    if seed is not None and task_named(results.task_).survival:
+        table = table.join(compare_survival(results, y, groups, seed))
     return table
 
 
-def _compare_fold_scores(study, y):
-    primary = study.primary_metric_
-    scores = study.fold_scores_[study.fold_scores_["metric"] == primary]
-    binary = task_named(study.task_).delong
+def _compare_fold_scores(results, y):
+    primary = results.primary_metric_
+    scores = results.fold_scores_[results.fold_scores_["metric"] == primary]
+    binary = task_named(results.task_).delong
     columns = ["reference", "difference", "t_statistic", "p_value"]
     if binary:
         columns += ["auc", "reference_auc", "delong_z", "delong_p_value"]
-    reference = study.best_unimodal_
+    reference = results.best_unimodal_
     table = pd.DataFrame(
-        index=pd.Index(list(study.strategies_), name="strategy"),
+        index=pd.Index(list(results.strategies_), name="strategy"),
         columns=columns,
         dtype=object,
     )
     if reference is None:
         return table
-    n_train = round(np.mean([len(train) for train, _ in study.splits_]))
-    n_test = round(np.mean([len(test) for _, test in study.splits_]))
+    n_train = round(np.mean([len(train) for train, _ in results.splits_]))
+    n_test = round(np.mean([len(test) for _, test in results.splits_]))
     ordered = scores.sort_values(["repeat", "fold"])
     reference_scores = ordered.loc[ordered["strategy"] == reference, "score"].to_numpy()
-    reference_proba = _positive_scores(study, reference) if binary else None
-    tested = _tested_rows(study, 0)
-    for name in study.strategies_:
+    reference_proba = _positive_scores(results, reference) if binary else None
+    tested = _tested_rows(results, 0)
+    for name in results.strategies_:
         own = ordered.loc[ordered["strategy"] == name, "score"].to_numpy()
         row = {
             "reference": reference,
@@ -501,7 +549,7 @@ def _compare_fold_scores(study, y):
             test = corrected_resampled_ttest(own, reference_scores, n_train, n_test)
             row.update(t_statistic=test.statistic, p_value=test.pvalue)
         if binary:
-            own_proba = _positive_scores(study, name)
+            own_proba = _positive_scores(results, name)
             if own_proba is None or reference_proba is None:
                 row.update(
                     auc=np.nan,
@@ -511,7 +559,7 @@ def _compare_fold_scores(study, y):
                 )
             else:
                 result = delong_test(
-                    (y[tested] == study.pos_label_).astype(int),
+                    (y[tested] == results.pos_label_).astype(int),
                     own_proba[tested],
                     reference_proba[tested],
                 )
@@ -525,22 +573,22 @@ def _compare_fold_scores(study, y):
     return table.infer_objects()
 
 
-def calibrate(study, y):
+def calibrate(results, y):
     """Reliability table of every strategy with probabilities (first repeat)."""
-    task = task_named(study.task_)
-    tested = _tested_rows(study, 0)
+    task = task_named(results.task_)
+    tested = _tested_rows(results, 0)
     if task.survival:
-        return _calibrate_survival(study, y, tested)
+        return _calibrate_survival(results, y, tested)
     tables = {}
-    for name, proba in study.oof_proba_.items():
+    for name, proba in results.oof_proba_.items():
         if proba is None:  # a regressor, or a classifier without probabilities
             continue
         pairs = task.calibration_pairs(
             proba[0, tested],
             y[tested],
-            study.classes_,
-            study.pos_label_,
-            getattr(study, "_positive", None),
+            results.classes_,
+            results.pos_label_,
+            results.positive,
         )
         if pairs is None:
             continue
@@ -551,21 +599,21 @@ def calibrate(study, y):
     return tables
 
 
-def _calibrate_survival(study, y, tested):
+def _calibrate_survival(results, y, tested):
     """Predicted against Kaplan–Meier survival at the median event time."""
-    horizon = study.horizons_[len(study.horizons_) // 2]
-    column = int(np.argmin(np.abs(study.survival_times_ - horizon)))
+    horizon = results.horizons_[len(results.horizons_) // 2]
+    column = int(np.argmin(np.abs(results.survival_times_ - horizon)))
     tables = {}
-    for name, survival in study.oof_proba_.items():
+    for name, survival in results.oof_proba_.items():
         if survival is None:
             continue
         tables[name] = calibration_at_horizon(
-            y[tested], survival[0, tested, column], study.survival_times_[column]
+            y[tested], survival[0, tested, column], results.survival_times_[column]
         )
     return tables
 
 
-def compare_survival(study, y, groups, seed):
+def compare_survival(results, y, groups, seed):
     """Bootstrap of each strategy's Harrell's C minus the reference's.
 
     The pooled out-of-fold risks of the first repeat, the same subject
@@ -578,16 +626,16 @@ def compare_survival(study, y, groups, seed):
     columns.append("bootstrap_p_value")
     table = pd.DataFrame(
         np.nan,
-        index=pd.Index(list(study.strategies_), name="strategy"),
+        index=pd.Index(list(results.strategies_), name="strategy"),
         columns=columns,
     )
-    reference = study.best_unimodal_
+    reference = results.best_unimodal_
     if reference is None:
         return table
-    tested = np.sort(_tested_rows(study, 0))
+    tested = np.sort(_tested_rows(results, 0))
     units = tested if groups is None else np.asarray(groups)[tested]
-    risks = {name: _labels(study, name, 0)[tested] for name in study.strategies_}
-    differences = {name: [] for name in study.strategies_ if name != reference}
+    risks = {name: _labels(results, name, 0)[tested] for name in results.strategies_}
+    differences = {name: [] for name in results.strategies_ if name != reference}
     for weights in bootstrap_weights(units, _N_BOOTSTRAP, seed):
         base = resampled_metric("harrell_c", y[tested], risks[reference], weights)
         for name in differences:
@@ -642,7 +690,7 @@ def availability_pattern(availability):
 
 
 @fill_docstring
-def tested_availability(study):
+def tested_availability(results):
     """The availability of the rows some split tests.
 
     A study records which modalities a row has from the blocks of the test
@@ -655,13 +703,13 @@ def tested_availability(study):
     Returns
     -------
     availability : DataFrame of bool
-        The rows of ``study.availability_`` that some split tests, in table
+        The rows of ``results.availability_`` that some split tests, in table
         order.
     """
-    tested = np.unique(np.concatenate([test for _, test in study.splits_]))
-    if len(tested) == len(study.availability_):
-        return study.availability_
-    return study.availability_.iloc[tested]
+    tested = np.unique(np.concatenate([test for _, test in results.splits_]))
+    if len(tested) == len(results.availability_):
+        return results.availability_
+    return results.availability_.iloc[tested]
 
 
 @fill_docstring
@@ -703,12 +751,12 @@ def pattern_counts(availability):
     return counts
 
 
-def score_availability_patterns(study, y):
+def score_availability_patterns(results, y):
     """Primary score of each strategy on the rows of each availability pattern."""
-    patterns = availability_pattern(study.availability_).to_numpy()
-    scorer = study._scorers[study.primary_metric_]
-    n_repeats = _n_repeats(study)
-    tested = [_tested_rows(study, repeat) for repeat in range(n_repeats)]
+    patterns = availability_pattern(results.availability_).to_numpy()
+    scorer = results.scorers[results.primary_metric_]
+    n_repeats = _n_repeats(results)
+    tested = [_tested_rows(results, repeat) for repeat in range(n_repeats)]
     # Rows no split tests (a custom splitter's training-only rows) have no
     # out-of-fold prediction and no availability: they are left out.
     rows_of = {
@@ -718,8 +766,8 @@ def score_availability_patterns(study, y):
         for pattern in pd.unique(patterns[np.sort(tested[0])])
     }
     rows = []
-    for name in study.strategies_:
-        stand_ins = [_stand_in(study, name, repeat) for repeat in range(n_repeats)]
+    for name in results.strategies_:
+        stand_ins = [_stand_in(results, name, repeat) for repeat in range(n_repeats)]
         for pattern, per_repeat in rows_of.items():
             values = []
             for stand_in, positions in zip(stand_ins, per_repeat, strict=True):
@@ -735,7 +783,7 @@ def score_availability_patterns(study, y):
                     "strategy": name,
                     "pattern": pattern,
                     "n_samples": len(per_repeat[0]),
-                    "metric": study.primary_metric_,
+                    "metric": results.primary_metric_,
                     "score": float(np.mean(values)),
                 }
             )
@@ -745,15 +793,18 @@ def score_availability_patterns(study, y):
 # -- modality contributions ---------------------------------------------------------
 
 
-def measure_contributions(study, blocks, y, groups, models, seed):
+def measure_contributions(
+    results, name, blocks, y, groups, models, seed, *, max_exact, n_permutations, n_jobs
+):
     """Ablation, Shapley values and block importance of each modality.
 
-    The contribution strategy is refitted on the precomputed blocks of every
+    The contribution strategy ``name`` is refitted on the precomputed blocks of every
     split with the modalities outside each coalition all-NaN (through
     :func:`~skfusion.inspection.modality_shapley_from_folds`); its full
     score is the one the evaluation measured and the empty coalition is a
     prior model on the same splits. ``models`` are the strategy's fitted
     models on every split, for the block permutation importance.
+    ``max_exact``, ``n_permutations`` and ``n_jobs`` are the study's.
 
     Returns
     -------
@@ -763,30 +814,29 @@ def measure_contributions(study, blocks, y, groups, models, seed):
     coalition_scores : dict of frozenset to float
         ``coalition_scores_``.
     """
-    name = study.contribution_strategy_
-    modalities = list(study.strategy_modalities_[name])
+    modalities = list(results.strategy_modalities_[name])
     full = frozenset(modalities)
-    primary = study.fold_scores_["metric"] == study.primary_metric_
-    own = study.fold_scores_[primary & (study.fold_scores_["strategy"] == name)]
-    scorer = study._scorers[study.primary_metric_]
+    primary = results.fold_scores_["metric"] == results.primary_metric_
+    own = results.fold_scores_[primary & (results.fold_scores_["strategy"] == name)]
+    scorer = results.scorers[results.primary_metric_]
     fit_score = partial(
-        _refit_score, study.strategies_[name], scorer, y, groups, study.splits_
+        _refit_score, results.strategies_[name], scorer, y, groups, results.splits_
     )
     result = modality_shapley_from_folds(
         fit_score,
         [columns_of(split_blocks, modalities) for split_blocks in blocks],
-        empty_score=_dummy_score(study, y),
+        empty_score=_dummy_score(results, y),
         modalities=modalities,
         known_scores={full: float(own["score"].mean())},
         # The ablation needs every leave-one-out coalition.
         extra_coalitions=[full - {m} for m in modalities],
-        max_exact=study.max_exact,
-        n_permutations=study.n_permutations,
+        max_exact=max_exact,
+        n_permutations=n_permutations,
         random_state=np.random.RandomState(seed),
-        n_jobs=study.n_jobs,
+        n_jobs=n_jobs,
     )
     scores = result.coalition_scores
-    importances = _block_importances(study, blocks, y, modalities, models, seed)
+    importances = _block_importances(results, blocks, y, modalities, models, seed)
     rows = {
         m: {
             "ablation": scores[full] - scores[full - {m}],
@@ -824,31 +874,31 @@ def _refit_score(
     return float(scorer(model, test_X, y[test]))
 
 
-def _dummy_score(study, y):
-    dummy = task_named(study.task_).dummy()
+def _dummy_score(results, y):
+    dummy = task_named(results.task_).dummy()
     if dummy is None:
-        return _dummy_survival_score(study, y)
-    scorer = study._scorers[study.primary_metric_]
-    positions = np.arange(study.n_samples_)[:, None]
+        return _dummy_survival_score(results, y)
+    scorer = results.scorers[results.primary_metric_]
+    positions = np.arange(results.n_samples_)[:, None]
     values = []
-    for train, test in study.splits_:
+    for train, test in results.splits_:
         model = clone(dummy).fit(positions[train], y[train])
         values.append(float(scorer(model, positions[test], y[test])))
     return float(np.mean(values))
 
 
-def _dummy_survival_score(study, y):
+def _dummy_survival_score(results, y):
     """The primary metric of a model without features: one risk for all, and
     the training rows' Kaplan–Meier curve as everyone's survival."""
     from sksurv.nonparametric import kaplan_meier_estimator
 
     from ._predictions import StoredSurvivalPredictions
 
-    scorer = study._scorers[study.primary_metric_]
+    scorer = results.scorers[results.primary_metric_]
     values = []
-    for train, test in study.splits_:
+    for train, test in results.splits_:
         times, survival = kaplan_meier_estimator(y["event"][train], y["time"][train])
-        at = np.searchsorted(times, study.survival_times_, side="right") - 1
+        at = np.searchsorted(times, results.survival_times_, side="right") - 1
         curve = np.where(at < 0, 1.0, survival[np.clip(at, 0, None)])
         stand_in = StoredSurvivalPredictions(
             np.zeros(len(test)), np.tile(curve, (len(test), 1))
@@ -857,10 +907,11 @@ def _dummy_survival_score(study, y):
     return float(np.mean(values))
 
 
-def _block_importances(study, blocks, y, modalities, models, seed):
-    scorer = study._scorers[study.primary_metric_]
+def _block_importances(results, blocks, y, modalities, models, seed):
+    scorer = results.scorers[results.primary_metric_]
     importances = {m: [] for m in modalities}
-    for model, (split, (_, test)) in zip(models, enumerate(study.splits_), strict=True):
+    splits = enumerate(results.splits_)
+    for model, (split, (_, test)) in zip(models, splits, strict=True):
         _, test_X = columns_of(blocks[split], modalities)
         result = modality_importance(
             model, test_X, y[test], scoring=scorer, n_repeats=5, random_state=seed

@@ -6,7 +6,6 @@
 # DeLong's test, the calibration and the scores by availability pattern are
 # computed exactly as for the study itself.
 
-from types import SimpleNamespace
 from typing import NamedTuple
 
 import numpy as np
@@ -21,6 +20,7 @@ from ._analysis import (
     summarise,
 )
 from ._checks import check_groups, check_modalities
+from ._results import StudyResults
 from ._runner import (
     as_float_blocks,
     hash_data,
@@ -109,31 +109,31 @@ def evaluate_cohort(study, table, y, groups=None):
     availability = _cohort_availability(study, table, y, blocks)
 
     n_rows = len(table)
-    cohort = SimpleNamespace(
-        strategies_={name: study.strategies_[name] for name in names},
-        strategy_kinds_=study.strategy_kinds_,
-        strategy_modalities_=study.strategy_modalities_,
-        metrics_=study.metrics_,
-        primary_metric_=study.primary_metric_,
-        _scorers=study._scorers,
+    cohort = StudyResults(
         task_=study.task_,
         classes_=study.classes_,
         pos_label_=study.pos_label_,
-        _positive=getattr(study, "_positive", None),
-        n_groups_=n_groups,
+        metrics_=study.metrics_,
+        primary_metric_=study.primary_metric_,
+        strategies_={name: study.strategies_[name] for name in names},
+        strategy_kinds_=study.strategy_kinds_,
+        strategy_modalities_=study.strategy_modalities_,
         # One "split" that tests every row of the cohort.
         splits_=[(np.array([], dtype=int), np.arange(n_rows))],
         split_ids_=[(0, 0)],
-        fold_seeds_=[None],
         oof_predictions_={name: p[None] for name, p in predictions.items()},
         oof_proba_={name: None if p is None else p[None] for name, p in proba.items()},
-        _oof_decision={
+        n_samples_=n_rows,
+        n_groups_=n_groups,
+        availability_=availability,
+        scorers=study._scorers,
+        oof_decision={
             name: None if d is None else d[None] for name, d in decision.items()
         },
-        availability_=availability,
-        best_unimodal_=study.best_unimodal_ if study.best_unimodal_ in names else None,
+        positive=getattr(study, "_positive", None),
         survival_times_=getattr(study, "survival_times_", None),
         horizons_=getattr(study, "horizons_", None),
+        best_unimodal_=study.best_unimodal_ if study.best_unimodal_ in names else None,
     )
     cohort.fold_scores_ = fold_scores(cohort, y, {(0, name): np.nan for name in names})
     seed = study.bootstrap_["random_state"]

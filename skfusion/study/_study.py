@@ -12,18 +12,9 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from ..utils._docstrings import fill_docstring
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
-from ._analysis import (
-    best_unimodal,
-    calibrate,
-    compare,
-    fold_scores,
-    label_scores,
-    measure_contributions,
-    row_availability,
-    score_availability_patterns,
-    summarise,
-)
+from ._analysis import analyse, measure_contributions, row_availability
 from ._checks import (
     check_classes_in_splits,
     check_groups,
@@ -36,6 +27,7 @@ from ._refit import (
     refit_strategies,
     strategies_to_refit,
 )
+from ._results import StudyResults
 from ._runner import (
     extract_blocks,
     hash_data,
@@ -49,6 +41,7 @@ from ._task import check_fold_count, check_target, task_named
 __all__ = ["FusionStudy"]
 
 
+@fill_docstring
 class FusionStudy(BaseEstimator):
     """Compare unimodal baselines and fusion strategies on identical folds.
 
@@ -164,16 +157,7 @@ class FusionStudy(BaseEstimator):
 
     Attributes
     ----------
-    task_ : {"binary", "multiclass", "multilabel", "regression"}
-        The kind of target: ``"multilabel"`` for a 2-D 0/1 indicator ``y``
-        (one column per label, e.g. the findings of an X-ray).
-
-    classes_ : ndarray or None
-        Class labels; for a multi-label target the label names (the columns
-        of a DataFrame ``y``); None for a regression.
-
-    pos_label_ : object or None
-        The positive class of a binary target (None otherwise).
+    %(study_design)s
 
     target_counts_ : dict or None
         Number of rows of each class (None for a regression).
@@ -181,43 +165,16 @@ class FusionStudy(BaseEstimator):
     modality_names_ : list of str
         The modalities, in the order given.
 
-    metrics_ : list of str
-        The metrics; ``primary_metric_`` is the first.
-
-    strategies_ : dict of str to estimator
-        The (unfitted) estimator of every strategy, in report order.
-
-    strategy_modalities_ : dict of str to tuple of str
-        The modalities each strategy sees.
-
-    strategy_kinds_ : dict of str to str
-        ``"unimodal"``, ``"early"``, ``"late"``, ``"shared"``, ``"deep"`` or
-        ``"custom"``.
-
     notes_ : list of str
         Remarks for the report (strategies left out, and why).
-
-    n_samples_, n_groups_ : int
-        Rows of the table and number of distinct groups (None without
-        groups).
 
     y_ : ndarray of shape (n_samples,) or (n_samples, n_labels)
         The target, as an array.
 
-    label_scores_ : DataFrame or None
-        For a multi-label target, each strategy's ROC AUC and average
-        precision of each label on the pooled out-of-fold rows (columns
-        ``strategy, label, n_positive, roc_auc, average_precision``); None
-        otherwise.
+    %(study_results)s
 
     target_name_ : str or None
         Name of the target when ``y`` was a named Series.
-
-    splits_ : list of (ndarray, ndarray)
-        Train and test row positions of every fold, repeat after repeat.
-
-    split_ids_ : list of (int, int)
-        ``(repeat, fold)`` of each split.
 
     fold_seeds_ : list of int or None
         Shuffling seed of each repeat (None for a splitter).
@@ -225,71 +182,6 @@ class FusionStudy(BaseEstimator):
     splits_hash_, data_hash_ : str
         :func:`joblib.hash` of the fold indices, and of the table (index,
         column names, cells), target and groups.
-
-    availability_ : DataFrame of bool
-        Which modality each row has (indexed like the table).
-
-    fold_scores_ : DataFrame
-        One row per strategy, repeat, fold and metric, with columns
-        ``strategy, repeat, fold, metric, score, fit_time, n_train, n_test``.
-        Scores follow sklearn's sign: greater is better.
-
-    oof_predictions_ : dict of str to ndarray of shape (n_repeats, n_samples)
-        Out-of-fold predictions of each strategy.
-
-    oof_proba_ : dict of str to ndarray or None
-        Out-of-fold class probabilities, shape ``(n_repeats, n_samples,
-        n_classes)``; None for a regression or a model without
-        ``predict_proba``.
-
-    summary_ : DataFrame
-        One row per strategy: ``kind``, ``modalities``, and for each metric
-        ``<metric>_mean``, ``_std``, ``_ci_low``, ``_ci_high`` (bootstrap 95%
-        interval of the fold scores; NaN with a single split), then
-        ``<metric>_pooled``, ``_boot_low``, ``_boot_high``: the metric on the
-        pooled out-of-fold predictions of all tested rows (mean over
-        repeats) and its subject-bootstrap interval (see ``bootstrap_``).
-        For a binary target, ``sensitivity`` and ``specificity`` at
-        ``threshold_`` on the pooled predictions, each with ``_boot_low`` and
-        ``_boot_high`` (NaN for a strategy without ``predict_proba``). Then
-        ``brier`` (pooled out-of-fold Brier score) and ``fit_time`` (mean
-        seconds per fold).
-
-    bootstrap_ : dict
-        How the intervals of the pooled metrics were computed: percentile
-        intervals (``confidence``) of ``n_resamples`` resamples of the
-        ``n_resampled`` tested ``"rows"`` or ``"groups"`` (``resampled``),
-        drawn with replacement, seeded by ``random_state`` (derived from the
-        study's: the shuffling seed of the first repeat, or with a splitter
-        ``cv`` the study's own draw). Every strategy and repeat is scored on
-        the same resamples; a resample's value is the mean over repeats.
-
-    threshold_ : float or None
-        The probability of ``pos_label_`` from which a row is called
-        positive for the sensitivity and specificity (0.5); None unless the
-        target is binary.
-
-    best_unimodal_ : str or None
-        The unimodal strategy with the best primary score, the reference of
-        the comparison.
-
-    comparison_ : DataFrame
-        Every strategy against ``best_unimodal_``: ``reference``,
-        ``difference``, ``t_statistic`` and ``p_value`` of the corrected
-        resampled t-test (Nadeau and Bengio) on the primary fold scores (NaN
-        with a single split, which gives one paired score), and, for a binary
-        target, ``auc``, ``reference_auc``, ``delong_z`` and
-        ``delong_p_value`` of DeLong's test on the pooled out-of-fold
-        probabilities of the first repeat.
-
-    calibration_ : dict of str to DataFrame
-        Reliability table of each strategy (first repeat): the positive class
-        of a binary target, the top-label confidence of a multiclass one.
-
-    availability_scores_ : DataFrame
-        Primary score of each strategy on the pooled out-of-fold rows of
-        each availability pattern (for instance ``clinical+xray``), mean over
-        repeats; columns ``strategy, pattern, n_samples, metric, score``.
 
     contribution_strategy_ : str or None
         The strategy of the modality contributions.
@@ -507,26 +399,28 @@ class FusionStudy(BaseEstimator):
         self.oof_proba_ = out_of_fold.proba
         self._oof_decision = out_of_fold.decision
 
-        self.fold_scores_ = fold_scores(self, y, out_of_fold.fit_times)
         # The first repeat's shuffling seed; a splitter has none.
         statistics_seed = seed if self.fold_seeds_[0] is None else self.fold_seeds_[0]
-        self.summary_, self.bootstrap_, self.threshold_, notes = summarise(
-            self, y, groups, statistics_seed
+        results = analyse(
+            self._results(), y, groups, out_of_fold.fit_times, statistics_seed
         )
-        self.best_unimodal_ = best_unimodal(self)
-        self.comparison_ = compare(self, y, groups, statistics_seed)
-        self.calibration_ = calibrate(self, y)
-        self.notes_.extend(notes)
-        self.availability_scores_ = score_availability_patterns(self, y)
-        self.label_scores_ = label_scores(self, y)
+        vars(self).update(results.statistics())
+        self.notes_.extend(results.notes)
         clock.lap("statistics")
+        self.contributions_, self.coalition_scores_ = None, {}
         if self.contribution_strategy_ is not None:
             self.contributions_, self.coalition_scores_ = measure_contributions(
-                self, blocks, y, groups, out_of_fold.models, seed
+                results,
+                self.contribution_strategy_,
+                blocks,
+                y,
+                groups,
+                out_of_fold.models,
+                seed,
+                max_exact=self.max_exact,
+                n_permutations=self.n_permutations,
+                n_jobs=self.n_jobs,
             )
-        else:
-            self.contributions_ = None
-            self.coalition_scores_ = {}
         clock.lap("contributions")
         self._refit(table, y, groups)
         clock.lap("refit")
@@ -598,6 +492,10 @@ class FusionStudy(BaseEstimator):
         from ._report import write_report
 
         return write_report(self, path)
+
+    def _results(self):
+        """The fitted comparison as the :class:`StudyResults` the analysis reads."""
+        return StudyResults.from_study(self)
 
     def _check_inputs(self, table, y, groups):
         self.modality_names_ = check_modalities(self.modalities, table)

@@ -13,6 +13,117 @@ import types
 __all__ = ["FRAGMENTS", "fill_docstring"]
 
 FRAGMENTS = {
+    # What a study's design is, as FusionStudy and StudyResults hold it.
+    "study_design": """
+        task_ : {"binary", "multiclass", "multilabel", "regression", "survival"}
+            The kind of target: ``"multilabel"`` for a 2-D 0/1 indicator ``y``
+            (one column per label, e.g. the findings of an X-ray),
+            ``"survival"`` for a structured (event, time) ``y``.
+
+        classes_ : ndarray or None
+            Class labels; for a multi-label target the label names (the columns
+            of a DataFrame ``y``); None for a regression.
+
+        pos_label_ : object or None
+            The positive class of a binary target (None otherwise).
+
+        metrics_ : list of str
+            The metrics; ``primary_metric_`` is the first.
+
+        strategies_ : dict of str to estimator
+            The (unfitted) estimator of every strategy, in report order.
+
+        strategy_modalities_ : dict of str to tuple of str
+            The modalities each strategy sees.
+
+        strategy_kinds_ : dict of str to str
+            ``"unimodal"``, ``"early"``, ``"late"``, ``"shared"``, ``"deep"`` or
+            ``"custom"``.
+
+        n_samples_, n_groups_ : int
+            Rows of the table and number of distinct groups (None without
+            groups).
+        """,
+    # The folds, stored predictions and statistics of a study, as FusionStudy
+    # and StudyResults hold them.
+    "study_results": """
+        label_scores_ : DataFrame or None
+            For a multi-label target, each strategy's ROC AUC and average
+            precision of each label on the pooled out-of-fold rows (columns
+            ``strategy, label, n_positive, roc_auc, average_precision``); None
+            otherwise.
+
+        splits_ : list of (ndarray, ndarray)
+            Train and test row positions of every fold, repeat after repeat.
+
+        split_ids_ : list of (int, int)
+            ``(repeat, fold)`` of each split.
+
+        availability_ : DataFrame of bool
+            Which modality each row has (indexed like the table).
+
+        fold_scores_ : DataFrame
+            One row per strategy, repeat, fold and metric, with columns
+            ``strategy, repeat, fold, metric, score, fit_time, n_train, n_test``.
+            Scores follow sklearn's sign: greater is better.
+
+        oof_predictions_ : dict of str to ndarray of shape (n_repeats, n_samples)
+            Out-of-fold predictions of each strategy.
+
+        oof_proba_ : dict of str to ndarray or None
+            Out-of-fold class probabilities, shape ``(n_repeats, n_samples,
+            n_classes)``; None for a regression or a model without
+            ``predict_proba``.
+
+        summary_ : DataFrame
+            One row per strategy: ``kind``, ``modalities``, and for each metric
+            ``<metric>_mean``, ``_std``, ``_ci_low``, ``_ci_high`` (bootstrap 95%
+            interval of the fold scores; NaN with a single split), then
+            ``<metric>_pooled``, ``_boot_low``, ``_boot_high``: the metric on the
+            pooled out-of-fold predictions of all tested rows (mean over
+            repeats) and its subject-bootstrap interval (see ``bootstrap_``).
+            For a binary target, ``sensitivity`` and ``specificity`` at
+            ``threshold_`` on the pooled predictions, each with ``_boot_low`` and
+            ``_boot_high`` (NaN for a strategy without ``predict_proba``). Then
+            ``brier`` (pooled out-of-fold Brier score) and ``fit_time`` (mean
+            seconds per fold).
+
+        bootstrap_ : dict
+            How the intervals of the pooled metrics were computed: percentile
+            intervals (``confidence``) of ``n_resamples`` resamples of the
+            ``n_resampled`` tested ``"rows"`` or ``"groups"`` (``resampled``),
+            drawn with replacement, seeded by ``random_state`` (derived from the
+            study's: the shuffling seed of the first repeat, or with a splitter
+            ``cv`` the study's own draw). Every strategy and repeat is scored on
+            the same resamples; a resample's value is the mean over repeats.
+
+        threshold_ : float or None
+            The probability of ``pos_label_`` from which a row is called
+            positive for the sensitivity and specificity (0.5); None unless the
+            target is binary.
+
+        best_unimodal_ : str or None
+            The unimodal strategy with the best primary score, the reference of
+            the comparison.
+
+        comparison_ : DataFrame
+            Every strategy against ``best_unimodal_``: ``reference``,
+            ``difference``, ``t_statistic`` and ``p_value`` of the corrected
+            resampled t-test (Nadeau and Bengio) on the primary fold scores (NaN
+            with a single split, which gives one paired score), and, for a binary
+            target, ``auc``, ``reference_auc``, ``delong_z`` and
+            ``delong_p_value`` of DeLong's test on the pooled out-of-fold
+            probabilities of the first repeat.
+
+        calibration_ : dict of str to DataFrame
+            Reliability table of each strategy (first repeat): the positive class
+            of a binary target, the top-label confidence of a multiclass one.
+
+        availability_scores_ : DataFrame
+            Primary score of each strategy on the pooled out-of-fold rows of
+            each availability pattern (for instance ``clinical+xray``), mean over
+            repeats; columns ``strategy, pattern, n_samples, metric, score``.
+        """,
     # The parameters every deep-fusion estimator shares.
     "deep_parameters": """
         fusion : {"concat", "sum", "product", "attention", "gated", \
