@@ -481,7 +481,7 @@ def test_an_optimizer_refusing_fused_is_built_without_it():
 def test_network_inputs_do_not_depend_on_chunks_memory_order_or_column_layout(
     monkeypatch,
 ):
-    from skfusion.deep import estimators
+    from skfusion.deep import data
 
     X, y = make_multimodal_classification(
         300, modality_sizes=(3, 4), missing_rate=0.2, random_state=0
@@ -490,7 +490,7 @@ def test_network_inputs_do_not_depend_on_chunks_memory_order_or_column_layout(
     validated = X.to_numpy()
     whole, missing = model._network_matrix(validated)
     assert missing and not np.isnan(whole).any()
-    monkeypatch.setattr(estimators, "_STANDARDIZE_CHUNK_VALUES", 7)
+    monkeypatch.setattr(data, "_STANDARDIZE_CHUNK_VALUES", 7)
     for layout in (validated, np.ascontiguousarray(validated)):
         chunked, _ = model._network_matrix(layout)
         np.testing.assert_array_equal(chunked, whole)

@@ -15,8 +15,6 @@ spends its time on small networks). Early stopping watches an inner
 :class:`skorch.dataset.ValidSplit` of the training rows.
 """
 
-import inspect
-import math
 from collections.abc import Mapping
 from numbers import Integral, Real
 
@@ -25,14 +23,13 @@ import pandas as pd
 import torch
 from scipy.special import expit, softmax
 from sklearn.base import ClassifierMixin, RegressorMixin, is_classifier
-from sklearn.model_selection import GroupShuffleSplit
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 from skorch.callbacks import EarlyStopping
-from skorch.dataset import ValidSplit, unpack_data
+from skorch.dataset import unpack_data
 from skorch.utils import to_device, to_tensor
 
 from ..blocks import FusionMixin, nan_column_statistics, standardize_columns
@@ -47,16 +44,17 @@ from ..utils._sklearn_compat import (
 from ..utils.validation import encode_class_labels, n_target_columns
 from ._epochs import FastEpochMixin
 from ._persist import SavedStateMixin, device_name
-from .data import BlockDataset, TensorBatchIterator
+from .data import (
+    BlockDataset,
+    NetworkInputsMixin,
+    TensorBatchIterator,
+    early_stopping_split,
+)
 from .layers import FUSION_LAYERS
 from .module import FusionNet
 
 __all__ = ["DeepFusionClassifier", "DeepFusionRegressor"]
 
-# Standardised inputs beyond this many standard deviations are clipped.
-_MAX_STANDARDIZED = 1e6
-# Values standardised at a time for the network (512 KB of float64).
-_STANDARDIZE_CHUNK_VALUES = 2**16
 
 # FusionNet arguments that the estimators set: the hyperparameters from their
 # top-level parameters of the same name, the layout from the data.
@@ -87,33 +85,6 @@ def _on_device(tensor, device):
     return tensor if device is None else tensor.to(device)
 
 
-def _takes_fused(optimizer, args, kwargs):
-    """Whether to build ``optimizer`` fused: it takes ``fused``, none was
-    chosen, and every parameter is on the CPU or a CUDA device."""
-    if "fused" in kwargs or "foreach" in kwargs:
-        return False
-    try:
-        if "fused" not in inspect.signature(optimizer).parameters:
-            return False
-    except (TypeError, ValueError):
-        return False
-    groups = args[0] if args else kwargs.get("params", ())
-    devices = {
-        parameter.device.type
-        for group in groups
-        for parameter in (group["params"] if isinstance(group, dict) else [group])
-    }
-    return bool(devices) and devices <= {"cpu", "cuda"}
-
-
-def _as_network_inputs(values, present):
-    """The dict of tensors a :class:`BlockDataset` holds."""
-    return {
-        "x": torch.as_tensor(values),
-        "mask": torch.as_tensor(present, dtype=torch.bool),
-    }
-
-
 def _label_names(y):
     """The string column names of a DataFrame target of several columns."""
     if isinstance(y, pd.DataFrame) and y.shape[1] > 1:
@@ -127,7 +98,9 @@ def _discard_message(*args, **kwargs):
     return None
 
 
-class _DeepFusionBase(FusionMixin, FastEpochMixin, SavedStateMixin, NeuralNet):
+class _DeepFusionBase(
+    FusionMixin, NetworkInputsMixin, FastEpochMixin, SavedStateMixin, NeuralNet
+):
     """What the classifier and the regressor share."""
 
     # The parameters the fusion estimators add to skorch's, or constrain.
@@ -386,43 +359,16 @@ class _DeepFusionBase(FusionMixin, FastEpochMixin, SavedStateMixin, NeuralNet):
                 )
 
     def _inner_split(self, targets, groups, seed):
-        """(train, validation) row indices for early stopping, or None.
-
-        skorch's :class:`~skorch.dataset.ValidSplit` draws them: stratified
-        on :meth:`_stratification_labels` (a classifier's classes) where
-        every label can be on both sides, by group
-        (``GroupShuffleSplit``, to which it forwards ``groups``) when groups
-        are given.
-        """
+        """(train, validation) row indices for early stopping, or None."""
         if not self.early_stopping:
             return None
-        n_rows = len(targets)
-        # As scikit-learn's shuffle splits count the validation rows.
-        n_valid = math.ceil(self.validation_fraction * n_rows)
-        if n_rows - n_valid < 1:
-            return None
-        if groups is not None:
-            if len(np.unique(groups)) < 2:
-                return None
-            splitter = ValidSplit(
-                GroupShuffleSplit(
-                    1, test_size=self.validation_fraction, random_state=seed
-                )
-            )
-        else:
-            labels = self._stratification_labels(targets)
-            stratified = False
-            if labels is not None:
-                counts = np.bincount(labels)
-                room = min(n_valid, n_rows - n_valid)
-                stratified = counts.min() >= 2 and room >= len(counts)
-            if stratified:
-                targets = labels
-            splitter = ValidSplit(
-                self.validation_fraction, stratified=stratified, random_state=seed
-            )
-        train, valid = splitter(np.arange(n_rows), targets, groups=groups)
-        return np.asarray(train.indices), np.asarray(valid.indices)
+        return early_stopping_split(
+            targets,
+            groups,
+            self.validation_fraction,
+            self._stratification_labels(targets),
+            seed,
+        )
 
     def _stratification_labels(self, targets):
         """Labels (0, 1, ...) to stratify the early-stopping split on, or None.
@@ -517,31 +463,6 @@ class _DeepFusionBase(FusionMixin, FastEpochMixin, SavedStateMixin, NeuralNet):
             )
         return callbacks
 
-    def initialize_optimizer(self, triggered_directly=None):
-        """skorch's optimizer, fused where torch has a fused kernel for it.
-
-        An optimizer class that takes ``fused`` (Adam, AdamW, SGD, ...) is
-        built with ``fused=True`` when the parameters are on the CPU or a
-        CUDA device: one kernel updates every parameter, the same update as
-        the per-parameter loop up to float rounding, and several times
-        faster for small networks. ``optimizer__fused`` or
-        ``optimizer__foreach``, when given, decide instead; where torch
-        refuses the fused kernel, the optimizer is built as skorch builds it.
-        """
-        named_parameters = self.get_all_learnable_params()
-        args, kwargs = self.get_params_for_optimizer("optimizer", named_parameters)
-        if _takes_fused(self.optimizer, args, kwargs):
-            try:
-                self.optimizer_ = self.optimizer(*args, **kwargs, fused=True)
-                return self
-            except (RuntimeError, ValueError, TypeError):
-                # e.g. a torch without the fused kernel for this device.
-                args, kwargs = self.get_params_for_optimizer(
-                    "optimizer", self.get_all_learnable_params()
-                )
-        self.optimizer_ = self.optimizer(*args, **kwargs)
-        return self
-
     def initialize_module(self):
         """Build :class:`FusionNet` for the modalities seen in ``fit``."""
         self._check_module_parameters()
@@ -635,25 +556,6 @@ class _DeepFusionBase(FusionMixin, FastEpochMixin, SavedStateMixin, NeuralNet):
 
     # -- prediction ---------------------------------------------------------------
 
-    def _prepared_rows(self, X):
-        """Network inputs of the rows that have a modality, and those rows."""
-        check_is_fitted(self, "module_")
-        X = self._validate_blocks(X, reset=False)
-        # Standardised first: the pass finds whether anything is missing, and
-        # rows standardise alone, so the rows to keep are sliced afterwards.
-        values, missing = self._network_matrix(X)
-        if not missing:  # every modality of every row: no mask to compute
-            rows = np.ones(len(values), dtype=bool)
-            present = np.ones((len(values), len(self.modalities_)), dtype=bool)
-        else:
-            present = self._present(X)
-            rows = present.any(axis=1)
-            if not rows.any():
-                return None, rows
-            if not rows.all():
-                values, present = values[rows], present[rows]
-        return _as_network_inputs(values, present), rows
-
     def _network_outputs(self, X):
         """Network outputs for rows with a modality; mask of those rows."""
         inputs, rows = self._prepared_rows(X)
@@ -686,52 +588,6 @@ class _DeepFusionBase(FusionMixin, FastEpochMixin, SavedStateMixin, NeuralNet):
             )
         index = X.index if hasattr(X, "index") else None
         return pd.DataFrame(weights, columns=list(self.modalities_), index=index)
-
-    # -- helpers ------------------------------------------------------------------
-
-    def _network_inputs(self, X, present):
-        """The network's inputs for ``X`` (validated) and its availability mask."""
-        return _as_network_inputs(self._network_matrix(X)[0], present)
-
-    def _network_matrix(self, X):
-        """Standardised float32 inputs, and whether ``X`` had a NaN.
-
-        Missing values become 0 (see the comments for the rest).
-        """
-        # In float64 first (FusionMixin's standardisation): a column beyond
-        # float32's range (1e300) must standardise as it would at any other
-        # scale. Missing values and never-observed columns become 0. A value a
-        # million standard deviations out (a 1e300 cell in an ordinary column)
-        # is clipped: the float32 cast would make it inf, the network NaN.
-        # Standardised a few hundred kilobytes at a time, along X's contiguous
-        # axis, into the float32 matrix (in X's memory order): a float64 copy
-        # of the whole matrix costs more in fresh memory than the arithmetic.
-        mean, scale, counts = self.mean_, self.scale_, self.n_samples_seen_
-        if not np.array_equal(self.column_order_, np.arange(X.shape[1])):
-            order = self.column_order_
-            X, mean, scale = X[:, order], mean[order], scale[order]
-            counts = counts[order]
-        n_rows, n_columns = X.shape
-        by_column = X.flags.f_contiguous and not X.flags.c_contiguous
-        values = np.empty(X.shape, dtype=np.float32, order="F" if by_column else "C")
-        length = n_rows if by_column else n_columns
-        step = max(1, _STANDARDIZE_CHUNK_VALUES // max(1, length))
-        missing = False
-        for start in range(0, n_columns if by_column else n_rows, step):
-            part = slice(start, start + step)
-            where = (slice(None), part) if by_column else (part, slice(None))
-            columns = part if by_column else slice(None)
-            chunk = standardize_columns(
-                X[where], mean[columns], scale[columns], counts[columns]
-            )
-            # Clipped and cast to float32 in one pass; clipping keeps NaN, and
-            # a sum is NaN when any value is.
-            out = values[where]
-            np.clip(chunk, -_MAX_STANDARDIZED, _MAX_STANDARDIZED, out=out)
-            missing = missing or bool(np.isnan(np.sum(out)))
-        if missing:
-            values[np.isnan(values)] = 0.0
-        return values, missing
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
