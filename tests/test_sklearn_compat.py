@@ -94,3 +94,24 @@ def test_fit_context_and_parameter_validation():
             caller_name="f",
         )
     assert compat.HasMethods(["fit"]).is_satisfied_by(StandardScaler())
+
+
+def test_state_dict_metadata_survives_a_rebuilt_state_dict():
+    torch = pytest.importorskip("torch")
+    from collections import OrderedDict
+
+    state = torch.nn.BatchNorm1d(2).state_dict()
+    metadata = compat.state_dict_metadata(state)
+    assert metadata[""]["version"] == 2
+    rebuilt = compat.set_state_dict_metadata(OrderedDict(state), metadata)
+    assert compat.state_dict_metadata(rebuilt) == metadata
+    torch.nn.BatchNorm1d(2).load_state_dict(rebuilt)
+
+
+def test_efficientnet_features_gives_the_pooled_features():
+    torch = pytest.importorskip("torch")
+    network = pytest.importorskip("efficientnet_lite_pytorch")
+    model = network.EfficientNet.from_name("efficientnet-lite0").eval()
+    features = compat.efficientnet_features(model)
+    with torch.inference_mode():
+        assert features(torch.zeros(1, 3, 64, 64)).shape == (1, 1280)

@@ -15,6 +15,8 @@ import torch
 from skorch.callbacks import Callback, PassthroughScoring
 from skorch.dataset import get_len, unpack_data
 
+from ..utils._sklearn_compat import set_training, step_optimizer, zero_grad_optimizer
+
 __all__ = ["FastEpochMixin"]
 
 # The callback methods skorch calls for every batch.
@@ -73,7 +75,7 @@ class FastEpochMixin:
             return
         batch_hooks = self._batch_hooks_ = self._needs_batch_hooks()
         # The mode once per pass (skorch sets it at every step).
-        self._set_training(training)
+        set_training(self, training)
         losses, sizes = [], []
         for batch in iterator:
             if batch_hooks:
@@ -112,13 +114,13 @@ class FastEpochMixin:
         first = []
 
         def step_fn():
-            self._zero_grad_optimizer()
+            zero_grad_optimizer(self)
             step = self.train_step_single(batch, **fit_params)
             if not first:
                 first.append(step)
             return step["loss"]
 
-        self._step_optimizer(step_fn)
+        step_optimizer(self, step_fn)
         return first[0]
 
     def train_step_single(self, batch, **fit_params):
@@ -128,7 +130,7 @@ class FastEpochMixin:
         and again here only when per-batch callbacks might have changed it.
         """
         if getattr(self, "_batch_hooks_", True):
-            self._set_training(True)
+            set_training(self, True)
         Xi, yi = unpack_data(batch)
         y_pred = self.infer(Xi, **fit_params)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)

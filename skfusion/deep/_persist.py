@@ -16,6 +16,11 @@ from skorch import NeuralNet
 from skorch.history import History
 from skorch.utils import get_map_location
 
+from ..utils._sklearn_compat import (
+    check_device,
+    optimizer_names,
+    torch_component_names,
+)
 from ..utils._torch_state import (
     arrays_to_state_dict,
     arrays_to_tensors,
@@ -54,11 +59,11 @@ class SavedStateMixin:
         if not state.get("initialized_"):
             return state
         components = {}
-        for name in self._modules + self._criteria:
+        for name in torch_component_names(self):
             component = state.pop(name + "_", None)
             if isinstance(component, torch.nn.Module):
                 components[name] = state_dict_to_arrays(component.state_dict())
-        for name in self._optimizers:
+        for name in optimizer_names(self):
             optimizer = state.pop(name + "_", None)
             if isinstance(optimizer, torch.optim.Optimizer):
                 components[name] = tensors_to_arrays(optimizer.state_dict())
@@ -82,7 +87,7 @@ class SavedStateMixin:
         requested = state["device"]
         target = state.get("device_") if requested == "auto" else requested
         if target is not None:
-            target = device_name(self._check_device(target, get_map_location(target)))
+            target = device_name(check_device(self, target, get_map_location(target)))
         if requested != "auto":
             self.__dict__["device"] = target
         self.__dict__["device_"] = target
@@ -94,12 +99,12 @@ class SavedStateMixin:
             self._on_fitted_device(NeuralNet.initialize)
         # initialize() cleared the history; it is the saved one.
         self.__dict__["history_"] = History(epochs or ())
-        for name in self._modules + self._criteria:
+        for name in torch_component_names(self):
             if name in components:
                 getattr(self, name + "_").load_state_dict(
                     arrays_to_state_dict(components[name])
                 )
-        for name in self._optimizers:
+        for name in optimizer_names(self):
             if name in components:
                 # load_state_dict moves each moment to its parameter's device.
                 getattr(self, name + "_").load_state_dict(

