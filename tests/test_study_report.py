@@ -227,7 +227,8 @@ def test_roc_curves_of_a_binary_study(binary, tmp_path, monkeypatch):
     folder = write_report(study, tmp_path)
     assert (folder / "plots" / "roc.png").read_bytes().startswith(PNG_SIGNATURE)
     text = (folder / "report.html").read_text(encoding="utf-8")
-    assert len(_parse_html(text).images) == 5
+    # Five figures and, since issue 28, the decision curves.
+    assert len(_parse_html(text).images) == 6
     assert "![ROC curves](plots/roc.png)" in (folder / "report.md").read_text()
 
 

@@ -1,6 +1,7 @@
 """The fusion study: comparing strategies with sound statistics."""
 
 from ._checks import check_media_files
+from ._clinical import decision_curve, net_benefit
 from ._external import ExternalValidation
 from ._report import report_files
 from ._strategies import (
@@ -35,10 +36,12 @@ __all__ = [
     "calibration_table",
     "check_media_files",
     "corrected_resampled_ttest",
+    "decision_curve",
     "default_modality_transformer",
     "default_strategies",
     "delong_test",
     "inner_cv",
+    "net_benefit",
     "report_files",
     "subject_bootstrap_ci",
     "survival_target",

@@ -14,6 +14,7 @@ from sklearn.metrics import (
 from ..blocks import modality_availability
 from ..inspection import modality_importance, modality_shapley_from_folds
 from ..utils._docstrings import fill_docstring
+from ._clinical import study_decision_curve
 from ._predictions import stored_predictions
 from ._runner import columns_of, fit_and_predict
 from ._survival import calibration_at_horizon
@@ -453,7 +454,7 @@ def label_scores(results, y):
     return pd.DataFrame(rows)
 
 
-def analyse(results, y, groups, fit_times, seed):
+def analyse(results, y, groups, fit_times, seed, decision_thresholds=None):
     """Every statistic of a cross-validated comparison, filled into ``results``.
 
     Fold scores, the summary with its intervals, the reference, the
@@ -477,6 +478,9 @@ def analyse(results, y, groups, fit_times, seed):
     seed : int
         The seed of the bootstrap.
 
+    decision_thresholds : array-like, default=None
+        The thresholds of a binary study's decision curves (1 % to 50 %).
+
     Returns
     -------
     results : StudyResults
@@ -495,6 +499,9 @@ def analyse(results, y, groups, fit_times, seed):
     results.calibration_ = calibrate(results, y)
     results.availability_scores_ = score_availability_patterns(results, y)
     results.label_scores_ = label_scores(results, y)
+    results.decision_curve_ = study_decision_curve(
+        results, y, groups, decision_thresholds, seed
+    )
     return results
 
 

@@ -87,6 +87,11 @@ def evaluate_cohort(study, table, y, groups=None):
     -------
     external : ExternalValidation
     """
+    if not getattr(study, "estimators_", None):
+        raise ValueError(
+            "FusionStudy.evaluate needs refitted strategies: fit the study "
+            "with refit='best', True or the strategies' names."
+        )
     check_modalities(study.modalities, table)
     y = task_named(study.task_).check_cohort_target(
         y, len(table), study.classes_, study.metrics_

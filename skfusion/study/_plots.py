@@ -131,6 +131,57 @@ def plot_roc_curves(study):
     return fig
 
 
+@fill_docstring
+def plot_decision_curves(study):
+    """Net benefit against the threshold probability (decision curve analysis).
+
+    %(fitted_study)s
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure or None
+        The reference strategy and the best others by primary score (four
+        curves at most, every one in ``decision_curve_``) with their
+        subject-bootstrap bands, "treat all" and "treat none"; None unless
+        the study has decision curves.
+    """
+    curve = getattr(study, "decision_curve_", None)
+    if curve is None or curve.empty:
+        return None
+    from ._clinical import TREAT_ALL, TREAT_NONE
+
+    strategies = [
+        name for name in curve["strategy"].unique() if name in study.strategies_
+    ]
+    shown = _reference_and_best(study, strategies, _MAX_CALIBRATION_CURVES)
+    fig = _figure(6, 4.5)
+    ax = fig.add_subplot()
+    for name in shown:
+        own = curve[curve["strategy"] == name]
+        (line,) = ax.plot(own["threshold"], own["net_benefit"], label=name)
+        ax.fill_between(
+            own["threshold"],
+            own["low"],
+            own["high"],
+            color=line.get_color(),
+            alpha=0.15,
+        )
+    for name, style in ((TREAT_ALL, "--"), (TREAT_NONE, ":")):
+        own = curve[curve["strategy"] == name]
+        ax.plot(own["threshold"], own["net_benefit"], color="grey", linestyle=style,
+                label=name)  # fmt: skip
+    prevalence = curve.loc[curve["strategy"] == TREAT_ALL, "net_benefit"].max()
+    top = max(prevalence, curve.loc[curve["strategy"].isin(shown), "high"].max())
+    ax.set(
+        xlabel="Threshold probability",
+        ylabel="Net benefit",
+        ylim=(min(-0.05, -0.1 * prevalence), 1.05 * max(top, 0.01)),
+        title="Decision curves (out of fold, repeat 0)",
+    )
+    ax.legend(fontsize="small")
+    return fig
+
+
 _MAX_CALIBRATION_CURVES = 4
 
 

@@ -53,6 +53,7 @@ _FIGURES = [
     ("fold_scores", "Per-fold scores"),
     ("roc", "ROC curves"),
     ("calibration", "Calibration"),
+    ("decision_curves", "Decision curves"),
     ("survival_groups", "Kaplan–Meier curves by predicted risk"),
     ("labels", "ROC AUC of each label"),
     ("contributions", "Modality contributions"),
@@ -370,6 +371,7 @@ def _render_figures(study):
     from ._plots import (
         plot_calibration,
         plot_contributions,
+        plot_decision_curves,
         plot_fold_scores,
         plot_label_scores,
         plot_missingness,
@@ -381,6 +383,7 @@ def _render_figures(study):
         "fold_scores": plot_fold_scores,
         "roc": plot_roc_curves,
         "calibration": plot_calibration,
+        "decision_curves": plot_decision_curves,
         "survival_groups": plot_survival_groups,
         "labels": plot_label_scores,
         "contributions": plot_contributions,
@@ -509,6 +512,7 @@ def _report_blocks(study, figures):
     figure("fold_scores")
     figure("roc")
     figure("calibration")
+    blocks += _decision_curve_blocks(study, figure)
     figure("survival_groups")
 
     if getattr(study, "label_scores_", None) is not None:
@@ -775,6 +779,49 @@ def _rates_table(study):
             _with_interval(row, rate, f"{rate}_boot") for _, row in summary.iterrows()
         ]
     return table
+
+
+# Thresholds the report's decision-curve table shows, where the study has them.
+_DECISION_TABLE_THRESHOLDS = (0.05, 0.1, 0.2, 0.3, 0.5)
+
+
+def _decision_curve_blocks(study, figure):
+    """Decision curves: a sentence a clinician can read, the figure, a table."""
+    curve = getattr(study, "decision_curve_", None)
+    if curve is None or curve.empty:
+        return []
+    blocks = [
+        ("h2", "Decision curves"),
+        (
+            "p",
+            "Is acting on the model worth it? At a threshold probability t (the "
+            "risk from which one would treat, so that one true positive is "
+            "worth t / (1 − t) false positives), the net benefit counts the "
+            "true positives per patient minus the false positives weighted by "
+            "that ratio. A strategy is useful at the thresholds where its curve "
+            'lies above both "treat all" and "treat none" (0). From the '
+            "pooled out-of-fold probabilities of the first repeat, with "
+            f"subject-bootstrap {_confidence(study)} bands; the table shows "
+            "selected thresholds.",
+        ),
+    ]
+    figure("decision_curves")
+    shown = [t for t in _DECISION_TABLE_THRESHOLDS if t in set(curve["threshold"])]
+    if not shown:
+        shown = sorted(curve["threshold"].unique())[:5]
+    rows = []
+    for name in curve["strategy"].unique():
+        own = curve[curve["strategy"] == name].set_index("threshold")
+        cells = {"strategy": str(name)}
+        for t in shown:
+            row = own.loc[t]
+            band = f" [{_score(row['low'])}, {_score(row['high'])}]"
+            cells[f"t = {100 * t:g}%"] = _score(row["net_benefit"]) + (
+                band if row["low"] != row["high"] else ""
+            )
+        rows.append(cells)
+    blocks.append(("table", pd.DataFrame(rows)))
+    return blocks
 
 
 def _pattern_score_blocks(study):

@@ -26,6 +26,7 @@ ANALYSIS_ATTRIBUTES = (
     "calibration_",
     "availability_scores_",
     "label_scores_",
+    "decision_curve_",
 )
 
 
@@ -89,6 +90,7 @@ class StudyResults:
     calibration_: object = None
     availability_scores_: object = None
     label_scores_: object = None
+    decision_curve_: object = None
     notes: list = field(default_factory=list)
 
     @classmethod

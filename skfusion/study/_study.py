@@ -155,6 +155,10 @@ class FusionStudy(BaseEstimator):
         refitted, the reference of the comparison (``best_unimodal_``) is
         refitted too, so that :meth:`evaluate` can compare to it.
 
+    decision_thresholds : array-like of float or None, default=None
+        Threshold probabilities of a binary study's decision curves
+        (``decision_curve_``); None means 1 % to 50 % in steps of 1 %.
+
     Attributes
     ----------
     %(study_design)s
@@ -270,6 +274,7 @@ class FusionStudy(BaseEstimator):
         "memory": [None, str, HasMethods(["cache"])],
         "verbose": ["verbose"],
         "refit": ["boolean", str, list],
+        "decision_thresholds": ["array-like", None],
     }
 
     def __init__(
@@ -290,6 +295,7 @@ class FusionStudy(BaseEstimator):
         memory=None,
         verbose=False,
         refit=False,
+        decision_thresholds=None,
     ):
         self.modalities = modalities
         self.strategies = strategies
@@ -306,6 +312,7 @@ class FusionStudy(BaseEstimator):
         self.memory = memory
         self.verbose = verbose
         self.refit = refit
+        self.decision_thresholds = decision_thresholds
 
     # The strategies check their own parameters when fitted.
     @_fit_context(prefer_skip_nested_validation=False)
@@ -403,7 +410,12 @@ class FusionStudy(BaseEstimator):
         # The first repeat's shuffling seed; a splitter has none.
         statistics_seed = seed if self.fold_seeds_[0] is None else self.fold_seeds_[0]
         results = analyse(
-            self._results(), y, groups, out_of_fold.fit_times, statistics_seed
+            self._results(),
+            y,
+            groups,
+            out_of_fold.fit_times,
+            statistics_seed,
+            self.decision_thresholds,
         )
         vars(self).update(results.statistics())
         self.notes_.extend(results.notes)
@@ -456,11 +468,6 @@ class FusionStudy(BaseEstimator):
             Also stored as ``external_``.
         """
         check_is_fitted(self, "summary_")
-        if not getattr(self, "estimators_", None):
-            raise ValueError(
-                "FusionStudy.evaluate needs refitted strategies: fit the study "
-                "with refit='best', True or the strategies' names."
-            )
         self.external_ = evaluate_cohort(self, table, y, groups)
         return self.external_
 

@@ -123,6 +123,13 @@ FRAGMENTS = {
             Primary score of each strategy on the pooled out-of-fold rows of
             each availability pattern (for instance ``clinical+xray``), mean over
             repeats; columns ``strategy, pattern, n_samples, metric, score``.
+
+        decision_curve_ : DataFrame or None
+            For a binary target, the net benefit of each strategy (and of
+            "treat all" and "treat none") at each decision threshold, from
+            the pooled out-of-fold probabilities of the first repeat:
+            ``strategy, threshold, net_benefit, low, high`` (subject-bootstrap
+            band); None otherwise.
         """,
     # The parameters every deep-fusion estimator shares.
     "deep_parameters": """

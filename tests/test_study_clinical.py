@@ -1,0 +1,130 @@
+"""Decision curves: net benefit by hand, on resamples, and in a study."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+
+from skfusion.datasets import make_multimodal_classification
+from skfusion.study import FusionStudy, decision_curve, net_benefit
+from skfusion.study._clinical import TREAT_ALL, TREAT_NONE
+
+
+def test_net_benefit_by_hand():
+    y = np.array([1, 1, 1, 0, 0, 0, 0, 0, 1, 0], dtype=bool)
+    risk = np.array([0.9, 0.7, 0.2, 0.8, 0.3, 0.1, 0.05, 0.6, 0.4, 0.15])
+    # t = 0.25: treated rows have risk >= 0.25: 0.9 0.7 0.8 0.3 0.6 0.4 -> TP 3, FP 3.
+    # t = 0.5: 0.9 0.7 0.8 0.6 -> TP 2, FP 2.
+    expected = [3 / 10 - 3 / 10 * (0.25 / 0.75), 2 / 10 - 2 / 10 * 1.0]
+    assert_allclose(net_benefit(y, risk, [0.25, 0.5]), expected, rtol=0, atol=1e-12)
+    # Treat all: 4 TP, 6 FP at every threshold.
+    assert_allclose(
+        net_benefit(y, None, [0.25, 0.5]),
+        [0.4 - 0.6 / 3, 0.4 - 0.6],
+        rtol=0,
+        atol=1e-12,
+    )
+
+
+def test_weights_are_rows_repeated():
+    rng = np.random.default_rng(0)
+    y = rng.random(40) < 0.3
+    risk = rng.random(40)
+    weights = rng.integers(0, 4, size=(3, 40))
+    thresholds = np.linspace(0.05, 0.6, 12)
+    resampled = net_benefit(y, risk, thresholds, weights)
+    for row, w in zip(resampled, weights, strict=True):
+        repeated = np.repeat(np.arange(40), w)
+        direct = net_benefit(y[repeated], risk[repeated], thresholds)
+        assert_allclose(row, direct, rtol=0, atol=1e-12)
+
+
+def test_thresholds_outside_zero_one_are_refused():
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        net_benefit([True, False], [0.2, 0.4], [0.0, 0.5])
+
+
+def test_decision_curve_bands_and_references():
+    rng = np.random.default_rng(1)
+    y = rng.random(300) < 0.25
+    risk = np.clip(0.25 + 0.5 * (y - 0.25) + rng.normal(0, 0.2, 300), 0.001, 0.999)
+    curve = decision_curve(
+        {"model": risk, "no probabilities": None},
+        y,
+        groups=np.arange(300) // 2,
+        thresholds=[0.05, 0.2, 0.4],
+        n_resamples=300,
+        random_state=0,
+    )
+    assert curve["strategy"].unique().tolist() == ["model", TREAT_ALL, TREAT_NONE]
+    model = curve[curve["strategy"] == "model"]
+    assert_allclose(model["net_benefit"], net_benefit(y, risk, [0.05, 0.2, 0.4]))
+    assert (model["low"] <= model["net_benefit"]).all()
+    assert (model["net_benefit"] <= model["high"]).all()
+    assert (curve.loc[curve["strategy"] == TREAT_NONE, "net_benefit"] == 0).all()
+    again = decision_curve(
+        {"model": risk}, y, thresholds=[0.2], n_resamples=100, random_state=3
+    )
+    same = decision_curve(
+        {"model": risk}, y, thresholds=[0.2], n_resamples=100, random_state=3
+    )
+    pd.testing.assert_frame_equal(again, same)
+
+
+def _binary_study(**params):
+    X, y = make_multimodal_classification(
+        120, modality_sizes=(3, 3), informativeness=(2.0, 1.0), random_state=0
+    )
+    modalities = [
+        ("a", "passthrough", [f"m0__x{j}" for j in range(3)]),
+        ("b", "passthrough", [f"m1__x{j}" for j in range(3)]),
+    ]
+    study = FusionStudy(
+        modalities,
+        strategies=["unimodal:a", "early:linear"],
+        cv=3,
+        contributions=None,
+        random_state=0,
+        **params,
+    )
+    return study.fit(X, y), y
+
+
+def test_a_binary_study_has_decision_curves_from_its_stored_probabilities():
+    study, y = _binary_study(decision_thresholds=[0.1, 0.3])
+    curve = study.decision_curve_
+    assert set(curve["threshold"]) == {0.1, 0.3}
+    tested = np.arange(len(y))  # one repeat of an integer cv tests every row
+    for name in study.strategies_:
+        risk = study.oof_proba_[name][0, tested, 1]
+        own = curve[curve["strategy"] == name]
+        assert_allclose(
+            own["net_benefit"], net_benefit(y == 1, risk, [0.1, 0.3]), atol=1e-12
+        )
+    default, _ = _binary_study()
+    assert default.decision_curve_["threshold"].nunique() == 50
+
+
+def test_only_a_binary_study_has_decision_curves():
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(rng.normal(size=(60, 2)), columns=["a", "b"])
+    modalities = [("m", "passthrough", ["a"]), ("n", "passthrough", ["b"])]
+    study = FusionStudy(
+        modalities,
+        strategies=["unimodal:m"],
+        cv=3,
+        contributions=None,
+        random_state=0,
+    ).fit(table, table["a"] * 2 + rng.normal(size=60))
+    assert study.decision_curve_ is None
+
+
+def test_the_report_shows_the_decision_curves(tmp_path):
+    pytest.importorskip("matplotlib")
+    study, _ = _binary_study()
+    folder = study.report(tmp_path / "report")
+    text = (folder / "report.md").read_text()
+    assert "## Decision curves" in text
+    assert "| strategy | t = 5% | t = 10% | t = 20% | t = 30% | t = 50% |" in text
+    assert "treat all" in text and "treat none" in text
+    assert (folder / "plots" / "decision_curves.png").is_file()
