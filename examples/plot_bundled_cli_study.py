@@ -15,6 +15,8 @@ calls the same entry point, :func:`skfusion.cli.main`, with that list.
 import tempfile
 from pathlib import Path
 
+import matplotlib.image as mpimg
+import matplotlib.pyplot as plt
 import pandas as pd
 
 from skfusion.cli import main
@@ -45,3 +47,11 @@ print("exit status", status)
 # results and fold scores as CSV, and a manifest of versions and seeds.
 print(sorted(path.name for path in (folder / "report").iterdir()))
 print(pd.read_csv(folder / "report" / "results.csv").iloc[:, :4].round(3))
+
+# %%
+# The report's figures are PNG files in ``plots/``; here, its per-fold scores.
+
+fig, ax = plt.subplots(figsize=(7, 4))
+ax.imshow(mpimg.imread(folder / "report" / "plots" / "fold_scores.png"))
+ax.axis("off")
+plt.show()

@@ -11,6 +11,7 @@ the two modalities, so that neither alone predicts it, and a fusion layer
 must combine them.
 """
 
+import matplotlib.pyplot as plt
 import pandas as pd
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
@@ -32,3 +33,14 @@ results = pd.DataFrame(search.cv_results_)[
 ]
 print(results.round(3).to_string(index=False))
 print("best:", search.best_params_, round(search.best_score_, 3))
+
+# %%
+# Accuracy of each fusion layer and width: only layers that combine the two
+# modalities can learn their interaction.
+table = results.pivot(
+    index="param_fusion", columns="param_hidden_dim", values="mean_test_score"
+)
+ax = table.plot.bar(figsize=(6, 4), rot=0)
+ax.set(xlabel="fusion layer", ylabel="mean test accuracy", ylim=(0.4, 1.0))
+ax.legend(title="hidden_dim")
+plt.show()

@@ -11,6 +11,8 @@ a logistic regression fuses them (early fusion). ``GridSearchCV`` tunes the
 block weight and the penalty like any scikit-learn parameters.
 """
 
+import matplotlib.pyplot as plt
+import pandas as pd
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -43,3 +45,17 @@ print(search.best_params_, round(search.best_score_, 3))
 blocks = search.best_estimator_[0].transform(X.fillna({"comments_review": ""}))
 print(blocks.shape)
 print(sorted({column.split("__")[0] for column in blocks.columns}))
+
+# %%
+# The cross-validated accuracy of every combination of the grid.
+scores = pd.DataFrame(search.cv_results_)
+labels = [
+    f"C={params['logisticregression__C']}, "
+    f"text x{(params['blockscaler__block_weights'] or {}).get('text', 1.0):g}"
+    for params in scores["params"]
+]
+fig, ax = plt.subplots(figsize=(6, 3))
+ax.barh(labels, scores["mean_test_score"], xerr=scores["std_test_score"])
+ax.set(xlabel="mean cross-validated accuracy", xlim=(0.5, 1.0))
+plt.tight_layout()
+plt.show()

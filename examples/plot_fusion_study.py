@@ -26,6 +26,7 @@ part of them is licensed for non-commercial use only.
 import sys
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import TruncatedSVD
@@ -120,3 +121,18 @@ print(study.contributions_.round(3).to_string())
 # ----------
 folder = study.report(REPORT)
 print(f"Report written to {folder.resolve() / 'report.html'}")
+
+# %%
+# Is acting on the model worth it?
+# --------------------------------
+# The decision curves the report draws: net benefit of each strategy against
+# the threshold probability, with "treat all" and "treat none".
+
+curve = study.decision_curve_
+fig, ax = plt.subplots(figsize=(6, 4))
+for name in [study.best_unimodal_, "early:linear", "treat all", "treat none"]:
+    own = curve[curve["strategy"] == name]
+    ax.plot(own["threshold"], own["net_benefit"], label=name)
+ax.set(xlabel="Threshold probability", ylabel="Net benefit")
+ax.legend()
+plt.show()

@@ -39,7 +39,8 @@ def test_fusion_study_example_runs_and_writes_the_report(tmp_path, capsys, monke
     assert "contributions of the modalities to early:linear" in printed
     assert f"Report written to {report.resolve()}/report.html" in printed
     html = (report / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 5  # ROC and calibration too
+    # ROC, calibration and decision curves too.
+    assert html.count("data:image/png;base64,") == 6
 
 
 @pytest.mark.slow
