@@ -343,7 +343,10 @@ class FusionStudy(BaseEstimator):
         self : FusionStudy
             The fitted study.
         """
-        y, groups = self._check_inputs(table, y, groups)
+        y, groups, inputs = _checked_inputs(
+            self.modalities, table, y, groups, self.pos_label
+        )
+        vars(self).update(inputs)
         # Every random draw of the study comes from this one generator: the
         # seed of the strategies and contributions first, then one seed per
         # repeat of an integer cv.
@@ -353,7 +356,11 @@ class FusionStudy(BaseEstimator):
         grid = task.time_grid(y)  # the survival times and AUC horizons, or None
         if grid is not None:
             self.survival_times_, self.horizons_ = grid
-        self._set_strategies(seed, grouped=groups is not None)
+        vars(self).update(
+            _strategy_attributes(
+                self.get_params(deep=False), inputs, seed, groups is not None
+            )
+        )
         named_in_refit(self.refit, list(self.strategies_))
         self.metrics_, self._scorers = task.make_scorers(
             self.scoring, y, self.pos_label_
@@ -505,42 +512,6 @@ class FusionStudy(BaseEstimator):
         """The fitted comparison as the :class:`StudyResults` the analysis reads."""
         return StudyResults.from_study(self)
 
-    def _check_inputs(self, table, y, groups):
-        self.modality_names_ = check_modalities(self.modalities, table)
-        self.target_name_ = getattr(y, "name", None)
-        y, target = check_target(y, len(table), self.pos_label)
-        self.task_ = target.task
-        self.classes_ = target.classes
-        self.target_counts_ = target.counts
-        self.pos_label_ = target.pos_label
-        if target.positive is not None:
-            self._positive = target.positive
-        groups, self.n_groups_ = check_groups(groups, len(table))
-        self.n_samples_ = len(table)
-        self.y_ = y
-        return y, groups
-
-    def _set_strategies(self, seed, grouped):
-        (
-            self.strategies_,
-            self.strategy_modalities_,
-            self.strategy_kinds_,
-            self.notes_,
-        ) = _resolve_strategies(
-            self.strategies,
-            self.modality_names_,
-            class_weight=self.class_weight,
-            grouped=grouped,
-            seed=seed,
-            **task_named(self.task_).strategy_options(),
-        )
-        self.contribution_strategy_ = _contribution_strategy(
-            self.contributions,
-            self.strategy_modalities_,
-            self.modality_names_,
-            self.notes_,
-        )
-
 
 class _StageClock:
     """Wall-clock seconds of consecutive stages, for ``timings_``."""
@@ -556,6 +527,49 @@ class _StageClock:
 
     def timings(self):
         return {**self._laps, "total": self._last - self._start}
+
+
+def _checked_inputs(modalities, table, y, groups, pos_label):
+    """The checked target and groups, and the attributes the study learns of them."""
+    names = check_modalities(modalities, table)
+    target_name = getattr(y, "name", None)
+    y, target = check_target(y, len(table), pos_label)
+    groups, n_groups = check_groups(groups, len(table))
+    attributes = {
+        "modality_names_": names,
+        "target_name_": target_name,
+        "task_": target.task,
+        "classes_": target.classes,
+        "target_counts_": target.counts,
+        "pos_label_": target.pos_label,
+        "n_groups_": n_groups,
+        "n_samples_": len(table),
+        "y_": y,
+    }
+    if target.positive is not None:
+        attributes["_positive"] = target.positive
+    return y, groups, attributes
+
+
+def _strategy_attributes(params, inputs, seed, grouped):
+    """The study's strategies, their modalities and kinds, notes, contributions."""
+    strategies, modalities, kinds, notes = _resolve_strategies(
+        params["strategies"],
+        inputs["modality_names_"],
+        class_weight=params["class_weight"],
+        grouped=grouped,
+        seed=seed,
+        **task_named(inputs["task_"]).strategy_options(),
+    )
+    return {
+        "strategies_": strategies,
+        "strategy_modalities_": modalities,
+        "strategy_kinds_": kinds,
+        "notes_": notes,
+        "contribution_strategy_": _contribution_strategy(
+            params["contributions"], modalities, inputs["modality_names_"], notes
+        ),
+    }
 
 
 def _resolve_strategies(
