@@ -284,6 +284,8 @@ def _check_table(table, args, modalities):
         roles.append(("group", args.group))
     for role, column in roles:
         _check_column(table, column, role, source)
+    for column in args.subgroup or ():
+        _check_column(table, column, "subgroup", source)
     # A column in a role and a modality was refused with the command line.
     for name, kind, columns in modalities:
         for column in columns:
@@ -617,6 +619,7 @@ def _study_command(args, parser):
         verbose=True,
         refit=_refit_choice(args),
         memory=args.cache,
+        subgroups=args.subgroup,
     )
     print(
         f"skfusion study: {len(table)} rows of {args.table}, target "
@@ -1011,6 +1014,15 @@ def _build_parser():
         "--group",
         default=None,
         help="column of group labels (e.g. patient); the folds keep groups whole",
+    )
+    study.add_argument(
+        "--subgroup",
+        action="append",
+        default=None,
+        metavar="COLUMN",
+        help="column whose levels each get every metric and a test of the "
+        "largest gap (repeatable; a numeric column is cut into three bands at "
+        "its tertiles)",
     )
     study.add_argument(
         "--positive",

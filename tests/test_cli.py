@@ -864,3 +864,20 @@ def test_a_bad_value_is_named_by_its_table_row_and_csv_line(study_table, capsys)
     assert "row 11 of the table" in error
     assert "(row R is line R + 2 of table.csv)" in error
     assert "np.int64" not in error
+
+
+def test_subgroups_from_the_command_line(study_table, tmp_path, capsys):
+    out = tmp_path / "out"
+    status = _study(
+        study_table, *QUICK, "--subgroup", "site", "--subgroup", "severity",
+        "--out", str(out),
+    )  # fmt: skip
+    assert status == 0
+    report = (out / "report.md").read_text()
+    assert "## Subgroups" in report and "By site:" in report
+    assert "By severity:" in report
+    assert set(pd.read_csv(out / "subgroups.csv")["subgroup"]) == {"site", "severity"}
+    capsys.readouterr()
+    status = _study(study_table, *QUICK, "--subgroup", "ward")
+    assert status == DATA_ERROR
+    assert "subgroup column 'ward' is not in table.csv" in capsys.readouterr().err

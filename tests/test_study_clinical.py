@@ -128,3 +128,84 @@ def test_the_report_shows_the_decision_curves(tmp_path):
     assert "| strategy | t = 5% | t = 10% | t = 20% | t = 30% | t = 50% |" in text
     assert "treat all" in text and "treat none" in text
     assert (folder / "plots" / "decision_curves.png").is_file()
+
+
+# -- subgroups ----------------------------------------------------------------------
+
+
+def _subgroup_study(**params):
+    X, y = make_multimodal_classification(
+        200, modality_sizes=(3, 3), informativeness=(2.0, 1.0), random_state=0
+    )
+    rng = np.random.default_rng(0)
+    X["sex"] = rng.choice(["F", "M"], 200)
+    X.loc[:4, "sex"] = None  # five rows: too few to score
+    X["age"] = rng.integers(18, 90, 200).astype(float)
+    modalities = [
+        ("a", "passthrough", [f"m0__x{j}" for j in range(3)]),
+        ("b", "passthrough", [f"m1__x{j}" for j in range(3)]),
+    ]
+    study = FusionStudy(
+        modalities,
+        strategies=["unimodal:a", "early:linear"],
+        cv=3,
+        contributions=None,
+        random_state=0,
+        **{"subgroups": ["sex", "age"], **params},
+    )
+    return study.fit(X, y, groups=np.arange(200) // 2), X, y
+
+
+def test_subgroup_metrics_are_scikit_learns_on_the_subsets():
+    from sklearn.metrics import accuracy_score, roc_auc_score
+
+    study, X, y = _subgroup_study()
+    scores = study.subgroup_scores_
+    for level in ("F", "M"):
+        rows = np.flatnonzero(X["sex"].to_numpy() == level)
+        for name in study.strategies_:
+            own = scores[
+                (scores["subgroup"] == "sex")
+                & (scores["level"] == level)
+                & (scores["strategy"] == name)
+            ].set_index("metric")
+            proba = study.oof_proba_[name][0, rows, 1]
+            labels = study.oof_predictions_[name][0, rows].astype(y.dtype)
+            assert own.loc["roc_auc", "score"] == pytest.approx(
+                roc_auc_score(y[rows], proba), abs=1e-12
+            )
+            assert own.loc["accuracy", "score"] == pytest.approx(
+                accuracy_score(y[rows], labels), abs=1e-12
+            )
+            assert own.loc["roc_auc", "low"] <= own.loc["roc_auc", "score"]
+            assert own["n_samples"].iloc[0] == rows.size
+    missing = scores[(scores["subgroup"] == "sex") & (scores["level"] == "missing")]
+    assert (missing["n_samples"] == 5).all() and missing["score"].isna().all()
+
+
+def test_numeric_subgroups_are_cut_into_stated_bands_and_gaps_are_tested():
+    study, X, y = _subgroup_study()
+    ages = study.subgroup_scores_.query("subgroup == 'age'")
+    assert ages["level"].unique().tolist() == ["[18, 42)", "[42, 67.7)", "[67.7, 89]"]
+    assert ages.drop_duplicates("level")["n_samples"].sum() == 200
+    gaps = study.subgroup_gaps_.set_index(["subgroup", "strategy"])
+    scores = study.subgroup_scores_.query("metric == 'roc_auc'")
+    for (subgroup, name), gap in gaps.iterrows():
+        own = scores[(scores["subgroup"] == subgroup) & (scores["strategy"] == name)]
+        by_level = own.set_index("level")["score"]
+        assert gap["gap"] == pytest.approx(by_level.max() - by_level.min())
+        assert gap["best_level"] == by_level.idxmax()
+        assert 0 <= gap["p_value"] <= 1
+
+
+def test_subgroups_name_an_unknown_column_and_show_in_the_report(tmp_path):
+    with pytest.raises(ValueError, match=r"not in the table: \['site'\]"):
+        _subgroup_study(subgroups=["site"])
+    pytest.importorskip("matplotlib")
+    study, _, _ = _subgroup_study()
+    folder = study.report(tmp_path / "report")
+    text = (folder / "report.md").read_text()
+    assert "## Subgroups" in text and "By age:" in text
+    assert "| strategy | F (n=87) | M (n=108) | missing (n=5) |" in text
+    saved = pd.read_csv(folder / "subgroups.csv")
+    assert len(saved) == len(study.subgroup_scores_)

@@ -81,6 +81,8 @@ def report_files():
     return [
         *_TABLES,
         "external.csv",
+        "subgroups.csv",
+        "decision_curves.csv",
         *_DOCUMENTS,
         *(f"plots/{name}.png" for name, _ in _FIGURES),
     ]
@@ -111,6 +113,13 @@ def _files_of_earlier_report(folder):
         earlier |= {name for name in possible if name.startswith("plots/")}
         if manifest.get("external") is not None:
             earlier.add("external.csv")
+        # Written since the study had these parameters, when it had the tables.
+        params = manifest.get("params")
+        params = params if isinstance(params, dict) else {}
+        if "decision_thresholds" in params and manifest.get("task") == "binary":
+            earlier.add("decision_curves.csv")
+        if params.get("subgroups") not in (None, "None"):
+            earlier.add("subgroups.csv")
         return earlier
     return set()
 
@@ -142,6 +151,8 @@ def write_report(study, path):
       (``comparison_``);
     - ``folds.csv``: the score of every strategy on every fold
       (``fold_scores_``);
+    - ``decision_curves.csv`` and ``subgroups.csv``, where the study has
+      them (``decision_curve_``, ``subgroup_scores_``);
     - ``manifest.json``: software versions, creation time, study parameters,
       strategies, seeds, the hashes of the data and of the splits, and the fold
       sizes: what is needed to reproduce or audit the study;
@@ -168,9 +179,18 @@ def write_report(study, path):
     owned = _files_of_earlier_report(folder)
     figures = _render_figures(study)
     external = getattr(study, "external_", None)
+    extra_tables = {
+        name: table
+        for name, table in (
+            ("subgroups.csv", getattr(study, "subgroup_scores_", None)),
+            ("decision_curves.csv", getattr(study, "decision_curve_", None)),
+        )
+        if table is not None
+    }
     planned = [
         *_TABLES,
         *(["external.csv"] if external is not None else []),
+        *extra_tables,
         *_DOCUMENTS,
         *(f"plots/{name}.png" for name in figures or {}),
     ]
@@ -193,6 +213,8 @@ def write_report(study, path):
         _external_results(external).to_csv(
             folder / "external.csv", index_label="strategy"
         )
+    for name, table in extra_tables.items():
+        table.to_csv(folder / name, index=False)
     manifest = _jsonable({**_manifest(study), "files": sorted(planned)})
     (folder / "manifest.json").write_text(
         json.dumps(manifest, indent=2, allow_nan=False) + "\n", encoding="utf-8"
@@ -513,6 +535,7 @@ def _report_blocks(study, figures):
     figure("roc")
     figure("calibration")
     blocks += _decision_curve_blocks(study, figure)
+    blocks += _subgroup_blocks(study)
     figure("survival_groups")
 
     if getattr(study, "label_scores_", None) is not None:
@@ -679,6 +702,11 @@ def _pooled_text(study, single):
     )
 
 
+def _scored(row, estimate):
+    """``estimate [low, high]`` of a row with ``low`` and ``high`` columns."""
+    return f"{_score(row[estimate])} [{_score(row['low'])}, {_score(row['high'])}]"
+
+
 def _with_interval(row, estimate, stem):
     return (
         f"{_score(row[estimate])} "
@@ -821,6 +849,64 @@ def _decision_curve_blocks(study, figure):
             )
         rows.append(cells)
     blocks.append(("table", pd.DataFrame(rows)))
+    return blocks
+
+
+def _subgroup_blocks(study):
+    """Scores per subgroup level and the largest gap of each strategy."""
+    scores = getattr(study, "subgroup_scores_", None)
+    if scores is None:
+        return []
+    primary = study.primary_metric_
+    confidence = _confidence(study)
+    blocks = [
+        ("h2", "Subgroups"),
+        (
+            "p",
+            "Does it work for everyone? Each strategy's "
+            f"{primary} on the pooled out-of-fold predictions of each level, "
+            f"with subject-bootstrap {confidence} intervals; a numeric column "
+            "is cut into three bands at its tertiles, and a level of fewer "
+            "than 10 tested rows is named but not scored (–). Every metric "
+            "per level is in subgroups.csv.",
+        ),
+    ]
+    own = scores[scores["metric"] == primary]
+    for column, part in own.groupby("subgroup", sort=False):
+        rows = []
+        for name in study.strategies_:
+            cells = {"strategy": str(name)}
+            for (level, n), level_rows in part.groupby(
+                ["level", "n_samples"], sort=False
+            ):
+                row = level_rows[level_rows["strategy"] == name].iloc[0]
+                cells[f"{level} (n={n})"] = _scored(row, "score")
+            rows.append(cells)
+        blocks += [("p", f"By {column}:"), ("table", pd.DataFrame(rows))]
+    gaps = getattr(study, "subgroup_gaps_", None)
+    if gaps is not None and len(gaps):
+        blocks.append(
+            (
+                "p",
+                f"Largest gap of {primary} between two levels (best minus "
+                f"worst), with its bootstrap {confidence} interval and the "
+                "bootstrap p-value of no gap; the two levels are the ones with "
+                "the extreme scores, so a small p-value is a prompt to look "
+                "closer rather than proof of a difference:",
+            )
+        )
+        table = pd.DataFrame(
+            {
+                "subgroup": gaps["subgroup"].astype(str),
+                "strategy": gaps["strategy"].astype(str),
+                "levels": gaps["best_level"] + " − " + gaps["worst_level"],
+                f"gap [{confidence} CI]": [
+                    _scored(row, "gap") for _, row in gaps.iterrows()
+                ],
+                "p": [_p_value(p) for p in gaps["p_value"]],
+            }
+        )
+        blocks.append(("table", table))
     return blocks
 
 

@@ -36,6 +36,7 @@ from ._runner import (
     predict_out_of_fold,
 )
 from ._strategies import default_strategies
+from ._subgroups import check_subgroups, subgroup_scores
 from ._task import check_fold_count, check_target, task_named
 
 __all__ = ["FusionStudy"]
@@ -159,6 +160,13 @@ class FusionStudy(BaseEstimator):
         Threshold probabilities of a binary study's decision curves
         (``decision_curve_``); None means 1 % to 50 % in steps of 1 %.
 
+    subgroups : str, list of str or None, default=None
+        Columns of the table (sex, site, age, ...) whose levels each get
+        every metric, with subject-bootstrap intervals, and whose largest
+        gap between levels is tested (``subgroup_scores_``,
+        ``subgroup_gaps_``). A numeric column with more than five distinct
+        values is cut into three bands at its tertiles.
+
     Attributes
     ----------
     %(study_design)s
@@ -186,6 +194,14 @@ class FusionStudy(BaseEstimator):
     splits_hash_, data_hash_ : str
         :func:`joblib.hash` of the fold indices, and of the table (index,
         column names, cells), target and groups.
+
+    subgroup_scores_, subgroup_gaps_ : DataFrame or None
+        With ``subgroups``: every strategy's metrics per level (``subgroup,
+        level, n_samples, strategy, metric, score, low, high``; NaN for a
+        level of fewer than 10 tested rows), and per subgroup and strategy
+        the largest gap of the primary score between two levels with its
+        bootstrap interval and p-value (``subgroup, strategy, metric,
+        best_level, worst_level, gap, low, high, p_value``). None otherwise.
 
     contribution_strategy_ : str or None
         The strategy of the modality contributions.
@@ -275,6 +291,7 @@ class FusionStudy(BaseEstimator):
         "verbose": ["verbose"],
         "refit": ["boolean", str, list],
         "decision_thresholds": ["array-like", None],
+        "subgroups": [str, list, tuple, None],
     }
 
     def __init__(
@@ -296,6 +313,7 @@ class FusionStudy(BaseEstimator):
         verbose=False,
         refit=False,
         decision_thresholds=None,
+        subgroups=None,
     ):
         self.modalities = modalities
         self.strategies = strategies
@@ -313,6 +331,7 @@ class FusionStudy(BaseEstimator):
         self.verbose = verbose
         self.refit = refit
         self.decision_thresholds = decision_thresholds
+        self.subgroups = subgroups
 
     # The strategies check their own parameters when fitted.
     @_fit_context(prefer_skip_nested_validation=False)
@@ -347,6 +366,7 @@ class FusionStudy(BaseEstimator):
             self.modalities, table, y, groups, self.pos_label
         )
         vars(self).update(inputs)
+        subgroups = check_subgroups(self.subgroups, table)
         # Every random draw of the study comes from this one generator: the
         # seed of the strategies and contributions first, then one seed per
         # repeat of an integer cv.
@@ -426,6 +446,11 @@ class FusionStudy(BaseEstimator):
         )
         vars(self).update(results.statistics())
         self.notes_.extend(results.notes)
+        self.subgroup_scores_ = self.subgroup_gaps_ = None
+        if subgroups:
+            self.subgroup_scores_, self.subgroup_gaps_ = subgroup_scores(
+                results, table, subgroups, y, groups, statistics_seed
+            )
         clock.lap("statistics")
         self.contributions_, self.coalition_scores_ = None, {}
         if self.contribution_strategy_ is not None:
