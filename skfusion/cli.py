@@ -620,6 +620,7 @@ def _study_command(args, parser):
         refit=_refit_choice(args),
         memory=args.cache,
         subgroups=args.subgroup,
+        learning_curve=args.learning_curve,
     )
     print(
         f"skfusion study: {len(table)} rows of {args.table}, target "
@@ -1014,6 +1015,12 @@ def _build_parser():
         "--group",
         default=None,
         help="column of group labels (e.g. patient); the folds keep groups whole",
+    )
+    study.add_argument(
+        "--learning-curve",
+        action="store_true",
+        help="refit the best strategy and the reference on 10-75%% of each "
+        "fold's training rows (four refits per fold each)",
     )
     study.add_argument(
         "--subgroup",

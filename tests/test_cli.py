@@ -866,14 +866,15 @@ def test_a_bad_value_is_named_by_its_table_row_and_csv_line(study_table, capsys)
     assert "np.int64" not in error
 
 
-def test_subgroups_from_the_command_line(study_table, tmp_path, capsys):
+def test_subgroups_and_learning_curve_from_the_cli(study_table, tmp_path, capsys):
     out = tmp_path / "out"
     status = _study(
         study_table, *QUICK, "--subgroup", "site", "--subgroup", "severity",
-        "--out", str(out),
+        "--learning-curve", "--out", str(out),
     )  # fmt: skip
     assert status == 0
     report = (out / "report.md").read_text()
+    assert "## Learning curve" in report
     assert "## Subgroups" in report and "By site:" in report
     assert "By severity:" in report
     assert set(pd.read_csv(out / "subgroups.csv")["subgroup"]) == {"site", "severity"}

@@ -209,3 +209,37 @@ def test_subgroups_name_an_unknown_column_and_show_in_the_report(tmp_path):
     assert "| strategy | F (n=87) | M (n=108) | missing (n=5) |" in text
     saved = pd.read_csv(folder / "subgroups.csv")
     assert len(saved) == len(study.subgroup_scores_)
+
+
+# -- learning curves ----------------------------------------------------------------
+
+
+def test_the_learning_curve_ends_at_the_studys_fold_scores():
+    study, X, y = _subgroup_study(subgroups=None, learning_curve=["early:linear"])
+    curve = study.learning_curve_
+    assert curve["strategy"].unique().tolist() == ["early:linear"]
+    assert sorted(curve["fraction"].unique()) == [0.1, 0.25, 0.5, 0.75, 1.0]
+    full = curve[curve["fraction"] == 1.0].set_index("fold")["score"]
+    folds = study.fold_scores_.query(
+        "strategy == 'early:linear' and metric == 'roc_auc'"
+    ).set_index("fold")["score"]
+    pd.testing.assert_series_equal(full, folds, check_names=False)
+    # Shares of whole groups (two rows each): even row counts, growing.
+    shares = curve.groupby("fraction")["n_train"].mean()
+    assert shares.is_monotonic_increasing
+    assert (curve["n_train"] % 2 == 0).all()
+    assert np.isfinite(curve["score"]).all()
+
+
+def test_learning_curve_true_takes_the_best_and_the_reference(tmp_path):
+    study, _, _ = _subgroup_study(subgroups=None, learning_curve=True)
+    best = study.summary_["roc_auc_mean"].idxmax()
+    expected = [n for n in study.strategies_ if n in {best, study.best_unimodal_}]
+    assert study.learning_curve_["strategy"].unique().tolist() == expected
+    with pytest.raises(ValueError, match=r"does not have: \['late:max'\]"):
+        _subgroup_study(subgroups=None, learning_curve=["late:max"])
+    pytest.importorskip("matplotlib")
+    folder = study.report(tmp_path / "report")
+    assert "## Learning curve" in (folder / "report.md").read_text()
+    assert (folder / "plots" / "learning_curve.png").is_file()
+    assert (folder / "learning_curve.csv").is_file()

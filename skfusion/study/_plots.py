@@ -182,6 +182,38 @@ def plot_decision_curves(study):
     return fig
 
 
+@fill_docstring
+def plot_learning_curve(study):
+    """Primary score against the training rows of each fold (learning curve).
+
+    %(fitted_study)s
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure or None
+        Mean and standard deviation over the folds of each chosen strategy's
+        score at each share of the training rows; None without a learning
+        curve.
+    """
+    curve = getattr(study, "learning_curve_", None)
+    if curve is None or curve.empty:
+        return None
+    fig = _figure(6, 4.5)
+    ax = fig.add_subplot()
+    for name, own in curve.groupby("strategy", sort=False):
+        points = own.groupby("fraction")[["n_train", "score"]]
+        mean, spread = points.mean(), points.std()
+        ax.errorbar(mean["n_train"], mean["score"], yerr=spread["score"],
+                    marker="o", capsize=3, label=name)  # fmt: skip
+    ax.set(
+        xlabel="Training rows per fold",
+        ylabel=study.primary_metric_,
+        title="Learning curve (mean ± sd over folds)",
+    )
+    ax.legend(fontsize="small")
+    return fig
+
+
 _MAX_CALIBRATION_CURVES = 4
 
 

@@ -54,6 +54,7 @@ _FIGURES = [
     ("roc", "ROC curves"),
     ("calibration", "Calibration"),
     ("decision_curves", "Decision curves"),
+    ("learning_curve", "Learning curve"),
     ("survival_groups", "Kaplan–Meier curves by predicted risk"),
     ("labels", "ROC AUC of each label"),
     ("contributions", "Modality contributions"),
@@ -83,6 +84,7 @@ def report_files():
         "external.csv",
         "subgroups.csv",
         "decision_curves.csv",
+        "learning_curve.csv",
         *_DOCUMENTS,
         *(f"plots/{name}.png" for name, _ in _FIGURES),
     ]
@@ -120,6 +122,8 @@ def _files_of_earlier_report(folder):
             earlier.add("decision_curves.csv")
         if params.get("subgroups") not in (None, "None"):
             earlier.add("subgroups.csv")
+        if params.get("learning_curve") not in (None, False, "False"):
+            earlier.add("learning_curve.csv")
         return earlier
     return set()
 
@@ -151,8 +155,9 @@ def write_report(study, path):
       (``comparison_``);
     - ``folds.csv``: the score of every strategy on every fold
       (``fold_scores_``);
-    - ``decision_curves.csv`` and ``subgroups.csv``, where the study has
-      them (``decision_curve_``, ``subgroup_scores_``);
+    - ``decision_curves.csv``, ``subgroups.csv`` and ``learning_curve.csv``,
+      where the study has them (``decision_curve_``, ``subgroup_scores_``,
+      ``learning_curve_``);
     - ``manifest.json``: software versions, creation time, study parameters,
       strategies, seeds, the hashes of the data and of the splits, and the fold
       sizes: what is needed to reproduce or audit the study;
@@ -184,6 +189,7 @@ def write_report(study, path):
         for name, table in (
             ("subgroups.csv", getattr(study, "subgroup_scores_", None)),
             ("decision_curves.csv", getattr(study, "decision_curve_", None)),
+            ("learning_curve.csv", getattr(study, "learning_curve_", None)),
         )
         if table is not None
     }
@@ -396,6 +402,7 @@ def _render_figures(study):
         plot_decision_curves,
         plot_fold_scores,
         plot_label_scores,
+        plot_learning_curve,
         plot_missingness,
         plot_roc_curves,
         plot_survival_groups,
@@ -406,6 +413,7 @@ def _render_figures(study):
         "roc": plot_roc_curves,
         "calibration": plot_calibration,
         "decision_curves": plot_decision_curves,
+        "learning_curve": plot_learning_curve,
         "survival_groups": plot_survival_groups,
         "labels": plot_label_scores,
         "contributions": plot_contributions,
@@ -536,6 +544,7 @@ def _report_blocks(study, figures):
     figure("calibration")
     blocks += _decision_curve_blocks(study, figure)
     blocks += _subgroup_blocks(study)
+    blocks += _learning_curve_blocks(study, figure)
     figure("survival_groups")
 
     if getattr(study, "label_scores_", None) is not None:
@@ -907,6 +916,40 @@ def _subgroup_blocks(study):
             }
         )
         blocks.append(("table", table))
+    return blocks
+
+
+def _learning_curve_blocks(study, figure):
+    """Scores on shares of the training rows: a sentence, the figure, a table."""
+    curve = getattr(study, "learning_curve_", None)
+    if curve is None or curve.empty:
+        return []
+    blocks = [
+        ("h2", "Learning curve"),
+        (
+            "p",
+            "Would more patients help? Each strategy refitted on 10, 25, 50 and "
+            "75 % of each fold's training rows (whole groups; every class kept) "
+            f"and scored on the same test rows; 100 % is the study's own "
+            f"{study.primary_metric_}. A curve still rising at 100 % suggests "
+            "that more data would improve the model. Mean ± standard deviation "
+            "over the folds, and the mean training rows per fold:",
+        ),
+    ]
+    figure("learning_curve")
+    points = curve.groupby(["strategy", "fraction"], sort=False)
+    summary = points.agg(
+        n_train=("n_train", "mean"), mean=("score", "mean"), sd=("score", "std")
+    )
+    rows = []
+    for name in curve["strategy"].unique():
+        cells = {"strategy": str(name)}
+        for fraction, row in summary.loc[name].iterrows():
+            cells[f"{fraction:.0%} (n≈{row['n_train']:.0f})"] = (
+                f"{_score(row['mean'])} ± {_score(row['sd'])}"
+            )
+        rows.append(cells)
+    blocks.append(("table", pd.DataFrame(rows)))
     return blocks
 
 

@@ -20,6 +20,7 @@ from ._checks import (
     check_groups,
     check_modalities,
 )
+from ._evaluation import optional_evaluation
 from ._external import evaluate_cohort
 from ._refit import (
     best_strategy,
@@ -36,7 +37,7 @@ from ._runner import (
     predict_out_of_fold,
 )
 from ._strategies import default_strategies
-from ._subgroups import check_subgroups, subgroup_scores
+from ._subgroups import check_subgroups
 from ._task import check_fold_count, check_target, task_named
 
 __all__ = ["FusionStudy"]
@@ -167,6 +168,12 @@ class FusionStudy(BaseEstimator):
         ``subgroup_gaps_``). A numeric column with more than five distinct
         values is cut into three bands at its tertiles.
 
+    learning_curve : bool, str or list of str, default=False
+        Strategies refitted on 10, 25, 50 and 75 % of each fold's training
+        rows and scored on the same test rows (``learning_curve_``): ``True``
+        the best strategy and the reference, or names. Off by default: it
+        costs four refits per strategy and fold.
+
     Attributes
     ----------
     %(study_design)s
@@ -195,13 +202,7 @@ class FusionStudy(BaseEstimator):
         :func:`joblib.hash` of the fold indices, and of the table (index,
         column names, cells), target and groups.
 
-    subgroup_scores_, subgroup_gaps_ : DataFrame or None
-        With ``subgroups``: every strategy's metrics per level (``subgroup,
-        level, n_samples, strategy, metric, score, low, high``; NaN for a
-        level of fewer than 10 tested rows), and per subgroup and strategy
-        the largest gap of the primary score between two levels with its
-        bootstrap interval and p-value (``subgroup, strategy, metric,
-        best_level, worst_level, gap, low, high, p_value``). None otherwise.
+    %(study_evaluation)s
 
     contribution_strategy_ : str or None
         The strategy of the modality contributions.
@@ -241,8 +242,8 @@ class FusionStudy(BaseEstimator):
         modality transformers, on all rows or per fold), ``"cross-validation"``
         (fitting and predicting every strategy on every split; the per-fold
         fit times are ``fit_time`` in ``fold_scores_`` and ``summary_``),
-        ``"statistics"`` (scores, intervals, comparison, calibration),
-        ``"contributions"``, ``"refit"`` and their ``"total"``.
+        ``"statistics"`` (scores, intervals, comparison, calibration, subgroups,
+        learning curve), ``"contributions"``, ``"refit"`` and ``"total"``.
 
     See Also
     --------
@@ -292,6 +293,7 @@ class FusionStudy(BaseEstimator):
         "refit": ["boolean", str, list],
         "decision_thresholds": ["array-like", None],
         "subgroups": [str, list, tuple, None],
+        "learning_curve": ["boolean", str, list],
     }
 
     def __init__(
@@ -314,6 +316,7 @@ class FusionStudy(BaseEstimator):
         refit=False,
         decision_thresholds=None,
         subgroups=None,
+        learning_curve=False,
     ):
         self.modalities = modalities
         self.strategies = strategies
@@ -332,6 +335,7 @@ class FusionStudy(BaseEstimator):
         self.refit = refit
         self.decision_thresholds = decision_thresholds
         self.subgroups = subgroups
+        self.learning_curve = learning_curve
 
     # The strategies check their own parameters when fitted.
     @_fit_context(prefer_skip_nested_validation=False)
@@ -446,11 +450,11 @@ class FusionStudy(BaseEstimator):
         )
         vars(self).update(results.statistics())
         self.notes_.extend(results.notes)
-        self.subgroup_scores_ = self.subgroup_gaps_ = None
-        if subgroups:
-            self.subgroup_scores_, self.subgroup_gaps_ = subgroup_scores(
-                results, table, subgroups, y, groups, statistics_seed
-            )
+        params = self.get_params(deep=False)
+        extra = optional_evaluation(results, table, blocks, y, groups,
+                                    statistics_seed, params, subgroups)  # fmt: skip
+        self.notes_.extend(extra.pop("notes"))
+        vars(self).update(extra)
         clock.lap("statistics")
         self.contributions_, self.coalition_scores_ = None, {}
         if self.contribution_strategy_ is not None:

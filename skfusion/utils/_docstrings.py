@@ -13,6 +13,24 @@ import types
 __all__ = ["FRAGMENTS", "fill_docstring"]
 
 FRAGMENTS = {
+    # The optional evaluation a study runs after its analysis.
+    "study_evaluation": """
+        subgroup_scores_, subgroup_gaps_ : DataFrame or None
+            With ``subgroups``: every strategy's metrics per level
+            (``subgroup, level, n_samples, strategy, metric, score, low,
+            high``; NaN for a level of fewer than 10 tested rows), and per
+            subgroup and strategy the largest gap of the primary score between
+            two levels with its bootstrap interval and p-value (``subgroup,
+            strategy, metric, best_level, worst_level, gap, low, high,
+            p_value``). None otherwise.
+
+        learning_curve_ : DataFrame or None
+            With ``learning_curve``: the primary score of each chosen strategy
+            refitted on each share of each fold's training rows (whole groups
+            with ``groups``, every class kept), scored on the fold's test rows:
+            ``strategy, fraction, repeat, fold, n_train, score``; the share 1.0
+            is the study's fold score. None otherwise.
+        """,
     # What a study's design is, as FusionStudy and StudyResults hold it.
     "study_design": """
         task_ : {"binary", "multiclass", "multilabel", "regression", "survival"}

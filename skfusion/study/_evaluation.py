@@ -1,0 +1,60 @@
+"""The optional evaluation a study runs after its analysis: subgroups, learning.
+
+Both need more than the stored predictions (the table's subgroup columns,
+the folds' blocks to refit on), so they run in ``FusionStudy.fit`` once the
+analysis is done, each only when asked for.
+"""
+
+from ._learning import learning_curve, learning_curve_strategies
+from ._subgroups import subgroup_scores
+
+__all__ = ["optional_evaluation"]
+
+
+def optional_evaluation(results, table, blocks, y, groups, seed, params, subgroups):
+    """``subgroup_scores_``, ``subgroup_gaps_`` and ``learning_curve_`` of a study.
+
+    Parameters
+    ----------
+    results : StudyResults
+        The analysed comparison.
+
+    table : DataFrame
+        The study table.
+
+    blocks : list of (DataFrame, DataFrame)
+        The training and test blocks of every split.
+
+    y, groups : ndarray, ndarray or None
+        The target and the groups.
+
+    seed : int
+        The bootstrap's seed, which also draws the learning curve's shares.
+
+    params : dict
+        The study's parameters (``learning_curve``, ``n_jobs``).
+
+    subgroups : list of str
+        The checked subgroup columns.
+
+    Returns
+    -------
+    attributes : dict
+        The three attributes (None where not asked for) and ``notes``.
+    """
+    attributes = {
+        "subgroup_scores_": None,
+        "subgroup_gaps_": None,
+        "learning_curve_": None,
+        "notes": [],
+    }
+    if subgroups:
+        attributes["subgroup_scores_"], attributes["subgroup_gaps_"] = (
+            subgroup_scores(results, table, subgroups, y, groups, seed)
+        )
+    names = learning_curve_strategies(params["learning_curve"], results)
+    if names:
+        attributes["learning_curve_"], attributes["notes"] = learning_curve(
+            results, names, blocks, y, groups, seed, n_jobs=params["n_jobs"]
+        )
+    return attributes
