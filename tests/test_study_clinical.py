@@ -71,16 +71,18 @@ def test_decision_curve_bands_and_references():
     pd.testing.assert_frame_equal(again, same)
 
 
+MODALITIES = [
+    ("a", "passthrough", [f"m0__x{j}" for j in range(3)]),
+    ("b", "passthrough", [f"m1__x{j}" for j in range(3)]),
+]
+
+
 def _binary_study(**params):
     X, y = make_multimodal_classification(
         120, modality_sizes=(3, 3), informativeness=(2.0, 1.0), random_state=0
     )
-    modalities = [
-        ("a", "passthrough", [f"m0__x{j}" for j in range(3)]),
-        ("b", "passthrough", [f"m1__x{j}" for j in range(3)]),
-    ]
     study = FusionStudy(
-        modalities,
+        MODALITIES,
         strategies=["unimodal:a", "early:linear"],
         cv=3,
         contributions=None,
@@ -141,12 +143,8 @@ def _subgroup_study(**params):
     X["sex"] = rng.choice(["F", "M"], 200)
     X.loc[:4, "sex"] = None  # five rows: too few to score
     X["age"] = rng.integers(18, 90, 200).astype(float)
-    modalities = [
-        ("a", "passthrough", [f"m0__x{j}" for j in range(3)]),
-        ("b", "passthrough", [f"m1__x{j}" for j in range(3)]),
-    ]
     study = FusionStudy(
-        modalities,
+        MODALITIES,
         strategies=["unimodal:a", "early:linear"],
         cv=3,
         contributions=None,

@@ -19,6 +19,7 @@ __all__ = [
     "check_class_fold_count",
     "check_label_fold_count",
     "check_media_files",
+    "count_units",
     "check_groups",
     "check_modalities",
     "check_target_values",
@@ -189,14 +190,19 @@ def check_class_fold_count(cv, y, groups):
             )
 
 
+def count_units(rows, groups):
+    """Rows (or, with ``groups``, groups) a boolean mask holds, and the unit."""
+    if groups is None:
+        return int(np.sum(rows)), "row"
+    return len(np.unique(groups[rows])), "group"
+
+
 def check_label_fold_count(cv, y, groups):
     """Each label with and without it in at least ``cv`` rows (or groups)."""
     for k, column in enumerate(y.T):
         for value, wording in ((1, "with"), (0, "without")):
-            rows = column == value
-            count = int(rows.sum()) if groups is None else len(np.unique(groups[rows]))
+            count, unit = count_units(column == value, groups)
             if count < cv:
-                unit = "row" if groups is None else "group"
                 raise ValueError(
                     f"Label column {k} has {count} {unit}(s) {wording} it, fewer than "
                     f"the cv={cv} folds: some test folds would have none. Use "

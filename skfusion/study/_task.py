@@ -33,6 +33,7 @@ from ._checks import (
     check_label_fold_count,
     check_multilabel_target,
     check_target_values,
+    count_units,
 )
 from ._survival import (
     check_survival_target,
@@ -435,10 +436,8 @@ class SurvivalTask(Task):
 
     def check_fold_count(self, cv, y, groups):
         # Each fold tests some events: stratified on the event indicator.
-        events = y["event"]
-        count = int(events.sum()) if groups is None else len(np.unique(groups[events]))
+        count, unit = count_units(y["event"], groups)
         if count < cv:
-            unit = "row" if groups is None else "group"
             raise ValueError(
                 f"The target has events in {count} {unit}(s), fewer than the "
                 f"cv={cv} folds: some test folds would have no event, where no "
