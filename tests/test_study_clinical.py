@@ -241,3 +241,18 @@ def test_learning_curve_true_takes_the_best_and_the_reference(tmp_path):
     assert "## Learning curve" in (folder / "report.md").read_text()
     assert (folder / "plots" / "learning_curve.png").is_file()
     assert (folder / "learning_curve.csv").is_file()
+
+
+def test_subgroup_calibration_in_the_large(tmp_path):
+    study, X, y = _subgroup_study()
+    calibration = study.subgroup_calibration_
+    rows = np.flatnonzero(X["sex"].to_numpy() == "F")
+    own = calibration.query("subgroup == 'sex' and level == 'F'").set_index("strategy")
+    for name in study.strategies_:
+        predicted = study.oof_proba_[name][0, rows, 1].mean()
+        observed = np.mean(y[rows] == 1)
+        assert own.loc[name, "predicted"] == pytest.approx(predicted, abs=1e-12)
+        assert own.loc[name, "ratio"] == pytest.approx(observed / predicted)
+    pytest.importorskip("matplotlib")
+    text = (study.report(tmp_path / "report") / "report.md").read_text()
+    assert "Calibration in the large per level" in text

@@ -6,13 +6,13 @@ analysis is done, each only when asked for.
 """
 
 from ._learning import learning_curve, learning_curve_strategies
-from ._subgroups import subgroup_scores
+from ._subgroups import subgroup_calibration, subgroup_scores
 
 __all__ = ["optional_evaluation"]
 
 
 def optional_evaluation(results, table, blocks, y, groups, seed, params, subgroups):
-    """``subgroup_scores_``, ``subgroup_gaps_`` and ``learning_curve_`` of a study.
+    """The subgroup tables and ``learning_curve_`` of a study, when asked for.
 
     Parameters
     ----------
@@ -40,17 +40,21 @@ def optional_evaluation(results, table, blocks, y, groups, seed, params, subgrou
     Returns
     -------
     attributes : dict
-        The three attributes (None where not asked for) and ``notes``.
+        The four attributes (None where not asked for) and ``notes``.
     """
     attributes = {
         "subgroup_scores_": None,
         "subgroup_gaps_": None,
+        "subgroup_calibration_": None,
         "learning_curve_": None,
         "notes": [],
     }
     if subgroups:
         attributes["subgroup_scores_"], attributes["subgroup_gaps_"] = (
             subgroup_scores(results, table, subgroups, y, groups, seed)
+        )
+        attributes["subgroup_calibration_"] = subgroup_calibration(
+            results, table, subgroups, y
         )
     names = learning_curve_strategies(params["learning_curve"], results)
     if names:

@@ -892,6 +892,24 @@ def _subgroup_blocks(study):
                 cells[f"{level} (n={n})"] = _scored(row, "score")
             rows.append(cells)
         blocks += [("p", f"By {column}:"), ("table", pd.DataFrame(rows))]
+    calibration = getattr(study, "subgroup_calibration_", None)
+    if calibration is not None and len(calibration):
+        blocks.append(
+            (
+                "p",
+                "Calibration in the large per level: observed share of "
+                f"{study.pos_label_} over the mean predicted probability (1 is "
+                "calibrated; above 1 the model underestimates the risk in that "
+                "level):",
+            )
+        )
+        for column, part in calibration.groupby("subgroup", sort=False):
+            table = part.pivot_table(
+                index="strategy", columns="level", values="ratio", sort=False
+            )
+            table = table.map(_score).reset_index()
+            table.columns = [str(c) for c in table.columns]
+            blocks += [("p", f"By {column}:"), ("table", table)]
     gaps = getattr(study, "subgroup_gaps_", None)
     if gaps is not None and len(gaps):
         blocks.append(

@@ -15,7 +15,13 @@ import pandas as pd
 from ._analysis import _bootstrap_input, _tested_rows, pooled_metrics
 from .statistics import bootstrap_weights, percentile_interval, resampled_metric
 
-__all__ = ["MIN_LEVEL_ROWS", "check_subgroups", "subgroup_levels", "subgroup_scores"]
+__all__ = [
+    "MIN_LEVEL_ROWS",
+    "check_subgroups",
+    "subgroup_calibration",
+    "subgroup_levels",
+    "subgroup_scores",
+]
 
 #: A level with fewer tested rows is named, not scored.
 MIN_LEVEL_ROWS = 10
@@ -192,6 +198,65 @@ def subgroup_scores(results, table, columns, y, groups, seed, n_resamples=1000):
         ],
     )
     return scores, gaps
+
+
+def subgroup_calibration(results, table, columns, y):
+    """Calibration in the large of a binary study's strategies, per level.
+
+    Parameters
+    ----------
+    results : StudyResults
+        The analysed comparison.
+
+    table : DataFrame
+        The study table, holding ``columns``.
+
+    columns : list of str
+        The subgroup columns.
+
+    y : ndarray
+        The target.
+
+    Returns
+    -------
+    calibration : DataFrame or None
+        ``subgroup, level, n_samples, strategy, observed, predicted, ratio``:
+        the observed share of the positive class among the level's tested
+        rows, the mean predicted probability of the first repeat, and their
+        ratio (observed / expected: 1 for a model calibrated in the large in
+        that level; NaN for a level of fewer than ``MIN_LEVEL_ROWS`` rows).
+        None unless the target is binary.
+    """
+    if results.positive is None:  # a positive class: binary targets only
+        return None
+    tested = np.sort(_tested_rows(results, 0))
+    rows = []
+    for column in columns:
+        levels = subgroup_levels(table[column]).to_numpy()
+        for level in sorted(pd.unique(levels[tested]), key=_level_order):
+            members = tested[levels[tested] == level]
+            observed = float(np.mean(y[members] == results.pos_label_))
+            for name, proba in results.oof_proba_.items():
+                if proba is None:
+                    continue
+                predicted = float(np.mean(proba[0, members, results.positive]))
+                scored = predicted > 0 and len(members) >= MIN_LEVEL_ROWS
+                rows.append(
+                    [column, level, len(members), name, observed, predicted,
+                     observed / predicted if scored else np.nan]
+                )  # fmt: skip
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "subgroup",
+            "level",
+            "n_samples",
+            "strategy",
+            "observed",
+            "predicted",
+            "ratio",
+        ],
+    )
 
 
 def _level_order(level):

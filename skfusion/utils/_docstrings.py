@@ -24,6 +24,13 @@ FRAGMENTS = {
             strategy, metric, best_level, worst_level, gap, low, high,
             p_value``). None otherwise.
 
+        subgroup_calibration_ : DataFrame or None
+            With ``subgroups`` and a binary target: calibration in the large
+            per level, ``subgroup, level, n_samples, strategy, observed,
+            predicted, ratio`` (the observed share of the positive class, the
+            mean predicted probability of the first repeat, and observed over
+            expected). None otherwise.
+
         learning_curve_ : DataFrame or None
             With ``learning_curve``: the primary score of each chosen strategy
             refitted on each share of each fold's training rows (whole groups
