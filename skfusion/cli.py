@@ -621,6 +621,7 @@ def _study_command(args, parser):
         memory=args.cache,
         subgroups=args.subgroup,
         learning_curve=args.learning_curve,
+        robustness=args.robustness,
     )
     print(
         f"skfusion study: {len(table)} rows of {args.table}, target "
@@ -1021,6 +1022,13 @@ def _build_parser():
         action="store_true",
         help="refit the best strategy and the reference on 10-75%% of each "
         "fold's training rows (four refits per fold each)",
+    )
+    study.add_argument(
+        "--robustness",
+        action="store_true",
+        help="score every strategy with each modality withheld from 25-100%% of "
+        "the test rows or degraded by noise (no refit; seven predictions per "
+        "modality and fold)",
     )
     study.add_argument(
         "--subgroup",

@@ -870,11 +870,12 @@ def test_subgroups_and_learning_curve_from_the_cli(study_table, tmp_path, capsys
     out = tmp_path / "out"
     status = _study(
         study_table, *QUICK, "--subgroup", "site", "--subgroup", "severity",
-        "--learning-curve", "--out", str(out),
+        "--learning-curve", "--robustness", "--out", str(out),
     )  # fmt: skip
     assert status == 0
     report = (out / "report.md").read_text()
     assert "## Learning curve" in report
+    assert "## Robustness to a missing or degraded modality" in report
     assert "## Subgroups" in report and "By site:" in report
     assert "By severity:" in report
     assert set(pd.read_csv(out / "subgroups.csv")["subgroup"]) == {"site", "severity"}

@@ -256,3 +256,50 @@ def test_subgroup_calibration_in_the_large(tmp_path):
     pytest.importorskip("matplotlib")
     text = (study.report(tmp_path / "report") / "report.md").read_text()
     assert "Calibration in the large per level" in text
+
+
+# -- robustness ---------------------------------------------------------------------
+
+
+def test_robustness_curves_start_at_the_study_and_end_without_the_modality(tmp_path):
+    from sklearn.metrics import roc_auc_score
+
+    from skfusion.study._robustness import effective_robustness
+
+    study, X, y = _subgroup_study(subgroups=None, robustness=True)
+    curves = study.robustness_
+    assert set(curves["perturbation"]) == {"withheld", "noise"}
+    withheld = curves[curves["perturbation"] == "withheld"]
+    folds = study.fold_scores_.query("metric == 'roc_auc'")
+    start = withheld[withheld["level"] == 0.0].merge(
+        folds, on=["strategy", "repeat", "fold"], suffixes=("", "_study")
+    )
+    assert_allclose(start["score"], start["score_study"], rtol=0, atol=0)
+    # unimodal:a sees only a: withheld from every test row it predicts the prior.
+    assert set(curves.query("strategy == 'unimodal:a'")["modality"]) == {"a"}
+    # 100 % withheld equals the fold model's score with b absent everywhere.
+    from sklearn.base import clone
+
+    from skfusion.study._runner import extract_blocks, fit_with_groups
+
+    train, test = study.splits_[0]
+    train_X, test_X = extract_blocks(study.modalities, X, y, study.splits_)[0]
+    groups = np.arange(len(y)) // 2  # as _subgroup_study fits
+    model = clone(study.strategies_["early:linear"])
+    fit_with_groups(model, train_X, y[train], groups[train])
+    test_X = test_X.copy()
+    test_X[[c for c in test_X.columns if c.startswith("b__")]] = np.nan
+    expected = roc_auc_score(y[test], model.predict_proba(test_X)[:, 1])
+    row = withheld.query(
+        "strategy == 'early:linear' and modality == 'b' and level == 1.0 "
+        "and fold == 0"
+    )
+    assert row["score"].iloc[0] == pytest.approx(expected, abs=1e-12)
+    summary = effective_robustness(curves)
+    assert (summary["relative_area"] > 0).all()
+    pytest.importorskip("matplotlib")
+    folder = study.report(tmp_path / "report")
+    assert "## Robustness to a missing or degraded modality" in (
+        folder / "report.md"
+    ).read_text()
+    assert (folder / "plots" / "robustness.png").is_file()

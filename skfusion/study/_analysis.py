@@ -800,18 +800,16 @@ def score_availability_patterns(results, y):
 # -- modality contributions ---------------------------------------------------------
 
 
-def measure_contributions(
-    results, name, blocks, y, groups, models, seed, *, max_exact, n_permutations, n_jobs
-):
+def measure_contributions(results, name, blocks, y, groups, models, seed, params):
     """Ablation, Shapley values and block importance of each modality.
 
     The contribution strategy ``name`` is refitted on the precomputed blocks of every
     split with the modalities outside each coalition all-NaN (through
     :func:`~skfusion.inspection.modality_shapley_from_folds`); its full
     score is the one the evaluation measured and the empty coalition is a
-    prior model on the same splits. ``models`` are the strategy's fitted
-    models on every split, for the block permutation importance.
-    ``max_exact``, ``n_permutations`` and ``n_jobs`` are the study's.
+    prior model on the same splits. ``models`` maps ``(split, strategy)`` to
+    the fitted fold models, for the block permutation importance; ``params``
+    are the study's (``max_exact``, ``n_permutations``, ``n_jobs``).
 
     Returns
     -------
@@ -837,13 +835,14 @@ def measure_contributions(
         known_scores={full: float(own["score"].mean())},
         # The ablation needs every leave-one-out coalition.
         extra_coalitions=[full - {m} for m in modalities],
-        max_exact=max_exact,
-        n_permutations=n_permutations,
+        max_exact=params["max_exact"],
+        n_permutations=params["n_permutations"],
         random_state=np.random.RandomState(seed),
-        n_jobs=n_jobs,
+        n_jobs=params["n_jobs"],
     )
     scores = result.coalition_scores
-    importances = _block_importances(results, blocks, y, modalities, models, seed)
+    fold_models = [models[split, name] for split in range(len(results.splits_))]
+    importances = _block_importances(results, blocks, y, modalities, fold_models, seed)
     rows = {
         m: {
             "ablation": scores[full] - scores[full - {m}],

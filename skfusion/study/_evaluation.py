@@ -1,17 +1,21 @@
-"""The optional evaluation a study runs after its analysis: subgroups, learning.
+"""The optional evaluation a study runs after its analysis.
 
-Both need more than the stored predictions (the table's subgroup columns,
-the folds' blocks to refit on), so they run in ``FusionStudy.fit`` once the
-analysis is done, each only when asked for.
+Subgroups, learning curves and robustness curves need more than the stored
+predictions (the table's subgroup columns, the folds' blocks to refit on or
+perturb, the fitted fold models), so they run in ``FusionStudy.fit`` once
+the analysis is done, each only when asked for.
 """
 
 from ._learning import learning_curve, learning_curve_strategies
+from ._robustness import robustness_curves
 from ._subgroups import subgroup_calibration, subgroup_scores
 
 __all__ = ["optional_evaluation"]
 
 
-def optional_evaluation(results, table, blocks, y, groups, seed, params, subgroups):
+def optional_evaluation(
+    results, table, blocks, models, y, groups, seed, params, subgroups
+):
     """The subgroup tables and ``learning_curve_`` of a study, when asked for.
 
     Parameters
@@ -25,6 +29,9 @@ def optional_evaluation(results, table, blocks, y, groups, seed, params, subgrou
     blocks : list of (DataFrame, DataFrame)
         The training and test blocks of every split.
 
+    models : dict of (int, str) to estimator
+        The fitted fold models kept (every strategy's with ``robustness``).
+
     y, groups : ndarray, ndarray or None
         The target and the groups.
 
@@ -32,7 +39,8 @@ def optional_evaluation(results, table, blocks, y, groups, seed, params, subgrou
         The bootstrap's seed, which also draws the learning curve's shares.
 
     params : dict
-        The study's parameters (``learning_curve``, ``n_jobs``).
+        The study's parameters (``learning_curve``, ``robustness``,
+        ``n_jobs``).
 
     subgroups : list of str
         The checked subgroup columns.
@@ -40,22 +48,25 @@ def optional_evaluation(results, table, blocks, y, groups, seed, params, subgrou
     Returns
     -------
     attributes : dict
-        The four attributes (None where not asked for) and ``notes``.
+        The five attributes (None where not asked for) and ``notes``.
     """
     attributes = {
         "subgroup_scores_": None,
         "subgroup_gaps_": None,
         "subgroup_calibration_": None,
         "learning_curve_": None,
+        "robustness_": None,
         "notes": [],
     }
     if subgroups:
-        attributes["subgroup_scores_"], attributes["subgroup_gaps_"] = (
-            subgroup_scores(results, table, subgroups, y, groups, seed)
+        attributes["subgroup_scores_"], attributes["subgroup_gaps_"] = subgroup_scores(
+            results, table, subgroups, y, groups, seed
         )
         attributes["subgroup_calibration_"] = subgroup_calibration(
             results, table, subgroups, y
         )
+    if params["robustness"]:
+        attributes["robustness_"] = robustness_curves(results, models, blocks, y, seed)
     names = learning_curve_strategies(params["learning_curve"], results)
     if names:
         attributes["learning_curve_"], attributes["notes"] = learning_curve(

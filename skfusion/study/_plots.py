@@ -214,6 +214,39 @@ def plot_learning_curve(study):
     return fig
 
 
+@fill_docstring
+def plot_robustness(study):
+    """Primary score against the share of test rows without each modality.
+
+    %(fitted_study)s
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure or None
+        One panel per modality: each strategy that sees it, mean over the
+        folds; None without robustness curves.
+    """
+    curves = getattr(study, "robustness_", None)
+    if curves is None or curves.empty:
+        return None
+    withheld = curves[curves["perturbation"] == "withheld"]
+    modalities = list(withheld["modality"].unique())
+    fig = _figure(4 * len(modalities), 3.8)
+    axes = fig.subplots(1, len(modalities), squeeze=False, sharey=True)[0]
+    # One colour per strategy in every panel.
+    colours = {name: f"C{k % 10}" for k, name in enumerate(study.strategies_)}
+    for ax, modality in zip(axes, modalities, strict=True):
+        own = withheld[withheld["modality"] == modality]
+        means = own.groupby(["strategy", "level"], sort=False)["score"].mean()
+        for name, part in means.groupby(level=0, sort=False):
+            ax.plot(part.index.get_level_values("level"), part.to_numpy(),
+                    marker="o", color=colours.get(name), label=name)  # fmt: skip
+        ax.set(xlabel=f"Share of test rows without {modality}", title=modality)
+        ax.legend(fontsize="x-small")
+    axes[0].set_ylabel(study.primary_metric_)
+    return fig
+
+
 _MAX_CALIBRATION_CURVES = 4
 
 

@@ -55,6 +55,7 @@ _FIGURES = [
     ("calibration", "Calibration"),
     ("decision_curves", "Decision curves"),
     ("learning_curve", "Learning curve"),
+    ("robustness", "Robustness to a missing modality"),
     ("survival_groups", "Kaplan–Meier curves by predicted risk"),
     ("labels", "ROC AUC of each label"),
     ("contributions", "Modality contributions"),
@@ -85,6 +86,7 @@ def report_files():
         "subgroups.csv",
         "decision_curves.csv",
         "learning_curve.csv",
+        "robustness.csv",
         *_DOCUMENTS,
         *(f"plots/{name}.png" for name, _ in _FIGURES),
     ]
@@ -124,6 +126,8 @@ def _files_of_earlier_report(folder):
             earlier.add("subgroups.csv")
         if params.get("learning_curve") not in (None, False, "False"):
             earlier.add("learning_curve.csv")
+        if params.get("robustness") in (True, "True"):
+            earlier.add("robustness.csv")
         return earlier
     return set()
 
@@ -155,9 +159,9 @@ def write_report(study, path):
       (``comparison_``);
     - ``folds.csv``: the score of every strategy on every fold
       (``fold_scores_``);
-    - ``decision_curves.csv``, ``subgroups.csv`` and ``learning_curve.csv``,
-      where the study has them (``decision_curve_``, ``subgroup_scores_``,
-      ``learning_curve_``);
+    - ``decision_curves.csv``, ``subgroups.csv``, ``learning_curve.csv`` and
+      ``robustness.csv``, where the study has them (``decision_curve_``,
+      ``subgroup_scores_``, ``learning_curve_``, ``robustness_``);
     - ``manifest.json``: software versions, creation time, study parameters,
       strategies, seeds, the hashes of the data and of the splits, and the fold
       sizes: what is needed to reproduce or audit the study;
@@ -190,6 +194,7 @@ def write_report(study, path):
             ("subgroups.csv", getattr(study, "subgroup_scores_", None)),
             ("decision_curves.csv", getattr(study, "decision_curve_", None)),
             ("learning_curve.csv", getattr(study, "learning_curve_", None)),
+            ("robustness.csv", getattr(study, "robustness_", None)),
         )
         if table is not None
     }
@@ -404,6 +409,7 @@ def _render_figures(study):
         plot_label_scores,
         plot_learning_curve,
         plot_missingness,
+        plot_robustness,
         plot_roc_curves,
         plot_survival_groups,
     )
@@ -414,6 +420,7 @@ def _render_figures(study):
         "calibration": plot_calibration,
         "decision_curves": plot_decision_curves,
         "learning_curve": plot_learning_curve,
+        "robustness": plot_robustness,
         "survival_groups": plot_survival_groups,
         "labels": plot_label_scores,
         "contributions": plot_contributions,
@@ -545,6 +552,7 @@ def _report_blocks(study, figures):
     blocks += _decision_curve_blocks(study, figure)
     blocks += _subgroup_blocks(study)
     blocks += _learning_curve_blocks(study, figure)
+    blocks += _robustness_blocks(study, figure)
     figure("survival_groups")
 
     if getattr(study, "label_scores_", None) is not None:
@@ -968,6 +976,53 @@ def _learning_curve_blocks(study, figure):
             )
         rows.append(cells)
     blocks.append(("table", pd.DataFrame(rows)))
+    return blocks
+
+
+def _robustness_blocks(study, figure):
+    """Scores with a modality withheld or noisy: a sentence, the figure, a table."""
+    from ._robustness import NOISE_LEVELS, effective_robustness
+
+    curves = getattr(study, "robustness_", None)
+    if curves is None or curves.empty:
+        return []
+    primary = study.primary_metric_
+    blocks = [
+        ("h2", "Robustness to a missing or degraded modality"),
+        (
+            "p",
+            "What happens in the clinic when a modality is missing or poor? "
+            "Each strategy's fitted fold models (no refit) predict their test "
+            "rows again with one modality withheld from 25, 50, 75 and 100 % of "
+            "the rows, or its values degraded by Gaussian noise of "
+            f"{', '.join(f'{level:g}' for level in NOISE_LEVELS)} training "
+            f"standard deviations. A flat curve degrades gracefully. The table "
+            f"gives the clean {primary}, the score without the modality in any "
+            "test row, and the area under the curve relative to the clean "
+            "score (1: withholding the modality costs nothing).",
+        ),
+    ]
+    figure("robustness")
+    summary = effective_robustness(curves)
+    noise = curves[curves["perturbation"] == "noise"]
+    strongest = noise[noise["level"] == noise["level"].max()]
+    noisy = strongest.groupby(["strategy", "modality"], sort=False)["score"].mean()
+    table = pd.DataFrame(
+        {
+            "strategy": summary["strategy"].astype(str),
+            "modality": summary["modality"].astype(str),
+            primary: summary["clean"].map(_score),
+            "without it": summary["at_100"].map(_score),
+            "relative area": summary["relative_area"].map(_score),
+            f"noise {noise['level'].max():g} sd": [
+                _score(noisy.get((name, modality)))
+                for name, modality in zip(
+                    summary["strategy"], summary["modality"], strict=True
+                )
+            ],
+        }
+    )
+    blocks.append(("table", table))
     return blocks
 
 

@@ -393,14 +393,15 @@ class OutOfFold(NamedTuple):
     ``decision_function`` (each None where the model has none; the decision
     only for a model without ``predict_proba``), NaN (None) in the rows a
     repeat does not test. ``fit_times`` maps ``(split, strategy)`` to seconds;
-    ``models`` holds the fitted model of ``keep_models_of`` on every split.
+    ``models`` maps ``(split, strategy)`` to the fitted model of each
+    strategy in ``keep_models_of``.
     """
 
     predictions: dict
     proba: dict
     decision: dict
     fit_times: dict
-    models: list
+    models: dict
 
 
 def predict_out_of_fold(
@@ -413,7 +414,7 @@ def predict_out_of_fold(
     groups,
     *,
     label_dtype,
-    keep_models_of=None,
+    keep_models_of=(),
     n_jobs=None,
     verbose=False,
     survival_times=None,
@@ -443,9 +444,9 @@ def predict_out_of_fold(
     label_dtype : dtype
         The dtype of the stored predicted labels.
 
-    keep_models_of : str or None
-        The strategy whose fitted models are kept (the fitted-model hook of
-        the modality importance).
+    keep_models_of : collection of str
+        The strategies whose fitted models are kept (the contributions and
+        the robustness curves reuse them).
 
     n_jobs : int or None
         Jobs over splits x strategies.
@@ -496,7 +497,7 @@ def predict_out_of_fold(
         arguments = (
             y[train],
             None if groups is None else groups[train],
-            name == keep_models_of,
+            name in keep_models_of,
             survival_times,
         )
         key = shared.get(name)
@@ -519,7 +520,7 @@ def predict_out_of_fold(
         results, total=len(tasks), desc="folds x strategies", disable=not verbose
     )
 
-    out = OutOfFold({}, {}, {}, {}, [])
+    out = OutOfFold({}, {}, {}, {}, {})
     for (split, name), result in zip(tasks, progress, strict=True):
         repeat, _ = split_ids[split]
         _, test = splits[split]
@@ -545,7 +546,7 @@ def predict_out_of_fold(
             out.decision[name][repeat, test] = decision
         out.fit_times[split, name] = fit_time
         if model is not None:
-            out.models.append(model)
+            out.models[split, name] = model
     return out
 
 

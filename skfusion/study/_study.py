@@ -121,13 +121,9 @@ class FusionStudy(BaseEstimator):
         ``"auto"`` takes ``early:linear`` when present, else the first
         strategy that sees every modality; ``None`` skips contributions.
 
-    max_exact : int, default=6
-        Up to this many modalities the Shapley values are exact (all
-        coalitions refitted); above, they are estimated from
-        ``n_permutations`` random orders.
-
-    n_permutations : int, default=50
-        Random orders for the sampled Shapley values.
+    max_exact, n_permutations : int, default=6 and 50
+        Up to ``max_exact`` modalities the Shapley values are exact (every
+        coalition refitted); above, estimated from ``n_permutations`` orders.
 
     random_state : int, RandomState instance or None, default=None
         Seeds the folds of every repeat, the default strategies and the
@@ -167,6 +163,12 @@ class FusionStudy(BaseEstimator):
         gap between levels is tested (``subgroup_scores_``,
         ``subgroup_gaps_``). A numeric column with more than five distinct
         values is cut into three bands at its tertiles.
+
+    robustness : bool, default=False
+        Every strategy's fold models predict their test rows again with one
+        modality withheld from 25 to 100 % of the rows, or degraded by noise
+        (``robustness_``). No refit, but the models of every strategy are
+        kept and predict 7 times per modality and fold.
 
     learning_curve : bool, str or list of str, default=False
         Strategies refitted on 10, 25, 50 and 75 % of each fold's training
@@ -294,6 +296,7 @@ class FusionStudy(BaseEstimator):
         "decision_thresholds": ["array-like", None],
         "subgroups": [str, list, tuple, None],
         "learning_curve": ["boolean", str, list],
+        "robustness": ["boolean"],
     }
 
     def __init__(
@@ -317,6 +320,7 @@ class FusionStudy(BaseEstimator):
         decision_thresholds=None,
         subgroups=None,
         learning_curve=False,
+        robustness=False,
     ):
         self.modalities = modalities
         self.strategies = strategies
@@ -336,6 +340,7 @@ class FusionStudy(BaseEstimator):
         self.decision_thresholds = decision_thresholds
         self.subgroups = subgroups
         self.learning_curve = learning_curve
+        self.robustness = robustness
 
     # The strategies check their own parameters when fitted.
     @_fit_context(prefer_skip_nested_validation=False)
@@ -428,7 +433,9 @@ class FusionStudy(BaseEstimator):
             y,
             groups,
             label_dtype=task.label_dtype(y),
-            keep_models_of=self.contribution_strategy_,
+            keep_models_of=(
+                self.strategies_ if self.robustness else {self.contribution_strategy_}
+            ),
             n_jobs=self.n_jobs,
             verbose=self.verbose,
             survival_times=None if grid is None else grid[0],
@@ -451,7 +458,8 @@ class FusionStudy(BaseEstimator):
         vars(self).update(results.statistics())
         self.notes_.extend(results.notes)
         params = self.get_params(deep=False)
-        extra = optional_evaluation(results, table, blocks, y, groups,
+        models = out_of_fold.models
+        extra = optional_evaluation(results, table, blocks, models, y, groups,
                                     statistics_seed, params, subgroups)  # fmt: skip
         self.notes_.extend(extra.pop("notes"))
         vars(self).update(extra)
@@ -459,17 +467,8 @@ class FusionStudy(BaseEstimator):
         self.contributions_, self.coalition_scores_ = None, {}
         if self.contribution_strategy_ is not None:
             self.contributions_, self.coalition_scores_ = measure_contributions(
-                results,
-                self.contribution_strategy_,
-                blocks,
-                y,
-                groups,
-                out_of_fold.models,
-                seed,
-                max_exact=self.max_exact,
-                n_permutations=self.n_permutations,
-                n_jobs=self.n_jobs,
-            )
+                results, self.contribution_strategy_, blocks, y, groups, models,
+                seed, params)  # fmt: skip
         clock.lap("contributions")
         self._refit(table, y, groups)
         clock.lap("refit")

@@ -37,6 +37,16 @@ FRAGMENTS = {
             with ``groups``, every class kept), scored on the fold's test rows:
             ``strategy, fraction, repeat, fold, n_train, score``; the share 1.0
             is the study's fold score. None otherwise.
+
+        robustness_ : DataFrame or None
+            With ``robustness``: each strategy's primary score on each fold
+            with one modality it sees withheld from a share of the test rows
+            or degraded by Gaussian noise, from the fitted fold models:
+            ``strategy, modality, perturbation, level, repeat, fold, score``
+            (``perturbation`` ``"withheld"`` with ``level`` the share 0 to 1,
+            the share 0 the fold score; or ``"noise"`` with ``level`` the noise's
+            standard deviation in training standard deviations). None
+            otherwise.
         """,
     # What a study's design is, as FusionStudy and StudyResults hold it.
     "study_design": """
