@@ -12,6 +12,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from ..utils._docstrings import fill_docstring
 from ._analysis import _bootstrap_input, _tested_rows, pooled_metrics
 from .statistics import bootstrap_weights, percentile_interval, resampled_metric
 
@@ -29,6 +30,8 @@ MIN_LEVEL_ROWS = 10
 _MAX_NUMERIC_LEVELS = 5
 _N_BANDS = 3
 _MISSING = "missing"
+# The first columns of every per-level table.
+_LEVEL_COLUMNS = ["subgroup", "level", "n_samples", "strategy"]
 
 
 def check_subgroups(subgroups, table):
@@ -106,19 +109,13 @@ def subgroup_levels(column):
     return column.astype(object).where(column.notna(), _MISSING).astype(str)
 
 
+@fill_docstring
 def subgroup_scores(results, table, columns, y, groups, seed, n_resamples=1000):
     """Every strategy's metrics per level of each subgroup column, and the gaps.
 
     Parameters
     ----------
-    results : StudyResults
-        The analysed comparison.
-
-    table : DataFrame
-        The study table, holding ``columns``.
-
-    columns : list of str
-        The subgroup columns.
+    %(subgroup_inputs)s
 
     y, groups : ndarray, ndarray or None
         The target and the groups (resampled whole).
@@ -171,17 +168,7 @@ def subgroup_scores(results, table, columns, y, groups, seed, n_resamples=1000):
             results, column, restricted, pooled, y, groups, seed, n_resamples
         )
     scores = pd.DataFrame(
-        rows,
-        columns=[
-            "subgroup",
-            "level",
-            "n_samples",
-            "strategy",
-            "metric",
-            "score",
-            "low",
-            "high",
-        ],
+        rows, columns=[*_LEVEL_COLUMNS, "metric", "score", "low", "high"]
     )
     gaps = pd.DataFrame(
         gap_rows,
@@ -200,19 +187,13 @@ def subgroup_scores(results, table, columns, y, groups, seed, n_resamples=1000):
     return scores, gaps
 
 
+@fill_docstring
 def subgroup_calibration(results, table, columns, y):
     """Calibration in the large of a binary study's strategies, per level.
 
     Parameters
     ----------
-    results : StudyResults
-        The analysed comparison.
-
-    table : DataFrame
-        The study table, holding ``columns``.
-
-    columns : list of str
-        The subgroup columns.
+    %(subgroup_inputs)s
 
     y : ndarray
         The target.
@@ -246,16 +227,7 @@ def subgroup_calibration(results, table, columns, y):
                      observed / predicted if scored else np.nan]
                 )  # fmt: skip
     return pd.DataFrame(
-        rows,
-        columns=[
-            "subgroup",
-            "level",
-            "n_samples",
-            "strategy",
-            "observed",
-            "predicted",
-            "ratio",
-        ],
+        rows, columns=[*_LEVEL_COLUMNS, "observed", "predicted", "ratio"]
     )
 
 

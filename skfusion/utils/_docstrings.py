@@ -13,6 +13,17 @@ import types
 __all__ = ["FRAGMENTS", "fill_docstring"]
 
 FRAGMENTS = {
+    # What the subgroup analyses of a study take.
+    "subgroup_inputs": """
+        results : StudyResults
+            The analysed comparison.
+
+        table : DataFrame
+            The study table, holding ``columns``.
+
+        columns : list of str
+            The subgroup columns.
+        """,
     # The optional evaluation a study runs after its analysis.
     "study_evaluation": """
         subgroup_scores_, subgroup_gaps_ : DataFrame or None
