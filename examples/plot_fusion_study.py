@@ -7,7 +7,9 @@ much, and how sure are we? :class:`~skfusion.study.FusionStudy` answers in one
 call: it compares a baseline per modality with every fusion strategy on the
 same patient-grouped folds, extracts each modality inside each training fold,
 tests every strategy against the best single modality, measures what each
-modality contributes, and writes a report with the plots.
+modality contributes, and writes a report with the plots. The clinical
+evaluation comes with it: decision curves, scores by sex and age band, a
+learning curve, and each strategy's robustness to a missing modality.
 
 Data: the COVID-19 image data collection (Cohen et al., 2020), X-rays only;
 task: COVID-19 against every other finding. Several X-rays of one patient
@@ -91,8 +93,18 @@ modalities = [
 # learns nothing from the data); the clinical encoder and the text model are
 # fitted inside every training fold. ``pos_label`` makes COVID-19 the class
 # whose probability the calibration, Brier score and ROC curves refer to.
+# The clinical evaluation: scores by sex and age band, a learning curve of
+# the best strategy and the reference, and every strategy's robustness to a
+# modality missing from part of the test rows.
 study = FusionStudy(
-    modalities, pos_label="COVID-19", cv=5, random_state=0, verbose=True
+    modalities,
+    pos_label="COVID-19",
+    cv=5,
+    random_state=0,
+    verbose=True,
+    subgroups=["sex", "age"],
+    learning_curve=True,
+    robustness=True,
 )
 study.fit(table, y, groups=groups)
 
@@ -115,6 +127,18 @@ print(
 # ------------------------------
 print(f"contributions of the modalities to {study.contribution_strategy_}:")
 print(study.contributions_.round(3).to_string())
+
+# %%
+# Does it work for everyone, and without a modality?
+# ---------------------------------------------------
+# The largest gap of ROC AUC between two levels of sex and of age band, and
+# each strategy's ROC AUC with the notes missing from every test row.
+print(study.subgroup_gaps_[["subgroup", "strategy", "gap", "p_value"]].round(3))
+curves = study.robustness_
+without_notes = curves.query(
+    "perturbation == 'withheld' and modality == 'notes' and level == 1.0"
+)
+print(without_notes.groupby("strategy", sort=False)["score"].mean().round(3))
 
 # %%
 # The report

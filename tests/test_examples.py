@@ -39,8 +39,9 @@ def test_fusion_study_example_runs_and_writes_the_report(tmp_path, capsys, monke
     assert "contributions of the modalities to early:linear" in printed
     assert f"Report written to {report.resolve()}/report.html" in printed
     html = (report / "report.html").read_text()
-    # ROC, calibration and decision curves too.
-    assert html.count("data:image/png;base64,") == 6
+    # ROC, calibration, decision, learning and robustness curves too.
+    assert html.count("data:image/png;base64,") == 8
+    assert "<h2>Subgroups</h2>" in html
 
 
 @pytest.mark.slow
