@@ -77,10 +77,14 @@ MODALITIES = [
 ]
 
 
-def _binary_study(**params):
-    X, y = make_multimodal_classification(
-        120, modality_sizes=(3, 3), informativeness=(2.0, 1.0), random_state=0
+def _data(n_samples):
+    return make_multimodal_classification(
+        n_samples, modality_sizes=(3, 3), informativeness=(2.0, 1.0), random_state=0
     )
+
+
+def _fitted(X, y, groups=None, **params):
+    """A two-strategy study of the two blocks, fitted."""
     study = FusionStudy(
         MODALITIES,
         strategies=["unimodal:a", "early:linear"],
@@ -89,7 +93,12 @@ def _binary_study(**params):
         random_state=0,
         **params,
     )
-    return study.fit(X, y), y
+    return study.fit(X, y, groups=groups)
+
+
+def _binary_study(**params):
+    X, y = _data(120)
+    return _fitted(X, y, **params), y
 
 
 def test_a_binary_study_has_decision_curves_from_its_stored_probabilities():
@@ -136,22 +145,13 @@ def test_the_report_shows_the_decision_curves(tmp_path):
 
 
 def _subgroup_study(**params):
-    X, y = make_multimodal_classification(
-        200, modality_sizes=(3, 3), informativeness=(2.0, 1.0), random_state=0
-    )
+    X, y = _data(200)
     rng = np.random.default_rng(0)
     X["sex"] = rng.choice(["F", "M"], 200)
     X.loc[:4, "sex"] = None  # five rows: too few to score
     X["age"] = rng.integers(18, 90, 200).astype(float)
-    study = FusionStudy(
-        MODALITIES,
-        strategies=["unimodal:a", "early:linear"],
-        cv=3,
-        contributions=None,
-        random_state=0,
-        **{"subgroups": ["sex", "age"], **params},
-    )
-    return study.fit(X, y, groups=np.arange(200) // 2), X, y
+    params = {"subgroups": ["sex", "age"], **params}
+    return _fitted(X, y, np.arange(200) // 2, **params), X, y
 
 
 def test_subgroup_metrics_are_scikit_learns_on_the_subsets():
@@ -291,15 +291,15 @@ def test_robustness_curves_start_at_the_study_and_end_without_the_modality(tmp_p
     test_X[[c for c in test_X.columns if c.startswith("b__")]] = np.nan
     expected = roc_auc_score(y[test], model.predict_proba(test_X)[:, 1])
     row = withheld.query(
-        "strategy == 'early:linear' and modality == 'b' and level == 1.0 "
-        "and fold == 0"
+        "strategy == 'early:linear' and modality == 'b' and level == 1.0 and fold == 0"
     )
     assert row["score"].iloc[0] == pytest.approx(expected, abs=1e-12)
     summary = effective_robustness(curves)
     assert (summary["relative_area"] > 0).all()
     pytest.importorskip("matplotlib")
     folder = study.report(tmp_path / "report")
-    assert "## Robustness to a missing or degraded modality" in (
-        folder / "report.md"
-    ).read_text()
+    assert (
+        "## Robustness to a missing or degraded modality"
+        in (folder / "report.md").read_text()
+    )
     assert (folder / "plots" / "robustness.png").is_file()

@@ -500,7 +500,7 @@ def analyse(results, y, groups, fit_times, seed, decision_thresholds=None):
     results.availability_scores_ = score_availability_patterns(results, y)
     results.label_scores_ = label_scores(results, y)
     results.decision_curve_ = study_decision_curve(
-        results, y, groups, decision_thresholds, seed
+        results, np.sort(_tested_rows(results, 0)), y, groups, decision_thresholds, seed
     )
     return results
 

@@ -285,9 +285,7 @@ def _row_key(cell, extractor):
     """
     from ..extractors import check_file, resolve_path
 
-    if getattr(extractor, "reads_files", False) and isinstance(
-        cell, str | os.PathLike
-    ):
+    if getattr(extractor, "reads_files", False) and isinstance(cell, str | os.PathLike):
         try:
             path = resolve_path(cell, getattr(extractor, "root", None))
             check_file(path, getattr(extractor, "max_file_bytes", None))

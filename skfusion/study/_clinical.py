@@ -186,7 +186,7 @@ def _curve_frame(name, thresholds, estimate, low, high):
     )
 
 
-def study_decision_curve(results, y, groups, thresholds, seed):
+def study_decision_curve(results, tested, y, groups, thresholds, seed):
     """The decision curves of a binary study's strategies, or None.
 
     From the pooled out-of-fold probabilities of the first repeat on the
@@ -197,6 +197,9 @@ def study_decision_curve(results, y, groups, thresholds, seed):
     ----------
     results : StudyResults
         The comparison.
+
+    tested : ndarray of int
+        The rows the first repeat tests, sorted.
 
     y, groups : ndarray, ndarray or None
         The target and the groups.
@@ -214,17 +217,6 @@ def study_decision_curve(results, y, groups, thresholds, seed):
     """
     if results.positive is None:  # a positive class: binary targets only
         return None
-    tested = np.sort(
-        np.concatenate(
-            [
-                test
-                for (repeat, _), (_, test) in zip(
-                    results.split_ids_, results.splits_, strict=True
-                )
-                if repeat == 0
-            ]
-        )
-    )
     risks = {
         name: None if proba is None else proba[0, tested, results.positive]
         for name, proba in results.oof_proba_.items()

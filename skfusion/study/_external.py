@@ -6,6 +6,7 @@
 # DeLong's test, the calibration and the scores by availability pattern are
 # computed exactly as for the study itself.
 
+from dataclasses import replace
 from typing import NamedTuple
 
 import numpy as np
@@ -20,7 +21,7 @@ from ._analysis import (
     summarise,
 )
 from ._checks import check_groups, check_modalities
-from ._results import StudyResults
+from ._results import ANALYSIS_ATTRIBUTES, StudyResults
 from ._runner import (
     as_float_blocks,
     hash_data,
@@ -114,32 +115,25 @@ def evaluate_cohort(study, table, y, groups=None):
     availability = _cohort_availability(study, table, y, blocks)
 
     n_rows = len(table)
-    cohort = StudyResults(
-        task_=study.task_,
-        classes_=study.classes_,
-        pos_label_=study.pos_label_,
-        metrics_=study.metrics_,
-        primary_metric_=study.primary_metric_,
+    # The study's comparison, with one "split" that tests every row of the
+    # cohort, its predictions, and no statistics yet.
+    cohort = replace(
+        StudyResults.from_study(study),
         strategies_={name: study.strategies_[name] for name in names},
-        strategy_kinds_=study.strategy_kinds_,
-        strategy_modalities_=study.strategy_modalities_,
-        # One "split" that tests every row of the cohort.
         splits_=[(np.array([], dtype=int), np.arange(n_rows))],
         split_ids_=[(0, 0)],
         oof_predictions_={name: p[None] for name, p in predictions.items()},
         oof_proba_={name: None if p is None else p[None] for name, p in proba.items()},
-        n_samples_=n_rows,
-        n_groups_=n_groups,
-        availability_=availability,
-        scorers=study._scorers,
         oof_decision={
             name: None if d is None else d[None] for name, d in decision.items()
         },
-        positive=getattr(study, "_positive", None),
-        survival_times_=getattr(study, "survival_times_", None),
-        horizons_=getattr(study, "horizons_", None),
-        best_unimodal_=study.best_unimodal_ if study.best_unimodal_ in names else None,
+        n_samples_=n_rows,
+        n_groups_=n_groups,
+        availability_=availability,
+        **dict.fromkeys(ANALYSIS_ATTRIBUTES),
     )
+    if study.best_unimodal_ in names:
+        cohort.best_unimodal_ = study.best_unimodal_
     cohort.fold_scores_ = fold_scores(cohort, y, {(0, name): np.nan for name in names})
     seed = study.bootstrap_["random_state"]
     summary, bootstrap, _, _ = summarise(cohort, y, groups, seed)

@@ -14,6 +14,7 @@ from sklearn.metrics import auc, roc_curve
 
 from ..utils._docstrings import fill_docstring
 from ._analysis import modality_presence, pattern_counts, tested_availability
+from ._results import optional_table
 from ._task import task_named
 
 
@@ -145,8 +146,8 @@ def plot_decision_curves(study):
         subject-bootstrap bands, "treat all" and "treat none"; None unless
         the study has decision curves.
     """
-    curve = getattr(study, "decision_curve_", None)
-    if curve is None or curve.empty:
+    curve = optional_table(study, "decision_curve_")
+    if curve is None:
         return None
     from ._clinical import TREAT_ALL, TREAT_NONE
 
@@ -195,8 +196,8 @@ def plot_learning_curve(study):
         score at each share of the training rows; None without a learning
         curve.
     """
-    curve = getattr(study, "learning_curve_", None)
-    if curve is None or curve.empty:
+    curve = optional_table(study, "learning_curve_")
+    if curve is None:
         return None
     fig = _figure(6, 4.5)
     ax = fig.add_subplot()
@@ -226,8 +227,8 @@ def plot_robustness(study):
         One panel per modality: each strategy that sees it, mean over the
         folds; None without robustness curves.
     """
-    curves = getattr(study, "robustness_", None)
-    if curves is None or curves.empty:
+    curves = optional_table(study, "robustness_")
+    if curves is None:
         return None
     withheld = curves[curves["perturbation"] == "withheld"]
     modalities = list(withheld["modality"].unique())

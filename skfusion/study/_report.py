@@ -24,6 +24,7 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._docstrings import fill_docstring
+from ._results import optional_table
 from ._task import task_named
 
 __all__ = ["write_report"]
@@ -191,10 +192,10 @@ def write_report(study, path):
     extra_tables = {
         name: table
         for name, table in (
-            ("subgroups.csv", getattr(study, "subgroup_scores_", None)),
-            ("decision_curves.csv", getattr(study, "decision_curve_", None)),
-            ("learning_curve.csv", getattr(study, "learning_curve_", None)),
-            ("robustness.csv", getattr(study, "robustness_", None)),
+            ("subgroups.csv", optional_table(study, "subgroup_scores_")),
+            ("decision_curves.csv", optional_table(study, "decision_curve_")),
+            ("learning_curve.csv", optional_table(study, "learning_curve_")),
+            ("robustness.csv", optional_table(study, "robustness_")),
         )
         if table is not None
     }
@@ -832,8 +833,8 @@ _DECISION_TABLE_THRESHOLDS = (0.05, 0.1, 0.2, 0.3, 0.5)
 
 def _decision_curve_blocks(study, figure):
     """Decision curves: a sentence a clinician can read, the figure, a table."""
-    curve = getattr(study, "decision_curve_", None)
-    if curve is None or curve.empty:
+    curve = optional_table(study, "decision_curve_")
+    if curve is None:
         return []
     blocks = [
         ("h2", "Decision curves"),
@@ -871,7 +872,7 @@ def _decision_curve_blocks(study, figure):
 
 def _subgroup_blocks(study):
     """Scores per subgroup level and the largest gap of each strategy."""
-    scores = getattr(study, "subgroup_scores_", None)
+    scores = optional_table(study, "subgroup_scores_")
     if scores is None:
         return []
     primary = study.primary_metric_
@@ -900,8 +901,8 @@ def _subgroup_blocks(study):
                 cells[f"{level} (n={n})"] = _scored(row, "score")
             rows.append(cells)
         blocks += [("p", f"By {column}:"), ("table", pd.DataFrame(rows))]
-    calibration = getattr(study, "subgroup_calibration_", None)
-    if calibration is not None and len(calibration):
+    calibration = optional_table(study, "subgroup_calibration_")
+    if calibration is not None:
         blocks.append(
             (
                 "p",
@@ -918,8 +919,8 @@ def _subgroup_blocks(study):
             table = table.map(_score).reset_index()
             table.columns = [str(c) for c in table.columns]
             blocks += [("p", f"By {column}:"), ("table", table)]
-    gaps = getattr(study, "subgroup_gaps_", None)
-    if gaps is not None and len(gaps):
+    gaps = optional_table(study, "subgroup_gaps_")
+    if gaps is not None:
         blocks.append(
             (
                 "p",
@@ -947,8 +948,8 @@ def _subgroup_blocks(study):
 
 def _learning_curve_blocks(study, figure):
     """Scores on shares of the training rows: a sentence, the figure, a table."""
-    curve = getattr(study, "learning_curve_", None)
-    if curve is None or curve.empty:
+    curve = optional_table(study, "learning_curve_")
+    if curve is None:
         return []
     blocks = [
         ("h2", "Learning curve"),
@@ -983,8 +984,8 @@ def _robustness_blocks(study, figure):
     """Scores with a modality withheld or noisy: a sentence, the figure, a table."""
     from ._robustness import NOISE_LEVELS, effective_robustness
 
-    curves = getattr(study, "robustness_", None)
-    if curves is None or curves.empty:
+    curves = optional_table(study, "robustness_")
+    if curves is None:
         return []
     primary = study.primary_metric_
     blocks = [

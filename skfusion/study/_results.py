@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 
 from ..utils._docstrings import fill_docstring
 
-__all__ = ["ANALYSIS_ATTRIBUTES", "StudyResults"]
+__all__ = ["ANALYSIS_ATTRIBUTES", "StudyResults", "optional_table"]
 
 #: The attributes that the analysis fills, named as the study's.
 ANALYSIS_ATTRIBUTES = (
@@ -147,3 +147,25 @@ class StudyResults:
     def __repr__(self):
         filled = [f.name for f in fields(self) if getattr(self, f.name) is not None]
         return f"StudyResults({len(self.strategies_)} strategies; {len(filled)} fields)"
+
+
+def optional_table(study, attribute):
+    """A study's table that only some studies have, or None.
+
+    None where the study lacks the attribute (one fitted or pickled before
+    it existed), has None (not asked for) or an empty table.
+
+    Parameters
+    ----------
+    study : FusionStudy
+        A fitted study.
+
+    attribute : str
+        The attribute's name (``"decision_curve_"``, ``"robustness_"``, ...).
+
+    Returns
+    -------
+    table : DataFrame or None
+    """
+    table = getattr(study, attribute, None)
+    return None if table is None or table.empty else table

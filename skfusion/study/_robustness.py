@@ -10,7 +10,7 @@ score with the modality absent from every test row.
 import numpy as np
 import pandas as pd
 
-from ..blocks import MODALITY_SEPARATOR
+from ..blocks import modality_of_column
 from ._runner import columns_of
 
 __all__ = [
@@ -68,10 +68,10 @@ def robustness_curves(results, models, blocks, y, seed):
         test = results.splits_[split][1]
         rng = np.random.RandomState(seed + split)
         order = rng.permutation(len(test_X))
-        for modality in _modalities(test_X):
-            columns = [
-                c for c in test_X.columns if c.startswith(modality + MODALITY_SEPARATOR)
-            ]
+        by_modality = {}
+        for column in test_X.columns:
+            by_modality.setdefault(modality_of_column(column), []).append(column)
+        for modality, columns in by_modality.items():
             seeing = [
                 name
                 for name in results.strategies_
@@ -144,13 +144,3 @@ def effective_robustness(curves):
     return pd.DataFrame(
         rows, columns=["strategy", "modality", "clean", "at_100", "relative_area"]
     )
-
-
-def _modalities(X):
-    """The modalities of a blocked matrix, in column order."""
-    seen = []
-    for column in X.columns:
-        modality = str(column).split(MODALITY_SEPARATOR, 1)[0]
-        if modality not in seen:
-            seen.append(modality)
-    return seen
