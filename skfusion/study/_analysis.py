@@ -5,7 +5,6 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
 from sklearn.metrics import (
     average_precision_score,
     roc_auc_score,
@@ -15,14 +14,11 @@ from ..blocks import modality_availability
 from ..inspection import modality_importance, modality_shapley_from_folds
 from ..utils._docstrings import fill_docstring
 from ._clinical import study_decision_curve
-from ._predictions import stored_predictions
 from ._runner import columns_of, fit_and_predict
-from ._survival import calibration_at_horizon
 from ._task import task_named
 from .statistics import (
     bootstrap_ci,
     bootstrap_weights,
-    calibration_table,
     corrected_resampled_ttest,
     delong_test,
     percentile_interval,
@@ -35,7 +31,6 @@ __all__ = [
     "best_unimodal",
     "calibrate",
     "compare",
-    "compare_survival",
     "fold_scores",
     "label_scores",
     "measure_contributions",
@@ -58,63 +53,9 @@ _NO_MODALITY = "none"
 # -- the stored predictions of a fitted study ---------------------------------------
 
 
-def _n_repeats(results):
-    return max(r for r, _ in results.split_ids_) + 1
-
-
-def _tested_rows(results, repeat):
-    return np.concatenate(
-        [
-            test
-            for (r, _), (_, test) in zip(
-                results.split_ids_, results.splits_, strict=True
-            )
-            if r == repeat
-        ]
-    )
-
-
 def _stand_in(results, name, repeat):
     """A scorer-compatible stand-in answering with stored OOF predictions."""
-    proba = results.oof_proba_[name]
-    decision = results.oof_decision[name]
-    return stored_predictions(
-        task_named(results.task_).stand_in_classes(results.classes_),
-        _labels(results, name, repeat),
-        None if proba is None else proba[repeat],
-        None if decision is None else decision[repeat],
-    )
-
-
-def _labels(results, name, repeat):
-    """Stored predicted labels of one repeat, in the dtype of the classes.
-
-    Labels that are not numbers are stored in an object array (None where
-    a row is not tested); scikit-learn's metrics take an object array of
-    booleans for an unknown target, so they get the classes' dtype back.
-    """
-    labels = results.oof_predictions_[name][repeat]
-    if (
-        results.classes_ is None
-        or labels.dtype != object
-        or results.classes_.dtype == object
-    ):
-        return labels
-    cast = labels.copy()
-    cast[pd.isna(cast)] = results.classes_[0]  # never scored: untested rows
-    return cast.astype(results.classes_.dtype)
-
-
-def _positive_scores(results, name, repeat=0):
-    """Scores of the positive class in one repeat (binary targets)."""
-    proba = results.oof_proba_[name]
-    if proba is not None:
-        return proba[repeat, :, results.positive]
-    decision = results.oof_decision[name]
-    if decision is None:
-        return None
-    # A binary decision function scores classes_[1].
-    return decision[repeat] if results.positive == 1 else -decision[repeat]
+    return results.stand_in(name, repeat, task_named(results.task_))
 
 
 def _score_rows(scorer, stand_in, y_true, positions):
@@ -170,7 +111,7 @@ def summarise(results, y, groups, seed):
     task = task_named(results.task_)
     threshold = task.threshold
     pooled = pooled_metrics(results, y, groups, seed, threshold)
-    tested = _tested_rows(results, 0)
+    tested = results.tested_rows(0)
     bootstrap = {
         "n_resamples": _N_BOOTSTRAP,
         "confidence": _CONFIDENCE,
@@ -271,9 +212,9 @@ def pooled_metrics(results, y, groups, seed, threshold=None):
     """
     task = task_named(results.task_)
     threshold = task.threshold if threshold is None else threshold
-    n_repeats = _n_repeats(results)
+    n_repeats = results.n_repeats
     # Every repeat of an integer cv tests every row; a splitter has one.
-    tested = np.sort(_tested_rows(results, 0))
+    tested = np.sort(results.tested_rows(0))
     y_tested = y[tested]
     units = tested if groups is None else np.asarray(groups)[tested]
 
@@ -331,15 +272,10 @@ def _bootstrap_input(results, name, metric, repeat, tested, y_tested):
     any other scorer is called on the stored predictions of each resample.
     """
     task = task_named(results.task_)
-    if task.survival:
-        # Harrell's C is resampled pair by pair; the metrics that estimate a
-        # censoring distribution keep only their fold-score interval.
-        if metric != "c_harrell":
-            return None
-        risk = _labels(results, name, repeat)[tested]
-        return "harrell_c", 1, y_tested, risk, None
     vectorised = task.pooled_metrics
     if metric not in vectorised:
+        if not task.rescores_resamples:
+            return None
         stand_in = _stand_in(results, name, repeat)
         scorer = partial(_score_rows, results.scorers[metric], stand_in)
         return scorer, 1, y_tested, tested, None
@@ -347,13 +283,13 @@ def _bootstrap_input(results, name, metric, repeat, tested, y_tested):
     if response == "positive score":
         if not task.positive_class:
             return None
-        scores = _positive_scores(results, name, repeat)
+        scores = results.positive_scores(name, repeat)
         y_pred = None if scores is None else scores[tested]
     elif response == "proba":
         proba = results.oof_proba_[name]
         y_pred = None if proba is None else proba[repeat, tested]
     else:
-        y_pred = _labels(results, name, repeat)[tested]
+        y_pred = results.labels(name, repeat)[tested]
     if y_pred is None:
         return None
     return resampled, sign, y_tested, y_pred, results.pos_label_
@@ -361,7 +297,7 @@ def _bootstrap_input(results, name, metric, repeat, tested, y_tested):
 
 def _rate_inputs(results, name, tested, y_tested, threshold, estimates, inputs):
     """Sensitivity and specificity at ``threshold`` (binary targets)."""
-    n_repeats = _n_repeats(results)
+    n_repeats = results.n_repeats
     proba = results.oof_proba_[name]
     per_repeat = None
     if proba is not None:
@@ -392,8 +328,7 @@ def _rate_inputs(results, name, tested, y_tested, threshold, estimates, inputs):
 def _brier(results, name, y):
     task = task_named(results.task_)
     proba = results.oof_proba_.get(name)
-    # A survival study's stored "probabilities" are survival curves.
-    if proba is None or task.survival:
+    if proba is None or not task.scores_brier:
         return np.nan
     values = []
     for repeat_proba in proba:
@@ -422,16 +357,16 @@ def label_scores(results, y):
         out-of-fold rows, mean over repeats (NaN for a strategy without
         probabilities). None unless the target is multi-label.
     """
-    if not task_named(results.task_).multilabel:
+    if not task_named(results.task_).scores_each_label:
         return None
     rows = []
-    n_repeats = _n_repeats(results)
+    n_repeats = results.n_repeats
     for name in results.strategies_:
         proba = results.oof_proba_[name]
         for k, label in enumerate(results.classes_):
             scores = {"roc_auc": [], "average_precision": []}
             for repeat in range(n_repeats):
-                tested = _tested_rows(results, repeat)
+                tested = results.tested_rows(repeat)
                 actual = y[tested, k]
                 if proba is None:
                     continue
@@ -444,7 +379,7 @@ def label_scores(results, y):
                 {
                     "strategy": name,
                     "label": label,
-                    "n_positive": int(y[_tested_rows(results, 0), k].sum()),
+                    "n_positive": int(y[results.tested_rows(0), k].sum()),
                     **{
                         metric: float(np.mean(values)) if values else np.nan
                         for metric, values in scores.items()
@@ -500,7 +435,7 @@ def analyse(results, y, groups, fit_times, seed, decision_thresholds=None):
     results.availability_scores_ = score_availability_patterns(results, y)
     results.label_scores_ = label_scores(results, y)
     results.decision_curve_ = study_decision_curve(
-        results, np.sort(_tested_rows(results, 0)), y, groups, decision_thresholds, seed
+        results, np.sort(results.tested_rows(0)), y, groups, decision_thresholds, seed
     )
     return results
 
@@ -513,13 +448,16 @@ def compare(results, y, groups=None, seed=None):
 
     The corrected resampled t-test of the primary metric's fold scores and,
     for a binary target, DeLong's test of the ROC AUCs; given a bootstrap
-    ``seed``, a survival study's table adds the bootstrap of Harrell's C
-    (:func:`compare_survival`).
+    ``seed``, what the task compares on subject resamples
+    (:meth:`Task.compare_resampled`: Harrell's C of a survival study).
     """
     table = _compare_fold_scores(results, y)
-    if seed is not None and task_named(results.task_).survival:
-        table = table.join(compare_survival(results, y, groups, seed))
-    return table
+    if seed is None:
+        return table
+    extra = task_named(results.task_).compare_resampled(
+        results, y, groups, seed, _N_BOOTSTRAP, _CONFIDENCE
+    )
+    return table if extra is None else table.join(extra)
 
 
 def _compare_fold_scores(results, y):
@@ -541,8 +479,8 @@ def _compare_fold_scores(results, y):
     n_test = round(np.mean([len(test) for _, test in results.splits_]))
     ordered = scores.sort_values(["repeat", "fold"])
     reference_scores = ordered.loc[ordered["strategy"] == reference, "score"].to_numpy()
-    reference_proba = _positive_scores(results, reference) if binary else None
-    tested = _tested_rows(results, 0)
+    reference_proba = results.positive_scores(reference) if binary else None
+    tested = results.tested_rows(0)
     for name in results.strategies_:
         own = ordered.loc[ordered["strategy"] == name, "score"].to_numpy()
         row = {
@@ -556,7 +494,7 @@ def _compare_fold_scores(results, y):
             test = corrected_resampled_ttest(own, reference_scores, n_train, n_test)
             row.update(t_statistic=test.statistic, p_value=test.pvalue)
         if binary:
-            own_proba = _positive_scores(results, name)
+            own_proba = results.positive_scores(name)
             if own_proba is None or reference_proba is None:
                 row.update(
                     auc=np.nan,
@@ -582,83 +520,8 @@ def _compare_fold_scores(results, y):
 
 def calibrate(results, y):
     """Reliability table of every strategy with probabilities (first repeat)."""
-    task = task_named(results.task_)
-    tested = _tested_rows(results, 0)
-    if task.survival:
-        return _calibrate_survival(results, y, tested)
-    tables = {}
-    for name, proba in results.oof_proba_.items():
-        if proba is None:  # a regressor, or a classifier without probabilities
-            continue
-        pairs = task.calibration_pairs(
-            proba[0, tested],
-            y[tested],
-            results.classes_,
-            results.pos_label_,
-            results.positive,
-        )
-        if pairs is None:
-            continue
-        outcome, confidence = pairs
-        if len(np.unique(outcome)) < 2:
-            continue
-        tables[name] = calibration_table(outcome, np.clip(confidence, 0, 1))
-    return tables
-
-
-def _calibrate_survival(results, y, tested):
-    """Predicted against Kaplan–Meier survival at the median event time."""
-    horizon = results.horizons_[len(results.horizons_) // 2]
-    column = int(np.argmin(np.abs(results.survival_times_ - horizon)))
-    tables = {}
-    for name, survival in results.oof_proba_.items():
-        if survival is None:
-            continue
-        tables[name] = calibration_at_horizon(
-            y[tested], survival[0, tested, column], results.survival_times_[column]
-        )
-    return tables
-
-
-def compare_survival(results, y, groups, seed):
-    """Bootstrap of each strategy's Harrell's C minus the reference's.
-
-    The pooled out-of-fold risks of the first repeat, the same subject
-    resamples (whole groups given ``groups``) for every strategy. Returns
-    a DataFrame of ``c_difference``, its percentile interval
-    (``c_difference_low``, ``c_difference_high``) and ``bootstrap_p_value``
-    (twice the smaller share of resampled differences on either side of 0).
-    """
-    columns = ["c_difference", "c_difference_low", "c_difference_high"]
-    columns.append("bootstrap_p_value")
-    table = pd.DataFrame(
-        np.nan,
-        index=pd.Index(list(results.strategies_), name="strategy"),
-        columns=columns,
-    )
-    reference = results.best_unimodal_
-    if reference is None:
-        return table
-    tested = np.sort(_tested_rows(results, 0))
-    units = tested if groups is None else np.asarray(groups)[tested]
-    risks = {name: _labels(results, name, 0)[tested] for name in results.strategies_}
-    differences = {name: [] for name in results.strategies_ if name != reference}
-    for weights in bootstrap_weights(units, _N_BOOTSTRAP, seed):
-        base = resampled_metric("harrell_c", y[tested], risks[reference], weights)
-        for name in differences:
-            own = resampled_metric("harrell_c", y[tested], risks[name], weights)
-            differences[name].append(own - base)
-    ones = np.ones((1, len(tested)))
-    base = resampled_metric("harrell_c", y[tested], risks[reference], ones)[0]
-    for name, chunks in differences.items():
-        distribution = np.concatenate(chunks)
-        distribution = distribution[np.isfinite(distribution)]
-        own = resampled_metric("harrell_c", y[tested], risks[name], ones)[0]
-        low, high, _ = percentile_interval(distribution, _CONFIDENCE)
-        share = min(np.mean(distribution <= 0), np.mean(distribution >= 0))
-        table.loc[name] = [own - base, low, high, min(1.0, 2 * share)]
-    table.loc[reference, "c_difference"] = 0.0
-    return table
+    tested = results.tested_rows(0)
+    return task_named(results.task_).calibration_tables(results, y, tested)
 
 
 # -- availability -------------------------------------------------------------------
@@ -762,8 +625,8 @@ def score_availability_patterns(results, y):
     """Primary score of each strategy on the rows of each availability pattern."""
     patterns = availability_pattern(results.availability_).to_numpy()
     scorer = results.scorers[results.primary_metric_]
-    n_repeats = _n_repeats(results)
-    tested = [_tested_rows(results, repeat) for repeat in range(n_repeats)]
+    n_repeats = results.n_repeats
+    tested = [results.tested_rows(repeat) for repeat in range(n_repeats)]
     # Rows no split tests (a custom splitter's training-only rows) have no
     # out-of-fold prediction and no availability: they are left out.
     rows_of = {
@@ -881,36 +744,7 @@ def _refit_score(
 
 
 def _dummy_score(results, y):
-    dummy = task_named(results.task_).dummy()
-    if dummy is None:
-        return _dummy_survival_score(results, y)
-    scorer = results.scorers[results.primary_metric_]
-    positions = np.arange(results.n_samples_)[:, None]
-    values = []
-    for train, test in results.splits_:
-        model = clone(dummy).fit(positions[train], y[train])
-        values.append(float(scorer(model, positions[test], y[test])))
-    return float(np.mean(values))
-
-
-def _dummy_survival_score(results, y):
-    """The primary metric of a model without features: one risk for all, and
-    the training rows' Kaplan–Meier curve as everyone's survival."""
-    from sksurv.nonparametric import kaplan_meier_estimator
-
-    from ._predictions import StoredSurvivalPredictions
-
-    scorer = results.scorers[results.primary_metric_]
-    values = []
-    for train, test in results.splits_:
-        times, survival = kaplan_meier_estimator(y["event"][train], y["time"][train])
-        at = np.searchsorted(times, results.survival_times_, side="right") - 1
-        curve = np.where(at < 0, 1.0, survival[np.clip(at, 0, None)])
-        stand_in = StoredSurvivalPredictions(
-            np.zeros(len(test)), np.tile(curve, (len(test), 1))
-        )
-        values.append(float(scorer(stand_in, np.arange(len(test))[:, None], y[test])))
-    return float(np.mean(values))
+    return task_named(results.task_).chance_score(results, y)
 
 
 def _block_importances(results, blocks, y, modalities, models, seed):

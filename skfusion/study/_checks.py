@@ -7,7 +7,6 @@ import numpy as np
 import pandas as pd
 
 from ..utils.validation import non_numeric_rows, plain, preview, row_name
-from ._survival import is_survival_target
 
 # Rows a message lists before it counts the rest.
 _ROWS_SHOWN = 10
@@ -16,6 +15,8 @@ __all__ = [
     "Target",
     "check_multilabel_target",
     "check_classes_in_splits",
+    "check_events_in_splits",
+    "check_labels_in_splits",
     "check_class_fold_count",
     "check_label_fold_count",
     "check_media_files",
@@ -210,26 +211,20 @@ def check_label_fold_count(cv, y, groups):
                 )
 
 
-def check_classes_in_splits(cv, classes, y, splits, split_ids):
-    """Every class in the training and test rows of every split.
+def check_events_in_splits(y, splits, split_ids):
+    """Some event in the training and test rows of every split (survival)."""
+    for part, index in (("training", 0), ("test", 1)):
+        for (repeat, fold), split in zip(split_ids, splits, strict=True):
+            if not y["event"][split[index]].any():
+                raise ValueError(
+                    f"The {part} rows of repeat {repeat}, fold {fold} hold no "
+                    "event: a model cannot learn, nor a metric score, without "
+                    "one. Use fewer folds or a stratified cv."
+                )
 
-    For a multi-label target: rows with and without every label.
-    """
-    if is_survival_target(y):
-        for part, index in (("training", 0), ("test", 1)):
-            for (repeat, fold), split in zip(split_ids, splits, strict=True):
-                if not y["event"][split[index]].any():
-                    raise ValueError(
-                        f"The {part} rows of repeat {repeat}, fold {fold} hold no "
-                        "event: a model cannot learn, nor a metric score, without "
-                        "one. Use fewer folds or a stratified cv."
-                    )
-        return
-    if classes is None:
-        return
-    if y.ndim == 2:
-        _check_labels_in_splits(classes, y, splits, split_ids)
-        return
+
+def check_classes_in_splits(cv, classes, y, splits, split_ids):
+    """Every class in the training and test rows of every split."""
     if isinstance(cv, Integral):
         # Stratified folds of whole groups: a class in few, large groups.
         advice = "Use fewer folds, or groups that spread the class more evenly."
@@ -252,7 +247,9 @@ def check_classes_in_splits(cv, classes, y, splits, split_ids):
                 )
 
 
-def _check_labels_in_splits(names, y, splits, split_ids):
+def check_labels_in_splits(names, y, splits, split_ids):
+    """Rows with and without every label in the training and test rows of
+    every split (multi-label)."""
     for part, index in (("training", 0), ("test", 1)):
         for (repeat, fold), split in zip(split_ids, splits, strict=True):
             rows = split[index]

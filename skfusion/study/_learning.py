@@ -79,12 +79,12 @@ def learning_curve(results, names, blocks, y, groups, seed, n_jobs=None):
         What could not be fitted.
     """
     rng = np.random.RandomState(seed)
-    # Every class kept in every share (not per label of a multi-label target).
-    classification = task_named(results.task_).classification and np.ndim(y) == 1
+    # Every class kept in every share, where the task has classes to keep.
+    strata = task_named(results.task_).share_strata(y)
     jobs, rows = [], []
     for split, (train, _) in enumerate(results.splits_):
         for fraction in LEARNING_FRACTIONS[:-1]:
-            kept = _share(train, y, groups, fraction, rng, classification)
+            kept = _share(train, strata, groups, fraction, rng)
             jobs += [(name, fraction, split, kept) for name in names]
     scorer = results.scorers[results.primary_metric_]
     outcomes = Parallel(n_jobs=n_jobs)(
@@ -129,17 +129,21 @@ def learning_curve(results, names, blocks, y, groups, seed, n_jobs=None):
     return curve.reset_index(drop=True), notes
 
 
-def _share(train, y, groups, fraction, rng, classification):
-    """Positions, within ``train``, of the rows a share keeps (sorted)."""
+def _share(train, strata, groups, fraction, rng):
+    """Positions, within ``train``, of the rows a share keeps (sorted).
+
+    Whole groups given ``groups``; else the same share of each stratum
+    given ``strata``; else a plain sample of the rows.
+    """
     if groups is not None:
         names = np.unique(groups[train])
         count = max(2, math.ceil(fraction * len(names)))
         chosen = rng.choice(names, size=min(count, len(names)), replace=False)
         return np.flatnonzero(np.isin(groups[train], chosen))
-    if classification:
+    if strata is not None:
         kept = []
-        for label in np.unique(y[train]):
-            members = np.flatnonzero(y[train] == label)
+        for label in np.unique(strata[train]):
+            members = np.flatnonzero(strata[train] == label)
             count = min(len(members), max(2, math.ceil(fraction * len(members))))
             kept.append(rng.choice(members, size=count, replace=False))
         return np.sort(np.concatenate(kept))

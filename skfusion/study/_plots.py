@@ -14,7 +14,7 @@ from sklearn.metrics import auc, roc_curve
 
 from ..utils._docstrings import fill_docstring
 from ._analysis import modality_presence, pattern_counts, tested_availability
-from ._results import optional_table
+from ._results import StudyResults, optional_table
 from ._task import task_named
 
 
@@ -450,18 +450,22 @@ def plot_survival_groups(study):
     fig : matplotlib.figure.Figure or None
         The figure; None unless the target is a time to event.
     """
-    if not task_named(study.task_).survival or getattr(study, "y_", None) is None:
+    # Only a time-to-event study has a grid of survival times.
+    if (
+        getattr(study, "survival_times_", None) is None
+        or getattr(study, "y_", None) is None
+    ):
         return None
-    from ._analysis import _labels, _tested_rows
     from ._survival import kaplan_meier_by_risk_group
 
+    results = StudyResults.from_study(study)
     names = _reference_and_best(study, list(study.strategies_), 2)
-    tested = np.sort(_tested_rows(study, 0))
+    tested = np.sort(results.tested_rows(0))
     y = study.y_[tested]
     fig = _figure(4.2 * len(names), 3.8)
     axes = fig.subplots(1, len(names), squeeze=False)[0]
     for ax, name in zip(axes, names, strict=True):
-        risk = _labels(study, name, 0)[tested]
+        risk = results.labels(name, 0)[tested]
         for label, times, survival in kaplan_meier_by_risk_group(y, risk):
             ax.step(times, survival, where="post", label=label)
         ax.set(

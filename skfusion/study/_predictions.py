@@ -9,7 +9,7 @@ def _has(attribute):
     return lambda self: getattr(self, attribute) is not None
 
 
-class _StoredClassifierPredictions(ClassifierMixin, BaseEstimator):
+class StoredClassifierPredictions(ClassifierMixin, BaseEstimator):
     """A 'fitted classifier' that answers with predictions made earlier.
 
     A scorer called with ``X`` = row positions (shape ``(n, 1)``) gets the
@@ -36,7 +36,7 @@ class _StoredClassifierPredictions(ClassifierMixin, BaseEstimator):
         return self.decision[_rows(X)]
 
 
-class _StoredRegressorPredictions(RegressorMixin, BaseEstimator):
+class StoredRegressorPredictions(RegressorMixin, BaseEstimator):
     """A 'fitted regressor' that answers with predictions made earlier."""
 
     def __init__(self, values):
@@ -67,32 +67,3 @@ class StoredSurvivalPredictions(BaseEstimator):
 
 def _rows(X):
     return np.asarray(X, dtype=np.intp).ravel()
-
-
-def stored_predictions(classes, labels, proba=None, decision=None):
-    """The stored-predictions stand-in for one set of responses.
-
-    Parameters
-    ----------
-    classes : ndarray, "survival" or None
-        Class labels of a classifier; ``"survival"`` for a survival model
-        (``labels`` its risks, ``proba`` its survival at the study's grid);
-        None for a regressor.
-
-    labels : ndarray of shape (n_samples,)
-        Predictions of ``predict``.
-
-    proba, decision : ndarray or None
-        Outputs of ``predict_proba`` and ``decision_function``, when the model
-        has them.
-
-    Returns
-    -------
-    estimator : object
-        A stand-in to pass to a scorer with ``X = positions[:, None]``.
-    """
-    if isinstance(classes, str) and classes == "survival":
-        return StoredSurvivalPredictions(labels, proba)
-    if classes is None:
-        return _StoredRegressorPredictions(labels)
-    return _StoredClassifierPredictions(classes, labels, proba, decision)

@@ -24,8 +24,8 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._docstrings import fill_docstring
-from ._results import optional_table
-from ._task import task_named
+from ._results import StudyResults, optional_table
+from ._task import TASKS, task_named
 
 __all__ = ["write_report"]
 
@@ -121,7 +121,9 @@ def _files_of_earlier_report(folder):
         # Written since the study had these parameters, when it had the tables.
         params = manifest.get("params")
         params = params if isinstance(params, dict) else {}
-        if "decision_thresholds" in params and manifest.get("task") == "binary":
+        # Decision curves: of a study whose target has a positive class.
+        task = TASKS.get(manifest.get("task"))
+        if "decision_thresholds" in params and getattr(task, "positive_class", 0):
             earlier.add("decision_curves.csv")
         if params.get("subgroups") not in (None, "None"):
             earlier.add("subgroups.csv")
@@ -545,8 +547,9 @@ def _report_blocks(study, figures):
                 )
             )
             blocks.append(("table", _pooled_metrics_table(study)))
-    if task_named(study.task_).survival:
-        blocks += _survival_blocks(study)
+    note = task_named(study.task_).metric_note(StudyResults.from_study(study))
+    if note is not None:
+        blocks.append(("p", note))
     figure("fold_scores")
     figure("roc")
     figure("calibration")
@@ -737,7 +740,9 @@ def _comparison_table(study):
     results = _results_table(study)
     compared = study.best_unimodal_ is not None
     task = task_named(study.task_)
-    binary, classification, survival = task.delong, task.classification, task.survival
+    binary = task.delong
+    # Columns a task's resampled comparison adds (Harrell's C of a survival study).
+    c_difference = "c_difference" in results.columns
     pooled = _has_pooled(study)
     single = len(study.splits_) == 1
     confidence = _confidence(study)
@@ -772,7 +777,7 @@ def _comparison_table(study):
             cells["DeLong p"] = (
                 "reference" if is_reference else _p_value(row["delong_p_value"])
             )
-        if compared and survival:
+        if compared and c_difference:
             cells[f"C difference [{confidence} CI]"] = (
                 "–"
                 if is_reference
@@ -781,7 +786,7 @@ def _comparison_table(study):
             cells["bootstrap p"] = (
                 "reference" if is_reference else _p_value(row["bootstrap_p_value"])
             )
-        if classification:
+        if task.scores_brier:
             cells["Brier"] = _score(row.get("brier"))
         cells["fit time (s)"] = _score(row.get("fit_time"))
         rows.append(cells)
@@ -1100,7 +1105,7 @@ def _external_blocks(study):
                 cells["DeLong p"] = (
                     "reference" if is_reference else _p_value(row["delong_p_value"])
                 )
-        if task.classification:
+        if task.scores_brier:
             cells["Brier"] = _score(row.get("brier"))
         rows.append(cells)
     blocks = [("p", text), ("table", pd.DataFrame(rows))]
@@ -1176,35 +1181,6 @@ def _label_blocks(study):
             "with the label.",
         ),
         ("table", table),
-    ]
-
-
-def _survival_blocks(study):
-    """What the survival metrics are, at which times."""
-    horizons = ", ".join(f"{t:g}" for t in study.horizons_)
-    grid = study.survival_times_
-    return [
-        (
-            "p",
-            "Survival metrics (greater is better): c_harrell, Harrell's "
-            "concordance of the risk scores; c_uno, Uno's concordance, "
-            "weighted by the inverse probability of censoring and truncated at "
-            f"t = {study.horizons_[-1]:g}; neg_integrated_brier, minus the "
-            f"integrated Brier score of the survival functions from t = "
-            f"{grid[0]:g} to {grid[-1]:g} (the 10th to 90th percentiles of the "
-            "event times); mean_auc, the mean cumulative/dynamic ROC AUC at the "
-            f"quartiles of the event times ({horizons}). The censoring "
-            "distribution of the last three is the Kaplan–Meier estimate of "
-            "the whole study's target (times and events only). Only Harrell's "
-            "C has a subject-bootstrap interval of its pooled value; C "
-            "difference: each strategy's pooled Harrell's C minus the "
-            "reference's, with the percentile interval of the same resamples, "
-            "and bootstrap p twice the smaller share of resampled differences "
-            "on either side of 0. Calibration: predicted survival at the "
-            f"median event time ({study.horizons_[len(study.horizons_) // 2]:g}) "
-            "against the Kaplan–Meier survival of the rows in each fifth of "
-            "prediction.",
-        )
     ]
 
 

@@ -11,6 +11,9 @@ StudyResults of one split that tests every row.
 
 from dataclasses import dataclass, field, fields
 
+import numpy as np
+import pandas as pd
+
 from ..utils._docstrings import fill_docstring
 
 __all__ = ["ANALYSIS_ATTRIBUTES", "StudyResults", "optional_table"]
@@ -133,6 +136,107 @@ class StudyResults:
                 for name in ANALYSIS_ATTRIBUTES
                 if hasattr(study, name)
             },
+        )
+
+    @property
+    def n_repeats(self):
+        """How many times the rows were split into folds."""
+        return max(repeat for repeat, _ in self.split_ids_) + 1
+
+    def tested_rows(self, repeat):
+        """The positions of the rows tested in one repeat, fold after fold.
+
+        Parameters
+        ----------
+        repeat : int
+            The repeat.
+
+        Returns
+        -------
+        rows : ndarray of int
+        """
+        return np.concatenate(
+            [
+                test
+                for (r, _), (_, test) in zip(self.split_ids_, self.splits_, strict=True)
+                if r == repeat
+            ]
+        )
+
+    def labels(self, name, repeat):
+        """A strategy's stored predicted labels of one repeat.
+
+        Labels that are not numbers are stored in an object array (None where
+        a row is not tested); scikit-learn's metrics take an object array of
+        booleans for an unknown target, so they get the classes' dtype back.
+        A survival strategy's "labels" are its risk scores.
+
+        Parameters
+        ----------
+        name : str
+            The strategy.
+
+        repeat : int
+            The repeat.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,) or (n_samples, n_labels)
+        """
+        labels = self.oof_predictions_[name][repeat]
+        if (
+            self.classes_ is None
+            or labels.dtype != object
+            or self.classes_.dtype == object
+        ):
+            return labels
+        cast = labels.copy()
+        cast[pd.isna(cast)] = self.classes_[0]  # never scored: untested rows
+        return cast.astype(self.classes_.dtype)
+
+    def positive_scores(self, name, repeat=0):
+        """A strategy's scores of the positive class in one repeat, or None.
+
+        The probability of ``pos_label_`` where the strategy has
+        probabilities, else its decision function oriented towards it
+        (binary targets); None for a strategy with neither.
+        """
+        proba = self.oof_proba_[name]
+        if proba is not None:
+            return proba[repeat, :, self.positive]
+        decision = self.oof_decision[name]
+        if decision is None:
+            return None
+        # A binary decision function scores classes_[1].
+        return decision[repeat] if self.positive == 1 else -decision[repeat]
+
+    def stand_in(self, name, repeat, task):
+        """A scorer-compatible model answering with a strategy's stored predictions.
+
+        Parameters
+        ----------
+        name : str
+            The strategy.
+
+        repeat : int
+            The repeat whose out-of-fold predictions it replays.
+
+        task : Task
+            The study's task, which makes the stand-in
+            (:meth:`Task.stand_in`).
+
+        Returns
+        -------
+        model : estimator
+            Predicts for the table positions it is given as its only column.
+        """
+        proba = self.oof_proba_[name]
+        decision = self.oof_decision[name]
+        return task.stand_in(
+            self.classes_,
+            self.labels(name, repeat),
+            None if proba is None else proba[repeat],
+            None if decision is None else decision[repeat],
         )
 
     def statistics(self):

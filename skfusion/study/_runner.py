@@ -9,15 +9,8 @@ from typing import NamedTuple
 import joblib
 import numpy as np
 import pandas as pd
-from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 from sklearn import config_context
 from sklearn.base import clone
-from sklearn.model_selection import (
-    GroupKFold,
-    KFold,
-    StratifiedGroupKFold,
-    StratifiedKFold,
-)
 from sklearn.pipeline import Pipeline
 from sklearn.utils.metadata_routing import get_routing_for_object
 from sklearn.utils.parallel import Parallel, delayed
@@ -52,37 +45,19 @@ __all__ = [
 # -- splits ----------------------------------------------------------------------
 
 
-def make_splits(cv, n_repeats, classification, table, y, groups, rng):
+def make_splits(cv, n_repeats, task, table, y, groups, rng):
     """The folds of every repeat, their ``(repeat, fold)`` ids and shuffle seeds.
 
-    An integer ``cv`` gives ``n_repeats`` shuffled K-folds (stratified for a
-    classification, grouped given ``groups``), each seeded by its own draw
-    from ``rng``; the seeds are returned. (A seed per repeat is what
-    ``fold_seeds_`` records, which sklearn's ``RepeatedStratifiedKFold``, drawing
-    every repeat from one generator, has not; and it has no grouped variant.)
-    A splitter is used as is, once; its seed is None. A multi-label target
-    (2-D ``y``) is split by iterative stratification (Sechidis et al., 2011;
-    ``iterative-stratification``'s ``MultilabelStratifiedKFold``), which
-    keeps each label's share in every fold as far as the rows allow; with
-    ``groups``, whole groups are stratified on the combinations of labels.
+    An integer ``cv`` gives ``n_repeats`` shuffled K-folds of the ``task``'s
+    splitter (:meth:`Task.fold_splitter`: stratified as the target allows,
+    grouped given ``groups``), each seeded by its own draw from ``rng``; the
+    seeds are returned. (A seed per repeat is what ``fold_seeds_`` records,
+    which sklearn's ``RepeatedStratifiedKFold``, drawing every repeat from
+    one generator, has not; and it has no grouped variant.) A splitter is
+    used as is, once; its seed is None.
     """
     if isinstance(cv, Integral):
-        multilabel = np.ndim(y) == 2
-        strata = y
-        if y.dtype.names is not None:
-            # A survival target: folds stratified on the event indicator.
-            strata = y["event"]
-            splitter = StratifiedGroupKFold if groups is not None else StratifiedKFold
-        elif multilabel and groups is None:
-            splitter = MultilabelStratifiedKFold
-        elif multilabel:
-            # Whole groups, stratified on the combinations of labels.
-            splitter = StratifiedGroupKFold
-            strata = np.unique(y, axis=0, return_inverse=True)[1].ravel()
-        elif groups is not None:
-            splitter = StratifiedGroupKFold if classification else GroupKFold
-        else:
-            splitter = StratifiedKFold if classification else KFold
+        splitter, strata = task.fold_splitter(y, groups is not None)
         splits, ids, seeds = [], [], []
         for repeat in range(n_repeats):
             seed = int(rng.randint(np.iinfo(np.int32).max))

@@ -16,7 +16,6 @@ from ..utils._docstrings import fill_docstring
 from ..utils._sklearn_compat import HasMethods, Interval, StrOptions, _fit_context
 from ._analysis import analyse, measure_contributions, row_availability
 from ._checks import (
-    check_classes_in_splits,
     check_groups,
     check_modalities,
 )
@@ -399,15 +398,13 @@ class FusionStudy(BaseEstimator):
         self.splits_, self.split_ids_, self.fold_seeds_ = make_splits(
             self.cv,
             self.n_repeats,
-            task.classification,
+            task,
             table,
             y,
             groups,
             rng,
         )
-        check_classes_in_splits(
-            self.cv, self.classes_, y, self.splits_, self.split_ids_
-        )
+        task.check_splits(self.cv, self.classes_, y, self.splits_, self.split_ids_)
         self.splits_hash_ = hash_splits(self.splits_)
         self.data_hash_ = hash_data(table, y, groups)
 

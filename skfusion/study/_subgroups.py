@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..utils._docstrings import fill_docstring
-from ._analysis import _bootstrap_input, _tested_rows, pooled_metrics
+from ._analysis import _bootstrap_input, pooled_metrics
 from .statistics import bootstrap_weights, percentile_interval, resampled_metric
 
 __all__ = [
@@ -141,7 +141,7 @@ def subgroup_scores(results, table, columns, y, groups, seed, n_resamples=1000):
         bootstrap p-value of a gap of zero (twice the smaller share of
         resampled gaps on either side of 0).
     """
-    tested = np.sort(_tested_rows(results, 0))
+    tested = np.sort(results.tested_rows(0))
     rows, gap_rows = [], []
     for column in columns:
         levels = subgroup_levels(table[column]).to_numpy()
@@ -210,7 +210,7 @@ def subgroup_calibration(results, table, columns, y):
     """
     if results.positive is None:  # a positive class: binary targets only
         return None
-    tested = np.sort(_tested_rows(results, 0))
+    tested = np.sort(results.tested_rows(0))
     rows = []
     for column in columns:
         levels = subgroup_levels(table[column]).to_numpy()
@@ -252,7 +252,7 @@ def _restricted(results, members):
 def _gaps(results, column, restricted, pooled, y, groups, seed, n_resamples):
     """The largest gap of each strategy's primary score between two levels."""
     metric = results.primary_metric_
-    tested = np.sort(_tested_rows(results, 0))
+    tested = np.sort(results.tested_rows(0))
     units = tested if groups is None else np.asarray(groups)[tested]
     rows = []
     for name in results.strategies_:

@@ -16,16 +16,21 @@ import pandas as pd
 from ..survival import import_sksurv
 from ..utils.validation import plain, row_name
 from ._predictions import StoredSurvivalPredictions
+from .statistics import bootstrap_weights, percentile_interval, resampled_metric
 
 __all__ = [
     "DEFAULT_SURVIVAL_METRICS",
+    "calibrate_survival",
     "calibration_at_horizon",
+    "chance_survival_score",
     "check_survival_target",
+    "compare_survival",
     "is_survival_target",
     "kaplan_meier_by_risk_group",
     "make_survival_scorers",
     "survival_at",
     "survival_grid",
+    "survival_metric_note",
     "survival_target",
     "weighted_harrell_c",
 ]
@@ -395,3 +400,112 @@ def calibration_at_horizon(y, survival, horizon, n_bins=5):
     # The columns of calibration_table: predicted survival, observed survival.
     columns = ["bin", "mean_predicted", "fraction_positive", "count"]
     return pd.DataFrame(rows, columns=columns)
+
+
+# -- a survival study's analysis of its stored predictions -----------------------------
+
+
+def calibrate_survival(results, y, tested):
+    """Predicted against Kaplan–Meier survival at the median horizon.
+
+    One table per strategy with stored survival curves (first repeat), as
+    :func:`calibration_at_horizon` makes it.
+    """
+    horizon = results.horizons_[len(results.horizons_) // 2]
+    column = int(np.argmin(np.abs(results.survival_times_ - horizon)))
+    tables = {}
+    for name, survival in results.oof_proba_.items():
+        if survival is None:
+            continue
+        tables[name] = calibration_at_horizon(
+            y[tested], survival[0, tested, column], results.survival_times_[column]
+        )
+    return tables
+
+
+def compare_survival(results, y, groups, seed, n_resamples, confidence):
+    """Bootstrap of each strategy's Harrell's C minus the reference's.
+
+    The pooled out-of-fold risks of the first repeat, the same subject
+    resamples (whole groups given ``groups``) for every strategy. Returns
+    a DataFrame of ``c_difference``, its percentile interval
+    (``c_difference_low``, ``c_difference_high``) and ``bootstrap_p_value``
+    (twice the smaller share of resampled differences on either side of 0).
+    """
+    columns = ["c_difference", "c_difference_low", "c_difference_high"]
+    columns.append("bootstrap_p_value")
+    table = pd.DataFrame(
+        np.nan,
+        index=pd.Index(list(results.strategies_), name="strategy"),
+        columns=columns,
+    )
+    reference = results.best_unimodal_
+    if reference is None:
+        return table
+    tested = np.sort(results.tested_rows(0))
+    units = tested if groups is None else np.asarray(groups)[tested]
+    risks = {name: results.labels(name, 0)[tested] for name in results.strategies_}
+    differences = {name: [] for name in results.strategies_ if name != reference}
+    for weights in bootstrap_weights(units, n_resamples, seed):
+        base = resampled_metric("harrell_c", y[tested], risks[reference], weights)
+        for name in differences:
+            own = resampled_metric("harrell_c", y[tested], risks[name], weights)
+            differences[name].append(own - base)
+    ones = np.ones((1, len(tested)))
+    base = resampled_metric("harrell_c", y[tested], risks[reference], ones)[0]
+    for name, chunks in differences.items():
+        distribution = np.concatenate(chunks)
+        distribution = distribution[np.isfinite(distribution)]
+        own = resampled_metric("harrell_c", y[tested], risks[name], ones)[0]
+        low, high, _ = percentile_interval(distribution, confidence)
+        share = min(np.mean(distribution <= 0), np.mean(distribution >= 0))
+        table.loc[name] = [own - base, low, high, min(1.0, 2 * share)]
+    table.loc[reference, "c_difference"] = 0.0
+    return table
+
+
+def chance_survival_score(results, y):
+    """The primary metric of a model without features, mean over the splits.
+
+    One risk for all, and the training rows' Kaplan–Meier curve as
+    everyone's survival.
+    """
+    nonparametric = _sksurv("nonparametric")
+    scorer = results.scorers[results.primary_metric_]
+    values = []
+    for train, test in results.splits_:
+        times, survival = nonparametric.kaplan_meier_estimator(
+            y["event"][train], y["time"][train]
+        )
+        at = np.searchsorted(times, results.survival_times_, side="right") - 1
+        curve = np.where(at < 0, 1.0, survival[np.clip(at, 0, None)])
+        stand_in = StoredSurvivalPredictions(
+            np.zeros(len(test)), np.tile(curve, (len(test), 1))
+        )
+        values.append(float(scorer(stand_in, np.arange(len(test))[:, None], y[test])))
+    return float(np.mean(values))
+
+
+def survival_metric_note(survival_times, horizons):
+    """The report's sentence on what the survival metrics are, at which times."""
+    listed = ", ".join(f"{t:g}" for t in horizons)
+    return (
+        "Survival metrics (greater is better): c_harrell, Harrell's "
+        "concordance of the risk scores; c_uno, Uno's concordance, "
+        "weighted by the inverse probability of censoring and truncated at "
+        f"t = {horizons[-1]:g}; neg_integrated_brier, minus the "
+        f"integrated Brier score of the survival functions from t = "
+        f"{survival_times[0]:g} to {survival_times[-1]:g} (the 10th to 90th "
+        "percentiles of the event times); mean_auc, the mean "
+        f"cumulative/dynamic ROC AUC at the quartiles of the event times "
+        f"({listed}). The censoring distribution of the last three is the "
+        "Kaplan–Meier estimate of the whole study's target (times and events "
+        "only). Only Harrell's C has a subject-bootstrap interval of its "
+        "pooled value; C difference: each strategy's pooled Harrell's C minus "
+        "the reference's, with the percentile interval of the same resamples, "
+        "and bootstrap p twice the smaller share of resampled differences "
+        "on either side of 0. Calibration: predicted survival at the "
+        f"median event time ({horizons[len(horizons) // 2]:g}) "
+        "against the Kaplan–Meier survival of the rows in each fifth of "
+        "prediction."
+    )

@@ -13,6 +13,8 @@ from numbers import Integral
 
 import numpy as np
 import pandas as pd
+from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
+from sklearn.base import clone
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.metrics import (
     brier_score_loss,
@@ -22,6 +24,12 @@ from sklearn.metrics import (
     make_scorer,
     roc_auc_score,
 )
+from sklearn.model_selection import (
+    GroupKFold,
+    KFold,
+    StratifiedGroupKFold,
+    StratifiedKFold,
+)
 from sklearn.utils.multiclass import type_of_target
 
 from ..utils._sklearn_compat import scorer_with_pos_label
@@ -30,17 +38,30 @@ from ._checks import (
     Target,
     _positions,
     check_class_fold_count,
+    check_classes_in_splits,
+    check_events_in_splits,
     check_label_fold_count,
+    check_labels_in_splits,
     check_multilabel_target,
     check_target_values,
     count_units,
 )
+from ._predictions import (
+    StoredClassifierPredictions,
+    StoredRegressorPredictions,
+    StoredSurvivalPredictions,
+)
 from ._survival import (
+    calibrate_survival,
+    chance_survival_score,
     check_survival_target,
+    compare_survival,
     is_survival_target,
     make_survival_scorers,
     survival_grid,
+    survival_metric_note,
 )
+from .statistics import calibration_table
 
 __all__ = ["TASKS", "Task", "check_fold_count", "check_target", "task_named"]
 
@@ -93,12 +114,6 @@ class Task:
         ``"binary"``, ``"multiclass"``, ``"multilabel"``, ``"regression"``
         or ``"survival"``: the study's ``task_``.
 
-    classification : bool
-        Whether the strategies are classifiers and the folds stratified.
-
-    multilabel, survival : bool
-        Whether the target is multi-label, or a time to event.
-
     positive_class : bool
         Whether one class is the positive one (a binary target).
 
@@ -118,21 +133,32 @@ class Task:
 
     delong : bool
         Whether the comparison adds DeLong's test of the ROC AUCs.
+
+    scores_brier : bool
+        Whether the strategies' probabilities have a Brier score.
+
+    scores_each_label : bool
+        Whether the analysis scores each label on its own (``label_scores_``).
+
+    rescores_resamples : bool
+        Whether a metric without a vectorised bootstrap is bootstrapped by
+        calling its scorer on every resample (else it keeps only its
+        fold-score interval).
     """
 
     name = None
     #: ``(heading, column names)`` of the report's table of target counts,
     #: or None for a target without counts.
     counts_caption = ("Class counts:", ("class", "samples", "share"))
-    classification = True
-    multilabel = False
-    survival = False
     positive_class = False
     default_scoring = ()
     pooled_metrics = _POOLED_METRICS
     threshold = None
     rates = ()
     delong = False
+    scores_brier = True
+    scores_each_label = False
+    rescores_resamples = True
 
     def make_scorers(self, scoring, y, pos_label):
         """The metric names and their scorers.
@@ -169,11 +195,99 @@ class Task:
 
     def strategy_options(self):
         """The kind of default strategies: keywords of ``default_strategies``."""
-        return {
-            "classification": self.classification,
-            "multilabel": self.multilabel,
-            "survival": self.survival,
-        }
+        return {"classification": True, "multilabel": False, "survival": False}
+
+    def fold_splitter(self, y, grouped):
+        """The K-fold class of an integer ``cv``, and what it stratifies on.
+
+        Parameters
+        ----------
+        y : ndarray
+            The target.
+
+        grouped : bool
+            Whether the folds keep the rows of a group together.
+
+        Returns
+        -------
+        splitter : type
+            A scikit-learn style K-fold class (``n_splits``, ``shuffle``,
+            ``random_state``).
+
+        strata : ndarray
+            The ``y`` its ``split`` is given.
+        """
+        return (StratifiedGroupKFold if grouped else StratifiedKFold), y
+
+    def share_strata(self, y):
+        """What a learning curve's share of the rows keeps in proportion, or None."""
+        return y
+
+    def calibration_tables(self, results, y, tested):
+        """Reliability table of every strategy with probabilities (first repeat).
+
+        Parameters
+        ----------
+        results : StudyResults
+            The comparison.
+
+        y : ndarray
+            The target.
+
+        tested : ndarray of int
+            The rows the first repeat tests.
+
+        Returns
+        -------
+        tables : dict of str to DataFrame
+        """
+        tables = {}
+        for name, proba in results.oof_proba_.items():
+            if proba is None:  # a regressor, or a classifier without probabilities
+                continue
+            pairs = self.calibration_pairs(
+                proba[0, tested],
+                y[tested],
+                results.classes_,
+                results.pos_label_,
+                results.positive,
+            )
+            if pairs is None:
+                continue
+            outcome, confidence = pairs
+            if len(np.unique(outcome)) < 2:
+                continue
+            tables[name] = calibration_table(outcome, np.clip(confidence, 0, 1))
+        return tables
+
+    def compare_resampled(self, results, y, groups, seed, n_resamples, confidence):
+        """Columns the comparison adds from subject resamples, or None.
+
+        Returns
+        -------
+        table : DataFrame or None
+            Indexed by strategy, joined to ``comparison_``.
+        """
+        return None
+
+    def metric_note(self, results):
+        """The report's sentence on the task's own metrics, or None."""
+        return None
+
+    def chance_score(self, results, y):
+        """The primary metric of the chance-level model, mean over the splits.
+
+        The model that :meth:`dummy` gives, fitted on each split's training
+        rows and scored on its test rows: what a modality's contribution is
+        measured from.
+        """
+        scorer = results.scorers[results.primary_metric_]
+        positions = np.arange(results.n_samples_)[:, None]
+        values = []
+        for train, test in results.splits_:
+            model = clone(self.dummy()).fit(positions[train], y[train])
+            values.append(float(scorer(model, positions[test], y[test])))
+        return float(np.mean(values))
 
     def time_grid(self, y):
         """``(survival_times, horizons)`` of a survival target, else None."""
@@ -186,14 +300,32 @@ class Task:
     def dummy(self):
         """The chance-level model that contributions are measured from, or None.
 
-        None means a model of the features cannot give the chance level:
-        a survival study scores constant risks instead.
+        A survival study has none: its chance level is scored by
+        :meth:`chance_score` from constant risks instead.
         """
         return DummyClassifier(strategy="prior")
 
-    def stand_in_classes(self, classes):
-        """The ``classes_`` of the stand-in that replays stored predictions."""
-        return classes
+    def stand_in(self, classes, labels, proba, decision):
+        """A model that replays stored predictions, for a scorer to call.
+
+        Parameters
+        ----------
+        classes : ndarray or None
+            The study's ``classes_``.
+
+        labels : ndarray
+            The stored predictions (a survival study's risk scores).
+
+        proba, decision : ndarray or None
+            The stored probabilities (a survival study's survival curves) and
+            decision function.
+
+        Returns
+        -------
+        model : estimator
+            Answers for the table positions it is given as its only column.
+        """
+        return StoredClassifierPredictions(classes, labels, proba, decision)
 
     def brier(self, proba, y, classes, pos_label, positive):
         """The Brier score of one repeat's probabilities on its tested rows."""
@@ -210,6 +342,10 @@ class Task:
 
     def check_fold_count(self, cv, y, groups):
         """Refuse an integer ``cv`` whose folds the target cannot fill."""
+
+    def check_splits(self, cv, classes, y, splits, split_ids):
+        """Refuse splits whose training or test rows the target cannot fill."""
+        check_classes_in_splits(cv, classes, y, splits, split_ids)
 
     def check_cohort_target(self, y, n_rows, classes, metrics):
         """An external cohort's target as an array of the study's kind.
@@ -308,7 +444,7 @@ class MultilabelTask(Task):
         "Label counts (a row may have several):",
         ("label", "rows with it", "share of rows"),
     )
-    multilabel = True
+    scores_each_label = True
     default_scoring = (
         "roc_auc",
         "average_precision",
@@ -318,9 +454,26 @@ class MultilabelTask(Task):
     )
     pooled_metrics = _POOLED_MULTILABEL_METRICS
 
-    def stand_in_classes(self, classes):
+    def strategy_options(self):
+        return {"classification": True, "multilabel": True, "survival": False}
+
+    def fold_splitter(self, y, grouped):
+        # Iterative stratification (Sechidis et al., 2011) keeps each label's
+        # share in every fold as far as the rows allow; whole groups are
+        # stratified on the combinations of labels.
+        if not grouped:
+            return MultilabelStratifiedKFold, y
+        return StratifiedGroupKFold, np.unique(y, axis=0, return_inverse=True)[
+            1
+        ].ravel()
+
+    def share_strata(self, y):
+        return None  # every label kept would need iterative stratification
+
+    def stand_in(self, classes, labels, proba, decision):
         # scikit-learn's multi-label classes_: the classes of every label.
-        return [np.array([0, 1])] * len(classes)
+        binary = [np.array([0, 1])] * len(classes)
+        return StoredClassifierPredictions(binary, labels, proba, decision)
 
     def brier(self, proba, y, classes, pos_label, positive):
         # The mean over labels of each label's Brier score.
@@ -332,6 +485,9 @@ class MultilabelTask(Task):
 
     def check_fold_count(self, cv, y, groups):
         check_label_fold_count(cv, y, groups)
+
+    def check_splits(self, cv, classes, y, splits, split_ids):
+        check_labels_in_splits(classes, y, splits, split_ids)
 
     def check_cohort_target(self, y, n_rows, classes, metrics):
         # The study's labels, 0 or 1, none missing.
@@ -366,8 +522,17 @@ class RegressionTask(Task):
 
     name = "regression"
     counts_caption = None
-    classification = False
     default_scoring = ("r2", "neg_mean_absolute_error")
+    scores_brier = False
+
+    def strategy_options(self):
+        return {"classification": False, "multilabel": False, "survival": False}
+
+    def fold_splitter(self, y, grouped):
+        return (GroupKFold if grouped else KFold), y
+
+    def share_strata(self, y):
+        return None
 
     def label_dtype(self, y):
         return float
@@ -375,11 +540,17 @@ class RegressionTask(Task):
     def dummy(self):
         return DummyRegressor()
 
+    def stand_in(self, classes, labels, proba, decision):
+        return StoredRegressorPredictions(labels)
+
     def brier(self, proba, y, classes, pos_label, positive):
         return np.nan
 
     def calibration_pairs(self, proba, y, classes, pos_label, positive):
         return None  # no reliability table of a continuous prediction
+
+    def check_splits(self, cv, classes, y, splits, split_ids):
+        pass  # any rows can be regressed on
 
     def check_cohort_target(self, y, n_rows, classes, metrics):
         y = check_target_values(y, n_rows, whose="the external cohort's")
@@ -399,9 +570,34 @@ class SurvivalTask(Task):
 
     name = "survival"
     counts_caption = ("Events and censored rows:", ("outcome", "rows", "share"))
-    classification = False
-    survival = True
-    pooled_metrics = {}
+    # Harrell's C is resampled pair by pair; the metrics that estimate a
+    # censoring distribution keep only their fold-score interval.
+    pooled_metrics = {"c_harrell": ("harrell_c", "labels", 1)}
+    rescores_resamples = False
+    # The stored "probabilities" of a survival strategy are survival curves.
+    scores_brier = False
+
+    def strategy_options(self):
+        return {"classification": False, "multilabel": False, "survival": True}
+
+    def fold_splitter(self, y, grouped):
+        # Each fold tests its share of the events.
+        return (StratifiedGroupKFold if grouped else StratifiedKFold), y["event"]
+
+    def share_strata(self, y):
+        return None
+
+    def calibration_tables(self, results, y, tested):
+        return calibrate_survival(results, y, tested)
+
+    def compare_resampled(self, results, y, groups, seed, n_resamples, confidence):
+        return compare_survival(results, y, groups, seed, n_resamples, confidence)
+
+    def chance_score(self, results, y):
+        return chance_survival_score(results, y)
+
+    def metric_note(self, results):
+        return survival_metric_note(results.survival_times_, results.horizons_)
 
     def make_scorers(self, scoring, y, pos_label):
         # Scored on the grid of the study's own event times.
@@ -423,8 +619,8 @@ class SurvivalTask(Task):
             "Kaplan–Meier survival of the bin",
         )
 
-    def stand_in_classes(self, classes):
-        return "survival"
+    def stand_in(self, classes, labels, proba, decision):
+        return StoredSurvivalPredictions(labels, proba)
 
     def check_cohort_target(self, y, n_rows, classes, metrics):
         if not is_survival_target(y):
@@ -433,6 +629,9 @@ class SurvivalTask(Task):
                 "array of an event indicator and a time), as the study's."
             )
         return check_survival_target(np.asarray(y), n_rows)[0]
+
+    def check_splits(self, cv, classes, y, splits, split_ids):
+        check_events_in_splits(y, splits, split_ids)
 
     def check_fold_count(self, cv, y, groups):
         # Each fold tests some events: stratified on the event indicator.
