@@ -7,6 +7,7 @@ import pandas as pd
 from sklearn.utils import Bunch, check_random_state
 
 from ..blocks import MODALITY_SEPARATOR
+from ..utils._docstrings import fill_docstring
 from ._synthetic import (
     _check_modalities,
     _check_names,
@@ -46,6 +47,7 @@ def _censoring_scale(rng, event_times, censoring_rate):
     return draws * high
 
 
+@fill_docstring
 def make_multimodal_survival(
     n_samples=200,
     *,
@@ -69,11 +71,7 @@ def make_multimodal_survival(
 
     Parameters
     ----------
-    n_samples : int, default=200
-        Number of rows.
-
-    modality_sizes : sequence of int, default=(10, 10)
-        Number of features of each modality block.
+    %(generated_sizes)s
 
     informativeness : float or sequence of float, default=1.0
         Non-negative weight of each modality in the log-hazard (one value

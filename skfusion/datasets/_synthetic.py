@@ -8,6 +8,7 @@ import pandas as pd
 from sklearn.utils import check_random_state
 
 from ..blocks import MODALITY_SEPARATOR
+from ..utils._docstrings import fill_docstring
 from ._base import check_bool
 
 
@@ -196,6 +197,7 @@ def _label_directions(rng, n_features, n_labels):
     return gaussian / np.linalg.norm(gaussian, axis=0)
 
 
+@fill_docstring
 def make_multimodal_classification(
     n_samples=200,
     *,
@@ -227,11 +229,7 @@ def make_multimodal_classification(
 
     Parameters
     ----------
-    n_samples : int, default=200
-        Number of rows.
-
-    modality_sizes : sequence of int, default=(10, 10)
-        Number of features of each modality block.
+    %(generated_sizes)s
 
     informativeness : float or sequence of float, default=1.0
         Non-negative signal strength of each modality (one value for all, or
