@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 
+from ..utils._docstrings import fill_docstring
 from ._base import check_bool, check_subset, data_dir, make_bunch
 
 _MODALITIES = {"audio": ["audio"], "image": ["image"]}
@@ -38,6 +39,7 @@ Multimodal Fusion", ECCV Workshops 2018 (AV-MNIST pairing).
 """
 
 
+@fill_docstring
 def load_av_digits(*, subset="all", return_X_y=False, as_frame=True):
     """Load spoken and handwritten digits paired by label (AV-MNIST style).
 
@@ -58,8 +60,7 @@ def load_av_digits(*, subset="all", return_X_y=False, as_frame=True):
         Which rows to load, by FSDD's official split (recordings 0-4 of every
         speaker and digit are the test split).
 
-    return_X_y : bool, default=False
-        If True, return ``(data, target)`` instead of a Bunch.
+    %(loader_return_X_y)s
 
     as_frame : bool, default=True
         If True, ``data`` is a DataFrame and ``target`` a Series. If False,
@@ -80,16 +81,9 @@ def load_av_digits(*, subset="all", return_X_y=False, as_frame=True):
         frame : DataFrame of shape (n_samples, 5) or None
             ``data`` with the target as last column; None when
             ``as_frame=False``.
-        feature_names : list of str
-            The columns of ``data``.
         target_names : list of int
             The digits 0 to 9.
-        modalities : dict of str to list of str
-            Suggested grouping of the columns: ``"audio"`` and ``"image"``.
-        DESCR : str
-            Description of the dataset, its licences and citations.
-
-    (data, target) : tuple if ``return_X_y`` is True
+    %(loader_bunch_fields)s
 
     Notes
     -----
@@ -129,10 +123,32 @@ def load_av_digits(*, subset="all", return_X_y=False, as_frame=True):
     >>> X.shape, sorted(set(y.tolist())) == list(range(10))
     ((300, 4), True)
     """
+    return _load(subset, return_X_y, as_frame, _digit, list(range(10)), _DESCR)
+
+
+def _load(subset, return_X_y, as_frame, target_of, target_names, descr):
+    """Both loaders: check the options, read the rows, make the Bunch.
+
+    ``target_of`` maps the digit of each row (a Series named ``digit``) to
+    the target: the digit itself, or the findings.
+    """
     check_subset(subset)
     check_bool(return_X_y, "return_X_y")
     check_bool(as_frame, "as_frame")
+    data, digit = _read_rows(subset)
+    return make_bunch(
+        data,
+        target_of(digit),
+        target_names=target_names,
+        modalities=_MODALITIES,
+        descr=descr,
+        as_frame=as_frame,
+        return_X_y=return_X_y,
+    )
 
+
+def _read_rows(subset):
+    """The study table of ``subset`` and the digit of each row."""
     folder = data_dir() / "av_digits"
     pairs = pd.read_csv(folder / "pairs.csv")
     with np.load(folder / "images.npz") as arrays:
@@ -157,17 +173,12 @@ def load_av_digits(*, subset="all", return_X_y=False, as_frame=True):
             "split": pairs["split"].astype("str"),
         }
     )
-    target = pairs["digit"].astype(np.int64).rename("digit")
+    return data, pairs["digit"].astype(np.int64).rename("digit")
 
-    return make_bunch(
-        data,
-        target,
-        target_names=list(range(10)),
-        modalities=_MODALITIES,
-        descr=_DESCR,
-        as_frame=as_frame,
-        return_X_y=return_X_y,
-    )
+
+def _digit(digit):
+    """The target of :func:`load_av_digits`: the digit itself."""
+    return digit
 
 
 # Findings of a digit: each a 0/1 label, several per row, as in a radiology
@@ -189,6 +200,7 @@ Multi-label target (load_av_digits_findings)
 )
 
 
+@fill_docstring
 def load_av_digits_findings(*, subset="all", return_X_y=False, as_frame=True):
     """Load the audio-visual digits as a multi-label problem with three findings.
 
@@ -207,11 +219,10 @@ def load_av_digits_findings(*, subset="all", return_X_y=False, as_frame=True):
     Parameters
     ----------
     subset : {"train", "test", "all"}, default="all"
-        Which rows to load, by FSDD's official split (recordings 0-4 of every
-        speaker and digit are the test split).
+        Which rows to load, by FSDD's official split as in
+        :func:`load_av_digits`.
 
-    return_X_y : bool, default=False
-        If True, return ``(data, target)`` instead of a Bunch.
+    %(loader_return_X_y)s
 
     as_frame : bool, default=True
         If True, ``data`` and ``target`` are DataFrames. If False, ``data``
@@ -232,16 +243,9 @@ def load_av_digits_findings(*, subset="all", return_X_y=False, as_frame=True):
         frame : DataFrame of shape (n_samples, 7) or None
             ``data`` with the findings as last columns; None when
             ``as_frame=False``.
-        feature_names : list of str
-            The columns of ``data``.
         target_names : list of str
             ``["even", "greater_than_4", "prime"]``.
-        modalities : dict of str to list of str
-            Suggested grouping of the columns: ``"audio"`` and ``"image"``.
-        DESCR : str
-            Description of the dataset, its licences and citations.
-
-    (data, target) : tuple if ``return_X_y`` is True
+    %(loader_bunch_fields)s
 
     See Also
     --------
@@ -266,22 +270,16 @@ def load_av_digits_findings(*, subset="all", return_X_y=False, as_frame=True):
     >>> Y.sum().tolist()
     [150, 150, 120]
     """
-    check_subset(subset)
-    check_bool(return_X_y, "return_X_y")
-    check_bool(as_frame, "as_frame")
-    data, digit = load_av_digits(subset=subset, return_X_y=True)
-    findings = pd.DataFrame(
+    return _load(
+        subset, return_X_y, as_frame, _findings, list(_FINDINGS), _FINDINGS_DESCR
+    )
+
+
+def _findings(digit):
+    """The target of :func:`load_av_digits_findings`: one 0/1 column a finding."""
+    return pd.DataFrame(
         {
             name: is_finding(digit).astype(np.int64)
             for name, is_finding in _FINDINGS.items()
         }
-    )
-    return make_bunch(
-        data,
-        findings,
-        target_names=list(_FINDINGS),
-        modalities=_MODALITIES,
-        descr=_FINDINGS_DESCR,
-        as_frame=as_frame,
-        return_X_y=return_X_y,
     )

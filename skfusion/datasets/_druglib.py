@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 
+from ..utils._docstrings import fill_docstring
 from ._base import check_bool, check_subset, data_dir, make_bunch
 
 _FILES = {"train": "drugLibTrain_raw.tsv.gz", "test": "drugLibTest_raw.tsv.gz"}
@@ -85,6 +86,7 @@ def _read_split(name):
     return data, raw["rating"].astype(np.int64)
 
 
+@fill_docstring
 def load_druglib(
     *, subset="train", target="rating_class", return_X_y=False, as_frame=True
 ):
@@ -111,8 +113,7 @@ def load_druglib(
         ``"neutral"`` (5-6) and ``"positive"`` (7-10); ``"rating"`` gives the
         integer rating 1-10, for regression.
 
-    return_X_y : bool, default=False
-        If True, return ``(data, target)`` instead of a Bunch.
+    %(loader_return_X_y)s
 
     as_frame : bool, default=True
         If True, ``data`` is a DataFrame indexed by ``review_id`` and
@@ -136,17 +137,10 @@ def load_druglib(
         frame : DataFrame of shape (n_samples, 8) or None
             ``data`` with the target as last column; None when
             ``as_frame=False``.
-        feature_names : list of str
-            The columns of ``data``.
         target_names : list of str
             ``["negative", "neutral", "positive"]``, or ``["rating"]`` for the
             regression target.
-        modalities : dict of str to list of str
-            Suggested grouping of the columns: ``"tabular"`` and ``"text"``.
-        DESCR : str
-            Description of the dataset, its licence and citation.
-
-    (data, target) : tuple if ``return_X_y`` is True
+    %(loader_bunch_fields)s
 
     Notes
     -----

@@ -7,7 +7,14 @@ import pandas as pd
 from sklearn.utils import Bunch, check_random_state
 
 from ..blocks import MODALITY_SEPARATOR
-from ._synthetic import _check_modalities, _check_names, _check_target
+from ..utils._docstrings import fill_docstring
+from ._synthetic import (
+    _check_modalities,
+    _check_names,
+    _check_target,
+    _hide_one_modality,
+    _modality_columns,
+)
 
 __all__ = ["load_breast_cancer_modalities", "make_multimodal_survival"]
 
@@ -40,6 +47,7 @@ def _censoring_scale(rng, event_times, censoring_rate):
     return draws * high
 
 
+@fill_docstring
 def make_multimodal_survival(
     n_samples=200,
     *,
@@ -63,11 +71,7 @@ def make_multimodal_survival(
 
     Parameters
     ----------
-    n_samples : int, default=200
-        Number of rows.
-
-    modality_sizes : sequence of int, default=(10, 10)
-        Number of features of each modality block.
+    %(generated_sizes)s
 
     informativeness : float or sequence of float, default=1.0
         Non-negative weight of each modality in the log-hazard (one value
@@ -132,18 +136,8 @@ def make_multimodal_survival(
     event = event_times <= censoring
     time = np.minimum(event_times, censoring)
 
-    if missing_rate > 0:
-        n_missing = int(round(missing_rate * n_samples))
-        rows = rng.choice(n_samples, size=n_missing, replace=False)
-        dropped = rng.randint(len(sizes), size=n_missing)
-        for row, m in zip(rows, dropped, strict=True):
-            blocks[m][row] = np.nan
-    columns = [
-        f"{name}{MODALITY_SEPARATOR}x{j}"
-        for name, size in zip(names, sizes, strict=True)
-        for j in range(size)
-    ]
-    X = pd.DataFrame(np.hstack(blocks), columns=columns)
+    _hide_one_modality(rng, blocks, missing_rate)
+    X = pd.DataFrame(np.hstack(blocks), columns=_modality_columns(names, sizes))
     y = _survival_array(event, time)
     return (X, y, risk) if return_risk else (X, y)
 

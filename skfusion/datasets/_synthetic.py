@@ -8,6 +8,8 @@ import pandas as pd
 from sklearn.utils import check_random_state
 
 from ..blocks import MODALITY_SEPARATOR
+from ..utils._docstrings import fill_docstring
+from ._base import check_bool
 
 
 def _is_int(value):
@@ -46,12 +48,6 @@ def _class_labels(n_samples, weights, n_classes):
     return np.repeat(np.arange(n_classes), counts)
 
 
-def _check_bool(value, name):
-    """Raise unless ``value`` is a bool."""
-    if not isinstance(value, bool | np.bool_):
-        raise ValueError(f"{name} must be a bool, got {value!r} instead.")
-
-
 def _check_modalities(n_samples, modality_sizes, informativeness):
     """Validate the sizes of the data; return the block sizes and strengths."""
     if not _is_int(n_samples) or n_samples < 1:
@@ -86,7 +82,7 @@ def _check_modalities(n_samples, modality_sizes, informativeness):
 
 def _check_target(interaction, n_classes, missing_rate, n_modalities):
     """Validate the classes, their interaction and the missing rate."""
-    _check_bool(interaction, "interaction")
+    check_bool(interaction, "interaction")
     if not _is_int(n_classes) or n_classes < 2:
         raise ValueError(f"n_classes must be an int >= 2, got {n_classes!r} instead.")
     if interaction and (n_classes != 2 or n_modalities < 2):
@@ -124,6 +120,32 @@ def _check_names(modality_names, n_modalities):
     if len(set(names)) != len(names):
         raise ValueError(f"modality_names must be unique, got {names!r}.")
     return names
+
+
+def _hide_one_modality(rng, blocks, missing_rate):
+    """Set one modality, at random, to NaN in a ``missing_rate`` share of rows.
+
+    ``blocks`` (one (n_samples, size) array per modality) are changed in place;
+    the rows and their modalities are drawn from ``rng`` only when
+    ``missing_rate`` is positive, so a complete data set draws nothing.
+    """
+    if missing_rate <= 0:
+        return
+    n_samples = len(blocks[0])
+    n_missing = int(round(missing_rate * n_samples))
+    rows = rng.choice(n_samples, size=n_missing, replace=False)
+    dropped = rng.randint(len(blocks), size=n_missing)
+    for row, m in zip(rows, dropped, strict=True):
+        blocks[m][row] = np.nan
+
+
+def _modality_columns(names, sizes):
+    """Column names of the blocked matrix: ``f"{name}__x{j}"``, block by block."""
+    return [
+        f"{name}{MODALITY_SEPARATOR}x{j}"
+        for name, size in zip(names, sizes, strict=True)
+        for j in range(size)
+    ]
 
 
 def _class_means(rng, n_features, n_classes, separation):
@@ -175,6 +197,7 @@ def _label_directions(rng, n_features, n_labels):
     return gaussian / np.linalg.norm(gaussian, axis=0)
 
 
+@fill_docstring
 def make_multimodal_classification(
     n_samples=200,
     *,
@@ -206,11 +229,7 @@ def make_multimodal_classification(
 
     Parameters
     ----------
-    n_samples : int, default=200
-        Number of rows.
-
-    modality_sizes : sequence of int, default=(10, 10)
-        Number of features of each modality block.
+    %(generated_sizes)s
 
     informativeness : float or sequence of float, default=1.0
         Non-negative signal strength of each modality (one value for all, or
@@ -313,7 +332,7 @@ def make_multimodal_classification(
     sizes, strengths = _check_modalities(n_samples, modality_sizes, informativeness)
     _check_target(interaction, n_classes, missing_rate, len(sizes))
     names = _check_names(modality_names, len(sizes))
-    _check_bool(as_frame, "as_frame")
+    check_bool(as_frame, "as_frame")
     _check_labels(n_labels, n_classes, interaction)
     if interaction and weights is not None:
         raise ValueError("weights cannot be combined with interaction=True.")
@@ -348,23 +367,12 @@ def make_multimodal_classification(
                 means, state = _class_means(rng, size, n_classes, strength), y
             blocks.append(noise + means[state])
 
-    if missing_rate > 0:
-        n_missing = int(round(missing_rate * n_samples))
-        rows = rng.choice(n_samples, size=n_missing, replace=False)
-        dropped = rng.randint(len(sizes), size=n_missing)
-        for row, m in zip(rows, dropped, strict=True):
-            blocks[m][row] = np.nan
-
+    _hide_one_modality(rng, blocks, missing_rate)
     X = np.hstack(blocks)
     y = y.astype(np.int64)
     if not as_frame:
         return X, y
-    columns = [
-        f"{name}__x{j}"
-        for name, size in zip(names, sizes, strict=True)
-        for j in range(size)
-    ]
-    X = pd.DataFrame(X, columns=columns)
+    X = pd.DataFrame(X, columns=_modality_columns(names, sizes))
     if n_labels is not None:
         return X, pd.DataFrame(y, columns=[f"y{j}" for j in range(n_labels)])
     return X, pd.Series(y, name="y")

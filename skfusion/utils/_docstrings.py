@@ -368,6 +368,32 @@ FRAGMENTS = {
         availability : DataFrame of shape (n_samples, n_modalities)
             Boolean table, one column per modality.
         """,
+    # The size of the data the synthetic multimodal generators make.
+    "generated_sizes": """
+        n_samples : int, default=200
+            Number of rows.
+
+        modality_sizes : sequence of int, default=(10, 10)
+            Number of features of each modality block.
+        """,
+    # The option of the bundled-dataset loaders that skips the Bunch.
+    "loader_return_X_y": """
+        return_X_y : bool, default=False
+            If True, return ``(data, target)`` instead of a Bunch.
+        """,
+    # The Bunch fields every bundled-dataset loader fills the same way, and
+    # the tuple returned instead; placed at the indentation of ``Returns``.
+    "loader_bunch_fields": """
+            feature_names : list of str
+                The columns of ``data``.
+            modalities : dict of str to list of str
+                Suggested grouping of the columns of ``data`` into modalities
+                (the keys are the modality names).
+            DESCR : str
+                Description of the dataset: its sources, licences and citations.
+
+        (data, target) : tuple if ``return_X_y`` is True
+        """,
 }
 
 _PLACEHOLDER = re.compile(
