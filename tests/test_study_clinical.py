@@ -303,3 +303,41 @@ def test_robustness_curves_start_at_the_study_and_end_without_the_modality(tmp_p
         in (folder / "report.md").read_text()
     )
     assert (folder / "plots" / "robustness.png").is_file()
+
+
+# -- TRIPOD+AI checklist -------------------------------------------------------------
+
+
+def test_the_checklist_follows_the_sections_of_the_report():
+    from skfusion.study import tripod_checklist
+
+    bare = tripod_checklist(["Cohort", "Comparison of strategies"]).set_index("item")
+    assert bare.loc["14", "status"] == "not reported"
+    assert "subgroups=" in bare.loc["14", "to add"]
+    assert bare.loc["12e", "status"] == "reported"
+    assert bare.loc["12e", "to add"] == ""
+    assert bare.loc["17", "status"] == "not reported"  # the author's alone
+    with_subgroups = tripod_checklist(["Cohort", "Subgroups"]).set_index("item")
+    assert with_subgroups.loc["14", "status"] == "reported"
+    assert with_subgroups.loc["14", "where"] == "Subgroups"
+    # A section answering part of an item leaves the author the rest.
+    assert with_subgroups.loc["10", "status"] == "partly reported"
+    assert with_subgroups.loc["10", "to add"]
+
+
+def test_the_report_has_the_tripod_checklist(tmp_path):
+    study, _, _ = _subgroup_study()
+    folder = study.report(tmp_path / "report")
+    text = (folder / "report.md").read_text()
+    assert "## TRIPOD+AI checklist" in text
+    checklist = pd.read_csv(folder / "tripod_checklist.csv", keep_default_na=False)
+    items = checklist.set_index("item")
+    # The study ran its subgroups: fairness (14) is answered by that section;
+    # it has no external cohort (16).
+    assert items.loc["14", "status"] == "reported"
+    assert items.loc["14", "where"] == "Subgroups"
+    assert items.loc["16", "status"] == "not reported"
+    assert items.loc["11", "where"] == "Missing modalities"
+    assert set(checklist["status"]) <= {"reported", "partly reported", "not reported"}
+    # The table in the report is the file's.
+    assert f"| 14 | {items.loc['14', 'topic']} | reported | Subgroups |" in text

@@ -13,6 +13,7 @@ from ._strategies import (
 )
 from ._study import FusionStudy
 from ._survival import survival_target
+from ._tripod import tripod_checklist
 from .statistics import (
     DeLongResult,
     SubjectBootstrapResult,
@@ -45,4 +46,5 @@ __all__ = [
     "report_files",
     "subject_bootstrap_ci",
     "survival_target",
+    "tripod_checklist",
 ]

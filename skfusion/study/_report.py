@@ -26,6 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..utils._docstrings import fill_docstring
 from ._results import StudyResults, optional_table
 from ._task import TASKS, task_named
+from ._tripod import GUIDELINE, tripod_checklist
 
 __all__ = ["write_report"]
 
@@ -65,6 +66,8 @@ _FIGURES = [
 # The files of a report besides its figures, in the order they are written.
 _TABLES = ("results.csv", "folds.csv")
 _DOCUMENTS = ("manifest.json", "report.md", "report.html")
+# Written by every report since the checklist; an earlier report never did.
+_CHECKLIST = "tripod_checklist.csv"
 
 
 def report_files():
@@ -88,6 +91,7 @@ def report_files():
         "decision_curves.csv",
         "learning_curve.csv",
         "robustness.csv",
+        _CHECKLIST,
         *_DOCUMENTS,
         *(f"plots/{name}.png" for name, _ in _FIGURES),
     ]
@@ -131,6 +135,8 @@ def _files_of_earlier_report(folder):
             earlier.add("learning_curve.csv")
         if params.get("robustness") in (True, "True"):
             earlier.add("robustness.csv")
+        if manifest.get("reporting_guideline") == GUIDELINE:
+            earlier.add(_CHECKLIST)
         return earlier
     return set()
 
@@ -165,6 +171,9 @@ def write_report(study, path):
     - ``decision_curves.csv``, ``subgroups.csv``, ``learning_curve.csv`` and
       ``robustness.csv``, where the study has them (``decision_curve_``,
       ``subgroup_scores_``, ``learning_curve_``, ``robustness_``);
+    - ``tripod_checklist.csv``: each item of the TRIPOD+AI reporting
+      guideline, the report's sections that answer it and what the author
+      must add (:func:`~skfusion.study.tripod_checklist`);
     - ``manifest.json``: software versions, creation time, study parameters,
       strategies, seeds, the hashes of the data and of the splits, and the fold
       sizes: what is needed to reproduce or audit the study;
@@ -201,10 +210,12 @@ def write_report(study, path):
         )
         if table is not None
     }
+    blocks = _report_blocks(study, figures)
     planned = [
         *_TABLES,
         *(["external.csv"] if external is not None else []),
         *extra_tables,
+        _CHECKLIST,
         *_DOCUMENTS,
         *(f"plots/{name}.png" for name in figures or {}),
     ]
@@ -229,6 +240,7 @@ def write_report(study, path):
         )
     for name, table in extra_tables.items():
         table.to_csv(folder / name, index=False)
+    tripod_checklist(_sections(blocks)).to_csv(folder / _CHECKLIST, index=False)
     manifest = _jsonable({**_manifest(study), "files": sorted(planned)})
     (folder / "manifest.json").write_text(
         json.dumps(manifest, indent=2, allow_nan=False) + "\n", encoding="utf-8"
@@ -243,7 +255,6 @@ def write_report(study, path):
     for name in sorted(owned - set(planned)):
         (folder / name).unlink(missing_ok=True)
 
-    blocks = _report_blocks(study, figures)
     title = "Fusion study report"
     (folder / "report.md").write_text(
         _to_markdown(title, blocks, figures or {}), encoding="utf-8"
@@ -315,6 +326,8 @@ def _manifest(study):
         "metrics": list(study.metrics_),
         "primary_metric": study.primary_metric_,
         "params": params,
+        # The guideline of the checklist the report writes (tripod_checklist.csv).
+        "reporting_guideline": GUIDELINE,
         "strategies": [
             {
                 "name": name,
@@ -589,7 +602,33 @@ def _report_blocks(study, figures):
 
     blocks.append(("h2", "Notes"))
     blocks.append(("list", list(study.notes_) or ["None."]))
-    return blocks
+    return blocks + _checklist_blocks(blocks)
+
+
+def _sections(blocks):
+    """The report's section headings, and the manifest every report writes."""
+    return [text for kind, text in blocks if kind == "h2"] + ["manifest.json"]
+
+
+def _checklist_blocks(blocks):
+    """The TRIPOD+AI checklist: where the report answers each item."""
+    checklist = tripod_checklist(_sections(blocks))
+    counts = checklist["status"].value_counts()
+    return [
+        ("h2", "TRIPOD+AI checklist"),
+        (
+            "p",
+            f"Where this report answers each item of {GUIDELINE}, the "
+            "reporting guideline for studies that develop or evaluate a "
+            "prediction model with machine learning, and what the author must "
+            f"add: {counts.get('reported', 0)} reported, "
+            f"{counts.get('partly reported', 0)} partly, "
+            f"{counts.get('not reported', 0)} not reported (the items on the "
+            "setting, ethics and discussion are the author's). The same table "
+            f"is in {_CHECKLIST}.",
+        ),
+        ("table", checklist.astype(str)),
+    ]
 
 
 def _timings_table(timings):
