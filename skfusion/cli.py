@@ -41,8 +41,6 @@ DATA_ERROR = 1
 USAGE_ERROR = 2
 
 _FILE_KINDS = ("image", "audio", "signal")
-_ROWS_SHOWN = 10
-_COLUMNS_SHOWN = 30
 
 _EXIT_STATUS = f"""\
 exit status:
@@ -218,37 +216,22 @@ def _check_unique_header(names, path):
         seen[name] = position
 
 
-def _columns_preview(table):
-    columns = [str(column) for column in table.columns]
-    shown = ", ".join(columns[:_COLUMNS_SHOWN])
-    if len(columns) > _COLUMNS_SHOWN:
-        shown += f", ... ({len(columns)} in all)"
-    return shown
-
-
-def _rows_preview(positions):
-    shown = ", ".join(str(int(p)) for p in positions[:_ROWS_SHOWN])
-    if len(positions) > _ROWS_SHOWN:
-        shown += f", ... ({len(positions)} in all)"
-    return shown
-
-
 def _check_column(table, column, role, source):
-    if column not in table.columns:
-        raise _DataError(
-            f"{role} column {column!r} is not in {source}; its columns are: "
-            f"{_columns_preview(table)}"
-        )
+    from .study import check_column_present
+
+    try:
+        check_column_present(table, column, role, source)
+    except ValueError as exc:
+        raise _DataError(str(exc)) from None
 
 
 def _check_no_missing(table, column, role, source):
-    missing = np.flatnonzero(table[column].isna().to_numpy())
-    if missing.size:
-        raise _DataError(
-            f"{role} column {column!r} is missing in {missing.size} row(s) of "
-            f"{source}: rows {_rows_preview(missing)} (0-based, header not "
-            "counted); fill them in or remove those rows"
-        )
+    from .study import check_column_complete
+
+    try:
+        check_column_complete(table, column, role, source)
+    except ValueError as exc:
+        raise _DataError(str(exc)) from None
 
 
 def _target_columns(args):

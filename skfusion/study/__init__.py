@@ -1,6 +1,6 @@
 """The fusion study: comparing strategies with sound statistics."""
 
-from ._checks import check_media_files
+from ._checks import check_column_complete, check_column_present, check_media_files
 from ._clinical import decision_curve, net_benefit
 from ._external import ExternalValidation
 from ._report import report_files
@@ -35,6 +35,8 @@ __all__ = [
     "TTestResult",
     "bootstrap_ci",
     "calibration_table",
+    "check_column_complete",
+    "check_column_present",
     "check_media_files",
     "corrected_resampled_ttest",
     "decision_curve",

@@ -10,6 +10,8 @@ from ..utils.validation import non_numeric_rows, plain, preview, row_name
 
 # Rows a message lists before it counts the rest.
 _ROWS_SHOWN = 10
+# Columns a message lists before it counts the rest.
+_COLUMNS_SHOWN = 30
 
 __all__ = [
     "Target",
@@ -19,6 +21,8 @@ __all__ = [
     "check_labels_in_splits",
     "check_class_fold_count",
     "check_label_fold_count",
+    "check_column_complete",
+    "check_column_present",
     "check_media_files",
     "count_units",
     "check_groups",
@@ -383,4 +387,102 @@ def check_media_files(column, root=None, modality=None, kind="files"):
             f"{len(problems)} of {len(column)} file(s) cannot be read; first at "
             f"{row_name(column.index, position)} ({str(item)!r}): {reason}; rows "
             f"{shown}"
+        )
+
+
+def _columns_preview(table):
+    columns = [str(column) for column in table.columns]
+    shown = ", ".join(columns[:_COLUMNS_SHOWN])
+    if len(columns) > _COLUMNS_SHOWN:
+        shown += f", ... ({len(columns)} in all)"
+    return shown
+
+
+def _rows_preview(positions):
+    shown = ", ".join(str(int(p)) for p in positions[:_ROWS_SHOWN])
+    if len(positions) > _ROWS_SHOWN:
+        shown += f", ... ({len(positions)} in all)"
+    return shown
+
+
+def check_column_present(table, column, role, source="the table"):
+    """Refuse a column that the table does not have, listing those it has.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The study table (or an external cohort).
+
+    column : str
+        The column a role or a modality names.
+
+    role : str
+        What the column is for (``"target"``, ``"group"``, ``"modality 'xray'
+        (image)"``), for the message.
+
+    source : str, default="the table"
+        What the table is called in the message (a CSV file's name).
+
+    Raises
+    ------
+    ValueError
+        Naming the role, the column, the table and its columns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skfusion.study import check_column_present
+    >>> check_column_present(pd.DataFrame({"age": [1]}), "sex", "subgroup")
+    Traceback (most recent call last):
+    ...
+    ValueError: subgroup column 'sex' is not in the table; its columns are: age
+    """
+    if column not in table.columns:
+        raise ValueError(
+            f"{role} column {column!r} is not in {source}; its columns are: "
+            f"{_columns_preview(table)}"
+        )
+
+
+def check_column_complete(table, column, role, source="the table"):
+    """Refuse a column with missing values, naming their rows.
+
+    For the columns a study cannot do without (the target, the groups, the
+    time and event); a missing modality, by contrast, is data.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The study table, read from a CSV with the default index.
+
+    column : str
+        The column.
+
+    role : str
+        What the column is for, for the message.
+
+    source : str, default="the table"
+        What the table is called in the message.
+
+    Raises
+    ------
+    ValueError
+        Naming the role, the column, how many rows miss a value and the
+        first of them (0-based data rows of the CSV).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skfusion.study import check_column_complete
+    >>> check_column_complete(pd.DataFrame({"y": [1, None]}), "y", "target")
+    Traceback (most recent call last):
+    ...
+    ValueError: target column 'y' is missing in 1 row(s) of the table: rows 1 ...
+    """
+    missing = np.flatnonzero(table[column].isna().to_numpy())
+    if missing.size:
+        raise ValueError(
+            f"{role} column {column!r} is missing in {missing.size} row(s) of "
+            f"{source}: rows {_rows_preview(missing)} (0-based, header not "
+            "counted); fill them in or remove those rows"
         )
