@@ -153,12 +153,7 @@ class _BaseLateFusion(FusionMixin, BaseEstimator):
         y_given = y
         X, y = self._validate_blocks(X, y, reset=True, **self._target_checks(y))
         present = self._present(X)
-        unknown = set(self.modality_estimators or {}) - set(self.modalities_)
-        if unknown:
-            raise ValueError(
-                f"modality_estimators names modality(ies) {sorted(unknown)} that "
-                f"are not in X; the modalities are {list(self.modalities_)}."
-            )
+        self._check_modality_estimators()
         trained = present.any(axis=0)
         if not trained.any():
             raise ValueError(
@@ -226,6 +221,15 @@ class _BaseLateFusion(FusionMixin, BaseEstimator):
         else:
             self.modality_weights_ = self._weights_by_modality(np.column_stack(weights))
         return self
+
+    def _check_modality_estimators(self):
+        """Refuse a ``modality_estimators`` entry for a modality not in X."""
+        unknown = set(self.modality_estimators or {}) - set(self.modalities_)
+        if unknown:
+            raise ValueError(
+                f"modality_estimators names modality(ies) {sorted(unknown)} that "
+                f"are not in X; the modalities are {list(self.modalities_)}."
+            )
 
     def _weights_by_modality(self, weights):
         """``{modality: weight}`` from an (n_modalities, n_problems) array."""
@@ -469,6 +473,20 @@ class _BaseLateFusion(FusionMixin, BaseEstimator):
     def _join_problems(self, combined):
         """The estimator's output from the combined output of each problem."""
         return combined[0]
+
+    def _single_output_by_modality(self, X):
+        """Each modality's one output, as the combination sees it, by column.
+
+        A DataFrame of one column per modality (NaN where it is missing),
+        with the index of ``X`` when it is a DataFrame.
+        """
+        check_is_fitted(self)
+        index = X.index if hasattr(X, "index") else None
+        _, _, outputs = self._modality_outputs(X)
+        [(outputs, _, _)] = self._problems(outputs, None)
+        return pd.DataFrame(
+            np.hstack(outputs), columns=list(self.modalities_), index=index
+        )
 
 
 class _PowerOfTwoScaler(TransformerMixin, BaseEstimator):
@@ -1268,13 +1286,7 @@ class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
         y_pred : DataFrame of shape (n_samples, n_modalities)
             One column per modality, NaN where the modality is missing.
         """
-        check_is_fitted(self)
-        index = X.index if hasattr(X, "index") else None
-        _, _, outputs = self._modality_outputs(X)
-        return pd.DataFrame(
-            {m: o[:, 0] for m, o in zip(self.modalities_, outputs, strict=True)},
-            index=index,
-        )
+        return self._single_output_by_modality(X)
 
     # -- hooks --------------------------------------------------------------------
 
