@@ -99,6 +99,7 @@ def _discard_message(*args, **kwargs):
     return None
 
 
+@fill_docstring
 class _DeepFusionBase(
     FusionMixin, NetworkInputsMixin, FastEpochMixin, SavedStateMixin, NeuralNet
 ):
@@ -568,10 +569,7 @@ class _DeepFusionBase(
     def modality_attention(self, X):
         """Per-sample modality weights of the attention or gated fusion layer.
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
+        %(blocked_X)s
 
         Returns
         -------
@@ -740,10 +738,7 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
     def predict_proba(self, X):
         """Class probabilities.
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
+        %(blocked_X)s
 
         Returns
         -------
@@ -771,10 +766,7 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
     def predict(self, X):
         """Class labels.
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
+        %(blocked_X)s
 
         Returns
         -------
@@ -984,10 +976,7 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
     def predict(self, X):
         """Predictions.
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
+        %(blocked_X)s
 
         Returns
         -------

@@ -346,10 +346,7 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
     def predict(self, X):
         """Log-risk of each row: the greater, the earlier the event.
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
+        %(blocked_X)s
 
         Returns
         -------

@@ -801,10 +801,7 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
     def predict_proba(self, X):
         """Combined class probabilities.
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
+        %(blocked_X)s
 
         Returns
         -------
@@ -818,10 +815,7 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
     def predict(self, X):
         """Predicted class labels.
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
+        %(blocked_X)s
 
         Returns
         -------
@@ -839,10 +833,7 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
     def predict_proba_by_modality(self, X):
         """Each modality's own class probabilities.
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
+        %(blocked_X)s
 
         Returns
         -------
@@ -858,10 +849,7 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
     def predict_by_modality(self, X):
         """Each modality's own predicted labels.
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
+        %(blocked_X)s
 
         Returns
         -------
@@ -1260,10 +1248,7 @@ class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
     def predict(self, X):
         """Combined predictions.
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
+        %(blocked_X)s
 
         Returns
         -------
@@ -1276,10 +1261,7 @@ class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
     def predict_by_modality(self, X):
         """Each modality's own predictions.
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
+        %(blocked_X)s
 
         Returns
         -------

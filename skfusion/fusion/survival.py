@@ -659,10 +659,7 @@ class LateFusionSurvival(SurvivalMixin, _BaseLateFusion):
     def predict(self, X):
         """Fused risk scores (greater: an earlier event).
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
+        %(blocked_X)s
 
         Returns
         -------
@@ -675,10 +672,7 @@ class LateFusionSurvival(SurvivalMixin, _BaseLateFusion):
     def predict_by_modality(self, X):
         """Each modality's standardised risk.
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
+        %(blocked_X)s
 
         Returns
         -------

@@ -290,6 +290,13 @@ FRAGMENTS = {
         feature_names_in_ : ndarray of shape (``n_features_in_``,)
             Column names seen in :meth:`fit`, when ``X`` had string column names.
         """,
+    # The one parameter of a fitted estimator's predict, transform and the like.
+    "blocked_X": """
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The blocked matrix.
+        """,
     # The blocked matrix as the X of a transformer's fit.
     "blocked_X_unsupervised": """
         X : DataFrame or array-like of shape (n_samples, n_features)
