@@ -270,6 +270,13 @@ FRAGMENTS = {
         embed_dim : int
             Size of each embedding.
         """,
+    # What every encoder of skfusion.deep.encoders sets.
+    "encoder_attributes": """
+        Attributes
+        ----------
+        out_features : int
+            Size of the embedding, ``embed_dim``.
+        """,
     # The batch every fusion layer of skfusion.deep.layers is called on.
     "fusion_batch": """
         embeddings : Tensor of shape (batch, n_modalities, embed_dim)
