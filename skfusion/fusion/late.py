@@ -149,7 +149,25 @@ class _BaseLateFusion(FusionMixin, BaseEstimator):
 
     # -- fitting ----------------------------------------------------------------------
 
-    def _fit_late(self, X, y):
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y):
+        """Fit one model per modality and the combination.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The blocked matrix; an all-NaN block marks a missing modality.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            A classifier's class labels, or a 0/1 indicator matrix for a
+            multi-label target (a DataFrame's column names are kept as
+            ``label_names_``); a regressor's targets.
+
+        Returns
+        -------
+        self : estimator instance
+            The fitted estimator.
+        """
         y_given = y
         X, y = self._validate_blocks(X, y, reset=True, **self._target_checks(y))
         present = self._present(X)
@@ -688,20 +706,9 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
         ``"stacking"``. An int means stratified, shuffled folds seeded by
         ``random_state``, lowered (with a warning) to the number of training
         rows of the largest class when that is smaller.
-        A per-modality model that tunes itself (``LogisticRegressionCV``,
-        ``RidgeCV``, a refitted search, also as a pipeline step) is not tuned
-        again in every fold: each fold refits it with the hyperparameters it
-        chose on all the training rows (its ``C_``, ``alpha_`` or
-        ``best_params_``), which costs one fit instead of a whole search.
+        %(late_fusion_refits)s
 
-    modalities : dict of str to columns, default=None
-        Column groups, see :func:`skfusion.blocks.resolve_modalities`.
-
-    n_jobs : int, default=None
-        Modalities fitted in parallel.
-
-    random_state : int, RandomState instance or None, default=None
-        Seeds the shuffling of the out-of-fold splits.
+    %(late_fusion_options)s
 
     Attributes
     ----------
@@ -777,26 +784,6 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
         tags.target_tags.multi_output = True
         tags.classifier_tags.multi_label = True
         return tags
-
-    @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y):
-        """Fit one classifier per modality and the combination.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix; an all-NaN block marks a missing modality.
-
-        y : array-like of shape (n_samples,) or (n_samples, n_labels)
-            Class labels, or a 0/1 indicator matrix for a multi-label target
-            (a DataFrame's column names are kept as ``label_names_``).
-
-        Returns
-        -------
-        self : LateFusionClassifier
-            The fitted classifier.
-        """
-        return self._fit_late(X, y)
 
     def predict_proba(self, X):
         """Combined class probabilities.
@@ -1171,20 +1158,9 @@ class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
         Folds for the out-of-fold predictions (shuffled, seeded by
         ``random_state``, when an int; lowered, with a warning, to the number
         of training rows when that is smaller).
-        A per-modality model that tunes itself (``LogisticRegressionCV``,
-        ``RidgeCV``, a refitted search, also as a pipeline step) is not tuned
-        again in every fold: each fold refits it with the hyperparameters it
-        chose on all the training rows (its ``C_``, ``alpha_`` or
-        ``best_params_``), which costs one fit instead of a whole search.
+        %(late_fusion_refits)s
 
-    modalities : dict of str to columns, default=None
-        Column groups, see :func:`skfusion.blocks.resolve_modalities`.
-
-    n_jobs : int, default=None
-        Modalities fitted in parallel.
-
-    random_state : int, RandomState instance or None, default=None
-        Seeds the shuffling of the out-of-fold splits.
+    %(late_fusion_options)s
 
     Attributes
     ----------
@@ -1225,25 +1201,6 @@ class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
         **_BaseLateFusion._parameter_constraints,
         "combiner": [StrOptions({"mean", "weighted", "stacking"})],
     }
-
-    @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y):
-        """Fit one regressor per modality and the combination.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix; an all-NaN block marks a missing modality.
-
-        y : array-like of shape (n_samples,)
-            Targets.
-
-        Returns
-        -------
-        self : LateFusionRegressor
-            The fitted regressor.
-        """
-        return self._fit_late(X, y)
 
     def predict(self, X):
         """Combined predictions.
