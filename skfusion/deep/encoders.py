@@ -15,6 +15,8 @@ from numbers import Integral
 
 from torch import nn
 
+from ..utils._docstrings import fill_docstring
+
 __all__ = ["CNN1dEncoder", "CNN2dEncoder", "MLPEncoder", "build_encoder"]
 
 
@@ -70,7 +72,27 @@ def _check_channels(channels, owner):
     return tuple(_check_positive_int(c, "channels", owner) for c in channels)
 
 
-class MLPEncoder(nn.Module):
+class _Encoder(nn.Module):
+    """Base of the encoders: ``forward`` documented once, ``_encode`` computes."""
+
+    def forward(self, x):
+        """Encode a batch.
+
+        Parameters
+        ----------
+        x : Tensor of shape (batch, in_features)
+            The modality block.
+
+        Returns
+        -------
+        Tensor of shape (batch, embed_dim)
+            The embedding.
+        """
+        return self._encode(x)
+
+
+@fill_docstring
+class MLPEncoder(_Encoder):
     """Perceptron encoder for a tabular or embedding block.
 
     The block of ``in_features`` columns is mapped to an embedding of
@@ -97,10 +119,7 @@ class MLPEncoder(nn.Module):
     n_layers : int, default=2
         Number of linear layers.
 
-    Attributes
-    ----------
-    out_features : int
-        Size of the embedding, ``embed_dim``.
+    %(encoder_attributes)s
 
     See Also
     --------
@@ -139,28 +158,17 @@ class MLPEncoder(nn.Module):
             layers.append(nn.Linear(width, embed_dim))
         self.net = nn.Sequential(*layers)
 
-    def forward(self, x):
-        """Encode a batch.
-
-        Parameters
-        ----------
-        x : Tensor of shape (batch, in_features)
-            The modality block.
-
-        Returns
-        -------
-        Tensor of shape (batch, embed_dim)
-            The embedding.
-        """
+    def _encode(self, x):
         return self.net(x)
 
 
-class _ConvEncoder(nn.Module):
+class _ConvEncoder(_Encoder):
     """Base of the convolutional encoders, for ``len(shape) - 1`` spatial axes.
 
     One ``Conv -> GroupNorm -> ReLU -> MaxPool(2)`` block per entry of
     ``channels`` (an axis shorter than 2 is no longer pooled), then an
-    average over space, dropout and a projection to ``embed_dim``.
+    average over space, dropout and a projection to ``embed_dim``. A
+    subclass unflattens the block to ``(batch, *shape)`` in ``_unflatten``.
     """
 
     _layers = {
@@ -203,10 +211,11 @@ class _ConvEncoder(nn.Module):
         self.proj = nn.Linear(c_in, embed_dim)
 
     def _encode(self, x):
-        x = self.pool(self.features(x)).flatten(1)
+        x = self.pool(self.features(self._unflatten(x))).flatten(1)
         return self.proj(self.dropout(x))
 
 
+@fill_docstring
 class CNN2dEncoder(_ConvEncoder):
     """Small convolutional encoder for a flattened image block.
 
@@ -240,10 +249,7 @@ class CNN2dEncoder(_ConvEncoder):
         ``(H, W, C)`` array, as the package's image extractors produce;
         otherwise of a ``(C, H, W)`` array.
 
-    Attributes
-    ----------
-    out_features : int
-        Size of the embedding, ``embed_dim``.
+    %(encoder_attributes)s
 
     See Also
     --------
@@ -274,27 +280,14 @@ class CNN2dEncoder(_ConvEncoder):
         super().__init__(in_features, shape, embed_dim, channels, kernel_size, dropout)
         self.channels_last = bool(channels_last)
 
-    def forward(self, x):
-        """Encode a batch.
-
-        Parameters
-        ----------
-        x : Tensor of shape (batch, in_features)
-            The flattened images.
-
-        Returns
-        -------
-        Tensor of shape (batch, embed_dim)
-            The embedding.
-        """
+    def _unflatten(self, x):
         c, h, w = self.shape
         if self.channels_last:
-            x = x.reshape(-1, h, w, c).permute(0, 3, 1, 2)
-        else:
-            x = x.reshape(-1, c, h, w)
-        return self._encode(x)
+            return x.reshape(-1, h, w, c).permute(0, 3, 1, 2)
+        return x.reshape(-1, c, h, w)
 
 
+@fill_docstring
 class CNN1dEncoder(_ConvEncoder):
     """Small 1-D convolutional encoder for a flattened multichannel sequence.
 
@@ -324,10 +317,7 @@ class CNN1dEncoder(_ConvEncoder):
     dropout : float, default=0.1
         Dropout probability before the final projection, in [0, 1).
 
-    Attributes
-    ----------
-    out_features : int
-        Size of the embedding, ``embed_dim``.
+    %(encoder_attributes)s
 
     See Also
     --------
@@ -356,20 +346,8 @@ class CNN1dEncoder(_ConvEncoder):
     ):
         super().__init__(in_features, shape, embed_dim, channels, kernel_size, dropout)
 
-    def forward(self, x):
-        """Encode a batch.
-
-        Parameters
-        ----------
-        x : Tensor of shape (batch, in_features)
-            The flattened sequences.
-
-        Returns
-        -------
-        Tensor of shape (batch, embed_dim)
-            The embedding.
-        """
-        return self._encode(x.reshape(-1, *self.shape))
+    def _unflatten(self, x):
+        return x.reshape(-1, *self.shape)
 
 
 _ENCODERS = {"mlp": MLPEncoder, "cnn2d": CNN2dEncoder, "cnn1d": CNN1dEncoder}

@@ -99,6 +99,7 @@ def _discard_message(*args, **kwargs):
     return None
 
 
+@fill_docstring
 class _DeepFusionBase(
     FusionMixin, NetworkInputsMixin, FastEpochMixin, SavedStateMixin, NeuralNet
 ):
@@ -568,10 +569,7 @@ class _DeepFusionBase(
     def modality_attention(self, X):
         """Per-sample modality weights of the attention or gated fusion layer.
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
+        %(blocked_X)s
 
         Returns
         -------
@@ -675,17 +673,10 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
         The torch device the network is on: ``device`` with ``"auto"``
         resolved in :meth:`fit`.
 
-    modalities_ : dict of str to ndarray of int
-        Column positions of each modality.
-
     history_ : skorch History
         Per-epoch losses (``train_loss``, ``valid_loss``).
 
-    n_features_in_ : int
-        Number of columns seen in :meth:`fit`.
-
-    feature_names_in_ : ndarray of shape (``n_features_in_``,)
-        Column names seen in :meth:`fit`, when ``X`` had string column names.
+    %(fitted_blocks)s
 
     See Also
     --------
@@ -740,10 +731,7 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
     def predict_proba(self, X):
         """Class probabilities.
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
+        %(blocked_X)s
 
         Returns
         -------
@@ -771,10 +759,7 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
     def predict(self, X):
         """Class labels.
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
+        %(blocked_X)s
 
         Returns
         -------
@@ -903,8 +888,28 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
         return tags
 
 
+class _OneOutputMixin:
+    """What the deep estimators with one network output share.
+
+    Left of :class:`_DeepFusionBase` in the regressor and the survival model,
+    whose network gives one value per row (a standardised target, a
+    log-risk).
+    """
+
+    def _n_outputs(self):
+        return 1
+
+    def _first_output(self, X, fill):
+        """Each row's network output, in float64; ``fill`` where it has no modality."""
+        outputs, rows = self._network_outputs(X)
+        values = np.full(rows.size, fill, dtype=np.float64)
+        if outputs is not None:
+            values[rows] = outputs[:, 0]
+        return values
+
+
 @fill_docstring
-class DeepFusionRegressor(RegressorMixin, _DeepFusionBase):
+class DeepFusionRegressor(RegressorMixin, _OneOutputMixin, _DeepFusionBase):
     """Deep fusion regressor: per-modality encoders, a fusion layer, a head.
 
     The regression counterpart of :class:`DeepFusionClassifier` (see it for
@@ -946,17 +951,10 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
     device_ : str or None
         The torch device the network is on.
 
-    modalities_ : dict of str to ndarray of int
-        Column positions of each modality.
-
     history_ : skorch History
         Per-epoch losses.
 
-    n_features_in_ : int
-        Number of columns seen in :meth:`fit`.
-
-    feature_names_in_ : ndarray of shape (``n_features_in_``,)
-        Column names seen in :meth:`fit`, when ``X`` had string column names.
+    %(fitted_blocks)s
 
     Examples
     --------
@@ -984,10 +982,7 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
     def predict(self, X):
         """Predictions.
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
+        %(blocked_X)s
 
         Returns
         -------
@@ -995,13 +990,10 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
             The network's prediction; the training mean of ``y`` for rows
             with no modality.
         """
-        outputs, rows = self._network_outputs(X)
-        predictions = np.full(rows.size, self.target_mean_)
-        if outputs is not None:
-            # In float64: float32 would overflow for targets beyond ~3e38.
-            standardized = outputs[:, 0].astype(np.float64)
-            predictions[rows] = standardized * self.target_scale_ + self.target_mean_
-        return predictions
+        # In float64: float32 would overflow for targets beyond ~3e38. A row
+        # with no modality is 0 (the mean) standardised.
+        standardized = self._first_output(X, fill=0.0)
+        return standardized * self.target_scale_ + self.target_mean_
 
     def _encode_targets(self, y):
         targets = np.asarray(y, dtype=float)
@@ -1028,6 +1020,3 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
     def predict_proba(self):
         """Not available: a regressor has no class probabilities."""
         raise AttributeError("DeepFusionRegressor has no predict_proba; use predict.")
-
-    def _n_outputs(self):
-        return 1

@@ -17,7 +17,7 @@ from ..survival import SurvivalMixin, import_sksurv
 from ..utils._docstrings import fill_docstring
 from ..utils._sklearn_compat import validate_parameter_constraints
 from ..utils.validation import check_survival_target
-from .estimators import _DeepFusionBase
+from .estimators import _DeepFusionBase, _OneOutputMixin
 from .module import FusionNet
 
 __all__ = ["CoxPartialLikelihoodLoss", "DeepFusionSurvival"]
@@ -110,7 +110,7 @@ class CoxPartialLikelihoodLoss(torch.nn.Module):
 
 
 @fill_docstring
-class DeepFusionSurvival(SurvivalMixin, _DeepFusionBase):
+class DeepFusionSurvival(SurvivalMixin, _OneOutputMixin, _DeepFusionBase):
     """Deep fusion for a time to event: encoders, a fusion layer, a log-risk.
 
     A :class:`~skfusion.deep.FusionNet` with one output, the log-risk,
@@ -178,17 +178,10 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
     device_ : str or None
         The torch device the network is on.
 
-    modalities_ : dict of str to ndarray of int
-        Column positions of each modality.
-
     history_ : skorch History
         Per-epoch losses (the Cox loss of the training and validation rows).
 
-    n_features_in_ : int
-        Number of columns seen in :meth:`fit`.
-
-    feature_names_in_ : ndarray of shape (``n_features_in_``,)
-        Column names seen in :meth:`fit`, when ``X`` had string column names.
+    %(fitted_blocks)s
 
     See Also
     --------
@@ -338,18 +331,12 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
     def _target_tensor(self, targets):
         return torch.as_tensor(targets, dtype=torch.float32)
 
-    def _n_outputs(self):
-        return 1
-
     # -- prediction ---------------------------------------------------------------
 
     def predict(self, X):
         """Log-risk of each row: the greater, the earlier the event.
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
+        %(blocked_X)s
 
         Returns
         -------
@@ -358,11 +345,7 @@ torch_load_kwargs : see :class:`skorch.NeuralNet`
             modality.
         """
         check_is_fitted(self, "module_")
-        outputs, rows = self._network_outputs(X)
-        risk = np.full(rows.size, self.mean_risk_)
-        if outputs is not None:
-            risk[rows] = outputs[:, 0]
-        return risk
+        return self._first_output(X, fill=self.mean_risk_)
 
     @property
     def predict_proba(self):

@@ -149,10 +149,7 @@ class BlockScaler(FusionMixin, TransformerMixin, BaseEstimator):
     def transform(self, X):
         """Scale and weight every block, imputing missing entries.
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
+        %(blocked_X)s
 
         Returns
         -------
@@ -387,10 +384,7 @@ class FeatureFusion(FusionMixin, TransformerMixin, BaseEstimator):
     def transform(self, X):
         """Fuse the modality blocks.
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
+        %(blocked_X)s
 
         Returns
         -------

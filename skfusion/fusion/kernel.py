@@ -286,10 +286,7 @@ class MultipleKernelClassifier(FusionMixin, ClassifierMixin, BaseEstimator):
     def predict(self, X):
         """Predict class labels.
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
+        %(blocked_X)s
 
         Returns
         -------
@@ -302,10 +299,7 @@ class MultipleKernelClassifier(FusionMixin, ClassifierMixin, BaseEstimator):
     def predict_proba(self, X):
         """Predict calibrated class probabilities.
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
+        %(blocked_X)s
 
         Returns
         -------
@@ -318,10 +312,7 @@ class MultipleKernelClassifier(FusionMixin, ClassifierMixin, BaseEstimator):
     def decision_function(self, X):
         """Signed distance to the SVC's separating hyperplane(s).
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
+        %(blocked_X)s
 
         Returns
         -------

@@ -149,16 +149,29 @@ class _BaseLateFusion(FusionMixin, BaseEstimator):
 
     # -- fitting ----------------------------------------------------------------------
 
-    def _fit_late(self, X, y):
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y):
+        """Fit one model per modality and the combination.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The blocked matrix; an all-NaN block marks a missing modality.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            A classifier's class labels, or a 0/1 indicator matrix for a
+            multi-label target (a DataFrame's column names are kept as
+            ``label_names_``); a regressor's targets.
+
+        Returns
+        -------
+        self : estimator instance
+            The fitted estimator.
+        """
         y_given = y
         X, y = self._validate_blocks(X, y, reset=True, **self._target_checks(y))
         present = self._present(X)
-        unknown = set(self.modality_estimators or {}) - set(self.modalities_)
-        if unknown:
-            raise ValueError(
-                f"modality_estimators names modality(ies) {sorted(unknown)} that "
-                f"are not in X; the modalities are {list(self.modalities_)}."
-            )
+        self._check_modality_estimators()
         trained = present.any(axis=0)
         if not trained.any():
             raise ValueError(
@@ -226,6 +239,15 @@ class _BaseLateFusion(FusionMixin, BaseEstimator):
         else:
             self.modality_weights_ = self._weights_by_modality(np.column_stack(weights))
         return self
+
+    def _check_modality_estimators(self):
+        """Refuse a ``modality_estimators`` entry for a modality not in X."""
+        unknown = set(self.modality_estimators or {}) - set(self.modalities_)
+        if unknown:
+            raise ValueError(
+                f"modality_estimators names modality(ies) {sorted(unknown)} that "
+                f"are not in X; the modalities are {list(self.modalities_)}."
+            )
 
     def _weights_by_modality(self, weights):
         """``{modality: weight}`` from an (n_modalities, n_problems) array."""
@@ -470,6 +492,20 @@ class _BaseLateFusion(FusionMixin, BaseEstimator):
         """The estimator's output from the combined output of each problem."""
         return combined[0]
 
+    def _single_output_by_modality(self, X):
+        """Each modality's one output, as the combination sees it, by column.
+
+        A DataFrame of one column per modality (NaN where it is missing),
+        with the index of ``X`` when it is a DataFrame.
+        """
+        check_is_fitted(self)
+        index = X.index if hasattr(X, "index") else None
+        _, _, outputs = self._modality_outputs(X)
+        [(outputs, _, _)] = self._problems(outputs, None)
+        return pd.DataFrame(
+            np.hstack(outputs), columns=list(self.modalities_), index=index
+        )
+
 
 class _PowerOfTwoScaler(TransformerMixin, BaseEstimator):
     """Divide each column by the power of two just below its largest |value|.
@@ -670,20 +706,9 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
         ``"stacking"``. An int means stratified, shuffled folds seeded by
         ``random_state``, lowered (with a warning) to the number of training
         rows of the largest class when that is smaller.
-        A per-modality model that tunes itself (``LogisticRegressionCV``,
-        ``RidgeCV``, a refitted search, also as a pipeline step) is not tuned
-        again in every fold: each fold refits it with the hyperparameters it
-        chose on all the training rows (its ``C_``, ``alpha_`` or
-        ``best_params_``), which costs one fit instead of a whole search.
+        %(late_fusion_refits)s
 
-    modalities : dict of str to columns, default=None
-        Column groups, see :func:`skfusion.blocks.resolve_modalities`.
-
-    n_jobs : int, default=None
-        Modalities fitted in parallel.
-
-    random_state : int, RandomState instance or None, default=None
-        Seeds the shuffling of the out-of-fold splits.
+    %(late_fusion_options)s
 
     Attributes
     ----------
@@ -760,33 +785,10 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
         tags.classifier_tags.multi_label = True
         return tags
 
-    @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y):
-        """Fit one classifier per modality and the combination.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix; an all-NaN block marks a missing modality.
-
-        y : array-like of shape (n_samples,) or (n_samples, n_labels)
-            Class labels, or a 0/1 indicator matrix for a multi-label target
-            (a DataFrame's column names are kept as ``label_names_``).
-
-        Returns
-        -------
-        self : LateFusionClassifier
-            The fitted classifier.
-        """
-        return self._fit_late(X, y)
-
     def predict_proba(self, X):
         """Combined class probabilities.
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
+        %(blocked_X)s
 
         Returns
         -------
@@ -800,10 +802,7 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
     def predict(self, X):
         """Predicted class labels.
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
+        %(blocked_X)s
 
         Returns
         -------
@@ -821,10 +820,7 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
     def predict_proba_by_modality(self, X):
         """Each modality's own class probabilities.
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
+        %(blocked_X)s
 
         Returns
         -------
@@ -840,10 +836,7 @@ class LateFusionClassifier(ClassifierMixin, _BaseLateFusion):
     def predict_by_modality(self, X):
         """Each modality's own predicted labels.
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
+        %(blocked_X)s
 
         Returns
         -------
@@ -1165,20 +1158,9 @@ class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
         Folds for the out-of-fold predictions (shuffled, seeded by
         ``random_state``, when an int; lowered, with a warning, to the number
         of training rows when that is smaller).
-        A per-modality model that tunes itself (``LogisticRegressionCV``,
-        ``RidgeCV``, a refitted search, also as a pipeline step) is not tuned
-        again in every fold: each fold refits it with the hyperparameters it
-        chose on all the training rows (its ``C_``, ``alpha_`` or
-        ``best_params_``), which costs one fit instead of a whole search.
+        %(late_fusion_refits)s
 
-    modalities : dict of str to columns, default=None
-        Column groups, see :func:`skfusion.blocks.resolve_modalities`.
-
-    n_jobs : int, default=None
-        Modalities fitted in parallel.
-
-    random_state : int, RandomState instance or None, default=None
-        Seeds the shuffling of the out-of-fold splits.
+    %(late_fusion_options)s
 
     Attributes
     ----------
@@ -1220,32 +1202,10 @@ class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
         "combiner": [StrOptions({"mean", "weighted", "stacking"})],
     }
 
-    @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y):
-        """Fit one regressor per modality and the combination.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix; an all-NaN block marks a missing modality.
-
-        y : array-like of shape (n_samples,)
-            Targets.
-
-        Returns
-        -------
-        self : LateFusionRegressor
-            The fitted regressor.
-        """
-        return self._fit_late(X, y)
-
     def predict(self, X):
         """Combined predictions.
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
+        %(blocked_X)s
 
         Returns
         -------
@@ -1258,23 +1218,14 @@ class LateFusionRegressor(RegressorMixin, _BaseLateFusion):
     def predict_by_modality(self, X):
         """Each modality's own predictions.
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
+        %(blocked_X)s
 
         Returns
         -------
         y_pred : DataFrame of shape (n_samples, n_modalities)
             One column per modality, NaN where the modality is missing.
         """
-        check_is_fitted(self)
-        index = X.index if hasattr(X, "index") else None
-        _, _, outputs = self._modality_outputs(X)
-        return pd.DataFrame(
-            {m: o[:, 0] for m, o in zip(self.modalities_, outputs, strict=True)},
-            index=index,
-        )
+        return self._single_output_by_modality(X)
 
     # -- hooks --------------------------------------------------------------------
 

@@ -289,10 +289,7 @@ class SharedSpace(FusionMixin, TransformerMixin, BaseEstimator):
     def transform(self, X):
         """Project every present block and average the projections per row.
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
+        %(blocked_X)s
 
         Returns
         -------

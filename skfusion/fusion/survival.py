@@ -52,6 +52,12 @@ _ALPHA_MIN_RATIO = 0.01
 # rows, so 1.0 is a weak prior that keeps the coefficient of an indicator
 # constant in training (a modality present in every row) at 0.
 _STACKING_RIDGE = 1.0
+# SurvivalMixin's names of the functions (those of Breslow's estimator), and
+# those of the fitted CoxnetSurvivalAnalysis.
+_PREDICT_FUNCTION = {
+    "get_survival_function": "predict_survival_function",
+    "get_cumulative_hazard_function": "predict_cumulative_hazard_function",
+}
 
 
 def check_survival_y(estimator, y):
@@ -293,49 +299,19 @@ class _InnerCVCoxnet(SurvivalMixin, BaseEstimator):
         -------
         risk : ndarray of shape (n_samples,)
         """
+        return self._at_chosen_alpha("predict", X)
+
+    def _functions(self, method, X, return_array):
+        # SurvivalMixin's hook: the chosen model's own functions, from the
+        # Breslow baseline that Coxnet's path keeps for each penalty.
+        predict = _PREDICT_FUNCTION[method]
+        return self._at_chosen_alpha(predict, X, return_array=return_array)
+
+    def _at_chosen_alpha(self, method, X, **kwargs):
+        """``estimator_``'s ``method`` of the validated ``X`` at ``alpha_``."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
-        return self.estimator_.predict(X, alpha=self.alpha_)
-
-    def predict_survival_function(self, X, return_array=False):
-        """Survival functions of the chosen model (Breslow's baseline).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        return_array : bool, default=False
-            Return the values at ``unique_times_`` instead of step functions.
-
-        Returns
-        -------
-        survival : ndarray of StepFunction, or of shape (n_samples, n_times)
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        return self.estimator_.predict_survival_function(
-            X, alpha=self.alpha_, return_array=return_array
-        )
-
-    def predict_cumulative_hazard_function(self, X, return_array=False):
-        """Cumulative hazard functions of the chosen model.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        return_array : bool, default=False
-            Return the values at ``unique_times_`` instead of step functions.
-
-        Returns
-        -------
-        hazard : ndarray of StepFunction, or of shape (n_samples, n_times)
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        return self.estimator_.predict_cumulative_hazard_function(
-            X, alpha=self.alpha_, return_array=return_array
-        )
+        return getattr(self.estimator_, method)(X, alpha=self.alpha_, **kwargs)
 
 
 def coxnet_with_inner_cv(*, alphas=None, l1_ratio=0.5, cv=3, random_state=None):
@@ -582,29 +558,6 @@ class LateFusionSurvival(SurvivalMixin, _BaseLateFusion):
         "combiner": [StrOptions({"mean", "stacking"})],
     }
 
-    def __init__(
-        self,
-        estimator=None,
-        *,
-        modality_estimators=None,
-        combiner="mean",
-        final_estimator=None,
-        cv=5,
-        modalities=None,
-        n_jobs=None,
-        random_state=None,
-    ):
-        super().__init__(
-            estimator,
-            modality_estimators=modality_estimators,
-            combiner=combiner,
-            final_estimator=final_estimator,
-            cv=cv,
-            modalities=modalities,
-            n_jobs=n_jobs,
-            random_state=random_state,
-        )
-
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y):
         """Fit one model per modality, the standardisation and the combination.
@@ -630,12 +583,7 @@ class LateFusionSurvival(SurvivalMixin, _BaseLateFusion):
                 f"{type(self).__name__}: X has {len(X)} rows and y {len(event)}."
             )
         y = _survival_array(event, time)
-        unknown = set(self.modality_estimators or {}) - set(self.modalities_)
-        if unknown:
-            raise ValueError(
-                f"modality_estimators names modality(ies) {sorted(unknown)} that "
-                f"are not in X; the modalities are {list(self.modalities_)}."
-            )
+        self._check_modality_estimators()
         present = self._present(X)
         learnable = np.array([event[rows].any() for rows in present.T], dtype=bool)
         if not learnable.any():
@@ -711,10 +659,7 @@ class LateFusionSurvival(SurvivalMixin, _BaseLateFusion):
     def predict(self, X):
         """Fused risk scores (greater: an earlier event).
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
+        %(blocked_X)s
 
         Returns
         -------
@@ -727,10 +672,7 @@ class LateFusionSurvival(SurvivalMixin, _BaseLateFusion):
     def predict_by_modality(self, X):
         """Each modality's standardised risk.
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The blocked matrix.
+        %(blocked_X)s
 
         Returns
         -------
@@ -739,13 +681,7 @@ class LateFusionSurvival(SurvivalMixin, _BaseLateFusion):
             over ``risk_scale_``; NaN where the modality is missing. Keeps
             the index of ``X`` when it is a DataFrame.
         """
-        check_is_fitted(self)
-        index = X.index if hasattr(X, "index") else None
-        _, _, outputs = self._modality_outputs(X)
-        [(standardised, _, _)] = self._problems(outputs, None)
-        return pd.DataFrame(
-            np.hstack(standardised), columns=list(self.modalities_), index=index
-        )
+        return self._single_output_by_modality(X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

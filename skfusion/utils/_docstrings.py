@@ -270,6 +270,33 @@ FRAGMENTS = {
         embed_dim : int
             Size of each embedding.
         """,
+    # What every encoder of skfusion.deep.encoders sets.
+    "encoder_attributes": """
+        Attributes
+        ----------
+        out_features : int
+            Size of the embedding, ``embed_dim``.
+        """,
+    # How the late-fusion classifier and regressor refit a self-tuning model
+    # in the folds of their out-of-fold predictions (the end of ``cv``).
+    "late_fusion_refits": """
+        A per-modality model that tunes itself (``LogisticRegressionCV``,
+        ``RidgeCV``, a refitted search, also as a pipeline step) is not tuned
+        again in every fold: each fold refits it with the hyperparameters it
+        chose on all the training rows (its ``C_``, ``alpha_`` or
+        ``best_params_``), which costs one fit instead of a whole search.
+        """,
+    # The last parameters of the late-fusion classifier and regressor.
+    "late_fusion_options": """
+        modalities : dict of str to columns, default=None
+            Column groups, see :func:`skfusion.blocks.resolve_modalities`.
+
+        n_jobs : int, default=None
+            Modalities fitted in parallel.
+
+        random_state : int, RandomState instance or None, default=None
+            Seeds the shuffling of the out-of-fold splits.
+        """,
     # The batch every fusion layer of skfusion.deep.layers is called on.
     "fusion_batch": """
         embeddings : Tensor of shape (batch, n_modalities, embed_dim)
@@ -289,6 +316,13 @@ FRAGMENTS = {
 
         feature_names_in_ : ndarray of shape (``n_features_in_``,)
             Column names seen in :meth:`fit`, when ``X`` had string column names.
+        """,
+    # The one parameter of a fitted estimator's predict, transform and the like.
+    "blocked_X": """
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The blocked matrix.
         """,
     # The blocked matrix as the X of a transformer's fit.
     "blocked_X_unsupervised": """

@@ -27,6 +27,20 @@ def _tensor_to_array(tensor):
         ) from error
 
 
+def _convert_leaves(value, leaf_type, convert):
+    """``value`` with every ``leaf_type`` converted, through dicts, lists, tuples."""
+    if isinstance(value, leaf_type):
+        return convert(value)
+    if isinstance(value, dict):
+        return {
+            key: _convert_leaves(item, leaf_type, convert)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return type(value)(_convert_leaves(item, leaf_type, convert) for item in value)
+    return value
+
+
 def tensors_to_arrays(value):
     """``value`` with every tensor a NumPy array, through dicts, lists, tuples.
 
@@ -41,13 +55,7 @@ def tensors_to_arrays(value):
     value : object
         The same structure, tensors replaced by arrays on the CPU.
     """
-    if isinstance(value, torch.Tensor):
-        return _tensor_to_array(value)
-    if isinstance(value, dict):
-        return {key: tensors_to_arrays(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(tensors_to_arrays(item) for item in value)
-    return value
+    return _convert_leaves(value, torch.Tensor, _tensor_to_array)
 
 
 def arrays_to_tensors(value):
@@ -64,13 +72,7 @@ def arrays_to_tensors(value):
         The same structure, arrays replaced by CPU tensors that own their
         memory (a copy, so no loaded tensor shares memory with the state).
     """
-    if isinstance(value, np.ndarray):
-        return torch.tensor(value)
-    if isinstance(value, dict):
-        return {key: arrays_to_tensors(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(arrays_to_tensors(item) for item in value)
-    return value
+    return _convert_leaves(value, np.ndarray, torch.tensor)
 
 
 def state_dict_to_arrays(state_dict):
