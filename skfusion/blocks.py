@@ -26,7 +26,7 @@ import pandas as pd
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .utils._sklearn_compat import _is_constant_feature
+from .utils._sklearn_compat import is_constant_feature
 from .utils.validation import (
     check_finite_target,
     holds_numbers,
@@ -622,7 +622,7 @@ def nan_column_statistics(X, groups=None):
         magnitude = np.fmax.reduce(np.abs(seen), axis=0)
         magnitude[magnitude == 0] = 1.0
         unit = StandardScaler().fit(seen / magnitude)  # values in [-1, 1]
-        constant = _is_constant_feature(unit.var_, unit.mean_, n_observed[observed])
+        constant = is_constant_feature(unit.var_, unit.mean_, n_observed[observed])
         mean[observed] = unit.mean_ * magnitude
         scale[observed] = np.where(constant, 1.0, unit.scale_ * magnitude)
         varying[observed] = ~constant

@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 # Re-exported: users read the blocks of a blocked matrix from here too.
 from .blocks import MODALITY_SEPARATOR, modality_availability, resolve_modalities
-from .utils._sklearn_compat import _safe_set_output, _SetOutputMixin
+from .utils._sklearn_compat import SetOutputMixin, safe_set_output
 from .utils.validation import preview, row_name
 
 __all__ = [
@@ -118,18 +118,18 @@ class ModalityTransformer(ColumnTransformer):
         self : ModalityTransformer
             This transformer.
         """
-        _SetOutputMixin.set_output(self, transform=transform)
+        SetOutputMixin.set_output(self, transform=transform)
         for _, transformer, _ in chain(
             self.transformers, getattr(self, "transformers_", [])
         ):
             if transformer in ("passthrough", "drop"):
                 continue
             try:
-                _safe_set_output(transformer, transform=transform)
+                safe_set_output(transformer, transform=transform)
             except ValueError:
                 continue
         if self.remainder not in ("passthrough", "drop"):
-            _safe_set_output(self.remainder, transform=transform)
+            safe_set_output(self.remainder, transform=transform)
         return self
 
     def fit_transform(self, X, y=None, **params):
@@ -244,7 +244,7 @@ class _ModalityStep(BaseEstimator):
         return self.transformer.get_feature_names_out(input_features)
 
     def set_output(self, *, transform=None):
-        _safe_set_output(self.transformer, transform=transform)
+        safe_set_output(self.transformer, transform=transform)
         return self
 
     def get_metadata_routing(self):

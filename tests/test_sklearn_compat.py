@@ -40,27 +40,27 @@ def test_scorer_with_pos_label_reads_the_scorer_internals():
 def test_is_constant_feature_flags_a_zero_variance_column():
     mean = np.array([1.0, 0.5])
     var = np.array([0.0, 0.25])
-    flags = compat._is_constant_feature(var, mean, n_samples=10)
+    flags = compat.is_constant_feature(var, mean, n_samples=10)
     assert flags.tolist() == [True, False]
 
 
 def test_routing_enabled_follows_the_config():
-    assert not compat._routing_enabled()
+    assert not compat.routing_enabled()
     with sklearn.config_context(enable_metadata_routing=True):
-        assert compat._routing_enabled()
+        assert compat.routing_enabled()
 
 
 def test_safe_set_output_and_the_set_output_mixin():
     scaler = StandardScaler()
-    compat._safe_set_output(scaler, transform="pandas")
+    compat.safe_set_output(scaler, transform="pandas")
     frame = pd.DataFrame({"a": [1.0, 2.0]})
     assert isinstance(scaler.fit_transform(frame), pd.DataFrame)
-    assert issubclass(TransformerMixin, compat._SetOutputMixin)
+    assert issubclass(TransformerMixin, compat.SetOutputMixin)
 
 
 def test_check_feature_names_in_gives_the_fitted_names():
     scaler = StandardScaler().fit(pd.DataFrame({"a": [1.0, 2.0], "b": [0.0, 1.0]}))
-    names = compat._check_feature_names_in(scaler, None)
+    names = compat.check_feature_names_in(scaler, None)
     assert names.tolist() == ["a", "b"]
 
 
@@ -73,7 +73,7 @@ def test_fit_context_and_parameter_validation():
         def __init__(self, k=1):
             self.k = k
 
-        @compat._fit_context(prefer_skip_nested_validation=True)
+        @compat.fit_context(prefer_skip_nested_validation=True)
         def fit(self, X, y=None):
             return self
 

@@ -84,3 +84,53 @@ def test_the_kind_check_finds_a_comparison():
         (1, ["survival"]),
         (3, ["binary", "multiclass"]),
     ]
+
+
+def _module_name(path):
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path):
+    """``(line, module, name)`` of every ``from skfusion... import name``."""
+    module = _module_name(path)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(_parsed(path)):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        if node.level:
+            base = package.split(".")[: len(package.split(".")) - node.level + 1]
+            target = ".".join(base + ([node.module] if node.module else []))
+        else:
+            target = node.module or ""
+        if target.split(".")[0] == "skfusion":
+            for alias in node.names:
+                yield node.lineno, target, alias.name
+
+
+def _subpackage(module):
+    """``skfusion.study`` of ``skfusion.study._task``; a top-level module is its own."""
+    parts = module.split(".")
+    is_package = len(parts) > 1 and (PACKAGE / parts[1]).is_dir()
+    return ".".join(parts[:2]) if is_package else module
+
+
+# skfusion.utils holds what the whole package shares by design (DESIGN.md): the
+# one module of other libraries' private names (_sklearn_compat), the shared
+# docstring fragments, the device and torch-state helpers. Every other
+# subpackage's private modules are its own.
+_SHARED_INTERNALS = "skfusion.utils"
+
+
+def test_no_private_name_is_imported_across_our_packages():
+    crossings = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        here = _subpackage(_module_name(path))
+        for line, target, name in _imports(path):
+            there = _subpackage(target)
+            if there == here or there == "skfusion" and name.startswith("__"):
+                continue
+            private_module = any(part.startswith("_") for part in target.split(".")[1:])
+            if name.startswith("_") or (private_module and there != _SHARED_INTERNALS):
+                crossings.append(f"{path.relative_to(PACKAGE)}:{line} {target}.{name}")
+    assert not crossings

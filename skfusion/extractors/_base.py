@@ -20,7 +20,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
+from ..utils._sklearn_compat import Interval, StrOptions, fit_context
 from ..utils.validation import row_name
 from ._io import (
     PathOutsideRootError,
@@ -121,7 +121,7 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
 
     # -- the scikit-learn API -----------------------------------------------------
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check the input column and fix the output width.
 

@@ -13,8 +13,8 @@ from ..utils._docstrings import fill_docstring
 from ..utils._sklearn_compat import (
     Interval,
     StrOptions,
-    _check_feature_names_in,
-    _fit_context,
+    check_feature_names_in,
+    fit_context,
 )
 
 __all__ = ["BlockScaler", "FeatureFusion"]
@@ -116,7 +116,7 @@ class BlockScaler(FusionMixin, TransformerMixin, BaseEstimator):
         self.block_weights = block_weights
         self.add_indicator = add_indicator
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Learn per-column statistics from the training rows.
 
@@ -182,7 +182,7 @@ class BlockScaler(FusionMixin, TransformerMixin, BaseEstimator):
             ``add_indicator=True``.
         """
         check_is_fitted(self)
-        names = list(_check_feature_names_in(self, input_features))
+        names = list(check_feature_names_in(self, input_features))
         if self.add_indicator:
             names += [f"availability__{modality}" for modality in self.modalities_]
         return np.asarray(names, dtype=object)
@@ -315,7 +315,7 @@ class FeatureFusion(FusionMixin, TransformerMixin, BaseEstimator):
         self.modalities = modalities
         self.random_state = random_state
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Learn the standardisation and the per-modality projections.
 
@@ -414,7 +414,7 @@ class FeatureFusion(FusionMixin, TransformerMixin, BaseEstimator):
             names for plain concatenation.
         """
         check_is_fitted(self)
-        input_names = _check_feature_names_in(self, input_features)
+        input_names = check_feature_names_in(self, input_features)
         if self.n_components_ is None:
             return input_names
         if self.method == "concat":

@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..blocks import FusionMixin
 from ..utils._docstrings import fill_docstring
-from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
+from ..utils._sklearn_compat import Interval, StrOptions, fit_context
 from ..utils.validation import check_single_label, encode_class_labels
 
 __all__ = ["MultipleKernelClassifier"]
@@ -201,7 +201,7 @@ class MultipleKernelClassifier(FusionMixin, ClassifierMixin, BaseEstimator):
         self.modalities = modalities
         self.random_state = random_state
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Compute the modality kernels, their weights and fit the SVC.
 

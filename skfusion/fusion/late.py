@@ -36,7 +36,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..blocks import FusionMixin, MissingModalityWarning
 from ..utils._docstrings import fill_docstring
-from ..utils._sklearn_compat import HasMethods, StrOptions, _fit_context
+from ..utils._sklearn_compat import HasMethods, StrOptions, fit_context
 from ..utils.validation import encode_class_labels, n_target_columns, preview
 from ._tuned import with_chosen_hyperparameters
 
@@ -149,7 +149,7 @@ class _BaseLateFusion(FusionMixin, BaseEstimator):
 
     # -- fitting ----------------------------------------------------------------------
 
-    @_fit_context(prefer_skip_nested_validation=False)
+    @fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y):
         """Fit one model per modality and the combination.
 

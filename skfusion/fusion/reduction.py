@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..blocks import MODALITY_SEPARATOR, FusionMixin, nan_column_statistics
 from ..utils._docstrings import fill_docstring
-from ..utils._sklearn_compat import Interval, _check_feature_names_in, _fit_context
+from ..utils._sklearn_compat import Interval, check_feature_names_in, fit_context
 
 __all__ = ["WideBlockReducer"]
 
@@ -129,7 +129,7 @@ class WideBlockReducer(FusionMixin, TransformerMixin, BaseEstimator):
 
     # The rule is applied at fit, to the rows in which each block is present:
     # the same block may be wide in a small fold and narrow in a large one.
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Find the wide blocks and fit their projections on the training rows.
 
@@ -224,7 +224,7 @@ class WideBlockReducer(FusionMixin, TransformerMixin, BaseEstimator):
             reduced block.
         """
         check_is_fitted(self)
-        input_features = _check_feature_names_in(self, input_features)
+        input_features = check_feature_names_in(self, input_features)
         names = []
         for (modality, sub_block, indices), projection in zip(
             self.sub_blocks_, self.projections_, strict=True

@@ -12,8 +12,8 @@ from ..utils._docstrings import fill_docstring
 from ..utils._sklearn_compat import (
     Interval,
     StrOptions,
-    _check_feature_names_in,
-    _fit_context,
+    check_feature_names_in,
+    fit_context,
 )
 
 __all__ = ["SharedSpace"]
@@ -208,7 +208,7 @@ class SharedSpace(FusionMixin, TransformerMixin, BaseEstimator):
         self.method = method
         self.modalities = modalities
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Learn the standardisation and the projection of each modality.
 
@@ -321,7 +321,7 @@ class SharedSpace(FusionMixin, TransformerMixin, BaseEstimator):
             ``shared0``, ``shared1``, ...
         """
         check_is_fitted(self)
-        _check_feature_names_in(self, input_features)
+        check_feature_names_in(self, input_features)
         return np.asarray(
             [f"shared{i}" for i in range(self.n_components_)], dtype=object
         )

@@ -31,8 +31,8 @@ from ..utils._docstrings import fill_docstring
 from ..utils._sklearn_compat import (
     Interval,
     StrOptions,
-    _fit_context,
-    _routing_enabled,
+    fit_context,
+    routing_enabled,
 )
 from ..utils.validation import check_survival_target
 from .early import BlockScaler
@@ -164,7 +164,7 @@ class _InnerCVCoxnet(SurvivalMixin, BaseEstimator):
         self.cv = cv
         self.random_state = random_state
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, **params):
         """Choose the penalty by inner CV on these rows, then refit on all.
 
@@ -253,7 +253,7 @@ class _InnerCVCoxnet(SurvivalMixin, BaseEstimator):
         return self
 
     def _folds(self, X, event, params):
-        if _routing_enabled():
+        if routing_enabled():
             split_params = process_routing(self, "fit", **params).splitter.split
         else:
             split_params = Bunch(groups=params.pop("groups", None))
@@ -558,7 +558,7 @@ class LateFusionSurvival(SurvivalMixin, _BaseLateFusion):
         "combiner": [StrOptions({"mean", "stacking"})],
     }
 
-    @_fit_context(prefer_skip_nested_validation=False)
+    @fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y):
         """Fit one model per modality, the standardisation and the combination.
 

@@ -13,7 +13,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._docstrings import fill_docstring
-from ..utils._sklearn_compat import HasMethods, Interval, StrOptions, _fit_context
+from ..utils._sklearn_compat import HasMethods, Interval, StrOptions, fit_context
 from ._analysis import analyse, measure_contributions, row_availability
 from ._checks import (
     check_groups,
@@ -342,7 +342,7 @@ class FusionStudy(BaseEstimator):
         self.robustness = robustness
 
     # The strategies check their own parameters when fitted.
-    @_fit_context(prefer_skip_nested_validation=False)
+    @fit_context(prefer_skip_nested_validation=False)
     def fit(self, table, y, groups=None):
         """Run the study.
 

@@ -15,9 +15,9 @@ by one test naming the versions it supports:
 
 import inspect
 
-from sklearn.base import _fit_context
+from sklearn.base import _fit_context as fit_context
 from sklearn.metrics import make_scorer
-from sklearn.preprocessing._data import _is_constant_feature
+from sklearn.preprocessing._data import _is_constant_feature as is_constant_feature
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
@@ -26,21 +26,22 @@ from sklearn.utils._param_validation import (
     validate_parameter_constraints,
     validate_params,
 )
-from sklearn.utils._set_output import _safe_set_output, _SetOutputMixin
-from sklearn.utils.metadata_routing import _routing_enabled
-from sklearn.utils.validation import _check_feature_names_in
+from sklearn.utils._set_output import _safe_set_output as safe_set_output
+from sklearn.utils._set_output import _SetOutputMixin as SetOutputMixin
+from sklearn.utils.metadata_routing import _routing_enabled as routing_enabled
+from sklearn.utils.validation import _check_feature_names_in as check_feature_names_in
 
 __all__ = [
     "HasMethods",
     "Interval",
     "Options",
     "StrOptions",
-    "_SetOutputMixin",
-    "_check_feature_names_in",
-    "_fit_context",
-    "_is_constant_feature",
-    "_routing_enabled",
-    "_safe_set_output",
+    "SetOutputMixin",
+    "check_feature_names_in",
+    "fit_context",
+    "is_constant_feature",
+    "routing_enabled",
+    "safe_set_output",
     "check_device",
     "efficientnet_features",
     "optimizer_names",
