@@ -417,6 +417,9 @@ def _describe(item):
         return repr(text if len(text) <= 120 else text[:117] + "...")
     if isinstance(item, np.ndarray):
         return f"array of shape {item.shape}"
+    if isinstance(item, list | tuple) and item:
+        if isinstance(item[0], str | os.PathLike):  # a DICOM series
+            return f"{len(item)} paths from {_describe(item[0])}"
     return type(item).__name__
 
 
