@@ -354,3 +354,32 @@ def test_dicom_series_in_a_study(tmp_path):
     auc = study.summary_["roc_auc_pooled"]
     assert auc["unimodal:ct"] > 0.9
     assert np.isfinite(auc).all()
+
+
+def test_the_extraction_cache_keys_a_series_by_its_slices(tmp_path, series):
+    from skfusion.study._cache import CACHE_FOLDER, ContentCachedExtractor
+
+    folder, _ = series
+    files = [str(p) for p in sorted(folder.iterdir())]
+    column = pd.Series([str(folder), files, None], dtype=object)
+    loader = ImageLoader(size=(5, 6, 7), volume="volume", scale="none")
+    cache = tmp_path / "cache" / CACHE_FOLDER
+
+    def cached():
+        return ContentCachedExtractor(clone(loader), cache).fit_transform(column)
+
+    first = cached()
+    np.testing.assert_array_equal(first, loader.fit_transform(column))
+    (shard,) = cache.glob("*/rows-*.npz")
+    with np.load(shard) as stored:
+        # The folder and the list of its files in name order: one content.
+        assert len(stored["keys"]) == 1
+    np.testing.assert_array_equal(cached(), first)
+    assert len(list(cache.glob("*/rows-*.npz"))) == 1  # both hit
+    # A slice whose pixels changed changes the key of both cells.
+    ds = pydicom.dcmread(files[0])
+    ds.PixelData = (ds.pixel_array + 1).astype("<u2").tobytes()
+    ds.save_as(files[0])
+    again = cached()
+    assert not np.array_equal(again[:2], first[:2])
+    np.testing.assert_array_equal(again, loader.fit_transform(column))

@@ -433,3 +433,18 @@ def test_edf_and_wfdb_recordings_in_a_study(tmp_path):
     auc = study.summary_["roc_auc_pooled"]
     assert auc["unimodal:eeg"] > 0.9
     assert np.isfinite(auc).all()
+
+
+def test_the_extraction_cache_never_keys_a_wfdb_record_by_its_header(tmp_path, ecg):
+    from skfusion.study._cache import CACHE_FOLDER, ContentCachedExtractor
+
+    features = SignalFeatures(fs=360, time_stats=STATS)
+    column = pd.Series([str(ecg) + ".hea", str(ecg)])
+    cache = tmp_path / "cache" / CACHE_FOLDER
+    before = ContentCachedExtractor(clone(features), cache).fit_transform(column)
+    # New samples under the same header: the rows follow the data.
+    signals = [_sine(7, 360, amplitude=1.0), _sine(12, 360, amplitude=0.5)]
+    _write_wfdb(ecg.parent, ecg.name, signals, 360, ["MLII", "V5"])
+    after = ContentCachedExtractor(clone(features), cache).fit_transform(column)
+    assert not np.allclose(after, before)
+    np.testing.assert_array_equal(after, features.fit_transform(column))
