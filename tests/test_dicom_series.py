@@ -383,3 +383,16 @@ def test_the_extraction_cache_keys_a_series_by_its_slices(tmp_path, series):
     again = cached()
     assert not np.array_equal(again[:2], first[:2])
     np.testing.assert_array_equal(again, loader.fit_transform(column))
+
+
+def test_the_command_line_check_takes_a_series_folder(tmp_path, series):
+    from skfusion.study import check_media_files
+
+    folder, _ = series
+    (tmp_path / "empty").mkdir()
+    column = pd.Series([folder.name, None], name="ct")
+    check_media_files(column, tmp_path, modality="ct", kind="image")
+    with pytest.raises(ValueError, match=r"'.*ct' is a directory"):
+        check_media_files(column, tmp_path, modality="ct", kind="audio")
+    with pytest.raises(ValueError, match=r"row 0 \('empty'\): '.*empty' is a dir"):
+        check_media_files(pd.Series(["empty"], name="ct"), tmp_path, kind="image")

@@ -448,3 +448,14 @@ def test_the_extraction_cache_never_keys_a_wfdb_record_by_its_header(tmp_path, e
     after = ContentCachedExtractor(clone(features), cache).fit_transform(column)
     assert not np.allclose(after, before)
     np.testing.assert_array_equal(after, features.fit_transform(column))
+
+
+def test_the_command_line_check_takes_a_wfdb_record_name(tmp_path, ecg):
+    from skfusion.study import check_media_files
+
+    column = pd.Series([ecg.name, f"{ecg.name}.hea", None], name="ecg")
+    check_media_files(column, tmp_path, modality="ecg", kind="signal")
+    with pytest.raises(ValueError, match=r"1 of 1 file\(s\).*no such file '.*101'"):
+        check_media_files(pd.Series(["101"], name="ecg"), tmp_path, kind="signal")
+    with pytest.raises(ValueError, match="no such file"):
+        check_media_files(column, tmp_path, modality="ecg", kind="image")
