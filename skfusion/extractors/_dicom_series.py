@@ -155,115 +155,120 @@ def read_series(series, max_pixels, needed_by):
     from ._readers import _apply_rescale, _check_pixels
 
     pydicom = import_optional("pydicom", extra="medical", needed_by=needed_by)
-    slices = [_read_header(path, pydicom) for path in series.files]
-    first = slices[0]
-    shape = (int(first.Rows), int(first.Columns))
-    for path, ds in zip(series.files, slices, strict=True):
-        if (int(ds.Rows), int(ds.Columns)) != shape:
+    slices = [_Slice.read(path, pydicom) for path in series.files]
+    shape = slices[0].shape
+    for piece in slices:
+        if piece.shape != shape:
             raise ValueError(
-                f"the series mixes slice sizes: {_name(series.files[0])} is "
-                f"{shape[0]} x {shape[1]}, {_name(path)} {int(ds.Rows)} x "
-                f"{int(ds.Columns)}"
+                f"the series mixes slice sizes: {slices[0].name} is {shape[0]} x "
+                f"{shape[1]}, {piece.name} {piece.shape[0]} x {piece.shape[1]}"
             )
-    _check_one_series(slices)
-    _check_pixels(len(slices) * shape[0] * shape[1], max_pixels, (*shape, len(slices)))
-    order = _slice_order(series.files, slices)
-    planes = []
-    for index in order:
-        path, ds = series.files[index], slices[index]
-        try:
-            pixels = ds.pixel_array
-        except Exception as exc:
-            raise ValueError(
-                f"the pixels of slice {_name(path)} cannot be decoded "
-                f"({type(exc).__name__}: {exc})"
-            ) from None
-        if pixels.shape != shape:
-            raise ValueError(
-                f"slice {_name(path)} decodes to shape {pixels.shape}, not {shape}"
-            )
-        check_finite(pixels, f"slice {_name(path)}", "pixel values")
-        planes.append(np.asarray(_apply_rescale(pixels, ds, pydicom), np.float64))
-    return np.stack(planes, axis=-1), slices[order[0]]
-
-
-def _name(path):
-    return repr(Path(path).name)
-
-
-def _read_header(path, pydicom):
-    try:
-        ds = pydicom.dcmread(path)
-    except Exception as exc:
-        raise ValueError(
-            f"slice {_name(path)} is not a readable DICOM file "
-            f"({type(exc).__name__}: {exc})"
-        ) from None
-    if "PixelData" not in ds and "FloatPixelData" not in ds:
-        raise ValueError(f"slice {_name(path)} has no pixel data")
-    missing = [k for k in ("Rows", "Columns") if k not in ds]
-    if missing:
-        raise ValueError(f"slice {_name(path)} has no {' or '.join(missing)}")
-    if int(ds.get("NumberOfFrames", 1) or 1) != 1:
-        raise ValueError(
-            f"slice {_name(path)} holds {ds.NumberOfFrames} frames; a series "
-            "has one frame per file (read a multi-frame file on its own)"
-        )
-    if int(ds.get("SamplesPerPixel", 1) or 1) != 1:
-        raise ValueError(f"slice {_name(path)} is in colour; a series is grey")
-    return ds
-
-
-def _check_one_series(slices):
-    uids = {str(ds.SeriesInstanceUID) for ds in slices if "SeriesInstanceUID" in ds}
+    uids = {piece.series for piece in slices if piece.series is not None}
     if len(uids) > 1:
         raise ValueError(
             f"the files belong to {len(uids)} series (SeriesInstanceUID); give "
             "one series per cell"
         )
+    _check_pixels(len(slices) * shape[0] * shape[1], max_pixels, (*shape, len(slices)))
+    slices = _in_position_order(slices)
+    # Stacked slice-first, where each plane is contiguous, and returned as a
+    # (rows, columns, slices) view: no copy either way.
+    volume = np.empty((len(slices), *shape))
+    for plane, piece in zip(volume, slices, strict=True):
+        pixels = piece.pixels()
+        check_finite(pixels, f"slice {piece.name}", "pixel values")
+        plane[...] = _apply_rescale(pixels, piece.ds, pydicom)
+    return np.moveaxis(volume, 0, -1), slices[0].ds
 
 
-def _slice_order(files, slices):
-    """Indices of the slices by position along their plane's normal."""
-    orientations, positions = [], []
-    for path, ds in zip(files, slices, strict=True):
+class _Slice:
+    """One slice file: its dataset and what placing it needs, read once."""
+
+    def __init__(self, path, ds, shape, orientation, position, series):
+        self.path, self.ds, self.shape = path, ds, shape
+        self.orientation, self.position, self.series = orientation, position, series
+        self.name = repr(Path(path).name)
+
+    @classmethod
+    def read(cls, path, pydicom):
+        name = repr(Path(path).name)
+        try:
+            ds = pydicom.dcmread(path)
+        except Exception as exc:
+            raise ValueError(
+                f"slice {name} is not a readable DICOM file "
+                f"({type(exc).__name__}: {exc})"
+            ) from None
+        if "PixelData" not in ds and "FloatPixelData" not in ds:
+            raise ValueError(f"slice {name} has no pixel data")
+        missing = [k for k in ("Rows", "Columns") if k not in ds]
+        if missing:
+            raise ValueError(f"slice {name} has no {' or '.join(missing)}")
+        frames = int(ds.get("NumberOfFrames", 1) or 1)
+        if frames != 1:
+            raise ValueError(
+                f"slice {name} holds {frames} frames; a series has one frame "
+                "per file (read a multi-frame file on its own)"
+            )
+        if int(ds.get("SamplesPerPixel", 1) or 1) != 1:
+            raise ValueError(f"slice {name} is in colour; a series is grey")
         try:
             orientation = np.asarray(ds.ImageOrientationPatient, dtype=float)
             position = np.asarray(ds.ImagePositionPatient, dtype=float)
         except (AttributeError, TypeError, ValueError):
             raise ValueError(
-                f"slice {_name(path)} has no ImagePositionPatient and "
+                f"slice {name} has no ImagePositionPatient and "
                 "ImageOrientationPatient to place it in the series"
             ) from None
         if orientation.shape != (6,) or position.shape != (3,):
             raise ValueError(
-                f"slice {_name(path)} has a malformed ImagePositionPatient or "
+                f"slice {name} has a malformed ImagePositionPatient or "
                 "ImageOrientationPatient"
             )
-        orientations.append(orientation)
-        positions.append(position)
-    reference = orientations[0]
-    for path, orientation in zip(files, orientations, strict=True):
-        if not np.allclose(orientation, reference, atol=_ORIENTATION_TOLERANCE):
+        series = ds.get("SeriesInstanceUID")
+        shape = (int(ds.Rows), int(ds.Columns))
+        return cls(path, ds, shape, orientation, position, series and str(series))
+
+    def pixels(self):
+        try:
+            pixels = self.ds.pixel_array
+        except Exception as exc:
             raise ValueError(
-                f"the series mixes slice orientations: {_name(files[0])} and "
-                f"{_name(path)} (ImageOrientationPatient)"
+                f"the pixels of slice {self.name} cannot be decoded "
+                f"({type(exc).__name__}: {exc})"
+            ) from None
+        if pixels.shape != self.shape:
+            raise ValueError(
+                f"slice {self.name} decodes to shape {pixels.shape}, not "
+                f"{self.shape}"
+            )
+        return pixels
+
+
+def _in_position_order(slices):
+    """The slices by position along their plane's normal; one orientation."""
+    reference = slices[0].orientation
+    for piece in slices:
+        if not np.allclose(piece.orientation, reference, atol=_ORIENTATION_TOLERANCE):
+            raise ValueError(
+                f"the series mixes slice orientations: {slices[0].name} and "
+                f"{piece.name} (ImageOrientationPatient)"
             )
     normal = np.cross(reference[:3], reference[3:])
     if np.linalg.norm(normal) < 0.5:
         raise ValueError(
-            f"slice {_name(files[0])}'s ImageOrientationPatient has no plane "
+            f"slice {slices[0].name}'s ImageOrientationPatient has no plane "
             "(parallel row and column directions)"
         )
-    along = np.array([position @ normal for position in positions])
+    along = np.array([piece.position @ normal for piece in slices])
     order = np.argsort(along, kind="stable")
     gaps = np.diff(along[order])
     if gaps.size and gaps.min() < _POSITION_TOLERANCE:
         k = int(np.argmin(gaps))
-        a, b = files[order[k]], files[order[k + 1]]
+        a, b = slices[order[k]], slices[order[k + 1]]
         raise ValueError(
-            f"slices {_name(a)} and {_name(b)} lie at the same position "
+            f"slices {a.name} and {b.name} lie at the same position "
             f"({along[order[k]]:g} mm along the slice normal): a duplicate, or "
             "two scans in one series"
         )
-    return [int(i) for i in order]
+    return [slices[i] for i in order]

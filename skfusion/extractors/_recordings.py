@@ -123,6 +123,10 @@ def read_recording(
     else:
         read = _read_edf(path, limits, needed_by)
     names, rates, signals = read
+    if isinstance(signals, np.ndarray):  # channels of one rate, one array
+        if sampling_rate is not None:
+            signals = resample(signals, rates[0], sampling_rate)
+        return signals, names
     if sampling_rate is not None:
         signals = [
             resample(s, r, sampling_rate) for s, r in zip(signals, rates, strict=True)
@@ -181,7 +185,8 @@ class _Limits:
         self._check_count(sum(int(stored[i]) for i in chosen), "as stored")
         if self.sampling_rate is None:
             for i in chosen:
-                if not np.isclose(rates[i], self.fs, rtol=1e-9, atol=0):
+                # Plain floats: np.isclose costs more than reading a channel.
+                if abs(rates[i] - self.fs) > 1e-9 * self.fs:
                     raise ValueError(
                         f"channel {names[i]!r} of {what} is sampled at "
                         f"{rates[i]:g} Hz, not at fs={self.fs:g} Hz; pass "
@@ -230,7 +235,14 @@ def _read_edf(path, limits, needed_by):
         rates = [float(rate) for rate in reader.getSampleFrequencies()]
         counts = reader.getNSamples()
         chosen = limits.choose(names, rates, counts, f"the {kind} file")
-        signals = [reader.readSignal(i) for i in chosen]
+        lengths = {int(counts[i]) for i in chosen}
+        if len(lengths) == 1 and len({rates[i] for i in chosen}) == 1:
+            # Read in place, row by row: no stacking copy.
+            signals = np.empty((len(chosen), lengths.pop()))
+            for row, i in zip(signals, chosen, strict=True):
+                reader.readsignal(i, 0, row.size, row)
+        else:
+            signals = [reader.readSignal(i) for i in chosen]
     finally:
         reader.close()
     return [names[i] for i in chosen], [rates[i] for i in chosen], signals
@@ -275,7 +287,7 @@ def _read_wfdb(header_path, limits, root, max_file_bytes, needed_by):
         raise ValueError(
             f"the WFDB record's data cannot be read ({type(exc).__name__}: {exc})"
         ) from None
-    signals = list(np.asarray(record.p_signal, dtype=np.float64).T)
+    signals = np.ascontiguousarray(np.asarray(record.p_signal, np.float64).T)
     return [names[i] for i in chosen], [rates[i] for i in chosen], signals
 
 

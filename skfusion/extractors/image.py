@@ -192,8 +192,10 @@ class ImageLoader(_ImageExtractor):
     level of ``Image.open(path).convert("L").resize(size)``, which converts
     before resizing.
 
-    A 3-D volume (NIfTI, multi-frame DICOM, 3-D array) becomes one 2-D image
-    as ``volume`` says, along ``axis`` (multi-frame DICOM: along the frames):
+    A 3-D volume (NIfTI, multi-frame DICOM, DICOM series, 3-D array) becomes
+    one 2-D image as ``volume`` says, along ``axis`` (multi-frame DICOM: along
+    the frames; a DICOM series, of shape (rows, columns, slices): along the
+    slices with the default ``axis=2``):
     ``"middle"`` is the slice ``vol.take(vol.shape[axis] // 2, axis)``,
     ``"mip"`` is ``vol.max(axis)`` and ``"mean"`` is ``vol.mean(axis)``; the
     remaining two axes, in their stored order (no reorientation), are the
