@@ -53,10 +53,12 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
     on_error : {"raise", "nan"}
         An unreadable or corrupt item raises a ValueError naming the
         extractor, the row and the input, or (``"nan"``) gives a NaN row and
-        one warning with the count. A pandas input's row is named by its
-        index label (the table row, inside a study's folds too); an array's
-        or a list's by its position, which the error's ``row`` attribute
-        then holds (an int), for callers that map it back to their table.
+        one warning with the count (a missing optional package raises its
+        ImportError, naming the extra that installs it, either way). A
+        pandas input's row is named by its index label (the table row,
+        inside a study's folds too); an array's or a list's by its position,
+        which the error's ``row`` attribute then holds (an int), for callers
+        that map it back to their table.
     root : str or path-like or None
         Directory that relative paths resolve under and that every file must
         lie in. A path leading out of it raises a ``PathOutsideRootError``
@@ -356,6 +358,9 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
         return path
 
     def _handle_error(self, position, item, exc):
+        if isinstance(exc, ImportError):
+            # A missing optional package is no fault of the row: never NaN.
+            raise exc
         if self.on_error == "raise":
             raise _UnreadableRow(position, _describe(item), str(exc)) from exc
         return position, item, f"{type(exc).__name__}: {exc}"
@@ -412,6 +417,9 @@ def _describe(item):
         return repr(text if len(text) <= 120 else text[:117] + "...")
     if isinstance(item, np.ndarray):
         return f"array of shape {item.shape}"
+    if isinstance(item, list | tuple) and item:
+        if isinstance(item[0], str | os.PathLike):  # a DICOM series
+            return f"{len(item)} paths from {_describe(item[0])}"
     return type(item).__name__
 
 

@@ -1,4 +1,8 @@
-"""Image readers: one image file (Pillow, DICOM, NIfTI) or array to a float array."""
+"""Image readers: one image file (Pillow, DICOM, NIfTI), a DICOM series or an array.
+
+A DICOM series (:class:`~._dicom_series.DicomSeries`) is read by
+``_dicom_series.read_series`` and becomes an image as a NIfTI volume does.
+"""
 
 import os
 import warnings
@@ -6,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._dicom_series import DicomSeries, read_series
 from ._io import check_finite, import_optional
 
 __all__ = ["DEFAULT_MAX_PIXELS", "LUMA", "read_image", "resize"]
@@ -34,11 +39,13 @@ def read_image(
 
     Parameters
     ----------
-    source : path-like or ndarray
-        A file (format told by its suffix or, for DICOM, its preamble) or an
-        in-memory array: 2-D grey, 3-D with 1, 3 or 4 channels last (colour),
-        any other 3-D or 4-D array is a volume (4-D: the first volume along
-        the last axis).
+    source : path-like, DicomSeries or ndarray
+        A file (format told by its suffix or, for DICOM, its preamble), a
+        DICOM series (a volume of shape (rows, columns, slices), windowed with
+        its first slice's VOI window, and inverted if MONOCHROME1, as a
+        whole), or an in-memory array: 2-D grey, 3-D with 1, 3 or 4 channels
+        last (colour), any other 3-D or 4-D array is a volume (4-D: the first
+        volume along the last axis).
 
     mode : {"L", "RGB", "L+RGB"}
         Grey (H, W) or colour (H, W, 3) output, or (``"L+RGB"``) the pair
@@ -95,6 +102,14 @@ def read_image(
         if isinstance(image, _Volume):
             # Arrays keep their values (uint8 aside): no window.
             image = _reduce_volume(image.data, volume, axis, window, "none")
+        return _resize_all(_to_mode(image, mode, volume), size, needed_by)
+    if isinstance(source, DicomSeries):
+        data, first = read_series(source, max_pixels, needed_by)
+        if scale == "unit":
+            data = _window(data, window, first)
+            if first.get("PhotometricInterpretation", "") == "MONOCHROME1":
+                data = 1.0 - data
+        image = _reduce_volume(data, volume, axis, "minmax", "none")
         return _resize_all(_to_mode(image, mode, volume), size, needed_by)
     path = source if isinstance(source, Path) else Path(os.fspath(source))
     name = path.name.lower()

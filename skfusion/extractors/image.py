@@ -10,7 +10,21 @@ mix formats:
   windowing applied; MONOCHROME1 is inverted so that bright means dense.
 - NIfTI (``.nii``, ``.nii.gz``) through nibabel; a 3-D volume becomes one 2-D
   image as the ``volume`` parameter says (a slice or a projection along
-  ``axis``), or stays 3-D in :class:`ImageLoader` with ``volume="volume"``.
+  ``axis``), or stays 3-D in :class:`ImageLoader` with ``volume="volume"``,
+  or is embedded slice by slice by the torch embedders with
+  ``volume="slices"``.
+- DICOM series: a folder of DICOM slices (every file in it but hidden ones
+  and ``DICOMDIR``), or a list of slice paths in a cell, is one volume of
+  shape (rows, columns, slices), read as a NIfTI volume is: slices sorted
+  by ImagePositionPatient along the normal of ImageOrientationPatient, each
+  rescaled (RescaleSlope, RescaleIntercept), the volume windowed as a whole
+  with the first slice's VOI window (min-max without one) and inverted if
+  MONOCHROME1. The default ``axis=2`` runs along the slices; 0 and 1 give
+  reformatted planes. Slices of mixed sizes, orientations or series, two
+  slices at one position and unreadable slices (named) are errors; a series
+  is refused over 4,096 files, over ``max_file_bytes`` for its files
+  together, or over ``max_pixels`` voxels (from the headers, before
+  decoding), and a link in the folder that leads out of ``root`` is refused.
 - in-memory arrays (one 2-D, 3-D or 4-D array per cell).
 
 Every file read is bounded twice: ``max_file_bytes`` refuses a file by its
@@ -40,9 +54,11 @@ from ..utils._device import resolve_device
 from ..utils._docstrings import fill_docstring
 from ..utils._sklearn_compat import Interval, StrOptions, efficientnet_features
 from ._base import BaseExtractor
+from ._dicom_series import is_path_list, locate_series
 from ._io import DEFAULT_MAX_FILE_BYTES, import_optional
 from ._prefetch import prefetched
 from ._readers import DEFAULT_MAX_PIXELS, LUMA, read_image
+from ._slices import pooled_embeddings, slice_stack
 
 __all__ = [
     "ImageFeatures",
@@ -116,6 +132,15 @@ def _check_window(window, name):
 class _ImageExtractor(BaseExtractor):
     """Reading shared by the image extractors."""
 
+    def _locate(self, item):
+        # A list of paths, or a folder, is a DICOM series: one volume.
+        if is_path_list(item):
+            return locate_series(item, self.root, self.max_file_bytes)
+        try:
+            return super()._locate(item)
+        except IsADirectoryError:
+            return locate_series(item, self.root, self.max_file_bytes)
+
     def _read_array(self, item, *, mode, volume, scale="unit"):
         """``item`` read and resized to the fitted ``_size`` (see ImageLoader)."""
         return read_image(
@@ -167,8 +192,10 @@ class ImageLoader(_ImageExtractor):
     level of ``Image.open(path).convert("L").resize(size)``, which converts
     before resizing.
 
-    A 3-D volume (NIfTI, multi-frame DICOM, 3-D array) becomes one 2-D image
-    as ``volume`` says, along ``axis`` (multi-frame DICOM: along the frames):
+    A 3-D volume (NIfTI, multi-frame DICOM, DICOM series, 3-D array) becomes
+    one 2-D image as ``volume`` says, along ``axis`` (multi-frame DICOM: along
+    the frames; a DICOM series, of shape (rows, columns, slices): along the
+    slices with the default ``axis=2``):
     ``"middle"`` is the slice ``vol.take(vol.shape[axis] // 2, axis)``,
     ``"mip"`` is ``vol.max(axis)`` and ``"mean"`` is ``vol.mean(axis)``; the
     remaining two axes, in their stored order (no reorientation), are the
@@ -743,6 +770,15 @@ class TorchImageEmbedder(_ImageExtractor):
     ``on_error="raise"`` the error names the first unreadable row.
     ``batch_size`` sets the images per forward pass.
 
+    With ``volume="slices"``, a volume (NIfTI, multi-frame DICOM, DICOM
+    series, 3-D array), windowed to [0, 1] as a whole, is cut along
+    ``axis`` into at most 16 slices, the one at the centre of each of 16
+    equal parts of its depth (every slice of a thinner volume); each slice
+    is resized to ``size`` and embedded as an image, and the row is the
+    mean of their embeddings (with ``statistics=True``, the mean of their
+    statistics too). ``batch_size`` then counts slices. A 2-D image is an
+    error there, as for :class:`ImageLoader`'s ``volume="volume"``.
+
     Parameters
     ----------
     model : torch.nn.Module, callable or str
@@ -788,7 +824,7 @@ class TorchImageEmbedder(_ImageExtractor):
         the double underscore tells the wide embedding from the narrow
         statistics.
 
-    %(image_reading)s
+    %(embedder_reading)s
 
     %(embedder_batches)s
 
@@ -843,7 +879,7 @@ class TorchImageEmbedder(_ImageExtractor):
         "normalize": [StrOptions({"imagenet"}), tuple, list, None],
         "device": [str],
         "statistics": ["boolean"],
-        "volume": [StrOptions(set(_VOLUME_REDUCTIONS))],
+        "volume": [StrOptions(_VOLUME_REDUCTIONS | {"slices"})],
     }
     _output_dtype = np.float32
 
@@ -925,6 +961,8 @@ class TorchImageEmbedder(_ImageExtractor):
         return model.to(self.device_)
 
     def _read(self, item):
+        if self.volume == "slices":
+            return self._read_slices(item)
         image = self._read_array(item, mode=self._mode, volume=self.volume)
         if image.ndim == 2:
             image = image[..., None]
@@ -933,11 +971,33 @@ class TorchImageEmbedder(_ImageExtractor):
             return image, _image_statistics(image)
         return image
 
+    def _read_slices(self, item):
+        """The slices of a volume that ``volume="slices"`` embeds, resized."""
+        name = type(self).__name__
+        volume = read_image(
+            item,
+            max_pixels=self.max_pixels,
+            volume="volume",
+            axis=self.axis,
+            window=self.window,
+            needed_by=name,
+        )
+        stack = slice_stack(volume, self._size, 3 if self._mode == "RGB" else 1, name)
+        if self.statistics:
+            return stack, np.mean([_image_statistics(s) for s in stack], axis=0)
+        return stack
+
     def _featurize_batch(self, loaded):
+        embed = self._embed
+        if self.volume == "slices":
+
+            def embed(stacks):
+                return pooled_embeddings(stacks, self._embed, self.batch_size)
+
         if not self.statistics:
-            return self._embed(loaded)
+            return embed(loaded)
         images, statistics = zip(*loaded, strict=True)
-        return np.hstack([self._embed(images), np.stack(statistics)])
+        return np.hstack([embed(images), np.stack(statistics)])
 
     def _embed(self, images):
         """The model's output for a batch of (H, W, C) images in [0, 1]."""
@@ -1155,7 +1215,7 @@ class PretrainedImageEmbedder(TorchImageEmbedder):
         ..., ``statistics__colour_v_hist7``: the double underscore tells the
         wide embedding from the narrow statistics.
 
-    %(image_reading)s
+    %(embedder_reading)s
 
     batch_size : int, default=16
         Images per forward pass. On CPUs, batches of 16 ran faster than
@@ -1213,7 +1273,7 @@ class PretrainedImageEmbedder(TorchImageEmbedder):
         "name": [StrOptions(set(_PRESETS))],
         "device": [str],
         "statistics": ["boolean"],
-        "volume": [StrOptions(set(_VOLUME_REDUCTIONS))],
+        "volume": [StrOptions(_VOLUME_REDUCTIONS | {"slices"})],
         "axis": _COMMON_IMAGE_CONSTRAINTS["axis"],
         "window": _COMMON_IMAGE_CONSTRAINTS["window"],
         "max_pixels": _COMMON_IMAGE_CONSTRAINTS["max_pixels"],

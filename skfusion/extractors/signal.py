@@ -1,4 +1,9 @@
-"""Biosignal extractor: Welch band powers and time-domain statistics (scipy)."""
+"""Biosignal extractor: Welch band powers and time-domain statistics (scipy).
+
+Recordings are arrays, ``.npy`` or ``.csv`` files, or files that carry their
+own channel names and rates: EDF/EDF+/BDF/BDF+ (pyedflib) and WFDB records
+(wfdb), read by ``_recordings.read_recording``.
+"""
 
 import math
 import os
@@ -14,6 +19,13 @@ from ..utils._docstrings import fill_docstring
 from ..utils._sklearn_compat import Interval
 from ._base import BaseExtractor
 from ._io import DEFAULT_MAX_FILE_BYTES, check_finite
+from ._recordings import (
+    DEFAULT_MAX_SAMPLES,
+    RECORDING_SUFFIXES,
+    locate_wfdb_record,
+    read_recording,
+    resample,
+)
 
 __all__ = ["SignalFeatures"]
 
@@ -55,13 +67,23 @@ class SignalFeatures(BaseExtractor):
     Parameters
     ----------
     fs : float, default=250.0
-        Sampling rate of the recordings (Hz).
+        Sampling rate (Hz) of the arrays, ``.npy`` and ``.csv`` recordings,
+        and the rate that every channel of an EDF, BDF or WFDB file must have
+        when ``sampling_rate`` is None.
+
+    sampling_rate : float, default=None
+        Resample every recording to this rate (Hz) before computing its
+        features: each channel of an EDF, BDF or WFDB file from the rate its
+        file gives it, arrays and ``.npy``/``.csv`` files from ``fs``
+        (``scipy.signal.resample_poly``; see Notes). None resamples nothing;
+        features are then computed at ``fs``.
 
     bands : dict of str to (float, float), default=None
         Frequency bands ``{name: (low, high)}`` in Hz, with ``0 <= low < high
-        <= fs / 2``. None means the classical EEG bands ``{"delta": (0.5, 4),
-        "theta": (4, 8), "alpha": (8, 13), "beta": (13, 30), "gamma": (30,
-        45)}``; an empty dict gives no spectral features.
+        <= rate / 2``, where ``rate`` is ``sampling_rate`` or else ``fs``.
+        None means the classical EEG bands ``{"delta": (0.5, 4), "theta": (4,
+        8), "alpha": (8, 13), "beta": (13, 30), "gamma": (30, 45)}``; an empty
+        dict gives no spectral features.
 
     relative : bool, default=True
         Also output each band power divided by the total power between the
@@ -85,8 +107,26 @@ class SignalFeatures(BaseExtractor):
         scipy.stats' biased estimates.
 
     channel_names : list of str, default=None
-        Names used in the output columns instead of ``ch0``, ``ch1``, ...;
-        when given, they also fix the number of channels.
+        Names used in the output columns instead of ``ch0``, ``ch1``, ...
+        (or the names of ``channels_``); when given, they also fix the number
+        of channels.
+
+    channels : list of str, default=None
+        The channels to read from files that name theirs (EDF, BDF, WFDB), by
+        name, in this order; a file without one of them is an error for its
+        row that lists the channels it has. None learns the names from the
+        first readable training recording when it is such a file (then
+        every file gives those channels, in that order) and reads every
+        channel of arrays, ``.npy`` and ``.csv`` recordings, which have no
+        names and must have as many channels as the training recordings.
+
+    max_samples : int or None, default=2**27
+        Refuse an EDF, BDF or WFDB recording whose chosen channels hold more
+        samples together than this, checked from its header before reading
+        (a WFDB header that does not state its length is bounded by the size
+        of its data files), and any recording that would exceed it after
+        resampling. None means no limit. A file that declares more than 4,096
+        channels is refused whatever this says.
 
     batch_size : int, default=64
         Recordings handed to one job.
@@ -103,8 +143,18 @@ class SignalFeatures(BaseExtractor):
     Attributes
     ----------
     n_channels_ : int
-        Number of channels of every recording: ``len(channel_names)``, or
-        learned from the first readable training recording.
+        Number of channels of every recording: ``len(channels)``,
+        ``len(channel_names)``, or learned from the first readable training
+        recording.
+
+    channels_ : list of str or None
+        The channels read by name from EDF, BDF and WFDB files: ``channels``,
+        or the names of the first readable training recording when it is
+        such a file (with distinct names) and ``channel_names`` is None;
+        None reads files' channels in their own order.
+
+    sampling_rate_ : float
+        The rate (Hz) features are computed at: ``sampling_rate``, or ``fs``.
 
     bands_ : dict of str to (float, float)
         The validated bands.
@@ -123,11 +173,29 @@ class SignalFeatures(BaseExtractor):
     Notes
     -----
     A cell of the input column is a recording: a 1-D array (one channel), a
-    2-D array of shape **(n_channels, n_samples)**, or a path to a ``.npy``
-    file holding such an array or to a ``.csv`` file with one column per
-    channel and one row per sample (an optional non-numeric header row is
-    skipped). None, NaN, an empty string or an empty array is a missing
-    recording (a NaN row).
+    2-D array of shape **(n_channels, n_samples)**, or a path to
+
+    - a ``.npy`` file holding such an array, or a ``.csv`` file with one
+      column per channel and one row per sample (an optional non-numeric
+      header row is skipped), sampled at ``fs``;
+    - an ``.edf`` or ``.bdf`` file (EDF, EDF+, BDF, BDF+; read by pyedflib,
+      physical values; EDF+ annotations are not a channel);
+    - a WFDB record (read by wfdb, physical values), given as its header
+      ``.hea`` or as the record's path without extension (``"ecg/100"``).
+      Its data files, named by the header, must lie inside ``root`` too;
+      multi-segment records are refused, and several samples per frame are
+      averaged (wfdb's ``smooth_frames``).
+
+    EDF, BDF and WFDB files need ``pip install 'skfusion[signal]'`` (pyedflib
+    and wfdb). None, NaN, an empty string or an empty array is a missing
+    recording (a NaN row). Truncated and corrupt files are errors for their
+    row, as are NaN or infinite samples (WFDB marks gaps so).
+
+    Resampling by ``scipy.signal.resample_poly`` takes the ratio of the
+    rates as a fraction ``up / down`` with ``down`` at most 10,000, exact
+    for whole-number rates (256 to 250 Hz is 125 / 128); channels of one
+    file at different rates are resampled each from its own, then cut to
+    the shortest (they differ by a sample or two).
 
     Band edges are interpolated on the PSD grid before the trapezoidal
     integration, so bands that tile a range have powers that add up to the
@@ -155,22 +223,28 @@ class SignalFeatures(BaseExtractor):
     _parameter_constraints = {
         **BaseExtractor._parameter_constraints,
         "fs": [Interval(Real, 0, None, closed="neither")],
+        "sampling_rate": [Interval(Real, 0, None, closed="neither"), None],
         "bands": [dict, None],
         "relative": ["boolean"],
         "nperseg": [Interval(Integral, 2, None, closed="left"), None],
         "time_stats": [list, tuple],
         "channel_names": [list, tuple, None],
+        "channels": [list, tuple, None],
+        "max_samples": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     def __init__(
         self,
         *,
         fs=250.0,
+        sampling_rate=None,
         bands=None,
         relative=True,
         nperseg=None,
         time_stats=_TIME_STATS,
         channel_names=None,
+        channels=None,
+        max_samples=DEFAULT_MAX_SAMPLES,
         batch_size=64,
         n_jobs=None,
         verbose=False,
@@ -179,11 +253,14 @@ class SignalFeatures(BaseExtractor):
         max_file_bytes=DEFAULT_MAX_FILE_BYTES,
     ):
         self.fs = fs
+        self.sampling_rate = sampling_rate
         self.bands = bands
         self.relative = relative
         self.nperseg = nperseg
         self.time_stats = time_stats
         self.channel_names = channel_names
+        self.channels = channels
+        self.max_samples = max_samples
         self.batch_size = batch_size
         self.n_jobs = n_jobs
         self.verbose = verbose
@@ -194,6 +271,9 @@ class SignalFeatures(BaseExtractor):
     # -- fit ----------------------------------------------------------------------
 
     def _fit(self, values):
+        self.sampling_rate_ = float(
+            self.fs if self.sampling_rate is None else self.sampling_rate
+        )
         self.bands_ = self._check_bands()
         stats = list(self.time_stats)
         unknown = [s for s in stats if s not in _TIME_STATS]
@@ -207,31 +287,33 @@ class SignalFeatures(BaseExtractor):
                 "SignalFeatures has nothing to compute: bands and time_stats "
                 "are both empty."
             )
-        if self.channel_names is not None:
-            names = list(self.channel_names)
-            if (
-                not names
-                or not all(isinstance(n, str) and n for n in names)
-                or len(set(names)) != len(names)
-            ):
+        names = _check_names(self.channel_names, "channel_names")
+        self.channels_ = _check_names(self.channels, "channels")
+        if names is not None and self.channels_ is not None:
+            if len(names) != len(self.channels_):
                 raise ValueError(
-                    "SignalFeatures: channel_names should be a non-empty list "
-                    f"of distinct non-empty strings; got {names!r}."
+                    "SignalFeatures: channel_names renames the channels read, "
+                    f"one name each; got {len(names)} names for "
+                    f"{len(self.channels_)} channels."
                 )
-            self.n_channels_ = len(names)
+        if self.channels_ is not None or names is not None:
+            self.n_channels_ = len(names if names is not None else self.channels_)
             return
         first = self._read_first(values, self._load)
         if first is None:
             raise ValueError(
                 "SignalFeatures learns the number of channels from the first "
                 "readable training recording, but none could be read; pass "
-                "channel_names to fix it."
+                "channels or channel_names to fix it."
             )
-        self.n_channels_ = first.shape[0]
+        data, file_names = first
+        self.n_channels_ = data.shape[0]
+        if file_names is not None and len(set(file_names)) == len(file_names):
+            self.channels_ = list(file_names)
 
     def _check_bands(self):
         bands = _DEFAULT_BANDS if self.bands is None else self.bands
-        nyquist = self.fs / 2
+        nyquist = self.sampling_rate_ / 2
         checked = {}
         for name, edges in bands.items():
             try:
@@ -249,23 +331,47 @@ class SignalFeatures(BaseExtractor):
             if not 0 <= low < high <= nyquist:
                 raise ValueError(
                     f"SignalFeatures: band {name!r} = ({low:g}, {high:g}) Hz "
-                    f"should satisfy 0 <= low < high <= fs / 2 = {nyquist:g} Hz."
+                    f"should satisfy 0 <= low < high <= {_rate_name(self)} / 2 = "
+                    f"{nyquist:g} Hz."
                 )
             checked[name] = (low, high)
         return checked
 
     # -- reading ------------------------------------------------------------------
 
-    def _load(self, item):
-        """The recording as a float array of shape (n_channels, n_samples)."""
+    def _locate(self, item):
+        if isinstance(item, str | os.PathLike) and not Path(item).suffix:
+            return locate_wfdb_record(item, self.root, self.max_file_bytes)
+        return super()._locate(item)
+
+    def _load(self, item, channels=None):
+        """The recording as a float array (n_channels, n_samples) and its names.
+
+        The names are those of an EDF, BDF or WFDB file (``channels`` of them,
+        or all), None for other inputs.
+        """
+        names = None
         if isinstance(item, str | os.PathLike):
-            data = _read_file(Path(item))
+            path = Path(item)
+            if path.suffix.lower() in RECORDING_SUFFIXES:
+                data, names = read_recording(
+                    path,
+                    channels=channels,
+                    sampling_rate=self.sampling_rate,
+                    fs=self.fs,
+                    root=self.root,
+                    max_file_bytes=self.max_file_bytes,
+                    max_samples=self.max_samples,
+                    needed_by=type(self).__name__,
+                )
+            else:
+                data = _read_file(path)
         elif isinstance(item, np.ndarray):
             data = item
         else:
             raise TypeError(
-                "expected a 1-D or 2-D array or a path to a .npy or .csv file; "
-                f"got {type(item).__name__}"
+                "expected a 1-D or 2-D array or a path to a recording file "
+                f"({_FILE_TYPES}); got {type(item).__name__}"
             )
         if not (
             np.issubdtype(data.dtype, np.number) or np.issubdtype(data.dtype, np.bool_)
@@ -287,10 +393,24 @@ class SignalFeatures(BaseExtractor):
                 "least 2 are needed"
             )
         check_finite(data, "the recording")
-        return data
+        if names is None:  # files that carry their rates are resampled as read
+            data = self._resampled(data)
+        return data, names
+
+    def _resampled(self, data):
+        """An array recording at ``fs`` resampled to ``sampling_rate``."""
+        if self.sampling_rate is None:
+            return data
+        n_samples = data.size * self.sampling_rate / self.fs
+        if self.max_samples is not None and n_samples > self.max_samples:
+            raise ValueError(
+                f"the recording would hold {math.ceil(n_samples)} samples after "
+                f"resampling, over the limit max_samples={self.max_samples}"
+            )
+        return resample(data, self.fs, self.sampling_rate)
 
     def _read(self, item):
-        data = self._load(item)
+        data, _ = self._load(item, self.channels_)
         if data.shape[0] != self.n_channels_:
             raise ValueError(
                 f"the recording has {data.shape[0]} channel(s) (shape "
@@ -305,7 +425,10 @@ class SignalFeatures(BaseExtractor):
         parts = []
         if self.bands_:
             freqs, psd = sp_signal.welch(
-                data, fs=self.fs, nperseg=self._segment_length(data.shape[1]), axis=-1
+                data,
+                fs=self.sampling_rate_,
+                nperseg=self._segment_length(data.shape[1]),
+                axis=-1,
             )
             powers = np.column_stack(
                 [_band_power(freqs, psd, lo, hi) for lo, hi in self.bands_.values()]
@@ -327,11 +450,26 @@ class SignalFeatures(BaseExtractor):
             return min(self.nperseg, n_samples)
         edges = [lo for lo, _ in self.bands_.values() if lo > 0]
         slowest = min(edges) if edges else min(hi for _, hi in self.bands_.values())
-        return min(n_samples, math.ceil(2 * self.fs / slowest))
+        return min(n_samples, math.ceil(2 * self.sampling_rate_ / slowest))
+
+    def __setstate__(self, state):
+        # Pickled before recording files were read.
+        state = {
+            "sampling_rate": None,
+            "channels": None,
+            "max_samples": DEFAULT_MAX_SAMPLES,
+            **state,
+        }
+        if "n_channels_" in state:
+            state.setdefault("sampling_rate_", float(state["fs"]))
+            state.setdefault("channels_", None)
+        super().__setstate__(state)
 
     def _feature_names(self):
         if self.channel_names is not None:
             channels = list(self.channel_names)
+        elif self.channels_ is not None:
+            channels = list(self.channels_)
         else:
             channels = [f"ch{c}" for c in range(self.n_channels_)]
         per_channel = [f"{band}_power" for band in self.bands_]
@@ -355,9 +493,31 @@ def _read_file(path):
             skiprows = 1  # a header row
         # One column per channel in the file; channels are rows in memory.
         return np.loadtxt(path, delimiter=",", ndmin=2, skiprows=skiprows).T
-    raise ValueError(
-        f"unsupported file type {suffix!r}; expected a .npy or .csv recording"
-    )
+    raise ValueError(f"unsupported file type {suffix!r}; expected {_FILE_TYPES}")
+
+
+_FILE_TYPES = ".npy, .csv, .edf, .bdf, or a WFDB record (.hea or no extension)"
+
+
+def _check_names(names, parameter):
+    """``names`` as a list of distinct non-empty strings, or None."""
+    if names is None:
+        return None
+    names = list(names)
+    if (
+        not names
+        or not all(isinstance(n, str) and n for n in names)
+        or len(set(names)) != len(names)
+    ):
+        raise ValueError(
+            f"SignalFeatures: {parameter} should be a non-empty list of "
+            f"distinct non-empty strings; got {names!r}."
+        )
+    return names
+
+
+def _rate_name(extractor):
+    return "fs" if extractor.sampling_rate is None else "sampling_rate"
 
 
 def _band_power(freqs, psd, low, high):

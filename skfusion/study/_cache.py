@@ -279,23 +279,49 @@ def _row_key(cell, extractor):
     """The key of one non-missing input, or None when it cannot be keyed.
 
     A path (for an extractor that reads files) is keyed by the bytes of the
-    file it resolves to, and its last suffixes, which choose the reader; any
-    other cell by its value. A path that cannot be resolved, checked or read
-    has no key: the extractor reads it and reports what is wrong.
+    file it resolves to, and its last suffixes, which choose the reader; a
+    folder or a list of paths (a DICOM series) by the bytes of each of its
+    files; any other cell by its value. A path that cannot be resolved,
+    checked or read has no key: the extractor reads it and reports what is
+    wrong. Neither has a WFDB header, whose data files it only names.
     """
     from ..extractors import check_file, resolve_path
 
-    if getattr(extractor, "reads_files", False) and isinstance(cell, str | os.PathLike):
+    reads_files = getattr(extractor, "reads_files", False)
+    root = getattr(extractor, "root", None)
+    if reads_files and isinstance(cell, str | os.PathLike):
         try:
-            path = resolve_path(cell, getattr(extractor, "root", None))
+            path = resolve_path(cell, root)
+            if path.is_dir():
+                return _files_key(sorted(path.iterdir()), root)
+            if path.suffix.lower() == ".hea":
+                return None
             check_file(path, getattr(extractor, "max_file_bytes", None))
             return f"file-{_file_digest(path)}{''.join(path.suffixes[-2:]).lower()}"
         except (OSError, ValueError):
+            return None
+    if reads_files and isinstance(cell, list | tuple):
+        try:
+            return _files_key(cell, root)
+        except (OSError, ValueError, TypeError):
             return None
     try:
         return f"value-{joblib.hash(cell)}"
     except Exception:
         return None
+
+
+def _files_key(paths, root):
+    """The key of a series of files: their contents, in the order given."""
+    from ..extractors import check_file, resolve_path
+
+    digest = hashlib.blake2b(digest_size=32)
+    for path in paths:
+        resolved = resolve_path(path, root)
+        if resolved.is_file():  # a folder's subfolders are not read
+            check_file(resolved, None)
+            digest.update(_file_digest(resolved).encode())
+    return f"files-{digest.hexdigest()}"
 
 
 def _file_digest(path):

@@ -323,13 +323,24 @@ def _check_no_shared_columns(modalities, table):
             owner[column] = name
 
 
+def _holds_files(folder):
+    """Whether a folder holds a file that is not hidden: a DICOM series."""
+    return any(
+        entry.is_file() and not entry.name.startswith(".")
+        for entry in folder.iterdir()
+    )
+
+
 def check_media_files(column, root=None, modality=None, kind="files"):
     """Every path of a media column names a readable file under ``root``.
 
     What an extractor would find only after minutes of extraction, checked
     at once: each non-missing cell must resolve under ``root`` (see
-    :func:`skfusion.extractors.resolve_path`) to a file, not a directory.
-    The command line calls it for every image, audio and signal column.
+    :func:`skfusion.extractors.resolve_path`) to a file, not a directory;
+    for ``kind="image"`` a folder holding files (a DICOM series) will do, and
+    for ``kind="signal"`` a WFDB record named without extension whose
+    ``.hea`` header is a file. The command line calls it for every image,
+    audio and signal column.
 
     Parameters
     ----------
@@ -373,8 +384,13 @@ def check_media_files(column, root=None, modality=None, kind="files"):
             problems.append((position, item, str(exc)))
             continue
         if path.is_dir():
-            problems.append((position, item, f"{str(path)!r} is a directory"))
-        elif not path.is_file():
+            if kind != "image" or not _holds_files(path):
+                problems.append((position, item, f"{str(path)!r} is a directory"))
+        elif not path.is_file() and not (
+            kind == "signal"
+            and not path.suffix
+            and path.with_name(path.name + ".hea").is_file()
+        ):
             problems.append((position, item, f"no such file {str(path)!r}"))
     if problems:
         position, item, reason = problems[0]

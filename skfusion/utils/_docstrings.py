@@ -435,6 +435,17 @@ _PLACEHOLDER = re.compile(
 )
 
 
+# The torch embedders also embed a volume slice by slice.
+FRAGMENTS["embedder_reading"] = FRAGMENTS["image_reading"].replace(
+    """volume : {"middle", "mip", "mean"}, default="middle"
+            How a 3-D volume becomes an image; see :class:`ImageLoader`.""",
+    """volume : {"middle", "mip", "mean", "slices"}, default="middle"
+            How a 3-D volume becomes an image; see :class:`ImageLoader`.
+            ``"slices"`` embeds up to 16 slices along ``axis`` and averages
+            their embeddings; see :class:`TorchImageEmbedder`.""",
+)
+
+
 def fill_docstring(obj):
     """Replace each ``%(name)s`` line of ``obj.__doc__`` by ``FRAGMENTS[name]``.
 
