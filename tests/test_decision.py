@@ -140,6 +140,14 @@ def test_multilabel_rule_is_each_labels_prevalence(estimator):
     assert_array_equal(stated.predict(X), (risk >= 0.5).astype(int))
 
 
+def test_a_single_target_estimator_refuses_a_multilabel_target_by_name():
+    X, Y = make_multimodal_classification(
+        60, modality_sizes=(3, 3), n_labels=2, random_state=0
+    )
+    with pytest.raises(ValueError, match="PrevalenceDecisionClassifier: Logistic"):
+        PrevalenceDecisionClassifier(LogisticRegression()).fit(X, Y)
+
+
 def test_sample_weight_weighs_the_prevalence():
     X, y = _data(n=200)
     weights = np.where(y == 1, 3.0, 1.0)

@@ -192,6 +192,16 @@ class PrevalenceDecisionClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEsti
                 f"{type(self).__name__} takes class labels or a 0/1 indicator "
                 "matrix of several labels, not several multiclass targets."
             )
+        inner = get_tags(self.estimator)
+        takes_labels = inner.target_tags.multi_output or (
+            inner.classifier_tags is not None and inner.classifier_tags.multi_label
+        )
+        if kind == "multilabel-indicator" and not takes_labels:
+            raise ValueError(
+                f"{type(self).__name__}: {type(self.estimator).__name__} takes a "
+                "single target, not a multi-label one; wrap it in scikit-learn's "
+                "MultiOutputClassifier."
+            )
         if kind == "multiclass" and self.threshold != "prevalence":
             raise ValueError(
                 f"Only binary classification is supported with threshold="

@@ -28,7 +28,9 @@ FRAGMENTS = {
             training prevalence; see
             :class:`~skfusion.fusion.PrevalenceDecisionClassifier`), which the
             balanced accuracy, the accuracy and the other metrics of labels
-            score. ``"balanced"`` weights each class by the inverse of its
+            score; ``late:mean``'s average of risks is recalibrated on
+            out-of-fold predictions (see :func:`default_strategies`).
+            ``"balanced"`` weights each class by the inverse of its
             frequency and predicts the class of largest probability: the same
             kind of decision, but risks too high for a minority class (van den
             Goorbergh et al., JAMIA 2022). Strategies given as estimators are
