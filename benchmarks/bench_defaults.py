@@ -156,10 +156,12 @@ def reference_scores(study, table, y, groups, modalities):
         else StratifiedKFold(3, shuffle=True, random_state=SEED)
     )
     linear = study.strategies_.get("early:linear")
-    if linear is not None and hasattr(linear[-1], "Cs"):
+    # The model inside the default decision rule (PrevalenceDecisionClassifier).
+    model = None if linear is None else getattr(linear[-1], "estimator", linear[-1])
+    if model is not None and hasattr(model, "Cs"):
         # The same inner folds as the study's own tuned models: the reference
         # then differs from early:linear only by the availability indicators.
-        inner = linear[-1].cv
+        inner = model.cv
     scorer = get_scorer(study.primary_metric_)
     scores = []
     for train, test in study.splits_:

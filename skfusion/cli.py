@@ -1033,10 +1033,14 @@ def _build_parser():
     study.add_argument(
         "--class-weight",
         choices=("balanced", "none"),
-        default="balanced",
+        default="none",
         help="class weights of every default strategy of a classification "
-        "target: balanced (each class weighted by the inverse of its "
-        "frequency) or none (default: balanced)",
+        "target: none (risks calibrated to the training prevalence, each "
+        "strategy predicting the class whose risk is largest relative to its "
+        "training share; for a binary target, positive above the prevalence) "
+        "or balanced (each class weighted by the inverse of its frequency, "
+        "the class of largest probability predicted; risks too high for a "
+        "minority class) (default: none)",
     )
     study.add_argument(
         "--modality",

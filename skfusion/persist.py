@@ -41,6 +41,7 @@ TRUSTED_TYPES = (
     "skfusion.extractors.text.SentenceEmbedder",
     "skfusion.extractors.text.TextStatistics",
     "skfusion.fusion.early.BlockScaler",
+    "skfusion.fusion.decision.PrevalenceDecisionClassifier",
     "skfusion.fusion.early.FeatureFusion",
     "skfusion.fusion.kernel.MultipleKernelClassifier",
     "skfusion.fusion.late.LateFusionClassifier",

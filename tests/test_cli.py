@@ -452,7 +452,11 @@ def test_import_skfusion_does_not_import_torch():
 
 @pytest.mark.parametrize(
     ("option", "stated"),
-    [(None, "class_weight='balanced'"), ("none", "Classes not weighted")],
+    [
+        (None, "Classes not weighted"),
+        ("none", "Classes not weighted"),
+        ("balanced", "class_weight='balanced'"),
+    ],
 )
 def test_class_weight_option_reaches_the_study_and_the_report(
     study_table, tmp_path, option, stated

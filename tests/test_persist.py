@@ -73,6 +73,10 @@ def _block_case(estimator):
         rng = np.random.RandomState(0)
         X = 3 * rng.uniform(size=(30, 3))
         y = X[:, 0].astype(int) if is_classifier(estimator) else X @ [1.0, -2.0, 0.5]
+        if is_classifier(estimator):
+            # Two classes for a classifier that takes only binary targets.
+            binary = not get_tags(estimator).classifier_tags.multi_class
+            y = (X[:, 0] > 1.5).astype(int) if binary else y
         if type(estimator).__name__.endswith("Survival"):
             # Times to event from the same risk, a quarter of them censored.
             target = np.empty(len(y), dtype=[("event", bool), ("time", float)])

@@ -1,14 +1,19 @@
-"""The default strategies: classes weighted, penalties tuned inside the folds."""
+"""The default strategies: calibrated risks, penalties tuned inside the folds."""
 
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, GroupKFold, StratifiedGroupKFold
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 
 from skfusion.datasets import make_multimodal_classification
-from skfusion.fusion import BlockScaler
+from skfusion.fusion import (
+    BlockScaler,
+    LateFusionClassifier,
+    PrevalenceDecisionClassifier,
+)
 from skfusion.study import FusionStudy, _strategies, default_strategies, inner_cv
 from skfusion.utils._test_common import DelegatingClassifier
 
@@ -38,43 +43,76 @@ def _table_modalities(table, names=("m0", "m1")):
     ]
 
 
-def test_balanced_defaults_find_the_minority_class():
+def test_the_default_rule_finds_the_minority_class_as_class_weights_do():
     table, y = _table(300, weights=(0.9, 0.1))
     params = {
-        "strategies": ["early:linear"],
         "scoring": ["balanced_accuracy"],
         "cv": 3,
         "contributions": None,
         "random_state": 0,
     }
-    balanced = FusionStudy(_table_modalities(table), **params).fit(table, y)
-    unweighted = FusionStudy(
-        _table_modalities(table), class_weight=None, **params
+    modalities = _table_modalities(table)
+    rule = FusionStudy(modalities, strategies=["early:linear"], **params)
+    rule.fit(table, y)
+    balanced = FusionStudy(
+        modalities, strategies=["early:linear"], class_weight="balanced", **params
     ).fit(table, y)
+    # The same unweighted model predicting the class of largest probability.
+    pipeline = rule.strategies_["early:linear"]
+    argmax = Pipeline([*pipeline.steps[:-1], ("model", pipeline[-1].estimator)])
+    plain = FusionStudy(modalities, strategies={"early:linear": argmax}, **params)
+    plain.fit(table, y)
     score = "balanced_accuracy_mean"
-    gain = balanced.summary_.loc["early:linear", score] - (
-        unweighted.summary_.loc["early:linear", score]
-    )
-    assert gain >= 0.1
+
+    def mean(study):
+        return study.summary_.loc["early:linear", score]
+
+    assert mean(balanced) - mean(plain) >= 0.1
+    assert mean(rule) - mean(plain) >= 0.1
+    # Within the fold spread of 30 minority rows.
+    assert mean(rule) >= mean(balanced) - 0.05
     assert any("class_weight='balanced'" in note for note in balanced.notes_)
-    assert any("not weighted" in note for note in unweighted.notes_)
+    assert any("not weighted" in note for note in rule.notes_)
 
 
-def test_every_default_classifier_weights_classes():
-    strategies, _ = default_strategies(["a", "b"], classification=True)
-    for name, (estimator, _) in strategies.items():
+def test_every_default_classifier_weights_classes_or_decides_by_prevalence():
+    weighted, _ = default_strategies(
+        ["a", "b"], classification=True, class_weight="balanced"
+    )
+    for name, (estimator, _) in weighted.items():
         weights = {
             key: value
             for key, value in estimator.get_params().items()
             if key.endswith("class_weight")
         }
         assert weights and set(weights.values()) == {"balanced"}, name
-    unweighted, _ = default_strategies(
-        ["a", "b"], classification=True, class_weight=None
-    )
-    for estimator, _ in unweighted.values():
+        # Weighted models predict the class of largest probability.
+        assert not isinstance(estimator[-1], PrevalenceDecisionClassifier), name
+    unweighted, _ = default_strategies(["a", "b"], classification=True)
+    assert list(unweighted) == list(weighted)
+    for name, (estimator, _) in unweighted.items():
         params = estimator.get_params()
         assert all(params[k] is None for k in params if k.endswith("class_weight"))
+        assert isinstance(estimator[-1], PrevalenceDecisionClassifier), name
+        assert estimator[-1].threshold == "prevalence"
+    regression, _ = default_strategies(["a", "b"], classification=False)
+    for name, (estimator, _) in regression.items():
+        assert not isinstance(estimator[-1], PrevalenceDecisionClassifier), name
+
+
+def test_unweighted_late_mean_is_recalibrated_on_out_of_fold_predictions():
+    def late_mean(**params):
+        strategies, _ = default_strategies(["a", "b"], classification=True, **params)
+        return strategies["late:mean"][0][-1]
+
+    calibrated = late_mean().estimator
+    assert isinstance(calibrated, CalibratedClassifierCV)
+    assert calibrated.method == "sigmoid" and calibrated.ensemble is False
+    assert calibrated.estimator.combiner == "mean"
+    # Weighted risks are left as they are, and sklearn's calibration takes a
+    # single target: a multi-label late:mean is not recalibrated.
+    assert isinstance(late_mean(class_weight="balanced"), LateFusionClassifier)
+    assert isinstance(late_mean(multilabel=True).estimator, LateFusionClassifier)
 
 
 class _RecordingSplitter(StratifiedGroupKFold):
@@ -121,7 +159,7 @@ def test_inner_cv_sees_only_training_rows_and_keeps_groups(monkeypatch):
 def test_grouped_defaults_tune_on_grouped_inner_folds():
     table, y = _table(90, weights=None, seed=2)
     strategies, _ = default_strategies(["m0"], classification=True, grouped=True)
-    cv = strategies["unimodal:m0"][0][-1].cv
+    cv = strategies["unimodal:m0"][0][-1].estimator.cv
     assert isinstance(cv, StratifiedGroupKFold)
     study = FusionStudy(
         _table_modalities(table, ("m0",)), cv=3, contributions=None, random_state=0

@@ -1,5 +1,6 @@
 """Fusion strategies: estimators that consume the blocked matrix."""
 
+from .decision import PrevalenceDecisionClassifier
 from .early import BlockScaler, FeatureFusion
 from .kernel import MultipleKernelClassifier
 from .late import LateFusionClassifier, LateFusionRegressor, make_modality_pipeline
@@ -14,6 +15,7 @@ __all__ = [
     "LateFusionRegressor",
     "LateFusionSurvival",
     "MultipleKernelClassifier",
+    "PrevalenceDecisionClassifier",
     "SharedSpace",
     "WideBlockReducer",
     "coxnet_with_inner_cv",

@@ -24,6 +24,7 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._docstrings import fill_docstring
+from ._decision_rule import decision_rule_sentence
 from ._results import StudyResults, optional_table
 from ._task import TASKS, task_named
 from ._tripod import GUIDELINE, tripod_checklist
@@ -511,6 +512,7 @@ def _report_blocks(study, figures):
             "with a bootstrap 95% confidence interval of the fold scores. "
         )
     text += _pooled_text(study, single)
+    text += decision_rule_sentence(study.strategies_, study.task_, study.pos_label_)
     if reference is None:
         text += " No single-modality strategy, so no reference to compare to."
     else:

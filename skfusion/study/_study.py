@@ -105,13 +105,7 @@ class FusionStudy(BaseEstimator):
         refer to. ``None`` takes the greater label, scikit-learn's rule.
         Ignored for other targets.
 
-    class_weight : "balanced" or None, default="balanced"
-        Class weights of every default strategy of a classification study
-        (the logistic models, gradient boosting, late fusion's models and
-        stacker, the deep-fusion loss): ``"balanced"`` weights each class by
-        the inverse of its frequency, so that a rare class counts. ``None``
-        leaves the classes unweighted. Strategies given as estimators are
-        used as given. The report states what was weighted.
+    %(study_class_weight)s
 
     contributions : str, "auto" or None, default="auto"
         The strategy whose modality contributions are measured: refitted on
@@ -307,7 +301,7 @@ class FusionStudy(BaseEstimator):
         n_repeats=1,
         scoring=None,
         pos_label=None,
-        class_weight="balanced",
+        class_weight=None,
         contributions="auto",
         max_exact=6,
         n_permutations=50,
@@ -693,7 +687,12 @@ def _default_strategy_notes(classification, class_weight, grouped):
             "per-modality models and stacker, and the deep-fusion loss."
         )
     elif classification:
-        notes.append("Classes not weighted (class_weight=None).")
+        notes.append(
+            "Classes not weighted (class_weight=None): the default strategies' "
+            "risks are calibrated to the training prevalence, and each predicts "
+            "the class whose risk is largest relative to its share of the "
+            "training rows."
+        )
     splits = "grouped " if grouped else ""
     notes.append(
         "Penalties of the default linear models chosen by an inner "

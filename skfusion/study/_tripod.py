@@ -148,7 +148,7 @@ TRIPOD_AI_ITEMS = (
         None,
     ),
     ChecklistItem("12g", "Comparison of models", (_COMPARISON,), None),
-    ChecklistItem("13", "Class imbalance: how, and why", (_NOTES,), None),
+    ChecklistItem("13", "Class imbalance: how, and why", (_COMPARISON, _NOTES), None),
     ChecklistItem(
         "14",
         "Fairness: how assessed",

@@ -13,6 +13,29 @@ import types
 __all__ = ["FRAGMENTS", "fill_docstring"]
 
 FRAGMENTS = {
+    # How a study's default strategies treat the classes.
+    "study_class_weight": """
+        class_weight : "balanced" or None, default=None
+            Class weights of every default strategy of a classification study
+            (the logistic models, gradient boosting, late fusion's models and
+            stacker, the deep-fusion loss). ``None`` leaves the classes
+            unweighted, so that the predicted risks are calibrated to the
+            training prevalence (the Brier score, the calibration and the
+            decision curves score them as they are), and handles imbalance at
+            the decision: each default strategy predicts the class with the
+            largest ratio of predicted risk to its share of the fold's
+            training rows (binary: positive when the risk exceeds the
+            training prevalence; see
+            :class:`~skfusion.fusion.PrevalenceDecisionClassifier`), which the
+            balanced accuracy, the accuracy and the other metrics of labels
+            score; ``late:mean``'s average of risks is recalibrated on
+            out-of-fold predictions (see :func:`default_strategies`).
+            ``"balanced"`` weights each class by the inverse of its
+            frequency and predicts the class of largest probability: the same
+            kind of decision, but risks too high for a minority class (van den
+            Goorbergh et al., JAMIA 2022). Strategies given as estimators are
+            used as given. The report states the rule.
+        """,
     # What the subgroup analyses of a study take.
     "subgroup_inputs": """
         results : StudyResults

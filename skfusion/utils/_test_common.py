@@ -8,6 +8,8 @@ by position: the first column is one modality, the rest another.
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from ..compose import ModalityTransformer
@@ -29,6 +31,7 @@ from ..fusion import (
     LateFusionRegressor,
     LateFusionSurvival,
     MultipleKernelClassifier,
+    PrevalenceDecisionClassifier,
     SharedSpace,
     WideBlockReducer,
 )
@@ -153,6 +156,14 @@ INSTANCES = {
             random_state=0,
         ),
     ],
+    PrevalenceDecisionClassifier: [
+        PrevalenceDecisionClassifier(LogisticRegression()),
+        PrevalenceDecisionClassifier(
+            make_pipeline(StandardScaler(), LogisticRegression()), threshold=0.5
+        ),
+        # Missing modalities (all-NaN blocks) pass through to late fusion.
+        PrevalenceDecisionClassifier(LateFusionClassifier(modalities=TWO_BLOCKS)),
+    ],
     DeepFusionClassifier: [
         DeepFusionClassifier(
             fusion="attention",
@@ -237,6 +248,12 @@ _NEEDS_SURVIVAL_TARGET = dict.fromkeys(
     "fits with a 1-D y; a survival model needs a structured (event, time) target",
 )
 EXPECTED_FAILED_CHECKS = {
+    PrevalenceDecisionClassifier: {
+        "check_classifier_multioutput": (
+            "asserts that a multi-label predict is predict_proba rounded at 0.5; "
+            "the rule calls each label at its training prevalence"
+        ),
+    },
     LateFusionSurvival: _NEEDS_SURVIVAL_TARGET,
     DeepFusionSurvival: _NEEDS_SURVIVAL_TARGET | _SKORCH_INIT,
     DeepFusionClassifier: _SKORCH_INIT | _FLOAT32_NETWORK,
