@@ -203,3 +203,20 @@ def test_the_report_states_the_decision_rule(binary_studies, tmp_path):
     text = (weighted.report(tmp_path / "weighted") / "report.md").read_text()
     assert "every strategy: its own predict" in text
     assert "share of 1" not in text
+
+
+def test_sensitivity_and_specificity_are_of_the_rules_labels(binary_studies):
+    default, _, y = binary_studies
+    summary = default.summary_
+    for name in STRATEGIES:
+        labels = default.oof_predictions_[name][0]
+        assert summary.loc[name, "sensitivity"] == pytest.approx(
+            np.mean(labels[y == 1] == 1)
+        )
+        assert summary.loc[name, "specificity"] == pytest.approx(
+            np.mean(labels[y == 0] == 0)
+        )
+        # Their mean is the balanced accuracy of the same labels.
+        assert summary.loc[name, "balanced_accuracy_pooled"] == pytest.approx(
+            (summary.loc[name, "sensitivity"] + summary.loc[name, "specificity"]) / 2
+        )

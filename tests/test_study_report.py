@@ -311,7 +311,8 @@ def test_pooled_intervals_sensitivity_and_specificity_are_reported(binary):
     assert "| roc_auc [95% CI] | pooled [95% CI] |" in markdown
     assert "1000 bootstrap resamples of the 120 tested subjects (rows)" in markdown
     assert "| sensitivity [95% CI] | specificity [95% CI] |" in markdown
-    assert "probability of 1 is at least 0.5" in markdown
+    # At each strategy's own labels (issue 28), not at a probability of 0.5.
+    assert "called 1 by its own decision rule" in markdown
     assert "All metrics on the pooled out-of-fold predictions" in markdown
     results = pd.read_csv(folder / "results.csv", index_col="strategy")
     for stem in ["roc_auc", "balanced_accuracy", "sensitivity", "specificity"]:
@@ -321,7 +322,7 @@ def test_pooled_intervals_sensitivity_and_specificity_are_reported(binary):
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["bootstrap"] == study.bootstrap_
     assert manifest["bootstrap"]["n_resamples"] == 1000
-    assert manifest["threshold"] == 0.5
+    assert manifest["threshold"] is None
 
 
 def test_regression_report_has_pooled_intervals_without_rates(regression):

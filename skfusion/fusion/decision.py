@@ -25,8 +25,8 @@ from ..utils._sklearn_compat import (
     HasMethods,
     Interval,
     StrOptions,
-    _fit_context,
-    _routing_enabled,
+    fit_context,
+    routing_enabled,
 )
 
 __all__ = ["PrevalenceDecisionClassifier"]
@@ -162,7 +162,7 @@ class PrevalenceDecisionClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEsti
         self.pos_label = pos_label
 
     # The wrapped estimator checks its own parameters when fitted.
-    @_fit_context(prefer_skip_nested_validation=False)
+    @fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, **fit_params):
         """Fit the estimator and record the training prevalence of each class.
 
@@ -208,7 +208,7 @@ class PrevalenceDecisionClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEsti
                 f"{self.threshold!r} (and multi-label targets); the type of the "
                 "target is multiclass, which takes threshold='prevalence'."
             )
-        if _routing_enabled():
+        if routing_enabled():
             routed = process_routing(self, "fit", **fit_params).estimator.fit
         else:
             routed = fit_params

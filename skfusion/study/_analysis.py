@@ -109,8 +109,9 @@ def summarise(results, y, groups, seed):
     """
     scores = results.fold_scores_
     task = task_named(results.task_)
-    threshold = task.threshold
-    pooled = pooled_metrics(results, y, groups, seed, threshold)
+    # Kept for compatibility: the rates are at each strategy's own labels.
+    threshold = None
+    pooled = pooled_metrics(results, y, groups, seed)
     tested = results.tested_rows(0)
     bootstrap = {
         "n_resamples": _N_BOOTSTRAP,
@@ -193,7 +194,7 @@ def _confidence_interval(values, seed):
     return float(low), float(high)
 
 
-def pooled_metrics(results, y, groups, seed, threshold=None):
+def pooled_metrics(results, y, groups, seed):
     """Pooled out-of-fold metrics with their subject-bootstrap intervals.
 
     Each metric is computed on the out-of-fold predictions of every tested
@@ -207,11 +208,10 @@ def pooled_metrics(results, y, groups, seed, threshold=None):
     -------
     pooled : dict of (str, str) to (float, float, float)
         ``(estimate, low, high)`` of every strategy and metric, and of the
-        sensitivity and specificity at ``threshold`` (by default the task's)
-        of a binary target.
+        sensitivity and specificity of a binary target, at each strategy's
+        own predicted labels (its decision rule).
     """
     task = task_named(results.task_)
-    threshold = task.threshold if threshold is None else threshold
     n_repeats = results.n_repeats
     # Every repeat of an integer cv tests every row; a splitter has one.
     tested = np.sort(results.tested_rows(0))
@@ -238,7 +238,7 @@ def pooled_metrics(results, y, groups, seed, threshold=None):
                 for repeat in range(n_repeats)
             ]
         if task.rates:
-            _rate_inputs(results, name, tested, y_tested, threshold, estimates, inputs)
+            _rate_inputs(results, name, tested, y_tested, estimates, inputs)
     inputs = {
         key: per_repeat
         for key, per_repeat in inputs.items()
@@ -295,23 +295,19 @@ def _bootstrap_input(results, name, metric, repeat, tested, y_tested):
     return resampled, sign, y_tested, y_pred, results.pos_label_
 
 
-def _rate_inputs(results, name, tested, y_tested, threshold, estimates, inputs):
-    """Sensitivity and specificity at ``threshold`` (binary targets)."""
-    n_repeats = results.n_repeats
-    proba = results.oof_proba_[name]
-    per_repeat = None
-    if proba is not None:
-        actual = y_tested == results.pos_label_
-        per_repeat = [
-            (actual, proba[repeat, tested, results.positive] >= threshold)
-            for repeat in range(n_repeats)
-        ]
+def _rate_inputs(results, name, tested, y_tested, estimates, inputs):
+    """Sensitivity and specificity of a strategy's predicted labels (binary).
+
+    At the labels its own decision rule gave, as its balanced accuracy (their
+    mean) scores them, not at a probability of its own.
+    """
+    actual = y_tested == results.pos_label_
+    per_repeat = [
+        (actual, results.labels(name, repeat)[tested] == results.pos_label_)
+        for repeat in range(results.n_repeats)
+    ]
     ones = np.ones((1, len(tested)))
     for rate in ("sensitivity", "specificity"):
-        if per_repeat is None:
-            estimates[name, rate] = np.nan
-            inputs[name, rate] = [None]
-            continue
         estimates[name, rate] = float(
             np.mean(
                 [

@@ -326,8 +326,7 @@ def _check_no_shared_columns(modalities, table):
 def _holds_files(folder):
     """Whether a folder holds a file that is not hidden: a DICOM series."""
     return any(
-        entry.is_file() and not entry.name.startswith(".")
-        for entry in folder.iterdir()
+        entry.is_file() and not entry.name.startswith(".") for entry in folder.iterdir()
     )
 
 

@@ -24,28 +24,13 @@ def decision_rule(estimator):
     return estimator if isinstance(estimator, PrevalenceDecisionClassifier) else None
 
 
-def _rule_text(rule, task, pos_label):
+def _rule_text(rule, clauses):
     """How one strategy's labels are decided, as a clause of the sentence."""
     if rule is None:
         return "its own predict (for a classifier, the class of largest probability)"
-    threshold = rule.threshold
-    if threshold != "prevalence":
-        subject = f"a row is {pos_label}" if task == "binary" else "a label is present"
-        return f"{subject} when its predicted risk is at least {threshold:g}"
-    if task == "binary":
-        return (
-            f"a row is {pos_label} when its predicted risk exceeds the share of "
-            f"{pos_label} among the fold's training rows"
-        )
-    if task == "multilabel":
-        return (
-            "a label is present when its predicted risk exceeds the label's share "
-            "of the fold's training rows"
-        )
-    return (
-        "each row gets the class whose predicted risk is largest relative to the "
-        "class's share of the fold's training rows"
-    )
+    if rule.threshold != "prevalence":
+        return f"{clauses['stated']} {rule.threshold:g}"
+    return clauses["prevalence"]
 
 
 def decision_rule_sentence(strategies, task, pos_label=None):
@@ -56,8 +41,9 @@ def decision_rule_sentence(strategies, task, pos_label=None):
     strategies : dict of str to estimator
         The study's (unfitted) strategies.
 
-    task : str
-        The study's ``task_``; only classification tasks get a sentence.
+    task : Task
+        The study's task (:func:`~skfusion.study._task.task_named`), which
+        words the rule; only classification tasks get a sentence.
 
     pos_label : object, default=None
         The positive class of a binary study.
@@ -67,11 +53,12 @@ def decision_rule_sentence(strategies, task, pos_label=None):
     sentence : str
         Starting with a space; empty for a regression or survival study.
     """
-    if task not in ("binary", "multiclass", "multilabel"):
+    wording = task.decision_clauses(pos_label)
+    if wording is None:
         return ""
     clauses = {}
     for name, estimator in strategies.items():
-        clause = _rule_text(decision_rule(estimator), task, pos_label)
+        clause = _rule_text(decision_rule(estimator), wording)
         clauses.setdefault(clause, []).append(name)
     if len(clauses) == 1:
         rules = f"every strategy: {next(iter(clauses))}"
@@ -82,13 +69,4 @@ def decision_rule_sentence(strategies, task, pos_label=None):
         f"labels score: {rules}. The ROC AUC, Brier score, calibration and "
         "decision curves score the predicted risks."
     )
-    prevalence = any(
-        (rule := decision_rule(e)) is not None and rule.threshold == "prevalence"
-        for e in strategies.values()
-    )
-    if task == "binary" and prevalence:
-        text += (
-            " The sensitivity and specificity are at the fixed probability their "
-            "table states, not at this rule."
-        )
     return text

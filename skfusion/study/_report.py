@@ -512,7 +512,9 @@ def _report_blocks(study, figures):
             "with a bootstrap 95% confidence interval of the fold scores. "
         )
     text += _pooled_text(study, single)
-    text += decision_rule_sentence(study.strategies_, study.task_, study.pos_label_)
+    text += decision_rule_sentence(
+        study.strategies_, task_named(study.task_), study.pos_label_
+    )
     if reference is None:
         text += " No single-modality strategy, so no reference to compare to."
     else:
@@ -534,12 +536,11 @@ def _report_blocks(study, figures):
         blocks.append(
             (
                 "p",
-                "Sensitivity and specificity on the pooled out-of-fold "
-                f"predictions, a row called {study.pos_label_} when its "
-                f"probability of {study.pos_label_} is at least "
-                f"{study.threshold_:g}, with subject-bootstrap "
-                f"{_confidence(study)} intervals (– for a strategy without "
-                "probabilities):",
+                "Sensitivity and specificity of the pooled out-of-fold "
+                "predicted labels, each strategy's rows called "
+                f"{study.pos_label_} by its own decision rule (stated above; "
+                "their mean is the balanced accuracy), with subject-bootstrap "
+                f"{_confidence(study)} intervals:",
             )
         )
         blocks.append(("table", rates))
@@ -1171,8 +1172,8 @@ def _external_blocks(study):
         blocks += [
             (
                 "p",
-                f"Sensitivity and specificity at a probability of "
-                f"{study.pos_label_} of at least {study.threshold_:g}:",
+                "Sensitivity and specificity of the predicted labels, each "
+                "strategy's own decision rule:",
             ),
             ("table", table),
         ]

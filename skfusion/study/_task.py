@@ -100,9 +100,6 @@ _POOLED_MULTILABEL_METRICS = {
     "neg_hamming_loss": ("hamming_loss", "labels", -1),
     "f1_samples": ("f1_samples", "labels", 1),
 }
-# Probability of the positive class from which a row is called positive, for
-# the sensitivity and specificity of a binary study.
-_THRESHOLD = 0.5
 
 
 class Task:
@@ -124,12 +121,9 @@ class Task:
         The metrics whose subject bootstrap is vectorised: name to
         ``(resampled metric, response, sign)``.
 
-    threshold : float or None
-        Probability of the positive class from which a row is called
-        positive (binary targets only).
-
     rates : tuple of str
-        The rates at ``threshold`` in the summary (binary targets only).
+        The rates of the predicted labels in the summary (binary targets
+        only).
 
     delong : bool
         Whether the comparison adds DeLong's test of the ROC AUCs.
@@ -153,7 +147,6 @@ class Task:
     positive_class = False
     default_scoring = ()
     pooled_metrics = _POOLED_METRICS
-    threshold = None
     rates = ()
     delong = False
     scores_brier = True
@@ -274,6 +267,22 @@ class Task:
         """The report's sentence on the task's own metrics, or None."""
         return None
 
+    def decision_clauses(self, pos_label):
+        """How the report words a decision rule's labels, or None.
+
+        Returns
+        -------
+        clauses : dict or None
+            ``"prevalence"``: the clause of the prevalence rule;
+            ``"stated"``: the clause of a stated threshold, to which the
+            threshold is appended. None for a target without classes.
+        """
+        return {
+            "prevalence": "each row gets the class whose predicted risk is largest "
+            "relative to the class's share of the fold's training rows",
+            "stated": "a row gets a class when its predicted risk is at least",
+        }
+
     def chance_score(self, results, y):
         """The primary metric of the chance-level model, mean over the splits.
 
@@ -390,9 +399,15 @@ class BinaryTask(Task):
     name = "binary"
     positive_class = True
     default_scoring = ("roc_auc", "balanced_accuracy", "accuracy")
-    threshold = _THRESHOLD
     rates = ("sensitivity", "specificity")
     delong = True
+
+    def decision_clauses(self, pos_label):
+        return {
+            "prevalence": f"a row is {pos_label} when its predicted risk exceeds "
+            f"the share of {pos_label} among the fold's training rows",
+            "stated": f"a row is {pos_label} when its predicted risk is at least",
+        }
 
     def make_scorers(self, scoring, y, pos_label):
         metrics, scorers = super().make_scorers(scoring, y, pos_label)
@@ -456,6 +471,13 @@ class MultilabelTask(Task):
 
     def strategy_options(self):
         return {"classification": True, "multilabel": True, "survival": False}
+
+    def decision_clauses(self, pos_label):
+        return {
+            "prevalence": "a label is present when its predicted risk exceeds the "
+            "label's share of the fold's training rows",
+            "stated": "a label is present when its predicted risk is at least",
+        }
 
     def fold_splitter(self, y, grouped):
         # Iterative stratification (Sechidis et al., 2011) keeps each label's
@@ -528,6 +550,9 @@ class RegressionTask(Task):
     def strategy_options(self):
         return {"classification": False, "multilabel": False, "survival": False}
 
+    def decision_clauses(self, pos_label):
+        return None
+
     def fold_splitter(self, y, grouped):
         return (GroupKFold if grouped else KFold), y
 
@@ -579,6 +604,9 @@ class SurvivalTask(Task):
 
     def strategy_options(self):
         return {"classification": False, "multilabel": False, "survival": True}
+
+    def decision_clauses(self, pos_label):
+        return None
 
     def fold_splitter(self, y, grouped):
         # Each fold tests its share of the events.

@@ -151,9 +151,10 @@ FRAGMENTS = {
             ``<metric>_pooled``, ``_boot_low``, ``_boot_high``: the metric on the
             pooled out-of-fold predictions of all tested rows (mean over
             repeats) and its subject-bootstrap interval (see ``bootstrap_``).
-            For a binary target, ``sensitivity`` and ``specificity`` at
-            ``threshold_`` on the pooled predictions, each with ``_boot_low`` and
-            ``_boot_high`` (NaN for a strategy without ``predict_proba``). Then
+            For a binary target, ``sensitivity`` and ``specificity`` of each
+            strategy's pooled predicted labels (its own decision rule, as its
+            balanced accuracy scores them), each with ``_boot_low`` and
+            ``_boot_high``. Then
             ``brier`` (pooled out-of-fold Brier score) and ``fit_time`` (mean
             seconds per fold).
 
@@ -166,10 +167,10 @@ FRAGMENTS = {
             ``cv`` the study's own draw). Every strategy and repeat is scored on
             the same resamples; a resample's value is the mean over repeats.
 
-        threshold_ : float or None
-            The probability of ``pos_label_`` from which a row is called
-            positive for the sensitivity and specificity (0.5); None unless the
-            target is binary.
+        threshold_ : None
+            None: the sensitivity and specificity are of each strategy's
+            predicted labels (its decision rule), so no single probability
+            threshold applies. Kept so that code reading it still runs.
 
         best_unimodal_ : str or None
             The unimodal strategy with the best primary score, the reference of
