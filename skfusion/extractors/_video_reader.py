@@ -61,17 +61,20 @@ class VideoClip:
         Seconds, from the header (or the packets when it has none).
     frame_rate : float
         Average frames per second; NaN when the file does not say.
+    n_decoded : int
+        Frames decoded to reach them (seeking decodes fewer).
     audio : tuple of (ndarray, float) or None
         ``(samples, rate)`` of the audio track when asked for and present.
     """
 
-    def __init__(self, frames, order, grey, duration, frame_rate, audio=None):
+    def __init__(self, frames, order, grey, duration, frame_rate, n_decoded):
         self.frames = frames
         self.order = order
         self.grey = grey
         self.duration = duration
         self.frame_rate = frame_rate
-        self.audio = audio
+        self.n_decoded = n_decoded
+        self.audio = None
 
 
 def _av(needed_by):
@@ -139,19 +142,28 @@ def read_video(
     clip : VideoClip
     """
     av = _av(needed_by)
-    with _open(path, av) as container:
-        try:
-            clip = _read_frames(
-                container,
-                n_frames=n_frames,
-                frame_rate=frame_rate,
-                seek=seek,
-                max_frames=max_frames,
-                max_duration=max_duration,
-                max_frame_pixels=max_frame_pixels,
-            )
-        except av.FFmpegError as exc:
-            raise ValueError(_ffmpeg_reason(exc)) from exc
+    limits = {
+        "max_frames": max_frames,
+        "max_duration": max_duration,
+        "max_frame_pixels": max_frame_pixels,
+    }
+    sampling = {"n_frames": n_frames, "frame_rate": frame_rate, "seek": seek}
+    try:
+        with _open(path, av) as container:
+            header = _Header(container, **limits)
+            if header.seconds:
+                clip = _sample(container, header, **sampling, **limits)
+        if not header.seconds:
+            # No duration in the header: the packets' timestamps say it, read
+            # without decoding (and counted against max_frames), then the
+            # file is opened again (not every format seeks back to its start).
+            with _open(path, av) as container:
+                header.count_packets(container, max_frames)
+            _check_duration(header.seconds, max_duration, "video")
+            with _open(path, av) as container:
+                clip = _sample(container, header, **sampling, **limits)
+    except av.FFmpegError as exc:
+        raise ValueError(_ffmpeg_reason(exc)) from exc
     if audio:
         clip.audio = read_audio_track(
             path, max_duration=max_duration, needed_by=needed_by
@@ -242,10 +254,10 @@ def _check_duration(seconds, max_duration, what):
 
 def _check_frame_count(count, max_frames, declared):
     if max_frames is not None and count > max_frames:
-        said = "its header declares" if declared else "decoding found more than"
+        said = f"its header declares {count}" if declared else "decoding found more"
         raise ValueError(
-            f"{said} {count} frames, over the limit max_frames={max_frames}; "
-            "raise max_frames if the file is genuine."
+            f"{said} frames, over the limit max_frames={max_frames}; raise "
+            "max_frames if the file is genuine."
         )
 
 
@@ -258,71 +270,94 @@ def _check_frame_size(width, height, max_frame_pixels):
         )
 
 
-def _read_frames(
-    container, *, n_frames, frame_rate, seek, max_frames, max_duration, max_frame_pixels
+class _Header:
+    """What a video's header says, checked against the limits before decoding."""
+
+    def __init__(self, container, *, max_frames, max_duration, max_frame_pixels):
+        if not container.streams.video:
+            raise ValueError("the file holds no video stream")
+        stream = container.streams.video[0]
+        codec = stream.codec_context
+        _check_frame_size(codec.width, codec.height, max_frame_pixels)
+        self.time_base = stream.time_base or Fraction(1, 1_000_000)
+        self.rate = stream.average_rate or stream.guessed_rate
+        self.declared = _stream_seconds(stream)
+        self.start = stream.start_time or 0
+        self.seconds = self.declared
+        self.indexed = True
+        if self.declared is None and container.duration:
+            self.seconds = container.duration / 1_000_000
+        _check_duration(self.seconds, max_duration, "video")
+        if stream.frames:
+            _check_frame_count(stream.frames, max_frames, declared=True)
+        elif self.seconds and self.rate:
+            count = int(self.seconds * self.rate)
+            _check_frame_count(count, max_frames, declared=True)
+
+    def count_packets(self, container, max_frames):
+        """Duration and start from the packets, for a header without them.
+
+        An elementary stream without timestamps (raw H.264) lasts its packet
+        count over its frame rate.
+        """
+        self.indexed = False
+        first = last = None
+        count = 0
+        for packet in container.demux(container.streams.video[0]):
+            if packet.size == 0:
+                continue
+            count += 1
+            _check_frame_count(count, max_frames, declared=False)
+            if packet.pts is None:
+                continue
+            end = packet.pts + (packet.duration or 0)
+            first = packet.pts if first is None else min(first, packet.pts)
+            last = end if last is None else max(last, end)
+        if count == 0:
+            raise ValueError("the video stream holds no frame")
+        if first is not None and last > first:
+            self.seconds, self.start = float((last - first) * self.time_base), first
+        elif self.rate:
+            self.seconds, self.start = count / float(self.rate), 0
+        else:
+            raise ValueError("the video gives neither timestamps nor a frame rate")
+
+
+def _sample(
+    container,
+    header,
+    *,
+    n_frames,
+    frame_rate,
+    seek,
+    max_frames,
+    max_duration,
+    max_frame_pixels,
 ):
-    if not container.streams.video:
-        raise ValueError("the file holds no video stream")
-    stream = container.streams.video[0]
-    codec = stream.codec_context
-    _check_frame_size(codec.width, codec.height, max_frame_pixels)
-    time_base = stream.time_base or Fraction(1, 1_000_000)
-    rate = stream.average_rate or stream.guessed_rate
-    declared = _stream_seconds(stream)
-    start = stream.start_time or 0
-    if declared is None and container.duration:
-        seconds = container.duration / 1_000_000
-    else:
-        seconds = declared
-    _check_duration(seconds, max_duration, "video")
-    if stream.frames:
-        _check_frame_count(stream.frames, max_frames, declared=True)
-    elif seconds is not None and rate:
-        _check_frame_count(int(seconds * rate), max_frames, declared=True)
-    if not seconds:
-        # No duration in the header: the packets' timestamps say it, read
-        # without decoding (and counted against max_frames).
-        seconds, start = _duration_from_packets(
-            container, stream, time_base, max_frames
-        )
-        _check_duration(seconds, max_duration, "video")
-        container.seek(0)
+    """The clip of the frames shown at the sampled times."""
     count = n_frames
     if frame_rate is not None:
-        count = min(n_frames, max(2, round(seconds * frame_rate)))
-    span = Fraction(seconds).limit_denominator(10**9) / time_base
+        count = min(n_frames, max(2, round(header.seconds * frame_rate)))
+    span = Fraction(header.seconds).limit_denominator(10**9) / header.time_base
     targets = [
-        start + math.floor((i + Fraction(1, 2)) * span / count) for i in range(count)
+        header.start + math.floor((i + Fraction(1, 2)) * span / count)
+        for i in range(count)
     ]
-    period = 1 / rate / time_base if rate else None
+    period = 1 / header.rate / header.time_base if header.rate else None
     cursor = _FrameCursor(
         container,
-        stream,
-        seek=seek,
+        # A file whose header gives no duration (an elementary stream) may
+        # not seek at all: it is decoded from the start.
+        seek=seek and header.indexed,
         period=period,
         max_frames=max_frames,
         max_pixels=max_frame_pixels,
     )
     shown = [cursor.frame_at(target) for target in targets]
-    if cursor.at_end and declared:
-        cursor.check_complete(declared)
-    return _clip(shown, seconds, float(rate) if rate else float("nan"))
-
-
-def _duration_from_packets(container, stream, time_base, max_frames):
-    first = last = None
-    count = 0
-    for packet in container.demux(stream):
-        if packet.pts is None:
-            continue
-        count += 1
-        _check_frame_count(count, max_frames, declared=False)
-        end = packet.pts + (packet.duration or 0)
-        first = packet.pts if first is None else min(first, packet.pts)
-        last = end if last is None else max(last, end)
-    if first is None:
-        raise ValueError("the video stream holds no frame")
-    return float((last - first) * time_base), first
+    if cursor.at_end and header.declared:
+        cursor.check_complete(header.declared)
+    frame_rate = float(header.rate) if header.rate else float("nan")
+    return _clip(shown, header.seconds, frame_rate, cursor.decoded)
 
 
 class _FrameCursor:
@@ -338,8 +373,9 @@ class _FrameCursor:
     both ways of reaching a time pick the same frame.
     """
 
-    def __init__(self, container, stream, *, seek, period, max_frames, max_pixels):
-        self.container, self.stream = container, stream
+    def __init__(self, container, *, seek, period, max_frames, max_pixels):
+        self.container = container
+        stream = self.stream = container.streams.video[0]
         self.seek, self.period = seek, period
         self.max_frames, self.max_pixels = max_frames, max_pixels
         self.start = stream.start_time or 0
@@ -441,7 +477,7 @@ class _FrameCursor:
         return frame
 
 
-def _clip(shown, seconds, frame_rate):
+def _clip(shown, seconds, frame_rate, n_decoded):
     """The distinct frames as RGB arrays, and each time's grey thumbnail."""
     frames, order, seen = [], [], {}
     thumbnails = {}
@@ -454,4 +490,4 @@ def _clip(shown, seconds, frame_rate):
             thumbnails[key] = small.to_ndarray().astype(np.float32) / 255.0
         order.append(seen[key])
     grey = np.stack([thumbnails[id(frame)] for frame in shown])
-    return VideoClip(frames, np.asarray(order), grey, seconds, frame_rate)
+    return VideoClip(frames, np.asarray(order), grey, seconds, frame_rate, n_decoded)
