@@ -232,7 +232,10 @@ def _decoded_track(path):
             for converted in resampler.resample(frame)
         ]
         chunks += [c.to_ndarray() for c in resampler.resample(None)]
-        return np.concatenate(chunks, axis=1).T, 8000.0
+        # Cut to the declared duration: AAC pads its last frame.
+        stream = container.streams.audio[0]
+        n_samples = round(stream.duration * stream.time_base * 8000)
+        return np.concatenate(chunks, axis=1).T[:n_samples], 8000.0
 
 
 def test_clone_and_pickle_keep_the_output(clips):

@@ -227,6 +227,10 @@ def _decode_audio(av, container, stream, max_duration):
         raise ValueError("the audio track holds no samples")
     samples = np.concatenate(chunks, axis=1).T.astype(np.float32, copy=False)
     decoded = samples.shape[0] / rate
+    if declared:
+        # A codec pads its last frame (AAC to 1,024 samples): cut to the
+        # duration the container declares.
+        samples = samples[: max(1, round(declared * rate))]
     if declared and decoded < declared * (1 - _TRUNCATION_SHARE) - 0.05:
         raise ValueError(
             f"truncated: the audio track holds {decoded:.3f} s, its header "

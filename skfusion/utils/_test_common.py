@@ -349,7 +349,7 @@ def write_video(path, frames, rate, *, audio=None, codec="libx264", options=None
         if sound is not None:
             samples = np.asarray(audio[0], dtype=np.float32)[None]
             track = av.AudioFrame.from_ndarray(samples, format="fltp", layout="mono")
-            track.sample_rate = int(audio[1])
+            track.sample_rate, track.pts = int(audio[1]), 0
             for packet in [*sound.encode(track), *sound.encode()]:
                 container.mux(packet)
     return str(path)
