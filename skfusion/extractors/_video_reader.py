@@ -13,6 +13,7 @@ from fractions import Fraction
 import numpy as np
 
 from ._io import check_finite, import_optional
+from ._readers import LUMA
 
 __all__ = [
     "DEFAULT_MAX_DURATION",
@@ -32,7 +33,7 @@ DEFAULT_MAX_DURATION = 3600.0
 #: Default bound on the pixels of one frame: 2**25, about 33.5 million,
 #: which an 8K UHD frame (7680 x 4320) fits.
 DEFAULT_MAX_FRAME_PIXELS = 2**25
-#: Side of the grey frame, scaled by FFmpeg, that motion is measured on.
+#: Side of the grid of boxes whose grey levels motion is measured on.
 MOTION_SIZE = 64
 
 # Until a seek shows otherwise, a sampled time this many seconds past the
@@ -55,8 +56,8 @@ class VideoClip:
     order : ndarray of int
         For each sampled time, the position of its frame in ``frames``.
     grey : ndarray of shape (n_times, MOTION_SIZE, MOTION_SIZE)
-        The frame of each sampled time as grey levels in [0, 1], scaled by
-        FFmpeg to ``MOTION_SIZE`` pixels square.
+        The frame of each sampled time as grey levels in [0, 1], averaged
+        over ``MOTION_SIZE`` x ``MOTION_SIZE`` boxes.
     duration : float
         Seconds, from the header (or the packets when it has none).
     frame_rate : float
@@ -483,15 +484,42 @@ class _FrameCursor:
 
 def _clip(shown, seconds, frame_rate, n_decoded):
     """The distinct frames as RGB arrays, and each time's grey thumbnail."""
-    frames, order, seen = [], [], {}
-    thumbnails = {}
+    frames, order, seen, thumbnails = [], [], {}, []
     for frame in shown:
         key = id(frame)
         if key not in seen:
             seen[key] = len(frames)
             frames.append(frame.to_ndarray(format="rgb24"))
-            small = frame.reformat(width=MOTION_SIZE, height=MOTION_SIZE, format="gray")
-            thumbnails[key] = small.to_ndarray().astype(np.float32) / 255.0
+            thumbnails.append(_thumbnail(frames[-1]))
         order.append(seen[key])
-    grey = np.stack([thumbnails[id(frame)] for frame in shown])
-    return VideoClip(frames, np.asarray(order), grey, seconds, frame_rate, n_decoded)
+    order = np.asarray(order)
+    grey = np.stack(thumbnails)[order]
+    return VideoClip(frames, order, grey, seconds, frame_rate, n_decoded)
+
+
+def _thumbnail(rgb):
+    """Grey levels in [0, 1] of ``MOTION_SIZE`` x ``MOTION_SIZE`` boxes.
+
+    ITU-R 601-2 luma, then the mean of the pixels each box covers (a box of
+    a frame smaller than the grid is one pixel): a few NumPy passes, cheaper
+    than an FFmpeg rescale per frame.
+    """
+    grey = rgb @ _LUMA32
+    return _box_means(_box_means(grey, 0), 1) / np.float32(255)
+
+
+_LUMA32 = LUMA.astype(np.float32)
+
+
+def _box_means(values, axis):
+    size = values.shape[axis]
+    edges = np.linspace(0, size, MOTION_SIZE + 1)
+    starts = np.minimum(np.floor(edges[:-1]).astype(int), size - 1)
+    ends = np.maximum(np.floor(edges[1:]).astype(int), starts + 1)
+    padding = [(0, 0)] * values.ndim
+    padding[axis] = (1, 0)
+    totals = np.pad(np.cumsum(values, axis=axis), padding)
+    sums = np.take(totals, ends, axis=axis) - np.take(totals, starts, axis=axis)
+    shape = [1] * values.ndim
+    shape[axis] = MOTION_SIZE
+    return sums / (ends - starts).reshape(shape).astype(np.float32)
