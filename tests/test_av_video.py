@@ -47,6 +47,12 @@ def test_the_table_of_videos(built):
     assert X.equals(bunch.data) and y.equals(bunch.target)
 
 
+def test_n_per_digit_counts_the_rows_of_the_subset(tmp_path):
+    X, y = make_av_digit_videos(tmp_path, subset="test", n_per_digit=7, return_X_y=True)
+    assert y.value_counts().to_dict() == dict.fromkeys(range(10), 7)
+    assert (X["split"] == "test").all() and X["video"].is_unique
+
+
 def test_each_video_shows_the_digit_and_plays_its_recording(built):
     _, bunch = built
     source, _ = load_av_digits(return_X_y=True)

@@ -194,10 +194,10 @@ def make_av_digit_videos(
     keep = np.ones(len(source), dtype=bool)
     if subset != "all":
         keep &= (source["split"] == subset).to_numpy()
-    if n_per_digit is not None:
-        rank = digits.where(keep).groupby(digits).cumcount()
-        keep &= (rank < n_per_digit).to_numpy()
     rows = np.flatnonzero(keep)
+    if n_per_digit is not None:
+        kept = digits.iloc[rows]
+        rows = rows[(kept.groupby(kept).cumcount() < n_per_digit).to_numpy()]
     names = [Path(source["audio"].iloc[i]).with_suffix(".mp4").name for i in rows]
 
     params = {
