@@ -161,9 +161,10 @@ class VideoFeatures(_AudioTrackMixin, BaseExtractor):
     sampled times by every statistic of ``stats``. Then come:
 
     - motion: for each pair of consecutive sampled frames, the mean absolute
-      difference of their grey levels in [0, 1], on the frames scaled by
-      FFmpeg to 64 x 64 pixels; ``motion__mean`` and ``motion__std`` over
-      the pairs (0 for a still video);
+      difference of their grey levels in [0, 1] (ITU-R 601-2 luma averaged
+      over a 64 x 64 grid of boxes, so that the measure does not depend on
+      the frame size); ``motion__mean`` and ``motion__std`` over the pairs
+      (0 for a still video);
     - ``clip__duration`` (seconds) and ``clip__frame_rate`` (the stream's
       average frames per second; NaN when the file does not give it);
     - with ``audio``, the audio extractor's features of the file's first
