@@ -471,7 +471,7 @@ class _FrameCursor:
         self.decoded += 1
         _check_frame_count(self.decoded, self.max_frames, declared=False)
         _check_frame_size(frame.width, frame.height, self.max_pixels)
-        if frame.is_corrupt:
+        if getattr(frame, "is_corrupt", False):
             raise ValueError("FFmpeg flags a decoded frame as corrupt")
         if frame.pts is None:
             # An elementary stream without timestamps: one period on.
