@@ -352,7 +352,7 @@ def test_too_many_frames_is_refused_while_decoding(tmp_path):
     message = _named_error(
         VideoFeatures(INTENSITY, max_frames=12), path, "max_frames=12"
     )
-    assert "decoding found more frames, over the limit" in message
+    assert "counted while reading, it holds more frames than the limit" in message
     block = VideoFeatures(INTENSITY, n_frames=3).fit_transform([path])
     assert not np.isnan(block).any()
 

@@ -259,10 +259,14 @@ def _check_duration(seconds, max_duration, what):
 
 def _check_frame_count(count, max_frames, declared):
     if max_frames is not None and count > max_frames:
-        said = f"its header declares {count}" if declared else "decoding found more"
+        said = (
+            f"its header declares {count} frames, more"
+            if declared
+            else "counted while reading, it holds more frames"
+        )
         raise ValueError(
-            f"{said} frames, over the limit max_frames={max_frames}; raise "
-            "max_frames if the file is genuine."
+            f"{said} than the limit max_frames={max_frames}; raise max_frames "
+            "if the file is genuine."
         )
 
 
