@@ -105,6 +105,24 @@ def test_seeking_gives_the_frames_of_decoding_every_frame(clips, name, n_frames)
     np.testing.assert_array_equal(sought.grey, decoded.grey)
 
 
+@pytest.mark.parametrize(
+    ("name", "codec"),
+    [("clip.mkv", "libx264"), ("clip.webm", "libvpx-vp9"), ("clip.avi", "mpeg4")],
+)
+def test_other_containers_and_codecs(tmp_path, name, codec):
+    # Matroska and WebM give no per-stream duration: the container's is used.
+    path = write_video(tmp_path / name, _levels(20), 10, codec=codec)
+    options = {"n_frames": 4, "frame_rate": None, **LIMITS}
+    sought = read_video(path, seek=True, **options)
+    decoded = read_video(path, seek=False, **options)
+    for a, b in zip(sought.frames, decoded.frames, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert sought.duration == pytest.approx(2.0) and sought.frame_rate == 10.0
+    # Frames 2, 7, 12, 17 are shown at 0.25, 0.75, 1.25 and 1.75 s.
+    got = [sought.frames[k].mean() for k in sought.order]
+    np.testing.assert_allclose(got, [20, 60, 100, 140], atol=4)
+
+
 def test_seeking_decodes_few_frames_where_keyframes_are_dense(clips):
     options = {"n_frames": 2, "frame_rate": None, **LIMITS}
     assert read_video(clips["dense"], seek=False, **options).n_decoded >= 46
