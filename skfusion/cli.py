@@ -33,14 +33,19 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 
 from .blocks import MODALITY_SEPARATOR
-from .study import MODALITY_KINDS, MissingExtraError, default_modality_transformer
+from .study import (
+    MODALITY_KINDS,
+    MODALITY_STREAMS,
+    MissingExtraError,
+    default_modality_transformer,
+)
 
 __all__ = ["main", "run_demo"]
 
 DATA_ERROR = 1
 USAGE_ERROR = 2
 
-_FILE_KINDS = ("image", "audio", "signal")
+_FILE_KINDS = ("image", "audio", "signal", "video", "video-audio")
 
 _EXIT_STATUS = f"""\
 exit status:
@@ -131,21 +136,25 @@ def _parse_modalities(specs, parser, roles=None):
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         parser.error(f"--modality names must be unique; repeated: {repeated}")
-    owner = {}
-    for name, _, columns in modalities:
+    owner, streams = {}, {}
+    for name, kind, columns in modalities:
+        read = MODALITY_STREAMS.get(kind)
         for column in columns:
             if column in roles:
                 parser.error(
                     f"column {column!r} is the {roles[column]} column and in "
                     f"modality {name!r}: a model must not see it"
                 )
-            if column in owner:
+            shared = streams.get(column)
+            if column in owner and not (read and shared and not read & shared):
                 parser.error(
                     f"column {column!r} is in two modalities, {owner[column]!r} "
                     f"and {name!r}: a model would count it twice, and the "
                     "ablation and Shapley values would be meaningless; give each "
-                    "column to one modality"
+                    "column to one modality (only a video and a video-audio "
+                    "modality, which read different streams, may share a column)"
                 )
+            streams[column] = (shared or frozenset()) | read if read else None
             owner[column] = name
     return modalities
 
@@ -348,12 +357,15 @@ def _missing_extra_message(exc):
 
 
 def _image_encoder(modalities, extractors):
-    """The encoder the image modalities got, or None without one."""
+    """The encoder the image (and video) modalities got, or None without one."""
     from .extractors import PretrainedImageEmbedder
 
     for name, kind, _ in modalities:
-        if kind == "image":
-            pretrained = isinstance(extractors[name], PretrainedImageEmbedder)
+        if kind in ("image", "video"):
+            extractor = extractors[name]
+            if kind == "video":
+                extractor = extractor.frame_extractor
+            pretrained = isinstance(extractor, PretrainedImageEmbedder)
             return "pretrained" if pretrained else "classical"
     return None
 
@@ -972,8 +984,14 @@ def _build_parser():
             "are, other columns one-hot encoded, a missing value being a "
             "category of its own), image (see --image-encoder), text (SentenceEmbedder "
             "with the local all-MiniLM-L6-v2 of skfusion[text]), audio "
-            "(AudioFeatures), signal (SignalFeatures). image, audio and signal "
-            "take one column of file paths, text one column of texts."
+            "(AudioFeatures), signal (SignalFeatures), video (VideoFeatures: 8 "
+            "frames sampled uniformly in time through the image encoder, pooled, "
+            "with motion, duration and frame rate), video-audio "
+            "(VideoAudioFeatures: AudioFeatures of the audio track of videos). "
+            "image, audio, signal, video and video-audio take one column of "
+            "file paths, text one column of texts. A video and a video-audio "
+            "modality may share their column: --modality frames=video:clip "
+            "--modality sound=video-audio:clip fuses what is seen and heard."
         ),
         epilog=_EXIT_STATUS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -1053,7 +1071,7 @@ def _build_parser():
         "--image-encoder",
         choices=tuple(_IMAGE_ENCODERS),
         default=None,
-        help="extractor of the image modalities: pretrained "
+        help="extractor of the image modalities and of video frames: pretrained "
         "(PretrainedImageEmbedder: the 1,280 pooled features of EfficientNet-Lite0 "
         "trained on ImageNet, offline, from skfusion[pretrained]) or classical "
         "(ImageFeatures: intensity, HOG, LBP, histograms and colour statistics) "

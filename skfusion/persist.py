@@ -40,6 +40,8 @@ TRUSTED_TYPES = (
     "skfusion.extractors.signal.SignalFeatures",
     "skfusion.extractors.text.SentenceEmbedder",
     "skfusion.extractors.text.TextStatistics",
+    "skfusion.extractors.video.VideoAudioFeatures",
+    "skfusion.extractors.video.VideoFeatures",
     "skfusion.fusion.early.BlockScaler",
     "skfusion.fusion.decision.PrevalenceDecisionClassifier",
     "skfusion.fusion.early.FeatureFusion",

@@ -117,10 +117,10 @@ def test_malformed_modality_is_a_usage_error(study_table, capsys, spec, message)
 
 def test_unknown_kind_lists_the_valid_kinds(study_table, capsys):
     with pytest.raises(SystemExit) as exit_info:
-        _study(study_table, modalities=["scan=video:xray"])
+        _study(study_table, modalities=["scan=hologram:xray"])
     assert exit_info.value.code == USAGE_ERROR
     error = capsys.readouterr().err
-    assert "unknown kind 'video'" in error
+    assert "unknown kind 'hologram'" in error
     assert "tabular, image, text, audio, signal" in error
 
 
@@ -533,8 +533,8 @@ ERROR_TABLE = [
      "empty column name"),
     ("'__' in a name", ["--modality", "a__b=tabular:severity"], None, USAGE_ERROR,
      "must not contain '__'"),
-    ("unknown kind", ["--modality", "c=video:xray"], None, USAGE_ERROR,
-     "unknown kind 'video'"),
+    ("unknown kind", ["--modality", "c=hologram:xray"], None, USAGE_ERROR,
+     "unknown kind 'hologram'"),
     ("two columns of an image", ["--modality", "x=image:xray,site"], None,
      USAGE_ERROR, "takes exactly one column"),
     ("repeated modality name", [*CLINICAL, "--modality", "clinical=tabular:site"],

@@ -187,6 +187,18 @@ def test_saved_chest_xray_model_predicts_new_patients_from_the_command_line(
     )
 
 
+@pytest.mark.slow
+def test_bundled_video_study_example_runs(capsys, monkeypatch):
+    pytest.importorskip("av")
+    pytest.importorskip("matplotlib")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    runpy.run_path(str(REPO / "examples" / "plot_bundled_av_video_study.py"))
+    printed = capsys.readouterr().out
+    assert "80 videos in" in printed
+    for strategy in ("unimodal:frames", "unimodal:sound", "early:linear"):
+        assert strategy in printed
+
+
 def test_bundled_quickstart_example_runs(capsys):
     runpy.run_path(str(REPO / "examples" / "plot_bundled_quickstart.py"))
     printed = capsys.readouterr().out

@@ -45,7 +45,9 @@ def _block(name, transformer, columns, table):
 
 
 def test_the_kinds():
-    assert MODALITY_KINDS == ("tabular", "image", "text", "audio", "signal")
+    assert MODALITY_KINDS == (
+        "tabular", "image", "text", "audio", "signal", "video", "video-audio"
+    )  # fmt: skip
 
 
 def test_tabular_passes_numbers_and_one_hot_encodes_the_rest():
@@ -131,8 +133,8 @@ def test_other_kinds_take_one_column():
 
 
 def test_unknown_kind_and_encoder_are_refused():
-    with pytest.raises(ValueError, match="unknown kind 'video'; valid kinds are tab"):
-        default_modality_transformer("video")
+    with pytest.raises(ValueError, match="unknown kind 'hologram'; valid kinds are"):
+        default_modality_transformer("hologram")
     with pytest.raises(ValueError, match="image_encoder must be one of auto"):
         default_modality_transformer("image", image_encoder="resnet")
 

@@ -19,6 +19,7 @@ from .image import (
 )
 from .signal import SignalFeatures
 from .text import SentenceEmbedder, TextStatistics
+from .video import VideoAudioFeatures, VideoFeatures
 
 __all__ = [
     "AudioFeatures",
@@ -30,6 +31,8 @@ __all__ = [
     "SignalFeatures",
     "TextStatistics",
     "TorchImageEmbedder",
+    "VideoAudioFeatures",
+    "VideoFeatures",
     "PathOutsideRootError",
     "check_file",
     "is_missing",

@@ -6,6 +6,7 @@ from ._external import ExternalValidation
 from ._report import report_files
 from ._strategies import (
     MODALITY_KINDS,
+    MODALITY_STREAMS,
     MissingExtraError,
     default_modality_transformer,
     default_strategies,
@@ -30,6 +31,7 @@ __all__ = [
     "ExternalValidation",
     "FusionStudy",
     "MODALITY_KINDS",
+    "MODALITY_STREAMS",
     "MissingExtraError",
     "SubjectBootstrapResult",
     "TTestResult",

@@ -294,13 +294,17 @@ def _check_no_shared_columns(modalities, table):
 
     Columns given by name or position are compared; a callable or a boolean
     mask selects columns that only the extraction resolves, and is not checked.
+    Modalities whose transformers read different streams of the files of a
+    column (their ``reads_streams``, e.g. the frames and the audio track of
+    videos) may share it.
     """
-    owner = {}
-    for name, _, columns in modalities:
+    owner, streams = {}, {}
+    for name, transformer, columns in modalities:
         if isinstance(columns, str | Integral):
             columns = [columns]
         if not isinstance(columns, list | tuple | pd.Index | np.ndarray):
             continue
+        read = getattr(transformer, "reads_streams", None)
         for column in columns:
             if isinstance(column, bool | np.bool_):
                 break
@@ -313,7 +317,8 @@ def _check_no_shared_columns(modalities, table):
                     f"Column {column!r} is listed twice in modality {name!r}; "
                     "list each column once."
                 )
-            if column in owner:
+            shared = streams.get(column)
+            if column in owner and not (read and shared and not read & shared):
                 raise ValueError(
                     f"Column {column!r} is in two modalities, {owner[column]!r} "
                     f"and {name!r}: a model would count it twice, and the "
@@ -321,6 +326,8 @@ def _check_no_shared_columns(modalities, table):
                     "Give each column to one modality."
                 )
             owner[column] = name
+            # The streams read so far; none once a modality reads it whole.
+            streams[column] = (shared or frozenset()) | read if read else None
 
 
 def _holds_files(folder):

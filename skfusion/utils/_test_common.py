@@ -23,6 +23,8 @@ from ..extractors import (
     SignalFeatures,
     TextStatistics,
     TorchImageEmbedder,
+    VideoAudioFeatures,
+    VideoFeatures,
 )
 from ..fusion import (
     BlockScaler,
@@ -121,6 +123,21 @@ INSTANCES = {
     SignalFeatures: [
         SignalFeatures(fs=100.0, bands={"slow": (0.5, 4.0), "fast": (4.0, 30.0)}),
         SignalFeatures(fs=100.0, relative=False, nperseg=64, n_jobs=2),
+    ],
+    VideoFeatures: [
+        VideoFeatures(
+            ImageFeatures(size=(16, 16), features=("intensity",)), n_frames=3
+        ),
+        VideoFeatures(
+            ImageFeatures(size=(16, 16), features=("intensity", "colour")),
+            frame_rate=4.0,
+            stats=("mean", "delta"),
+            seek=False,
+            audio=AudioFeatures(sr=8000, n_mfcc=4, n_mels=8),
+        ),
+    ],
+    VideoAudioFeatures: [
+        VideoAudioFeatures(AudioFeatures(sr=8000, n_mfcc=4, n_mels=8))
     ],
     LateFusionClassifier: [
         LateFusionClassifier(modalities=TWO_BLOCKS),
@@ -322,10 +339,75 @@ def _signal_column(tmp_path):
     return [recording, None, str(npy), np.nan, rng.normal(0, 1, (2, 300))]
 
 
+def write_video(path, frames, rate, *, audio=None, codec="libx264", options=None):
+    """Encode frames, and a mono audio track, into a video file with PyAV.
+
+    ``frames`` is a (T, H, W, 3) uint8 array (even H and W for libx264);
+    ``audio`` a ``(samples, rate)`` pair of 1-D float samples in [-1, 1],
+    encoded as AAC; ``options`` the encoder's options (e.g. ``{"g": "5"}``,
+    the keyframe interval of libx264).
+    """
+    import av
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream(codec, rate=rate)
+        stream.height, stream.width = frames.shape[1:3]
+        stream.pix_fmt = "yuv420p"
+        stream.options = dict(options or {})
+        sound = None
+        if audio is not None:
+            sound = container.add_stream("aac", rate=int(audio[1]), layout="mono")
+        for pixels in frames:
+            frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+        if sound is not None:
+            samples = np.asarray(audio[0], dtype=np.float32)[None]
+            track = av.AudioFrame.from_ndarray(samples, format="fltp", layout="mono")
+            track.sample_rate, track.pts = int(audio[1]), 0
+            for packet in [*sound.encode(track), *sound.encode()]:
+                container.mux(packet)
+    return str(path)
+
+
+def moving_square(n_frames, size=32, seed=0):
+    """Frames of a bright square moving over a coloured background, uint8."""
+    rng = np.random.default_rng(seed)
+    background = rng.integers(0, 256, 3)
+    frames = np.empty((n_frames, size, size, 3), dtype=np.uint8)
+    frames[:] = background
+    for t in range(n_frames):
+        corner = (t * 3) % (size - 8)
+        frames[t, corner : corner + 8, corner : corner + 8] = 255
+    return frames
+
+
+def _video_column(tmp_path):
+    """Videos with an audio track (two lengths and frame rates), missing ones."""
+    t = np.arange(8000) / 8000
+    paths = [
+        write_video(
+            tmp_path / f"clip{i}.mp4",
+            moving_square(n, seed=i),
+            rate,
+            audio=(
+                0.3 * np.sin(2 * np.pi * (300 + 200 * i) * t[: n * 8000 // rate]),
+                8000,
+            ),
+        )
+        for i, (n, rate) in enumerate([(10, 10), (12, 8), (6, 12)])
+    ]
+    return [paths[0], None, paths[1], "", paths[2]]
+
+
 # {extractor class: callable(tmp_path) -> column with present and missing items}
 EXTRACTOR_COLUMNS = {
     AudioFeatures: _audio_column,
     SignalFeatures: _signal_column,
+    VideoFeatures: _video_column,
+    VideoAudioFeatures: _video_column,
     ImageLoader: _image_column,
     ImageFeatures: _image_column,
     TorchImageEmbedder: _image_column,
