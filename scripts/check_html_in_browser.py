@@ -44,7 +44,8 @@ def render(pages):
     """Render each page; return one dict of what rendered per page.
 
     Keys: ``title``, ``images`` (count), ``broken_images`` (their sources),
-    ``tables`` (count), ``errors`` (console errors and page errors).
+    ``tables`` (count), ``headings`` (the text of each ``<h2>``, as shown),
+    ``errors`` (console errors and page errors).
     """
     from playwright.sync_api import sync_playwright
 
@@ -79,6 +80,7 @@ def render(pages):
                         "images": len(images),
                         "broken_images": [i["src"][:80] for i in images if not i["ok"]],
                         "tables": page.locator("table").count(),
+                        "headings": page.locator("h2").all_inner_texts(),
                         "errors": errors,
                     }
                 )

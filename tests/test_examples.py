@@ -33,7 +33,7 @@ def test_fusion_study_example_runs_and_writes_the_report(tmp_path, capsys, monke
     pytest.importorskip("matplotlib")
     report = tmp_path / "report"
     monkeypatch.setattr(sys, "argv", ["plot_fusion_study.py", str(DATA), str(report)])
-    runpy.run_path(str(REPO / "examples" / "plot_fusion_study.py"))
+    names = runpy.run_path(str(REPO / "examples" / "plot_fusion_study.py"))
     printed = capsys.readouterr().out
     assert "589 X-rays of 319 patients" in printed
     assert "contributions of the modalities to early:linear" in printed
@@ -42,6 +42,43 @@ def test_fusion_study_example_runs_and_writes_the_report(tmp_path, capsys, monke
     # ROC, calibration, decision, learning and robustness curves too.
     assert html.count("data:image/png;base64,") == 8
     assert "<h2>Subgroups</h2>" in html
+    # Subgroups by sex and by age band; robustness to each modality.
+    study = names["study"]
+    assert set(study.subgroup_scores_["subgroup"]) == {"sex", "age"}
+    assert set(study.robustness_["modality"]) == {"clinical", "xray", "notes"}
+    assert "<p>By sex:</p>" in html and "<p>By age:</p>" in html
+    _check_clinical_report_in_chromium(report / "report.html")
+
+
+def _check_clinical_report_in_chromium(page):
+    """The COVID report's clinical sections as Chromium shows them (issue 28)."""
+    browser = _browser()
+    reason = browser.missing_browser()
+    if reason is not None:
+        pytest.skip(f"the report was written; Chromium check skipped: {reason}")
+    (result,) = browser.render([page])
+    assert result["errors"] == []
+    assert result["broken_images"] == []
+    assert result["images"] == 8
+    for heading in (
+        "Decision curves",
+        "Subgroups",
+        "Learning curve",
+        "Robustness to a missing or degraded modality",
+        "TRIPOD+AI checklist",
+    ):
+        assert heading in result["headings"]
+
+
+def _browser():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "check_html_in_browser", REPO / "scripts" / "check_html_in_browser.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.mark.slow
