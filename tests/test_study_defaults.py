@@ -276,3 +276,34 @@ def test_groups_go_where_metadata_routing_requests_them():
     assert requests_groups(make_pipeline(WideBlockReducer(), DeepFusionClassifier()))
     assert not requests_groups(make_pipeline(BlockScaler(), LogisticRegression()))
     assert requests_groups(_GroupsRecorder())
+
+
+def test_boosting_on_too_few_rows_per_class_to_stop_early_still_runs():
+    # 100 rows of 10 classes in 5 folds: a tenth of 80 training rows (8) cannot
+    # hold a row of every class, where early stopping would fail the study.
+    X, y = make_multimodal_classification(
+        100, modality_sizes=(3, 3), n_classes=10, informativeness=2.0, random_state=0
+    )
+    modalities = [
+        (name, "passthrough", [c for c in X.columns if c.startswith(f"{name}__")])
+        for name in ("m0", "m1")
+    ]
+    study = FusionStudy(
+        modalities,
+        strategies=["unimodal:m0", "early:hgb"],
+        cv=5,
+        contributions=None,
+        random_state=0,
+    ).fit(X, y)
+    boosting = study.strategies_["early:hgb"].get_params()
+    assert [v for k, v in boosting.items() if k.endswith("early_stopping")] == [False]
+    assert any("does not stop early" in note for note in study.notes_)
+    assert np.isfinite(study.summary_.loc["early:hgb", "balanced_accuracy_mean"])
+    # With enough rows per class it stops early, as before.
+    X, y = make_multimodal_classification(
+        300, modality_sizes=(3, 3), n_classes=3, random_state=0
+    )
+    study.set_params(cv=3).fit(X, y)
+    boosting = study.strategies_["early:hgb"].get_params()
+    assert [v for k, v in boosting.items() if k.endswith("early_stopping")] == [True]
+    assert not any("does not stop early" in note for note in study.notes_)

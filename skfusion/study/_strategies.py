@@ -77,6 +77,7 @@ def default_strategies(
     random_state=None,
     multilabel=False,
     survival=False,
+    boosting_early_stopping=True,
 ):
     """The strategies a study compares when none are given.
 
@@ -166,6 +167,12 @@ def default_strategies(
         risks with availability indicators) and ``deep:concat``
         (:class:`~skfusion.deep.DeepFusionSurvival`, a Cox partial-likelihood
         loss). ``class_weight`` does not apply.
+
+    boosting_early_stopping : bool, default=True
+        Whether ``early:hgb`` stops early on a (stratified) tenth of its
+        training rows. A study turns it off, with a note, where a tenth of
+        its smallest training fold cannot hold a row of every class; the
+        boosting then runs its 100 iterations.
 
     Returns
     -------
@@ -258,7 +265,7 @@ def default_strategies(
             per_label(
                 HistGradientBoostingClassifier(
                     class_weight=class_weight,
-                    early_stopping=True,
+                    early_stopping=boosting_early_stopping,
                     random_state=random_state,
                 )
             ),
@@ -271,7 +278,8 @@ def default_strategies(
     else:
         boosting = compact(
             HistGradientBoostingRegressor(
-                early_stopping=True, random_state=random_state
+                early_stopping=boosting_early_stopping,
+                random_state=random_state,
             )
         )
         late = {"estimator": per_modality}

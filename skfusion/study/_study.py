@@ -378,12 +378,6 @@ class FusionStudy(BaseEstimator):
         grid = task.time_grid(y)  # the survival times and AUC horizons, or None
         if grid is not None:
             self.survival_times_, self.horizons_ = grid
-        vars(self).update(
-            _strategy_attributes(
-                self.get_params(deep=False), inputs, seed, groups is not None
-            )
-        )
-        named_in_refit(self.refit, list(self.strategies_))
         self.metrics_, self._scorers = task.make_scorers(
             self.scoring, y, self.pos_label_
         )
@@ -399,6 +393,12 @@ class FusionStudy(BaseEstimator):
             rng,
         )
         task.check_splits(self.cv, self.classes_, y, self.splits_, self.split_ids_)
+        # The strategies know the smallest training fold they are fitted on.
+        smallest = min(len(train) for train, _ in self.splits_)
+        params = self.get_params(deep=False)
+        attributes = _strategy_attributes(params, inputs, seed, groups, smallest)
+        vars(self).update(attributes)
+        named_in_refit(self.refit, list(self.strategies_))
         self.splits_hash_ = hash_splits(self.splits_)
         self.data_hash_ = hash_data(table, y, groups)
 
@@ -570,15 +570,20 @@ def _checked_inputs(modalities, table, y, groups, pos_label):
     return y, groups, attributes
 
 
-def _strategy_attributes(params, inputs, seed, grouped):
+def _strategy_attributes(params, inputs, seed, groups, smallest_fold):
     """The study's strategies, their modalities and kinds, notes, contributions."""
+    task = task_named(inputs["task_"])
+    # A stratified tenth of the smallest training fold must hold every class
+    # for gradient boosting to stop early on it.
+    early_stopping = bool(task.validates_on(0.1 * smallest_fold, inputs["classes_"]))
     strategies, modalities, kinds, notes = _resolve_strategies(
         params["strategies"],
         inputs["modality_names_"],
         class_weight=params["class_weight"],
-        grouped=grouped,
+        grouped=groups is not None,
         seed=seed,
-        **task_named(inputs["task_"]).strategy_options(),
+        boosting_early_stopping=early_stopping,
+        **task.strategy_options(),
     )
     return {
         "strategies_": strategies,
@@ -601,6 +606,7 @@ def _resolve_strategies(
     seed,
     multilabel,
     survival,
+    boosting_early_stopping,
 ):
     """The estimators, modalities, kinds and notes of the study's strategies."""
     if isinstance(strategies, str | list):
@@ -612,6 +618,7 @@ def _resolve_strategies(
             random_state=seed,
             multilabel=multilabel,
             survival=survival,
+            boosting_early_stopping=boosting_early_stopping,
         )
         if isinstance(strategies, list):
             resolved = _chosen_defaults(strategies, resolved, notes)
@@ -619,6 +626,11 @@ def _resolve_strategies(
         # The default strategies are named "<kind>:<variant>".
         kinds = {name: name.split(":")[0] for name in resolved}
         notes = notes + _default_strategy_notes(classification, class_weight, grouped)
+        if not boosting_early_stopping and "early:hgb" in resolved:
+            notes.append(
+                "early:hgb does not stop early: a tenth of the smallest training "
+                "fold cannot hold a row of every class; it runs 100 iterations."
+            )
     else:
         if not strategies:
             raise ValueError("strategies must name at least one strategy.")

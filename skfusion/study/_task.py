@@ -190,6 +190,24 @@ class Task:
         """The kind of default strategies: keywords of ``default_strategies``."""
         return {"classification": True, "multilabel": False, "survival": False}
 
+    def validates_on(self, n_rows, classes):
+        """Whether a stratified validation split of ``n_rows`` rows is possible.
+
+        Parameters
+        ----------
+        n_rows : float
+            The rows a model would hold out (a share of its training rows).
+
+        classes : ndarray or None
+            The study's ``classes_``.
+
+        Returns
+        -------
+        possible : bool
+            Whether the held-out rows can hold a row of every class.
+        """
+        return np.ceil(n_rows) >= len(classes)
+
     def fold_splitter(self, y, grouped):
         """The K-fold class of an integer ``cv``, and what it stratifies on.
 
@@ -492,6 +510,9 @@ class MultilabelTask(Task):
     def share_strata(self, y):
         return None  # every label kept would need iterative stratification
 
+    def validates_on(self, n_rows, classes):
+        return np.ceil(n_rows) >= 2  # one model per label, 0 or 1
+
     def stand_in(self, classes, labels, proba, decision):
         # scikit-learn's multi-label classes_: the classes of every label.
         binary = [np.array([0, 1])] * len(classes)
@@ -556,6 +577,9 @@ class RegressionTask(Task):
     def fold_splitter(self, y, grouped):
         return (GroupKFold if grouped else KFold), y
 
+    def validates_on(self, n_rows, classes):
+        return np.ceil(n_rows) >= 1
+
     def share_strata(self, y):
         return None
 
@@ -614,6 +638,9 @@ class SurvivalTask(Task):
 
     def share_strata(self, y):
         return None
+
+    def validates_on(self, n_rows, classes):
+        return np.ceil(n_rows) >= 1
 
     def calibration_tables(self, results, y, tested):
         return calibrate_survival(results, y, tested)
