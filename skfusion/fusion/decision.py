@@ -109,7 +109,7 @@ class PrevalenceDecisionClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEsti
     n_features_in_ : int
         Number of features seen during fit (when the estimator has it).
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of features seen during fit (when the estimator has them).
 
     See Also
