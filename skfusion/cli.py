@@ -711,14 +711,18 @@ def _modality_columns(model):
     return modalities
 
 
-def _reads_file_paths(transformer):
-    """Whether a fitted modality transformer reads its column as file paths."""
+def _media_kind(transformer):
+    """What a fitted modality transformer's paths name (``media_kind``), or
+    None where it does not read its column as file paths."""
     from .extractors import BaseExtractor
 
     if isinstance(transformer, BaseExtractor):
-        return transformer.reads_files
-    steps = getattr(transformer, "steps", None)
-    return bool(steps) and any(_reads_file_paths(step) for _, step in steps)
+        return transformer.media_kind if transformer.reads_files else None
+    for _, step in getattr(transformer, "steps", None) or ():
+        kind = _media_kind(step)
+        if kind is not None:
+            return kind
+    return None
 
 
 def _set_root(transformer, root):
@@ -745,11 +749,12 @@ def _predict_command(args, parser):
     for name, transformer, columns in _modality_columns(model):
         for column in columns:
             _check_column(table, column, f"modality {name!r}", source)
-        if _reads_file_paths(transformer):
+        kind = _media_kind(transformer)
+        if kind is not None:
             if args.root is not None:
                 _set_root(transformer, args.root)
             root = transformer.get_params().get("root", args.root)
-            _check_files(table[columns[0]], name, "files", root)
+            _check_files(table[columns[0]], name, kind, root)
     try:
         labels = model.predict(table)
         proba = model.predict_proba(table) if hasattr(model, "predict_proba") else None

@@ -31,6 +31,7 @@ __all__ = [
     "resolve_modalities",
 ]
 
+
 class ModalityTransformer(ColumnTransformer):
     """A ColumnTransformer whose blocks are modalities.
 

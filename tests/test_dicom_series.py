@@ -314,7 +314,8 @@ def test_limits_on_slices_voxels_and_bytes(tmp_path, series, monkeypatch):
 # -- end to end ---------------------------------------------------------------------
 
 
-def test_dicom_series_in_a_study(tmp_path):
+def _series_study(tmp_path, **params):
+    """A small study of CT series (a folder each) and age, fitted."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
@@ -350,10 +351,36 @@ def test_dicom_series_in_a_study(tmp_path):
         cv=2,
         contributions=None,
         random_state=0,
+        **params,
     ).fit(table, pd.Series(labels))
+    return study, table
+
+
+def test_dicom_series_in_a_study(tmp_path):
+    study, _ = _series_study(tmp_path)
     auc = study.summary_["roc_auc_pooled"]
     assert auc["unimodal:ct"] > 0.9
     assert np.isfinite(auc).all()
+
+
+def test_skfusion_predict_reads_series_folders(tmp_path, capsys):
+    pytest.importorskip("skops")
+    from skfusion.cli import main
+    from skfusion.persist import dump
+
+    study, table = _series_study(tmp_path, refit="unimodal:ct")
+    model = tmp_path / "model.skops"
+    dump(study.best_estimator_, model)
+    table.to_csv(tmp_path / "new.csv", index=False)
+    out = tmp_path / "predictions.csv"
+    # The folder of each series passes the early check of the paths.
+    assert (
+        main(["predict", str(model), str(tmp_path / "new.csv"), "--out", str(out)]) == 0
+    )
+    predicted = pd.read_csv(out)
+    assert len(predicted) == len(table)
+    expected = study.best_estimator_.predict(table)
+    np.testing.assert_array_equal(predicted["prediction"], expected)
 
 
 def test_the_extraction_cache_keys_a_series_by_its_slices(tmp_path, series):

@@ -78,6 +78,10 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
     The public class attribute ``reads_files`` says whether a string input
     is a file path (True, the default) or the content itself (False, the
     text extractors); the CLI and the study's extraction cache read it.
+    ``media_kind`` says what such a path may name, for the early check of
+    :func:`~skfusion.study.check_media_files` (``"image"``: a file or the
+    folder of a DICOM series; ``"signal"``: a file or a WFDB record named
+    without extension; else a file).
     """
 
     learns_from_data = False
@@ -93,6 +97,8 @@ class BaseExtractor(TransformerMixin, BaseEstimator):
 
     #: Whether string inputs are file paths (True) or the content itself.
     reads_files = True
+    #: What a path may name: the ``kind`` of :func:`check_media_files`.
+    media_kind = "files"
     #: dtype of the output block.
     _output_dtype = np.float64
 

@@ -239,8 +239,7 @@ class _Slice:
             ) from None
         if pixels.shape != self.shape:
             raise ValueError(
-                f"slice {self.name} decodes to shape {pixels.shape}, not "
-                f"{self.shape}"
+                f"slice {self.name} decodes to shape {pixels.shape}, not {self.shape}"
             )
         return pixels
 

@@ -266,8 +266,7 @@ def _read_wfdb(header_path, limits, root, max_file_bytes, needed_by):
         ) from None
     if getattr(header, "seg_name", None) is not None:
         raise ValueError(
-            "multi-segment WFDB records are not supported; give the path of "
-            "one segment"
+            "multi-segment WFDB records are not supported; give the path of one segment"
         )
     names = list(header.sig_name or [])
     files = list(header.file_name or [])

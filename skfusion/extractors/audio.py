@@ -160,6 +160,8 @@ class AudioFeatures(BaseExtractor):
     True
     """
 
+    media_kind = "audio"
+
     _parameter_constraints = {
         **BaseExtractor._parameter_constraints,
         "sr": [Interval(Real, 0, None, closed="neither")],

@@ -132,6 +132,9 @@ def _check_window(window, name):
 class _ImageExtractor(BaseExtractor):
     """Reading shared by the image extractors."""
 
+    # A path may name a file or the folder of a DICOM series.
+    media_kind = "image"
+
     def _locate(self, item):
         # A list of paths, or a folder, is a DICOM series: one volume.
         if is_path_list(item):

@@ -220,6 +220,9 @@ class SignalFeatures(BaseExtractor):
     0.707
     """
 
+    # A path may name a file or a WFDB record without its extension.
+    media_kind = "signal"
+
     _parameter_constraints = {
         **BaseExtractor._parameter_constraints,
         "fs": [Interval(Real, 0, None, closed="neither")],

@@ -317,6 +317,8 @@ class VideoFeatures(_AudioTrackMixin, BaseExtractor):
 
     learns_from_data = False
 
+    media_kind = "video"
+
     _parameter_constraints = {
         **BaseExtractor._parameter_constraints,
         **_LIMIT_CONSTRAINTS,
@@ -562,6 +564,8 @@ class VideoAudioFeatures(_AudioTrackMixin, BaseExtractor):
     learns_from_data = False
     #: The streams of a file this extractor reads (see VideoFeatures).
     reads_streams = frozenset({"audio"})
+
+    media_kind = "video-audio"
 
     _parameter_constraints = {
         **BaseExtractor._parameter_constraints,
