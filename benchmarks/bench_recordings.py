@@ -25,28 +25,17 @@ folder (100 files of 8 channels x 60 s at 256 Hz for EDF/BDF, 2 channels x
 
 import argparse
 import tempfile
-import time
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 
+from .bench_extractors import _median_times
+
 N_FILES = 100
 N_SERIES = 20
 REPEATS = 3
 CHANNELS = [f"EEG{i}" for i in range(8)]
-
-
-def _median_times(functions, repeats):
-    for function in functions:
-        function()
-    times = [[] for _ in functions]
-    for _ in range(repeats):
-        for function, runs in zip(functions, times, strict=True):
-            start = time.perf_counter()
-            function()
-            runs.append(time.perf_counter() - start)
-    return [float(np.median(runs)) for runs in times]
 
 
 # -- files ----------------------------------------------------------------------

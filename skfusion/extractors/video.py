@@ -31,6 +31,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import clone
 
+from ..utils._docstrings import fill_docstring
 from ..utils._sklearn_compat import HasMethods, Interval
 from ._base import BaseExtractor
 from ._io import PathOutsideRootError, import_optional, is_missing
@@ -133,6 +134,7 @@ class _AudioTrackMixin:
         return block
 
 
+@fill_docstring
 class VideoFeatures(_AudioTrackMixin, BaseExtractor):
     """Frame features pooled over time, motion, duration and frame rate of videos.
 
@@ -248,19 +250,7 @@ class VideoFeatures(_AudioTrackMixin, BaseExtractor):
     verbose : bool, default=False
         Show a progress bar.
 
-    on_error : {"raise", "nan"}, default="raise"
-        An unreadable, corrupt, truncated or oversized video raises a
-        ValueError naming the extractor, the row and the path, or (``"nan"``)
-        gives a NaN row and one warning. A path outside ``root`` always
-        raises.
-
-    root : str or path-like, default=None
-        Directory that relative paths resolve under and that every file must
-        lie in.
-
-    max_file_bytes : int, default=2**32
-        Files larger than this (4 GiB) are refused before they are opened;
-        None means no limit.
+    %(video_files)s
 
     Attributes
     ----------
@@ -450,6 +440,7 @@ class VideoFeatures(_AudioTrackMixin, BaseExtractor):
         )
 
 
+@fill_docstring
 class VideoAudioFeatures(_AudioTrackMixin, BaseExtractor):
     """Audio features of the audio track of video files.
 
@@ -487,25 +478,9 @@ class VideoAudioFeatures(_AudioTrackMixin, BaseExtractor):
     batch_size : int, default=16
         Files handed to one job.
 
-    n_jobs : int, default=None
-        Number of joblib workers; None means 1.
+    %(extractor_jobs)s
 
-    verbose : bool, default=False
-        Show a progress bar.
-
-    on_error : {"raise", "nan"}, default="raise"
-        An unreadable, corrupt, truncated or oversized file raises a
-        ValueError naming the extractor, the row and the path, or
-        (``"nan"``) gives a NaN row and one warning. A path outside ``root``
-        always raises.
-
-    root : str or path-like, default=None
-        Directory that relative paths resolve under and that every file must
-        lie in.
-
-    max_file_bytes : int, default=2**32
-        Files larger than this (4 GiB) are refused before they are opened;
-        None means no limit.
+    %(video_files)s
 
     Attributes
     ----------

@@ -101,16 +101,11 @@ def summarise(results, y, groups, seed):
     bootstrap : dict
         ``bootstrap_``.
 
-    threshold : float or None
-        ``threshold_``.
-
     notes : list of str
         What the report must say of the intervals.
     """
     scores = results.fold_scores_
     task = task_named(results.task_)
-    # Kept for compatibility: the rates are at each strategy's own labels.
-    threshold = None
     pooled = pooled_metrics(results, y, groups, seed)
     tested = results.tested_rows(0)
     bootstrap = {
@@ -166,7 +161,7 @@ def summarise(results, y, groups, seed):
             "their subject-bootstrap intervals, DeLong's test, the Brier "
             "score and the calibration are computed on the test rows."
         )
-    return summary, bootstrap, threshold, notes
+    return summary, bootstrap, notes
 
 
 def best_unimodal(results):
@@ -421,7 +416,6 @@ def analyse(results, y, groups, fit_times, seed, decision_thresholds=None):
     (
         results.summary_,
         results.bootstrap_,
-        results.threshold_,
         notes,
     ) = summarise(results, y, groups, seed)
     results.notes.extend(notes)

@@ -136,7 +136,7 @@ def evaluate_cohort(study, table, y, groups=None):
         cohort.best_unimodal_ = study.best_unimodal_
     cohort.fold_scores_ = fold_scores(cohort, y, {(0, name): np.nan for name in names})
     seed = study.bootstrap_["random_state"]
-    summary, bootstrap, _, _ = summarise(cohort, y, groups, seed)
+    summary, bootstrap, _ = summarise(cohort, y, groups, seed)
     cohort.summary_ = summary
     comparison = compare(cohort, y)
     return ExternalValidation(

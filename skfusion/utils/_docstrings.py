@@ -406,6 +406,22 @@ FRAGMENTS = {
             Files larger than this are refused before they are read; None means
             no limit.
         """,
+    # What the two video extractors do with a bad file, and where files lie.
+    "video_files": """
+        on_error : {"raise", "nan"}, default="raise"
+            An unreadable, corrupt, truncated or oversized file raises a
+            ValueError naming the extractor, the row and the path, or
+            (``"nan"``) gives a NaN row and one warning. A path outside
+            ``root`` always raises.
+
+        root : str or path-like, default=None
+            Directory that relative paths resolve under and that every file
+            must lie in.
+
+        max_file_bytes : int, default=2**32
+            Files larger than this (4 GiB) are refused before they are
+            opened; None means no limit.
+        """,
     # The one parameter of the study's analysis, plotting and report helpers.
     "fitted_study": """
         Parameters
